@@ -1,0 +1,22 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'cdk.out/**', 'dist/**', '.skyboot/**', 'coverage/**', 'bench/out/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly', URL: 'readonly', fetch: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', structuredClone: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-properties': ['error',
+        { object: 'describe', property: 'skip', message: 'A skipped test is a defect.' },
+        { object: 'it', property: 'skip', message: 'A skipped test is a defect.' },
+        { object: 'test', property: 'skip', message: 'A skipped test is a defect.' },
+        { object: 'it', property: 'only', message: '.only silences the rest of the suite.' },
+        { object: 'test', property: 'only', message: '.only silences the rest of the suite.' },
+        { object: 'describe', property: 'only', message: '.only silences the rest of the suite.' }],
+    },
+  },
+);

@@ -1,0 +1,77 @@
+/**
+ * The contract between the gateway and a domain Lambda. One event carries a batch of calls
+ * (the gateway batches per request and domain), and the result carries one outcome per call,
+ * so a failing item never fails its neighbours. The same handler runs in Lambda and in-process.
+ */
+import { randomUUID } from 'node:crypto';
+import { toErrorShape, type ErrorShape } from '../../schema/errors.js';
+import { assertAllowed, type Access, type Identity } from './identity.js';
+import { clients, type Clients } from './clients.js';
+import { logger } from './logger.js';
+
+export interface DomainCall {
+  operation: string;
+  /** The GraphQL arguments, already parsed and normalised by the scalars. */
+  args: Record<string, unknown>;
+  /** For type-field resolvers: the parent object the field hangs off. */
+  source?: Record<string, unknown>;
+}
+
+export interface DomainEvent {
+  domain: string;
+  identity: Identity;
+  requestId: string;
+  calls: DomainCall[];
+}
+
+export type CallResult = { ok: true; value: unknown } | { ok: false; error: ErrorShape };
+
+export interface DomainResult {
+  results: CallResult[];
+}
+
+export interface OperationContext {
+  identity: Identity;
+  requestId: string;
+  clients: Clients;
+}
+
+/**
+ * A domain's public interface: its operations, who may call them, and the GraphQL field each
+ * one resolves. Pure data, so the gateway imports it without the domain's code.
+ */
+export interface DomainManifest {
+  domain: string;
+  operations: Record<string, { access: Access; field?: string }>;
+}
+
+// Operations declare their own argument types; the map erases them to one callable shape.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Operation<A = any> = (args: A, ctx: OperationContext, source?: Record<string, unknown>) => Promise<unknown>;
+
+export type DomainHandler = (event: DomainEvent) => Promise<DomainResult>;
+
+export function domainHandler<M extends DomainManifest>(manifest: M, operations: { [K in keyof M['operations']]: Operation }): DomainHandler {
+  const domain = manifest.domain;
+  return async (event) => {
+    const ctx: OperationContext = { identity: event.identity, requestId: event.requestId ?? randomUUID(), clients: clients() };
+    const results = await Promise.all(
+      event.calls.map(async (call): Promise<CallResult> => {
+        const spec = manifest.operations[call.operation];
+        const run = (operations as Record<string, Operation>)[call.operation];
+        try {
+          if (!spec || !run) throw new Error(`${domain} has no operation ${call.operation}`);
+          assertAllowed(event.identity, spec.access, call.operation);
+          return { ok: true, value: await run(call.args, ctx, call.source) };
+        } catch (err) {
+          const error = toErrorShape(err);
+          if (error.code === 'INTERNAL_SERVER_ERROR') {
+            logger.error('operation failed', { domain, operation: call.operation, requestId: ctx.requestId, error: err as Error });
+          }
+          return { ok: false, error };
+        }
+      }),
+    );
+    return { results };
+  };
+}

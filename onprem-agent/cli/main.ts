@@ -1,0 +1,13 @@
+/**
+ * `skyboot-agent`: `run` starts every service; the other commands do one thing and exit.
+ * Each module registers its own commands, so this file only lists them.
+ */
+import { Command } from 'commander';
+
+const program = new Command('skyboot-agent').description('Skyboot on-prem agent: PXE, Redfish, iSCSI, offline-first site cache');
+
+const registrations: Array<(p: Command) => void> = [];
+
+for (const register of registrations) register(program);
+
+await program.parseAsync(process.argv);
