@@ -1,0 +1,20 @@
+/** Whether a Docker engine answers, without waiting long: the harness's choice of LocalStack hangs on it. */
+import { request } from 'node:http';
+import { existsSync } from 'node:fs';
+
+export function dockerEngineAnswers(timeoutMs = 1500): Promise<boolean> {
+  const host = process.env.DOCKER_HOST;
+  const options = host?.startsWith('tcp://')
+    ? { host: new URL(host.replace('tcp://', 'http://')).hostname, port: Number(new URL(host.replace('tcp://', 'http://')).port || 2375) }
+    : { socketPath: host?.startsWith('unix://') ? host.slice('unix://'.length) : '/var/run/docker.sock' };
+  if ('socketPath' in options && !existsSync(options.socketPath)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const req = request({ ...options, path: '/_ping', method: 'GET', timeout: timeoutMs }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
