@@ -33,11 +33,12 @@ export default async function globalSetup(): Promise<void> {
     return;
   }
   if (await dockerEngineAnswers()) {
-    const { LocalStackContainer } = await import('@testcontainers/localstack');
-    const container = await new LocalStackContainer(LOCALSTACK_IMAGE).withEnvironment({ SERVICES: 'dynamodb,s3,lambda' }).start();
-    process.env.AWS_ENDPOINT_URL = container.getConnectionUri();
+    const { LocalstackContainer } = await import('@testcontainers/localstack');
+    const container = await new LocalstackContainer(LOCALSTACK_IMAGE).withEnvironment({ SERVICES: 'dynamodb,s3,lambda' }).start();
+    const endpoint = container.getConnectionUri();
+    process.env.AWS_ENDPOINT_URL = endpoint;
     process.env.SKYBOOT_TEST_BACKEND = `localstack ${LOCALSTACK_IMAGE}`;
-    running.push({ endpoint: process.env.AWS_ENDPOINT_URL, stop: async () => void (await container.stop()) });
+    running.push({ endpoint, stop: async () => void (await container.stop()) });
     return;
   }
   const [dynamo, s3] = await Promise.all([

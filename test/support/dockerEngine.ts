@@ -4,10 +4,15 @@ import { existsSync } from 'node:fs';
 
 export function dockerEngineAnswers(timeoutMs = 1500): Promise<boolean> {
   const host = process.env.DOCKER_HOST;
-  const options = host?.startsWith('tcp://')
-    ? { host: new URL(host.replace('tcp://', 'http://')).hostname, port: Number(new URL(host.replace('tcp://', 'http://')).port || 2375) }
-    : { socketPath: host?.startsWith('unix://') ? host.slice('unix://'.length) : '/var/run/docker.sock' };
-  if ('socketPath' in options && !existsSync(options.socketPath)) return Promise.resolve(false);
+  let options: { host: string; port: number } | { socketPath: string };
+  if (host?.startsWith('tcp://')) {
+    const url = new URL(host.replace('tcp://', 'http://'));
+    options = { host: url.hostname, port: Number(url.port || 2375) };
+  } else {
+    const socketPath = host?.startsWith('unix://') ? host.slice('unix://'.length) : '/var/run/docker.sock';
+    if (!existsSync(socketPath)) return Promise.resolve(false);
+    options = { socketPath };
+  }
   return new Promise((resolve) => {
     const req = request({ ...options, path: '/_ping', method: 'GET', timeout: timeoutMs }, (res) => {
       res.resume();
