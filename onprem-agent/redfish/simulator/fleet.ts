@@ -1,0 +1,219 @@
+/**
+ * A fleet of simulated BMCs in one process, one listening socket per BMC on 127.0.0.1. It adds
+ * what a network adds (latency, 503 bursts, a BMC that never answers) and counts what it served,
+ * so tests can check the client's concurrency from the server's side.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { SimulatedBmc, type SimulatedSystemState } from './bmc.js';
+import { generateSelfSignedCert, type KeyAndCert } from './cert.js';
+import { VENDOR_NAMES, VENDOR_PROFILES } from './vendors.js';
+import { BadUserInputError } from '../../../schema/errors.js';
+
+export interface BusyBursts {
+  /** Every `every` requests to a BMC, the last `length` of them answer 503. */
+  every: number;
+  length: number;
+  retryAfterSeconds: number;
+  /** Which BMCs (by index) burst; all when absent. */
+  bmcs?: number[];
+}
+
+export interface FleetOptions {
+  count: number;
+  vendors?: string[];
+  latencyMs?: number;
+  /** BMC i listens on portBase + i; ephemeral ports when absent or 0. */
+  portBase?: number;
+  seed?: string;
+  tls?: boolean | KeyAndCert;
+  username?: string;
+  password?: string;
+  powerTransitionMs?: number;
+  busy?: BusyBursts;
+  /** BMCs (by index) that accept connections and never answer. */
+  hang?: number[];
+  brokenExpand?: boolean;
+  /** Keep a per-request log (time, path, status) for tests that check retry timing. */
+  recordRequests?: boolean;
+}
+
+export interface RequestRecord {
+  bmc: number;
+  method: string;
+  path: string;
+  status: number;
+  /** ms since the fleet started, when the request arrived. */
+  at: number;
+}
+
+export interface SimulatedBmcInfo {
+  index: number;
+  host: string;
+  port: number;
+  scheme: 'http' | 'https';
+  vendor: string;
+  systems: string[];
+}
+
+export interface FleetStats {
+  requests: number;
+  maxInFlight: number;
+  maxInFlightPerBmc: number;
+  requestsPerBmc: number[];
+  served503: number;
+}
+
+export interface SimulatedFleet {
+  bmcs: SimulatedBmcInfo[];
+  username: string;
+  password: string;
+  stats(): FleetStats;
+  resetStats(): void;
+  requestLog(): RequestRecord[];
+  system(bmc: number, systemId: string): SimulatedSystemState;
+  activeSessions(bmc: number): number;
+  /** Presents a new self-signed certificate on every TLS BMC, as a replaced BMC would. */
+  rotateCertificates(): void;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_SIM_USERNAME = 'root';
+export const DEFAULT_SIM_PASSWORD = 'initial0';
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', 511, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+export async function startSimulatedFleet(opts: FleetOptions): Promise<SimulatedFleet> {
+  const vendors = opts.vendors && opts.vendors.length > 0 ? opts.vendors : VENDOR_NAMES;
+  for (const v of vendors) {
+    if (!VENDOR_PROFILES[v]) throw new BadUserInputError('vendors', `"${v}" is not a simulated vendor (known: ${VENDOR_NAMES.join(', ')})`);
+  }
+  if (!Number.isInteger(opts.count) || opts.count < 1) throw new BadUserInputError('count', `${opts.count} is not a positive integer`);
+  const username = opts.username ?? DEFAULT_SIM_USERNAME;
+  const password = opts.password ?? DEFAULT_SIM_PASSWORD;
+  const latency = opts.latencyMs ?? 0;
+  const seed = opts.seed ?? 'skyboot';
+  const tls = opts.tls === true ? generateSelfSignedCert() : opts.tls || null;
+  const hang = new Set(opts.hang ?? []);
+  const busyBmcs = opts.busy?.bmcs ? new Set(opts.busy.bmcs) : null;
+  const started = Date.now();
+
+  const bmcs: SimulatedBmc[] = [];
+  const servers: Server[] = [];
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  const log: RequestRecord[] = [];
+  let stats: FleetStats;
+  let inFlight = 0;
+  const inFlightPerBmc: number[] = [];
+  const resetStats = (): void => {
+    stats = { requests: 0, maxInFlight: 0, maxInFlightPerBmc: 0, requestsPerBmc: new Array(opts.count).fill(0), served503: 0 };
+    log.length = 0;
+  };
+  resetStats();
+
+  const handler = (i: number) => async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (hang.has(i)) return; // the socket stays open, the answer never comes
+    const body = await readBody(req);
+    const url = new URL(req.url ?? '/', 'http://bmc');
+    stats.requests++;
+    const n = stats.requestsPerBmc[i]!++;
+    inFlight++;
+    inFlightPerBmc[i] = (inFlightPerBmc[i] ?? 0) + 1;
+    stats.maxInFlight = Math.max(stats.maxInFlight, inFlight);
+    stats.maxInFlightPerBmc = Math.max(stats.maxInFlightPerBmc, inFlightPerBmc[i]!);
+    const at = Date.now() - started;
+    const busy = opts.busy && (!busyBmcs || busyBmcs.has(i)) && n % opts.busy.every >= opts.busy.every - opts.busy.length;
+    const answer = busy
+      ? { status: 503, headers: { 'Retry-After': String(opts.busy!.retryAfterSeconds) }, body: { error: { code: 'Base.1.8.ServiceTemporarilyUnavailable', message: 'The service is temporarily unavailable.' } } }
+      : bmcs[i]!.handle({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body });
+    if (busy) stats.served503++;
+    if (opts.recordRequests) log.push({ bmc: i, method: req.method ?? 'GET', path: url.pathname + url.search, status: answer.status, at });
+    const send = (): void => {
+      inFlight--;
+      inFlightPerBmc[i]!--;
+      const payload = answer.body === undefined ? '' : JSON.stringify(answer.body);
+      res.writeHead(answer.status, { ...(payload ? { 'Content-Type': 'application/json' } : {}), 'OData-Version': '4.0', ...answer.headers });
+      res.end(payload);
+    };
+    if (latency > 0) {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        send();
+      }, latency);
+      timers.add(t);
+    } else send();
+  };
+
+  try {
+    for (let i = 0; i < opts.count; i++) {
+      const profile = VENDOR_PROFILES[vendors[i % vendors.length]!]!;
+      bmcs.push(new SimulatedBmc({ index: i, seed, profile, username, password, powerTransitionMs: opts.powerTransitionMs ?? 300, brokenExpand: opts.brokenExpand ?? false }));
+      const h = handler(i);
+      const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+        h(req, res).catch(() => res.destroy());
+      };
+      const server = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, onRequest) : createHttpServer(onRequest);
+      server.keepAliveTimeout = 30_000;
+      server.on(tls ? 'secureConnection' : 'connection', (s: Socket) => {
+        sockets.add(s);
+        s.on('close', () => sockets.delete(s));
+      });
+      servers.push(server);
+    }
+    const ports: number[] = [];
+    for (let i = 0; i < servers.length; i++) ports.push(await listen(servers[i]!, opts.portBase ? opts.portBase + i : 0));
+    const infos: SimulatedBmcInfo[] = bmcs.map((b, i) => ({
+      index: i, host: '127.0.0.1', port: ports[i]!, scheme: tls ? 'https' : 'http', vendor: b.profile.name, systems: b.systems.map((s) => s.id),
+    }));
+    return {
+      bmcs: infos,
+      username,
+      password,
+      stats: () => structuredClone(stats),
+      resetStats,
+      requestLog: () => [...log],
+      system: (bmc, systemId) => {
+        const s = bmcs[bmc]?.systems.find((x) => x.id === systemId);
+        if (!s) throw new Error(`simulated BMC ${bmc} has no system ${systemId}`);
+        return s;
+      },
+      activeSessions: (bmc) => bmcs[bmc]!.activeSessions(),
+      rotateCertificates: () => {
+        const fresh = generateSelfSignedCert('replaced-bmc');
+        for (const s of servers) (s as unknown as { setSecureContext?: (o: KeyAndCert) => void }).setSecureContext?.(fresh);
+        // Kept-alive connections would still show the old certificate.
+        for (const s of sockets) s.destroy();
+      },
+      close: () => close(),
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+
+  async function close(): Promise<void> {
+    for (const t of timers) clearTimeout(t);
+    for (const b of bmcs) b.dispose();
+    for (const s of sockets) s.destroy();
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))));
+  }
+}
