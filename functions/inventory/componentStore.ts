@@ -1,0 +1,99 @@
+/**
+ * Reading component items and writing one component change as transaction steps: the item
+ * (conditional on the version read, so a concurrent writer makes this one retry or fail),
+ * its uniqueness claims, and its audit record.
+ */
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ConflictError, NotFoundError } from '../../schema/errors.js';
+import { auditPut } from '../shared/audit.js';
+import type { OperationContext } from '../shared/handler.js';
+import { batchGet } from './batchGet.js';
+import { claimSteps } from './interfaces.js';
+import { componentKey, siteComponentsPk, siteRolePk, siteStatePk } from './keys.js';
+import { componentFromItem, componentSummary, type ComponentRecord } from './model.js';
+import { canSee } from './sites.js';
+import type { Step } from './transact.js';
+
+export async function getComponent(ctx: OperationContext, xname: string): Promise<ComponentRecord | undefined> {
+  const res = await ctx.clients.doc.send(new GetCommand({ TableName: ctx.clients.config.tableName, Key: componentKey(xname), ConsistentRead: true }));
+  return res.Item ? componentFromItem(res.Item) : undefined;
+}
+
+export async function getComponents(ctx: OperationContext, xnames: string[]): Promise<(ComponentRecord | undefined)[]> {
+  const items = await batchGet(ctx.clients, xnames.map(componentKey));
+  return items.map((i) => (i ? componentFromItem(i) : undefined));
+}
+
+/** For writes: the component, NOT_FOUND when absent or (for an agent) in another site. */
+export async function requireComponent(ctx: OperationContext, xname: string, field = 'xname'): Promise<ComponentRecord> {
+  const c = await getComponent(ctx, xname);
+  if (!c || !canSee(ctx, c.site)) throw new NotFoundError('component', xname, field);
+  return c;
+}
+
+/** The stored item: the record plus the keys of the indexes that list it. */
+export function componentItem(r: ComponentRecord): Record<string, unknown> {
+  const { groups, interfaces, ...rest } = r;
+  return {
+    ...componentKey(r.xname),
+    entity: 'Component',
+    ...rest,
+    interfaces,
+    // A string set so membership changes can ADD/DELETE one label without rewriting the item.
+    ...(groups.length ? { groups: new Set(groups) } : {}),
+    GSI1PK: siteComponentsPk(r.site),
+    GSI1SK: r.xname,
+    ...(r.role ? { GSI2PK: siteRolePk(r.site, r.role), GSI2SK: r.xname } : {}),
+    GSI3PK: siteStatePk(r.site, r.state),
+    GSI3SK: r.xname,
+  };
+}
+
+export interface WriteOptions {
+  operation: string;
+  /** When the caller named a version: a mismatch is CONFLICT, never a silent retry. */
+  expectedVersion?: number;
+}
+
+function stale(xname: string, expected: number | undefined): ConflictError {
+  return new ConflictError(`expectedVersion: component ${xname} has changed since version ${expected}; read it again`, 'expectedVersion');
+}
+
+/** The steps that take a component from `before` (absent: create) to `after` (absent: delete). */
+export function componentSteps(ctx: OperationContext, before: ComponentRecord | undefined, after: ComponentRecord | undefined, o: WriteOptions): Step[] {
+  const TableName = ctx.clients.config.tableName;
+  const xname = (after ?? before)!.xname;
+  const named = o.expectedVersion !== undefined;
+  const onConditionFailed = named ? () => stale(xname, o.expectedVersion) : undefined;
+  const main: Step = after
+    ? {
+        item: {
+          Put: {
+            TableName,
+            Item: componentItem(after),
+            ...(before
+              ? { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': before.version } }
+              : { ConditionExpression: 'attribute_not_exists(PK)' }),
+          },
+        },
+        retryOnConditionFailed: !named,
+        ...(onConditionFailed ? { onConditionFailed } : {}),
+      }
+    : {
+        item: { Delete: { TableName, Key: componentKey(xname), ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': before!.version } } },
+        retryOnConditionFailed: !named,
+        ...(onConditionFailed ? { onConditionFailed } : {}),
+      };
+  return [
+    main,
+    ...claimSteps(ctx, before, after),
+    { item: auditPut(ctx, { operation: o.operation, target: xname, before: componentSummary(before), after: componentSummary(after) }) },
+  ];
+}
+
+/** A version named by the caller must match the stored one before anything is attempted. */
+export function assertVersion(current: ComponentRecord, expectedVersion: number | undefined): void {
+  if (expectedVersion !== undefined && current.version !== expectedVersion) {
+    throw new ConflictError(`expectedVersion: component ${current.xname} is at version ${current.version}, not ${expectedVersion}`, 'expectedVersion');
+  }
+}

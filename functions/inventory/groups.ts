@@ -1,0 +1,106 @@
+/**
+ * Groups: label, description, tags and an optional exclusive-group name. Groups sharing an
+ * exclusiveGroup hold disjoint members; that is enforced by a claim item per
+ * (exclusiveGroup, component) created in the membership transaction.
+ */
+import { ConflictError, NotFoundError } from '../../schema/errors.js';
+import { auditPut } from '../shared/audit.js';
+import type { OperationContext } from '../shared/handler.js';
+import { batchGet } from './batchGet.js';
+import {
+  allMembers,
+  collectionJson,
+  createCollection,
+  deleteCollectionItem,
+  getCollection,
+  listCollections,
+  memberPage,
+  requireCollection,
+  updateCollection,
+  type CollectionKind,
+} from './collections.js';
+import { componentKey, exclusiveKey, groupKey, groupMemberKey, GROUPS_PK } from './keys.js';
+import { changeMembers, componentMembershipUpdate } from './membership.js';
+import type { ComponentRecord } from './model.js';
+import type { Step } from './transact.js';
+import { name, optionalName } from './validation.js';
+
+export const GROUP: CollectionKind = { noun: 'group', nameField: 'label', entity: 'Group', key: groupKey, listPk: GROUPS_PK };
+
+export const group = async (ctx: OperationContext, args: { label: unknown }) => {
+  const item = await getCollection(ctx, GROUP, name(args.label, 'label'));
+  return item ? collectionJson(item) : null;
+};
+export const groups = (ctx: OperationContext, args: { first?: unknown; after?: unknown }) => listCollections(ctx, GROUP, args);
+export const createGroup = (ctx: OperationContext, args: { input: unknown }) =>
+  createCollection(ctx, GROUP, args.input, (o) => {
+    const ex = optionalName(o.exclusiveGroup, 'input.exclusiveGroup');
+    return ex === undefined ? { exclusiveGroup: null } : { exclusiveGroup: ex };
+  });
+export const updateGroup = (ctx: OperationContext, args: { label: unknown; patch: unknown; expectedVersion?: unknown }) => updateCollection(ctx, GROUP, args.label, args.patch, args.expectedVersion);
+export const groupMembers = (ctx: OperationContext, args: { first?: unknown; after?: unknown }, source?: Record<string, unknown>) =>
+  memberPage(ctx, GROUP, name(source?.label, 'label'), args);
+
+function memberSteps(ctx: OperationContext, label: string, exclusiveGroup: string | null, c: ComponentRecord, now: string, adding: boolean): Step[] {
+  const TableName = ctx.clients.config.tableName;
+  const steps: Step[] = [
+    {
+      item: adding
+        ? { Put: { TableName, Item: { ...groupMemberKey(label, c.xname), entity: 'GroupMember', label, xname: c.xname }, ConditionExpression: 'attribute_not_exists(PK)' } }
+        : { Delete: { TableName, Key: groupMemberKey(label, c.xname), ConditionExpression: 'attribute_exists(PK)' } },
+      onConditionFailed: () => new ConflictError(`xnames: ${c.xname} membership of group ${label} changed concurrently`, 'xnames'),
+    },
+    {
+      item: componentMembershipUpdate(ctx, componentKey(c.xname), { clause: adding ? 'ADD groups :g' : 'DELETE groups :g', values: { ':g': new Set([label]) }, condition: 'attribute_exists(PK)' }, now),
+      onConditionFailed: () => new NotFoundError('component', c.xname, 'xnames'),
+    },
+  ];
+  if (exclusiveGroup) {
+    const key = exclusiveKey(exclusiveGroup, c.xname);
+    steps.push({
+      item: adding
+        ? { Put: { TableName, Item: { ...key, entity: 'ExclusiveClaim', exclusiveGroup, label, xname: c.xname }, ConditionExpression: 'attribute_not_exists(PK) OR label = :l', ExpressionAttributeValues: { ':l': label } } }
+        : { Delete: { TableName, Key: key } },
+      onConditionFailed: () => new ConflictError(`xnames: ${c.xname} is already in another group of exclusive group ${exclusiveGroup}`, 'xnames'),
+    });
+  }
+  steps.push({ item: auditPut(ctx, { operation: adding ? 'addGroupMembers' : 'removeGroupMembers', target: c.xname, before: { groups: c.groups }, after: { group: label } }) });
+  return steps;
+}
+
+export async function addGroupMembers(ctx: OperationContext, args: { label: unknown; xnames: unknown }) {
+  const label = name(args.label, 'label');
+  const g = await requireCollection(ctx, GROUP, label);
+  const ex = (g.exclusiveGroup as string | null | undefined) ?? null;
+  return changeMembers(ctx, label, args.xnames, (c) => !c.groups.includes(label), (c, now) => memberSteps(ctx, label, ex, c, now, true));
+}
+
+export async function removeGroupMembers(ctx: OperationContext, args: { label: unknown; xnames: unknown }) {
+  const label = name(args.label, 'label');
+  const g = await requireCollection(ctx, GROUP, label);
+  const ex = (g.exclusiveGroup as string | null | undefined) ?? null;
+  return changeMembers(ctx, label, args.xnames, (c) => c.groups.includes(label), (c, now) => memberSteps(ctx, label, ex, c, now, false));
+}
+
+/** Removes every member, then the group. */
+export async function deleteGroup(ctx: OperationContext, args: { label: unknown }): Promise<boolean> {
+  const label = name(args.label, 'label');
+  await requireCollection(ctx, GROUP, label);
+  const members = await allMembers(ctx, GROUP, label);
+  for (let i = 0; i < members.length; i += 1000) await removeGroupMembers(ctx, { label, xnames: members.slice(i, i + 1000) });
+  await deleteCollectionItem(ctx, GROUP, label);
+  return true;
+}
+
+/** Steps deleting a component's group memberships and exclusive claims (component deletion). */
+export async function groupMembershipCleanup(ctx: OperationContext, c: ComponentRecord): Promise<Step[]> {
+  if (!c.groups.length) return [];
+  const TableName = ctx.clients.config.tableName;
+  const gs = await batchGet(ctx.clients, c.groups.map(groupKey));
+  return c.groups.flatMap((label, i) => {
+    const ex = gs[i]?.exclusiveGroup as string | null | undefined;
+    const steps: Step[] = [{ item: { Delete: { TableName, Key: groupMemberKey(label, c.xname) } } }];
+    if (ex) steps.push({ item: { Delete: { TableName, Key: exclusiveKey(ex, c.xname) } } });
+    return steps;
+  });
+}

@@ -1,0 +1,158 @@
+/**
+ * Hardware inventory per component, in the component's partition (SK HW) so it is written
+ * beside the component without touching the component's version. `Component.hardware` for a
+ * whole list of components arrives as one event; a DataLoader per event turns it into
+ * BatchGetItem calls instead of one GetItem per component.
+ */
+import DataLoader from 'dataloader';
+import { BadUserInputError } from '../../schema/errors.js';
+import { auditPut } from '../shared/audit.js';
+import type { OperationContext } from '../shared/handler.js';
+import { batchGet } from './batchGet.js';
+import { getComponent } from './componentStore.js';
+import { componentKey, hardwareKey } from './keys.js';
+import { canSee } from './sites.js';
+import { transact } from './transact.js';
+import { NotFoundError } from '../../schema/errors.js';
+import { list, mac, object, optionalInt, optionalString, xname } from './validation.js';
+
+type Item = Record<string, unknown>;
+
+export interface HardwareInventory {
+  xname: string;
+  manufacturer: string | null;
+  model: string | null;
+  serialNumber: string | null;
+  partNumber: string | null;
+  processors: Item[];
+  memory: Item[];
+  accelerators: Item[];
+  nics: Item[];
+  firmware: { name: string; version: string }[];
+  totalMemoryMiB: number;
+  version: number;
+  updatedAt: string;
+}
+
+const MAX_PARTS = 512;
+
+/** Each part kind: its string fields and integer fields, so input checking is one loop. */
+const PART_FIELDS: Record<string, { strings: string[]; ints: string[] }> = {
+  processors: { strings: ['socket', 'manufacturer', 'model', 'architecture', 'serialNumber'], ints: ['cores', 'threads', 'maxSpeedMHz'] },
+  memory: { strings: ['slot', 'memoryType', 'manufacturer', 'partNumber', 'serialNumber'], ints: ['capacityMiB', 'speedMHz'] },
+  accelerators: { strings: ['slot', 'manufacturer', 'model', 'serialNumber'], ints: ['memoryMiB'] },
+  nics: { strings: ['name', 'manufacturer', 'model', 'serialNumber', 'firmwareVersion'], ints: [] },
+};
+
+function parts(raw: unknown, kind: string, field: string): Item[] {
+  if (raw === undefined || raw === null) return [];
+  const items = list(raw, field);
+  if (items.length > MAX_PARTS) throw new BadUserInputError(field, `has more than ${MAX_PARTS} entries`);
+  const spec = PART_FIELDS[kind]!;
+  return items.map((r, i) => {
+    const o = object(r, `${field}[${i}]`);
+    const out: Item = {};
+    for (const s of spec.strings) out[s] = optionalString(o[s], `${field}[${i}].${s}`, 256) ?? null;
+    for (const n of spec.ints) out[n] = optionalInt(o[n], `${field}[${i}].${n}`) ?? null;
+    if (kind === 'nics') {
+      const macs = o.macAddresses === undefined || o.macAddresses === null ? [] : list(o.macAddresses, `${field}[${i}].macAddresses`);
+      out.macAddresses = macs.map((m, j) => mac(m, `${field}[${i}].macAddresses[${j}]`));
+    }
+    return out;
+  });
+}
+
+/** Checks and normalises HardwareInventoryInput; `field` prefixes error fields. */
+export function readHardware(raw: unknown, field = 'inventory'): Omit<HardwareInventory, 'xname' | 'version' | 'updatedAt'> {
+  const o = object(raw, field);
+  const memory = parts(o.memory, 'memory', `${field}.memory`);
+  const firmware = (o.firmware === undefined || o.firmware === null ? [] : list(o.firmware, `${field}.firmware`)).map((r, i) => {
+    const f = object(r, `${field}.firmware[${i}]`);
+    const n = optionalString(f.name, `${field}.firmware[${i}].name`, 256);
+    const v = optionalString(f.version, `${field}.firmware[${i}].version`, 256);
+    if (!n || v === undefined) throw new BadUserInputError(`${field}.firmware[${i}]`, 'name and version are required');
+    return { name: n, version: v };
+  });
+  return {
+    manufacturer: optionalString(o.manufacturer, `${field}.manufacturer`, 256) ?? null,
+    model: optionalString(o.model, `${field}.model`, 256) ?? null,
+    serialNumber: optionalString(o.serialNumber, `${field}.serialNumber`, 256) ?? null,
+    partNumber: optionalString(o.partNumber, `${field}.partNumber`, 256) ?? null,
+    processors: parts(o.processors, 'processors', `${field}.processors`),
+    memory,
+    accelerators: parts(o.accelerators, 'accelerators', `${field}.accelerators`),
+    nics: parts(o.nics, 'nics', `${field}.nics`),
+    firmware,
+    totalMemoryMiB: memory.reduce((s, m) => s + ((m.capacityMiB as number | null) ?? 0), 0),
+  };
+}
+
+function hardwareJson(item: Item): HardwareInventory {
+  const { PK: _pk, SK: _sk, entity: _e, site: _s, ...rest } = item;
+  return rest as unknown as HardwareInventory;
+}
+
+/** The steps writing a component's hardware record; the component must exist (ConditionCheck). */
+export function hardwareSteps(ctx: OperationContext, x: string, site: string, inv: ReturnType<typeof readHardware>, previous: Item | undefined, operation: string) {
+  const TableName = ctx.clients.config.tableName;
+  const version = ((previous?.version as number | undefined) ?? 0) + 1;
+  const item = { ...hardwareKey(x), entity: 'Hardware', xname: x, site, ...inv, version, updatedAt: new Date().toISOString() };
+  return {
+    item,
+    steps: [
+      {
+        item: { ConditionCheck: { TableName, Key: componentKey(x), ConditionExpression: 'attribute_exists(PK)' } },
+        onConditionFailed: () => new NotFoundError('component', x, 'xname'),
+      },
+      {
+        item: {
+          Put: {
+            TableName,
+            Item: item,
+            ...(previous ? { ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': previous.version } } : { ConditionExpression: 'attribute_not_exists(PK)' }),
+          },
+        },
+        retryOnConditionFailed: true,
+      },
+      { item: auditPut(ctx, { operation, target: x, before: previous ? { version: previous.version } : undefined, after: { version, processors: inv.processors.length, memoryMiB: inv.totalMemoryMiB, serialNumber: inv.serialNumber } }) },
+    ],
+  };
+}
+
+export async function writeHardware(ctx: OperationContext, x: string, site: string, inv: ReturnType<typeof readHardware>, operation: string): Promise<HardwareInventory> {
+  let written: Item | undefined;
+  await transact(ctx, async () => {
+    const [previous] = await batchGet(ctx.clients, [hardwareKey(x)]);
+    const p = hardwareSteps(ctx, x, site, inv, previous, operation);
+    written = p.item;
+    return p.steps;
+  });
+  return hardwareJson(written!);
+}
+
+export async function setHardwareInventory(ctx: OperationContext, args: { xname: unknown; inventory: unknown }): Promise<HardwareInventory> {
+  const x = xname(args.xname);
+  const inv = readHardware(args.inventory);
+  const c = await getComponent(ctx, x);
+  if (!c || !canSee(ctx, c.site)) throw new NotFoundError('component', x, 'xname');
+  return writeHardware(ctx, x, c.site, inv, 'setHardwareInventory');
+}
+
+const loaders = new WeakMap<OperationContext, DataLoader<string, Item | undefined>>();
+
+function loaderFor(ctx: OperationContext): DataLoader<string, Item | undefined> {
+  let l = loaders.get(ctx);
+  if (!l) {
+    l = new DataLoader<string, Item | undefined>((xs) => batchGet(ctx.clients, xs.map(hardwareKey)), { cache: true, maxBatchSize: 1000 });
+    loaders.set(ctx, l);
+  }
+  return l;
+}
+
+/** Component.hardware: every call of one event shares one loader, so N components cost N/100 BatchGets. */
+export async function componentHardware(ctx: OperationContext, _args: unknown, source?: Record<string, unknown>): Promise<HardwareInventory | null> {
+  const x = xname(source?.xname, 'source.xname');
+  const item = await loaderFor(ctx).load(x);
+  if (!item || !canSee(ctx, item.site)) return null;
+  return hardwareJson(item);
+}

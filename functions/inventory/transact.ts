@@ -1,0 +1,81 @@
+/**
+ * Runs one all-or-nothing DynamoDB transaction and turns its cancellation reasons into the
+ * API's errors. Each step may say what its failed condition means (a MAC already claimed is
+ * CONFLICT naming the MAC; a vanished component is NOT_FOUND). TransactionConflict (another
+ * transaction touching the same item at the same moment) is retried with jittered backoff,
+ * rebuilding the steps so a re-read sees the winner's write.
+ */
+import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { ConflictError, SkybootError } from '../../schema/errors.js';
+import type { OperationContext } from '../shared/handler.js';
+
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+export interface Step {
+  item: TransactItem;
+  /** What a failed condition on this step means. Absent: a generic CONFLICT. */
+  onConditionFailed?: () => SkybootError;
+  /** A failed condition here is a lost optimistic race (re-read and try again), not an answer. */
+  retryOnConditionFailed?: boolean;
+}
+
+export const MAX_TRANSACTION_ITEMS = 100;
+const MAX_ATTEMPTS = 8;
+
+interface CancellationReason {
+  Code?: string;
+}
+
+function cancellationReasons(err: unknown): CancellationReason[] | undefined {
+  if (err && typeof err === 'object' && (err as { name?: string }).name === 'TransactionCanceledException') {
+    return ((err as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? []) as CancellationReason[];
+  }
+  return undefined;
+}
+
+function isRetryableThrottle(err: unknown): boolean {
+  const n = (err as { name?: string })?.name;
+  return n === 'TransactionInProgressException' || n === 'ProvisionedThroughputExceededException' || n === 'ThrottlingException';
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const backoff = (attempt: number) => sleep(Math.random() * 10 * 2 ** attempt);
+
+/**
+ * Sends the steps `build` returns (rebuilt per attempt). Returns the steps that were written;
+ * an empty step list is a no-op.
+ */
+export async function transact(ctx: OperationContext, build: () => Promise<Step[]> | Step[]): Promise<Step[]> {
+  for (let attempt = 0; ; attempt++) {
+    const steps = await build();
+    if (steps.length === 0) return steps;
+    try {
+      await ctx.clients.doc.send(new TransactWriteCommand({ TransactItems: steps.map((s) => s.item) }));
+      return steps;
+    } catch (err) {
+      const reasons = cancellationReasons(err);
+      const last = attempt + 1 >= MAX_ATTEMPTS;
+      if (!reasons) {
+        if (isRetryableThrottle(err) && !last) {
+          await backoff(attempt);
+          continue;
+        }
+        throw err;
+      }
+      const failedIndex = reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
+      if (failedIndex >= 0) {
+        const step = steps[failedIndex];
+        if (step?.retryOnConditionFailed && !last) {
+          await backoff(attempt);
+          continue;
+        }
+        throw step?.onConditionFailed?.() ?? new ConflictError('a concurrent change won; read again and retry');
+      }
+      if (!last) {
+        await backoff(attempt);
+        continue;
+      }
+      throw new ConflictError(`the change kept colliding with concurrent changes (${reasons.map((r) => r.Code).join(', ')}); retry`);
+    }
+  }
+}
