@@ -1,0 +1,43 @@
+/** Calls the inventory handler in-process as the gateway would, with an identity per role. */
+import { randomUUID } from 'node:crypto';
+import type { ErrorShape } from '../../../schema/errors.js';
+import { handler } from '../../../functions/inventory/handler.js';
+import type { Identity } from '../../../functions/shared/identity.js';
+
+export const admin: Identity = { subject: 'alice-admin', roles: ['admin'], site: null };
+export const operator: Identity = { subject: 'olga-operator', roles: ['operator'], site: null };
+export const viewer: Identity = { subject: 'victor-viewer', roles: ['viewer'], site: null };
+export const agentOf = (site: string): Identity => ({ subject: `agent-${site}`, roles: ['agent'], site });
+
+export interface CallSpec {
+  operation: string;
+  args?: Record<string, unknown>;
+  source?: Record<string, unknown>;
+}
+
+/** One event with several calls, as the gateway batches a request's fields. */
+export async function callMany(identity: Identity, calls: CallSpec[]) {
+  const out = await handler({ domain: 'inventory', identity, requestId: randomUUID(), calls: calls.map((c) => ({ operation: c.operation, args: c.args ?? {}, ...(c.source ? { source: c.source } : {}) })) });
+  return out.results;
+}
+
+/** The operation's value; fails the test with the error when it returned one. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function ok<T = any>(identity: Identity, operation: string, args: Record<string, unknown> = {}, source?: Record<string, unknown>): Promise<T> {
+  const [r] = await callMany(identity, [{ operation, args, ...(source ? { source } : {}) }]);
+  if (!r!.ok) throw new Error(`${operation} failed: ${r!.error.code} ${r!.error.message}`);
+  return r!.value as T;
+}
+
+/** The operation's error; fails the test when it succeeded. */
+export async function fails(identity: Identity, operation: string, args: Record<string, unknown> = {}): Promise<ErrorShape> {
+  const [r] = await callMany(identity, [{ operation, args }]);
+  if (r!.ok) throw new Error(`${operation} succeeded but an error was expected: ${JSON.stringify(r!.value).slice(0, 300)}`);
+  return r!.error;
+}
+
+/** Deterministic MAC for component i, so bulk tests need no bookkeeping. */
+export function macFor(i: number, prefix = 0x02): string {
+  const b = [prefix, 0, (i >> 24) & 255, (i >> 16) & 255, (i >> 8) & 255, i & 255];
+  return b.map((x) => x.toString(16).padStart(2, '0')).join(':');
+}
