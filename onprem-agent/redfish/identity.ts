@@ -1,0 +1,130 @@
+/**
+ * Names for discovered BMCs and their nodes. In order of trust: the inventory's existing Redfish
+ * endpoints, the operator's map file, then a generated name that is a pure function of the BMC's
+ * IPv4 address and port, so two BMCs can never share one and re-discovery finds the same name.
+ * The scheme is documented in docs/redfish.md.
+ */
+import { readFile } from 'node:fs/promises';
+import { BadUserInputError } from '../../schema/errors.js';
+import { normaliseIPv4 } from '../../schema/ip.js';
+import { parseXName } from '../../schema/xname.js';
+import type { InventoryEndpointMap } from './types.js';
+
+/** Cabinet numbers from here up are never assigned by people; generated names live there. */
+export const GENERATED_CABINET_BASE = 100_000;
+
+export type XNameSource = 'inventory' | 'map' | 'generated';
+
+export interface BmcIdentityInput {
+  host: string;
+  port: number;
+  /** The IPv4 address the host resolved to. */
+  ip: string;
+}
+
+export interface BmcIdentity {
+  xname: string;
+  source: XNameSource;
+}
+
+export function generatedBmcXName(ip: string, port: number): string {
+  const [a, b, c, d] = normaliseIPv4(ip).split('.').map(Number) as [number, number, number, number];
+  return `x${GENERATED_CABINET_BASE + a * 256 + b}c${c}s${d}b${port}`;
+}
+
+export function nodeXName(bmcXName: string, index: number): string {
+  return `${bmcXName}n${index}`;
+}
+
+function validBmcXName(raw: string, field: string): string {
+  const parsed = parseXName(raw, field);
+  if (parsed.type !== 'NodeBMC') throw new BadUserInputError(field, `"${raw}" is a ${parsed.type}; a BMC with nodes needs a NodeBMC xname such as x3000c0s1b0`);
+  return parsed.xname;
+}
+
+/** Normalises a map's keys (lower-case host, optional port) and values (NodeBMC xnames). */
+export function normaliseXNameMap(raw: Record<string, string>, field: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const k = key.trim().toLowerCase();
+    if (!/^[a-z0-9.-]+(:\d{1,5})?$/.test(k)) throw new BadUserInputError(field, `"${key}" is not HOST or HOST:PORT`);
+    out[k] = validBmcXName(String(value), `${field}[${key}]`);
+  }
+  return out;
+}
+
+/** A JSON object `{ "10.0.0.5": "x3000c0s1b0" }`, or lines `HOST[:PORT] XNAME` (also `=`), `#` comments. */
+export async function loadXNameMap(file: string): Promise<Record<string, string>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new BadUserInputError('map', `cannot read ${file}: ${(err as Error).message}`);
+  }
+  const field = `map ${file}`;
+  if (text.trimStart().startsWith('{')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      throw new BadUserInputError(field, `not valid JSON: ${(err as Error).message}`);
+    }
+    return normaliseXNameMap(parsed as Record<string, string>, field);
+  }
+  const raw: Record<string, string> = {};
+  text.split('\n').forEach((line, n) => {
+    const l = line.replace(/#.*/, '').trim();
+    if (!l) return;
+    const parts = l.split(/[\s=,]+/);
+    if (parts.length !== 2) throw new BadUserInputError(`${field}:${n + 1}`, `expected "HOST[:PORT] XNAME", got "${l}"`);
+    raw[parts[0]!] = parts[1]!;
+  });
+  return normaliseXNameMap(raw, field);
+}
+
+/**
+ * Names every BMC. A mapped name already taken by another BMC is not reused: the later BMC (in
+ * address order) gets its generated name instead, and the conflict is returned for the log.
+ */
+export function assignBmcXNames(
+  bmcs: BmcIdentityInput[],
+  sources: { inventory?: InventoryEndpointMap; userMap?: Record<string, string> },
+): { names: Map<string, BmcIdentity>; conflicts: string[] } {
+  const inventory = normaliseXNameMap(sources.inventory ?? {}, 'inventory');
+  const userMap = sources.userMap ?? {};
+  const names = new Map<string, BmcIdentity>();
+  const taken = new Map<string, string>();
+  const conflicts: string[] = [];
+  const sorted = [...bmcs].sort((x, y) => (x.ip === y.ip ? x.port - y.port : x.ip.localeCompare(y.ip, 'en', { numeric: true })));
+  const lookup = (m: Record<string, string>, b: BmcIdentityInput): string | undefined =>
+    m[`${b.host}:${b.port}`] ?? m[`${b.ip}:${b.port}`] ?? m[b.host] ?? m[b.ip];
+  // Two passes: inventory and map names first, so a generated name never takes one of them.
+  for (const b of sorted) {
+    const key = `${b.host}:${b.port}`;
+    for (const [source, map] of [['inventory', inventory], ['map', userMap]] as const) {
+      const x = lookup(map, b);
+      if (!x) continue;
+      const holder = taken.get(x);
+      if (holder) {
+        conflicts.push(`${key}: ${source} name ${x} is already ${holder}'s; using the generated name`);
+        continue;
+      }
+      names.set(key, { xname: x, source });
+      taken.set(x, key);
+      break;
+    }
+  }
+  for (const b of sorted) {
+    const key = `${b.host}:${b.port}`;
+    if (names.has(key)) continue;
+    const x = generatedBmcXName(b.ip, b.port);
+    const holder = taken.get(x);
+    if (holder) {
+      conflicts.push(`${key}: generated name ${x} is already ${holder}'s (mapped by hand); not named`);
+      continue;
+    }
+    names.set(key, { xname: x, source: 'generated' });
+    taken.set(x, key);
+  }
+  return { names, conflicts };
+}
