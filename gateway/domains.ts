@@ -4,6 +4,8 @@
  * invoker never calls the loader, so the gateway bundle carries only manifests in AWS.
  */
 import type { DomainHandler, DomainManifest } from '../functions/shared/handler.js';
+import { inventoryManifest } from '../functions/inventory/manifest.js';
+import { sitesManifest } from '../functions/sites/manifest.js';
 
 export interface DomainRegistration {
   manifest: DomainManifest;
@@ -11,4 +13,6 @@ export interface DomainRegistration {
 }
 
 export const domains: DomainRegistration[] = [
+  { manifest: inventoryManifest, load: async () => (await import('../functions/inventory/handler.js')).handler },
+  { manifest: sitesManifest, load: async () => (await import('../functions/sites/handler.js')).handler },
 ];

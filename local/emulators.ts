@@ -35,7 +35,7 @@ async function waitForDynamo(endpoint: string, child: ChildProcess, timeoutMs: n
         await client.send(new ListTablesCommand({}));
         return;
       } catch (err) {
-        if (Date.now() > deadline) throw new Error(`DynamoDB Local did not answer on ${endpoint} within ${timeoutMs} ms: ${(err as Error).message}`);
+        if (Date.now() > deadline) throw new Error(`DynamoDB Local did not answer on ${endpoint} within ${timeoutMs} ms: ${(err as Error).message}`, { cause: err });
         await new Promise((r) => setTimeout(r, 200));
       }
     }
@@ -57,7 +57,7 @@ export async function startDynamoDbLocal(opts: { port?: number; dataDir?: string
     await waitForDynamo(endpoint, child, 60_000);
   } catch (err) {
     child.kill('SIGKILL');
-    throw new Error(`${(err as Error).message}\n${stderr}`);
+    throw new Error(`${(err as Error).message}\n${stderr}`, { cause: err });
   }
   return {
     endpoint,
@@ -89,6 +89,11 @@ export async function startS3rver(opts: { dir: string; port?: number; buckets?: 
   return {
     server,
     endpoint: `http://127.0.0.1:${address.port}`,
-    stop: () => server.close() as Promise<void>,
+    stop: async () => {
+      // Keep-alive sockets from SDK clients would hold close() open indefinitely.
+      const closing = server.close();
+      server.httpServer?.closeAllConnections();
+      await closing;
+    },
   };
 }

@@ -20,6 +20,7 @@ declare module 's3rver' {
     constructor(options: S3rverOptions);
     run(): Promise<{ address: string; port: number }>;
     close(): Promise<void>;
+    httpServer?: import('node:http').Server;
     on(event: 'event', listener: (event: S3rverEvent) => void): this;
     on(event: string, listener: (...args: unknown[]) => void): this;
   }

@@ -2,6 +2,10 @@
 import { ForbiddenError } from '../../schema/errors.js';
 
 export type Role = 'admin' | 'operator' | 'viewer' | 'agent';
+
+/** OAuth scopes of agent tokens: the first marks an agent, the second binds it to its site. */
+export const AGENT_SCOPE = 'skyboot/agent';
+export const SITE_SCOPE_PREFIX = 'skyboot/site.';
 export const ROLES: readonly Role[] = ['admin', 'operator', 'viewer', 'agent'];
 
 export interface Identity {

@@ -1,0 +1,10 @@
+import { domainHandler } from '../shared/handler.js';
+import { sitesManifest } from './manifest.js';
+import { createSite, getSite, listSites, rotateAgentCredentials } from './sites.js';
+
+export const handler = domainHandler(sitesManifest, {
+  sites: (_a, ctx) => listSites(ctx),
+  site: (a: { name: string }, ctx) => getSite(ctx, a.name),
+  createSite: (a: { input: { name: string; description?: string; domain?: string } }, ctx) => createSite(ctx, a.input),
+  rotateAgentCredentials: (a: { site: string }, ctx) => rotateAgentCredentials(ctx, a.site),
+});

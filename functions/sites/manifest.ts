@@ -1,0 +1,11 @@
+import type { DomainManifest } from '../shared/handler.js';
+
+export const sitesManifest = {
+  domain: 'sites',
+  operations: {
+    sites: { access: 'read', field: 'Query.sites' },
+    site: { access: 'read', field: 'Query.site' },
+    createSite: { access: 'admin', field: 'Mutation.createSite' },
+    rotateAgentCredentials: { access: 'admin', field: 'Mutation.rotateAgentCredentials' },
+  },
+} as const satisfies DomainManifest;

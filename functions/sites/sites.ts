@@ -1,0 +1,79 @@
+/** Site items: PK SITE#<name>, SK SITE; listed through GSI1 (GSI1PK SITES, GSI1SK <name>). */
+import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ConflictError, NotFoundError } from '../../schema/errors.js';
+import { auditPut } from '../shared/audit.js';
+import type { OperationContext } from '../shared/handler.js';
+import { siteScope } from '../shared/identity.js';
+import { issuerFromEnv, type AgentCredentials } from './credentials.js';
+import { validateSiteName } from './siteName.js';
+
+export interface Site {
+  name: string;
+  description: string | null;
+  domain: string | null;
+  createdAt: string;
+  version: number;
+}
+
+function toSite(item: Record<string, unknown>): Site {
+  return {
+    name: String(item.name),
+    description: (item.description as string | undefined) ?? null,
+    domain: (item.domain as string | undefined) ?? null,
+    createdAt: String(item.createdAt),
+    version: Number(item.version),
+  };
+}
+
+export async function listSites(ctx: OperationContext): Promise<Site[]> {
+  const scope = siteScope(ctx.identity);
+  const out = await ctx.clients.doc.send(
+    new QueryCommand({
+      TableName: ctx.clients.config.tableName,
+      IndexName: 'GSI1',
+      KeyConditionExpression: 'GSI1PK = :p',
+      ExpressionAttributeValues: { ':p': 'SITES' },
+    }),
+  );
+  return (out.Items ?? []).map(toSite).filter((s) => scope === null || s.name === scope);
+}
+
+export async function getSite(ctx: OperationContext, name: string): Promise<Site | null> {
+  const scope = siteScope(ctx.identity);
+  if (scope !== null && scope !== name) return null;
+  const out = await ctx.clients.doc.send(new GetCommand({ TableName: ctx.clients.config.tableName, Key: { PK: `SITE#${name}`, SK: 'SITE' } }));
+  return out.Item ? toSite(out.Item) : null;
+}
+
+export async function createSite(
+  ctx: OperationContext,
+  input: { name: string; description?: string | null; domain?: string | null },
+): Promise<{ site: Site; agentCredentials: AgentCredentials }> {
+  const name = validateSiteName(input.name, 'input.name');
+  const site: Site = { name, description: input.description ?? null, domain: input.domain ?? null, createdAt: new Date().toISOString(), version: 1 };
+  try {
+    await ctx.clients.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: ctx.clients.config.tableName,
+              Item: { PK: `SITE#${name}`, SK: 'SITE', GSI1PK: 'SITES', GSI1SK: name, entity: 'Site', ...site },
+              ConditionExpression: 'attribute_not_exists(PK)',
+            },
+          },
+          auditPut(ctx, { operation: 'createSite', target: `site:${name}`, after: site }),
+        ],
+      }),
+    );
+  } catch (err) {
+    if ((err as Error).name === 'TransactionCanceledException') throw new ConflictError(`site ${name} already exists`, 'input.name');
+    throw err;
+  }
+  return { site, agentCredentials: await issuerFromEnv()(name) };
+}
+
+export async function rotateAgentCredentials(ctx: OperationContext, site: string): Promise<AgentCredentials> {
+  if (!(await getSite(ctx, site))) throw new NotFoundError('site', site, 'site');
+  return issuerFromEnv()(site);
+}

@@ -1,0 +1,37 @@
+/**
+ * What a client sees of an error: our coded errors as they are (their messages name the
+ * field and the reason), scalar failures during validation as BAD_USER_INPUT, and anything
+ * unexpected masked outside development, with the request id to find it in the logs.
+ */
+import type { GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { SkybootError } from '../../schema/errors.js';
+
+const PASS_THROUGH = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'CONFLICT', 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE']);
+
+function rootCause(error: unknown): unknown {
+  let e = unwrapResolverError(error);
+  for (let i = 0; i < 5 && e && typeof e === 'object' && 'originalError' in e && (e as { originalError?: unknown }).originalError; i++) {
+    e = (e as { originalError: unknown }).originalError;
+  }
+  return e;
+}
+
+export function formatErrorFor(production: boolean) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const cause = rootCause(error);
+    if (cause instanceof SkybootError) {
+      const message = formatted.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' || formatted.message !== cause.message ? `${formatted.message}` : cause.message;
+      const { stacktrace: _s, ...rest } = (formatted.extensions ?? {}) as Record<string, unknown>;
+      return { ...formatted, message, extensions: { ...rest, code: cause.code, ...(cause.field ? { field: cause.field } : {}) } };
+    }
+    const code = String(formatted.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
+    if (PASS_THROUGH.has(code)) {
+      // Expected errors carry no stack: their message already says what is wrong.
+      const { stacktrace: _s, ...extensions } = (formatted.extensions ?? {}) as Record<string, unknown>;
+      return { ...formatted, extensions };
+    }
+    if (!production) return formatted;
+    return { message: 'Internal server error', ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  };
+}

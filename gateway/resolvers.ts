@@ -1,0 +1,35 @@
+/**
+ * The resolver map, generated from the domains' manifests: each operation with a `field`
+ * resolves that field by an access check here (refused before any invoke) and a batched
+ * call to its domain.
+ */
+import type { GraphQLFieldResolver } from 'graphql';
+import { scalarResolvers } from '../schema/scalars.js';
+import { assertAllowed } from '../functions/shared/identity.js';
+import type { DomainRegistration } from './domains.js';
+import type { GatewayContext } from './context.js';
+
+type Resolver = GraphQLFieldResolver<Record<string, unknown> | undefined, GatewayContext, Record<string, unknown>>;
+export type ResolverMap = Record<string, Record<string, Resolver> | (typeof scalarResolvers)[keyof typeof scalarResolvers]>;
+
+export function buildResolvers(domains: DomainRegistration[]): ResolverMap {
+  const map: Record<string, Record<string, Resolver>> = {
+    Query: {
+      whoami: (_s, _a, ctx) => ctx.identity,
+    },
+  };
+  for (const { manifest } of domains) {
+    for (const [operation, spec] of Object.entries(manifest.operations)) {
+      if (!spec.field) continue;
+      const [type, field] = spec.field.split('.') as [string, string];
+      map[type] ??= {};
+      if (map[type][field]) throw new Error(`${spec.field} is resolved by two operations`);
+      const isRoot = type === 'Query' || type === 'Mutation';
+      map[type][field] = (source, args, ctx) => {
+        assertAllowed(ctx.identity, spec.access, spec.field!);
+        return ctx.loaders(manifest.domain).load(isRoot || !source ? { operation, args } : { operation, args, source });
+      };
+    }
+  }
+  return { ...map, ...scalarResolvers };
+}

@@ -1,0 +1,64 @@
+/**
+ * The Apollo Server both entries (local HTTP and Lambda) share: schema from the SDL files,
+ * resolvers from the domain manifests, and the limits that refuse abusive documents during
+ * validation, before any resolver (and so any DynamoDB call) runs.
+ */
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import type { GraphQLSchema } from 'graphql';
+import { loadTypeDefs } from '../schema/index.js';
+import { buildResolvers } from './resolvers.js';
+import { domains as registeredDomains, type DomainRegistration } from './domains.js';
+import { formatErrorFor } from './plugins/formatError.js';
+import { introspectionForAdmins } from './plugins/introspectionForAdmins.js';
+import type { GatewayContext } from './context.js';
+
+export const LIMITS = {
+  maxDepth: 12,
+  maxAliases: 20,
+  maxTokens: 5000,
+  maxCost: 20000,
+  maxDirectives: 20,
+  /** Lambda's synchronous payload limit; the local entry enforces the same. */
+  maxBodyBytes: 6 * 1024 * 1024,
+} as const;
+
+export function buildSchema(domains: DomainRegistration[] = registeredDomains): GraphQLSchema {
+  return makeExecutableSchema({ typeDefs: loadTypeDefs(process.env.SKYBOOT_SCHEMA_DIR), resolvers: buildResolvers(domains) });
+}
+
+export interface GatewayOptions {
+  domains?: DomainRegistration[];
+  production?: boolean;
+}
+
+export function buildGateway(opts: GatewayOptions = {}): ApolloServer<GatewayContext> {
+  const production = opts.production ?? process.env.NODE_ENV === 'production';
+  const armor = new ApolloArmor({
+    maxDepth: { n: LIMITS.maxDepth },
+    maxAliases: { n: LIMITS.maxAliases },
+    maxTokens: { n: LIMITS.maxTokens },
+    maxDirectives: { n: LIMITS.maxDirectives },
+    costLimit: { maxCost: LIMITS.maxCost },
+    blockFieldSuggestion: { enabled: production },
+  }).protect();
+  return new ApolloServer<GatewayContext>({
+    schema: buildSchema(opts.domains),
+    ...armor,
+    allowBatchedHttpRequests: false,
+    // The entries own shutdown (the local stack stops its emulators after the server).
+    stopOnTerminationSignals: false,
+    csrfPrevention: true,
+    // Introspection stays on in the engine; the plugin limits it to admins in production.
+    introspection: true,
+    includeStacktraceInErrorResponses: !production,
+    formatError: formatErrorFor(production),
+    plugins: [
+      ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]),
+      ApolloServerPluginLandingPageDisabled() as ApolloServerPlugin<GatewayContext>,
+      ...(production ? [introspectionForAdmins()] : []),
+    ],
+  });
+}
