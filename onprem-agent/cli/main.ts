@@ -3,10 +3,13 @@
  * Each module registers its own commands, so this file only lists them.
  */
 import { Command } from 'commander';
+import { registerRedfishCommands } from '../redfish/commands.js';
 
 const program = new Command('skyboot-agent').description('Skyboot on-prem agent: PXE, Redfish, iSCSI, offline-first site cache');
 
-const registrations: Array<(p: Command) => void> = [];
+const registrations: Array<(p: Command) => void> = [
+  registerRedfishCommands,
+];
 
 for (const register of registrations) register(program);
 

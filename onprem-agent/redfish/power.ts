@@ -1,0 +1,263 @@
+/**
+ * Power and one-time PXE boot through Redfish, addressed by node xname. The xname → BMC map is
+ * the last discovery report. Reset types come from what the BMC advertises, with fallbacks where
+ * a vendor lacks one (no PowerCycle: ForceOff, then On).
+ */
+import type { Logger } from 'pino';
+import { BadUserInputError } from '../../schema/errors.js';
+import { normaliseXName } from '../../schema/xname.js';
+import { log as agentLog } from '../logger.js';
+import { RedfishClient, type Json } from './client.js';
+import type { CredentialResolver } from './credentials.js';
+import { Limiter, mapLimited } from './limiter.js';
+import { lastReportPath, loadLastReport } from './report-store.js';
+import { bmcKey, type TlsPolicy } from './transport.js';
+import type { DiscoveryReport } from './types.js';
+
+export const POWER_ACTIONS = ['on', 'off', 'soft-off', 'reset', 'cycle', 'status', 'boot-pxe'] as const;
+export type PowerActionName = (typeof POWER_ACTIONS)[number];
+
+export interface EndpointTarget {
+  xname: string;
+  bmcXName: string;
+  host: string;
+  port: number;
+  scheme: 'http' | 'https';
+  systemPath: string;
+  resetTarget: string | null;
+  resetTypes: string[];
+  bootMode: 'UEFI' | 'Legacy' | null;
+}
+
+export type EndpointMap = Map<string, EndpointTarget>;
+
+export interface PowerResult {
+  xname: string;
+  action: PowerActionName;
+  ok: boolean;
+  /** PowerState read back at the end. */
+  powerState: string | null;
+  /** The reset types sent, in order. */
+  resetTypes: string[];
+  detail: string;
+  error?: string;
+}
+
+export interface PowerOptions {
+  dataDir?: string;
+  endpoints?: EndpointMap;
+  credentials?: CredentialResolver;
+  tls?: TlsPolicy;
+  timeoutMs?: number;
+  /** How long to wait for the PowerState to confirm an action. */
+  confirmTimeoutMs?: number;
+  pollMs?: number;
+  concurrency?: number;
+  logger?: Logger;
+}
+
+export function endpointMapFromReport(report: DiscoveryReport): EndpointMap {
+  const map: EndpointMap = new Map();
+  for (const e of report.redfishEndpoints) {
+    for (const s of e.systems) {
+      const hw = report.hardware.find((h) => h.xname === s.xname);
+      map.set(s.xname, {
+        xname: s.xname, bmcXName: e.xname, host: e.host, port: e.port, scheme: e.scheme, systemPath: s.path,
+        resetTarget: hw?.resetTarget ?? null, resetTypes: hw?.resetTypes ?? [], bootMode: hw?.boot.mode ?? null,
+      });
+    }
+  }
+  return map;
+}
+
+/** The node xname → BMC map from the last discovery report stored in `dataDir`. */
+export async function loadEndpointMap(dataDir: string): Promise<EndpointMap> {
+  const report = await loadLastReport(dataDir);
+  if (!report) throw new BadUserInputError('xname', `no discovery report at ${lastReportPath(dataDir)}; run skyboot-agent discover first`);
+  return endpointMapFromReport(report);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const pick = (advertised: string[], preferred: string[]): string | undefined => preferred.find((t) => advertised.includes(t));
+
+const ON_TYPES = ['On', 'ForceOn', 'PushPowerButton'];
+const OFF_TYPES = ['ForceOff', 'Off', 'PushPowerButton'];
+const RESTART_TYPES = ['ForceRestart', 'GracefulRestart', 'PowerCycle'];
+
+class NodeActions {
+  readonly sent: string[] = [];
+
+  constructor(private readonly client: RedfishClient, private readonly t: EndpointTarget, private readonly opts: PowerOptions) {}
+
+  async read(): Promise<Json> {
+    return this.client.get(this.t.systemPath);
+  }
+
+  async state(): Promise<string | null> {
+    const s = await this.read();
+    return typeof s.PowerState === 'string' ? s.PowerState : null;
+  }
+
+  /** Live advertised types when the system carries them inline; the report's otherwise. */
+  advertised(system: Json): string[] {
+    const action = (system.Actions as Json | undefined)?.['#ComputerSystem.Reset'] as Json | undefined;
+    const inline = action?.['ResetType@Redfish.AllowableValues'];
+    return Array.isArray(inline) && inline.length > 0 ? inline.filter((x): x is string => typeof x === 'string') : this.t.resetTypes;
+  }
+
+  private target(system: Json): string {
+    const action = (system.Actions as Json | undefined)?.['#ComputerSystem.Reset'] as Json | undefined;
+    return (typeof action?.target === 'string' ? action.target : null) ?? this.t.resetTarget ?? `${this.t.systemPath}/Actions/ComputerSystem.Reset`;
+  }
+
+  async reset(system: Json, type: string): Promise<void> {
+    this.sent.push(type);
+    await this.client.write('POST', this.target(system), { ResetType: type });
+  }
+
+  async waitFor(expected: string): Promise<string> {
+    const deadline = Date.now() + (this.opts.confirmTimeoutMs ?? 120_000);
+    let last: string | null = null;
+    for (;;) {
+      last = await this.state();
+      if (last === expected) return last;
+      if (Date.now() >= deadline) throw new Error(`PowerState did not reach ${expected} within ${(this.opts.confirmTimeoutMs ?? 120_000) / 1000}s (last seen: ${last ?? 'none'})`);
+      await sleep(this.opts.pollMs ?? 500);
+    }
+  }
+
+  private noType(action: string, wanted: string[], advertised: string[]): Error {
+    return new Error(`the BMC advertises no reset type for "${action}" (wanted one of ${wanted.join(', ')}; it offers ${advertised.join(', ') || 'none'})`);
+  }
+
+  async powerOn(system: Json): Promise<string> {
+    const advertised = this.advertised(system);
+    const type = pick(advertised, ON_TYPES);
+    if (!type) throw this.noType('on', ON_TYPES, advertised);
+    await this.reset(system, type);
+    return this.waitFor('On');
+  }
+
+  async powerOff(system: Json, graceful: boolean): Promise<string> {
+    const advertised = this.advertised(system);
+    const wanted = graceful ? ['GracefulShutdown', ...OFF_TYPES] : OFF_TYPES;
+    const type = pick(advertised, wanted);
+    if (!type) throw this.noType(graceful ? 'soft-off' : 'off', wanted, advertised);
+    await this.reset(system, type);
+    return this.waitFor('Off');
+  }
+
+  async run(action: PowerActionName): Promise<{ powerState: string | null; detail: string }> {
+    const system = await this.read();
+    const now = typeof system.PowerState === 'string' ? system.PowerState : null;
+    const isOn = now === 'On' || now === 'PoweringOn';
+    switch (action) {
+      case 'status':
+        return { powerState: now, detail: `PowerState ${now ?? 'unknown'}` };
+      case 'on':
+        if (now === 'On') return { powerState: now, detail: 'already On' };
+        return { powerState: await this.powerOn(system), detail: 'powered on' };
+      case 'off':
+      case 'soft-off':
+        if (now === 'Off') return { powerState: now, detail: 'already Off' };
+        return { powerState: await this.powerOff(system, action === 'soft-off'), detail: 'powered off' };
+      case 'reset':
+      case 'cycle': {
+        if (!isOn) return { powerState: await this.powerOn(system), detail: 'was Off; powered on' };
+        const advertised = this.advertised(system);
+        const one = action === 'cycle' ? pick(advertised, ['PowerCycle']) : pick(advertised, RESTART_TYPES);
+        if (one) {
+          await this.reset(system, one);
+          return { powerState: await this.waitFor('On'), detail: `${one} sent; On again` };
+        }
+        await this.powerOff(system, false);
+        return { powerState: await this.powerOn(system), detail: 'no single reset type: powered off, then on' };
+      }
+      case 'boot-pxe':
+        return this.bootPxe(system);
+    }
+  }
+
+  private async bootPxe(system: Json): Promise<{ powerState: string | null; detail: string }> {
+    const boot = (system.Boot as Json | undefined) ?? {};
+    const allowed = boot['BootSourceOverrideTarget@Redfish.AllowableValues'];
+    if (Array.isArray(allowed) && allowed.length > 0 && !allowed.includes('Pxe')) {
+      throw new Error(`the BMC does not offer Pxe as a boot override target (it offers ${allowed.join(', ')})`);
+    }
+    const mode = boot.BootSourceOverrideMode === 'UEFI' || boot.BootSourceOverrideMode === 'Legacy' ? boot.BootSourceOverrideMode : this.t.bootMode;
+    const wanted: Json = { BootSourceOverrideTarget: 'Pxe', BootSourceOverrideEnabled: 'Once', ...(mode === 'UEFI' ? { BootSourceOverrideMode: 'UEFI' } : {}) };
+    const etag: Record<string, string> = typeof system['@odata.etag'] === 'string' ? { 'If-Match': system['@odata.etag'] } : {};
+    await this.client.write('PATCH', this.t.systemPath, { Boot: wanted }, etag);
+    const back = ((await this.read()).Boot as Json | undefined) ?? {};
+    const wrong = Object.entries(wanted).filter(([k, v]) => back[k] !== v);
+    if (wrong.length > 0) {
+      throw new Error(`boot override not confirmed on read-back: ${wrong.map(([k, v]) => `${k} is ${String(back[k])}, wanted ${String(v)}`).join('; ')}`);
+    }
+    return { powerState: typeof system.PowerState === 'string' ? system.PowerState : null, detail: `one-time PXE boot set${mode === 'UEFI' ? ' (UEFI)' : ''} and read back` };
+  }
+}
+
+/** Runs `action` on every node; one result per requested xname, failures named, never thrown. */
+export async function powerAction(targets: string[], action: PowerActionName, opts: PowerOptions = {}): Promise<PowerResult[]> {
+  if (!POWER_ACTIONS.includes(action)) throw new BadUserInputError('action', `"${String(action)}" is not one of ${POWER_ACTIONS.join(', ')}`);
+  const logger = (opts.logger ?? agentLog).child({ module: 'redfish-power' });
+  const endpoints = opts.endpoints ?? (opts.dataDir ? await loadEndpointMap(opts.dataDir) : null);
+  if (!endpoints) throw new BadUserInputError('dataDir', 'either an endpoint map or the data dir with a discovery report is required');
+  const results = new Map<string, PowerResult>();
+  const byBmc = new Map<string, EndpointTarget[]>();
+  for (const raw of targets) {
+    let xname: string;
+    try {
+      xname = normaliseXName(raw);
+    } catch (err) {
+      results.set(raw, { xname: raw, action, ok: false, powerState: null, resetTypes: [], detail: '', error: (err as Error).message });
+      continue;
+    }
+    const t = endpoints.get(xname);
+    if (!t) {
+      results.set(raw, { xname, action, ok: false, powerState: null, resetTypes: [], detail: '', error: `${xname} is not a node in the last discovery report` });
+      continue;
+    }
+    const key = bmcKey(t);
+    byBmc.set(key, [...(byBmc.get(key) ?? []), t]);
+  }
+  const global = new Limiter(opts.concurrency ?? 32);
+  await mapLimited([...byBmc.values()], opts.concurrency ?? 32, async (nodes) => {
+    const first = nodes[0]!;
+    const client = new RedfishClient({
+      address: { host: first.host, port: first.port, scheme: first.scheme }, tls: opts.tls, timeoutMs: opts.timeoutMs ?? 10_000, global, logger,
+      credentials: opts.credentials?.resolve(first.host, first.port),
+    });
+    try {
+      const root = await client.serviceRoot();
+      await client.login(root);
+      await Promise.all(nodes.map(async (t) => {
+        const node = new NodeActions(client, t, opts);
+        try {
+          const { powerState, detail } = await node.run(action);
+          results.set(t.xname, { xname: t.xname, action, ok: true, powerState, resetTypes: node.sent, detail });
+        } catch (err) {
+          results.set(t.xname, { xname: t.xname, action, ok: false, powerState: null, resetTypes: node.sent, detail: '', error: (err as Error).message });
+        }
+      }));
+    } catch (err) {
+      for (const t of nodes) {
+        if (!results.has(t.xname)) results.set(t.xname, { xname: t.xname, action, ok: false, powerState: null, resetTypes: [], detail: '', error: `BMC ${first.bmcXName} (${bmcKey(first)}): ${(err as Error).message}` });
+      }
+    } finally {
+      await client.logout();
+      client.close();
+    }
+  });
+  const out = targets.map((raw) => {
+    let key = raw;
+    try {
+      key = normaliseXName(raw);
+    } catch {
+      key = raw;
+    }
+    return results.get(key) ?? results.get(raw)!;
+  });
+  for (const r of out) logger.info({ xname: r.xname, action, ok: r.ok, powerState: r.powerState, error: r.error }, 'power action');
+  return out;
+}
