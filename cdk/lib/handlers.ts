@@ -1,0 +1,84 @@
+/**
+ * The contract between this CDK app and the code it deploys: which file each Lambda runs,
+ * what it may touch, and how its AWS SDK is resolved. Written once here so the stacks, the
+ * bundling test and the cold-start bench all point at the same files.
+ */
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root: two levels above cdk/lib. */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export const DOMAINS = ['inventory', 'boot', 'images', 'sites', 'orchestration'] as const;
+export type Domain = (typeof DOMAINS)[number];
+
+/**
+ * `runtime`: leave @aws-sdk/* out of the bundle and use the SDK v3 the nodejs22.x runtime
+ * ships (smaller bundle, faster init). `bundled`: the function needs SDK packages the runtime
+ * does not guarantee (the S3 presigner and multipart helpers), and mixing a bundled helper with
+ * a runtime client risks version skew, so everything is bundled.
+ */
+export type SdkSource = 'runtime' | 'bundled';
+
+export interface HandlerSpec {
+  /** Path from the repo root to the file exporting `handler`. */
+  entry: string;
+  sdk: SdkSource;
+  memoryMiB: number;
+  timeoutSeconds: number;
+  /** Copy schema/*.graphql next to the bundle (the gateway builds its schema from them). */
+  needsSchema: boolean;
+}
+
+export const GATEWAY: HandlerSpec = {
+  entry: 'gateway/lambda.ts',
+  sdk: 'runtime',
+  // More memory is more CPU: schema assembly and validation dominate the gateway's cold start.
+  memoryMiB: 1024,
+  // API Gateway HTTP APIs give up after 30 s; the gateway must answer first.
+  timeoutSeconds: 29,
+  needsSchema: true,
+};
+
+export const DOMAIN_HANDLERS: Record<Domain, HandlerSpec> = {
+  inventory: { entry: 'functions/inventory/handler.ts', sdk: 'runtime', memoryMiB: 512, timeoutSeconds: 25, needsSchema: false },
+  boot: { entry: 'functions/boot/handler.ts', sdk: 'runtime', memoryMiB: 512, timeoutSeconds: 25, needsSchema: false },
+  images: { entry: 'functions/images/handler.ts', sdk: 'bundled', memoryMiB: 512, timeoutSeconds: 25, needsSchema: false },
+  sites: { entry: 'functions/sites/handler.ts', sdk: 'runtime', memoryMiB: 512, timeoutSeconds: 25, needsSchema: false },
+  orchestration: { entry: 'functions/orchestration/handler.ts', sdk: 'runtime', memoryMiB: 512, timeoutSeconds: 25, needsSchema: false },
+};
+
+/** Verifies an uploaded artifact's sha256 by streaming it: multi-GB root images need time and a full vCPU. */
+export const FINALIZER: HandlerSpec = {
+  entry: 'functions/images/finalizer.ts',
+  sdk: 'bundled',
+  memoryMiB: 1769,
+  timeoutSeconds: 900,
+  needsSchema: false,
+};
+
+/** Objects under this prefix are uploaded artifacts; their creation triggers the finalizer. */
+export const ARTIFACT_PREFIX = 'artifacts/';
+
+/**
+ * Partition-key prefixes the images domain (and its finalizer) own (functions/images/keys.ts,
+ * plus the audit records every mutation writes). IAM's dynamodb:LeadingKeys condition limits
+ * their writes to these, so they cannot write inventory or boot items.
+ */
+export const IMAGE_KEY_PREFIXES = ['IMAGE#', 'IMAGENAME#', 'ARTIFACT#', 'AUDIT#'] as const;
+
+/** The environment variable through which the gateway learns a domain's function name. */
+export function functionEnvName(domain: Domain): string {
+  return `SKYBOOT_FUNCTION_${domain.toUpperCase()}`;
+}
+
+/** Where bundling copies schema/*.graphql, relative to the bundle; the gateway reads SKYBOOT_SCHEMA_DIR. */
+export const SCHEMA_BUNDLE_DIR = 'schema';
+/** The Lambda runtime unpacks the bundle at /var/task. */
+export const SCHEMA_DIR_IN_LAMBDA = `/var/task/${SCHEMA_BUNDLE_DIR}`;
+
+export function entryPath(spec: HandlerSpec, root = REPO_ROOT): string {
+  return join(root, spec.entry);
+}
+
+export const ALL_HANDLERS: readonly HandlerSpec[] = [GATEWAY, ...DOMAINS.map((d) => DOMAIN_HANDLERS[d]), FINALIZER];
