@@ -12,7 +12,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { BUNDLE_FILE } from '../../../cdk/lib/bundling.js';
 import { SkybootFunction } from '../../../cdk/lib/functions.js';
-import { ALL_HANDLERS, DOMAIN_HANDLERS, GATEWAY, REPO_ROOT, entryPath, type HandlerSpec } from '../../../cdk/lib/handlers.js';
+import { ALL_HANDLERS, DOMAIN_HANDLERS, GATEWAY, REPO_ROOT, type HandlerSpec } from '../../../cdk/lib/handlers.js';
 
 /**
  * Bounds on the minified bundle (index.mjs); measured 1.1 MiB and 74 KiB when written. The gateway carries Apollo Server, graphql-js,
