@@ -6,6 +6,7 @@
 import type { DomainHandler, DomainManifest } from '../functions/shared/handler.js';
 import { inventoryManifest } from '../functions/inventory/manifest.js';
 import { sitesManifest } from '../functions/sites/manifest.js';
+import { imagesManifest } from '../functions/images/manifest.js';
 
 export interface DomainRegistration {
   manifest: DomainManifest;
@@ -15,4 +16,5 @@ export interface DomainRegistration {
 export const domains: DomainRegistration[] = [
   { manifest: inventoryManifest, load: async () => (await import('../functions/inventory/handler.js')).handler },
   { manifest: sitesManifest, load: async () => (await import('../functions/sites/handler.js')).handler },
+  { manifest: imagesManifest, load: async () => (await import('../functions/images/handler.js')).handler },
 ];

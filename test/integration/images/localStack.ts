@@ -1,0 +1,64 @@
+/**
+ * For images/boot/CLI integration tests: an s3rver of the test file's own (its S3 events must be
+ * delivered in this process), DynamoDB from the global harness, and a fresh table + bucket.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes, createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startS3rver, type RunningS3 } from '../../../local/emulators.js';
+import { deliverS3rverEvents, type LocalEventDelivery } from '../../../functions/images/localEvents.js';
+import type { DomainHandler } from '../../../functions/shared/handler.js';
+import type { Identity } from '../../../functions/shared/identity.js';
+import { freshAws, type TestAws } from '../../support/aws.js';
+
+export const admin: Identity = { subject: 'test-admin', roles: ['admin'], site: null };
+export const agentOf = (site: string): Identity => ({ subject: `agent-${site}`, roles: ['agent'], site });
+
+export interface LocalImagesStack {
+  aws: TestAws;
+  s3: RunningS3;
+  delivery: LocalEventDelivery;
+  dir: string;
+  dispose(): Promise<void>;
+}
+
+export async function startLocalImagesStack(prefix: string): Promise<LocalImagesStack> {
+  const dir = mkdtempSync(join(tmpdir(), `skyboot-${prefix}-`));
+  const s3 = await startS3rver({ dir: join(dir, 's3') });
+  const previous = process.env.AWS_ENDPOINT_URL_S3;
+  process.env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
+  const aws = await freshAws(prefix);
+  const delivery = deliverS3rverEvents(s3.server, { bucket: aws.bucketName });
+  return {
+    aws,
+    s3,
+    delivery,
+    dir,
+    dispose: async () => {
+      delivery.stop();
+      await aws.dispose();
+      await s3.stop();
+      if (previous === undefined) delete process.env.AWS_ENDPOINT_URL_S3;
+      else process.env.AWS_ENDPOINT_URL_S3 = previous;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function callerOf(handler: DomainHandler, domain: string) {
+  return async <T = unknown>(operation: string, args: Record<string, unknown>, identity: Identity = admin): Promise<T> => {
+    const { results } = await handler({ domain, identity, requestId: `test-${operation}`, calls: [{ operation, args }] });
+    const r = results[0]!;
+    if (!r.ok) throw Object.assign(new Error(r.error.message), { code: r.error.code, field: r.error.field });
+    return r.value as T;
+  };
+}
+
+/** A file of random bytes; returns its path, size and sha256. */
+export function randomFile(dir: string, name: string, size: number): { path: string; size: number; sha256: string } {
+  const buf = randomBytes(size);
+  const path = join(dir, name);
+  writeFileSync(path, buf);
+  return { path, size, sha256: createHash('sha256').update(buf).digest('hex') };
+}
