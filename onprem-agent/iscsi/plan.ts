@@ -42,6 +42,8 @@ export function managedPrefix(desired: Pick<IscsiDesiredState, 'targetIqn'>): st
 
 export function planReconcile(desired: IscsiDesiredState, actual: ActualExport[], opts: PlanOptions): Plan {
   const steps: PlanStep[] = [];
+  // Access is granted everywhere before it is narrowed anywhere, so a failed run never leaves a node with neither image.
+  const narrowing: PlanStep[] = [];
   const deferred: Deferred[] = [];
   const unreferencedSince: Record<string, string> = {};
   const prefix = managedPrefix(desired);
@@ -71,10 +73,11 @@ export function planReconcile(desired: IscsiDesiredState, actual: ActualExport[]
     for (const i of [...acl].filter((x) => !e.initiators.includes(x)).sort()) {
       // A logged-in node re-logs in after a network blip; unbinding it now would take its root away.
       if (sessions.has(i)) deferred.push({ targetIqn: e.targetIqn, what: 'unbind-initiator', initiatorIqn: i, reason: 'initiator is logged in' });
-      else steps.push({ op: 'unbind-initiator', targetIqn: e.targetIqn, initiatorIqn: i });
+      else narrowing.push({ op: 'unbind-initiator', targetIqn: e.targetIqn, initiatorIqn: i });
     }
   }
 
+  steps.push(...narrowing);
   const desiredTargets = new Set(desired.exports.map((e) => e.targetIqn));
   for (const a of [...actual].sort((x, y) => x.targetIqn.localeCompare(y.targetIqn))) {
     if (!a.targetIqn.startsWith(prefix) || desiredTargets.has(a.targetIqn)) continue;
