@@ -25,16 +25,16 @@ class BodyTooLargeError extends Error {}
 
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length'] ?? 0) > limit) return reject(new BodyTooLargeError());
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size > limit) {
         reject(new BodyTooLargeError());
-        req.destroy();
         return;
       }
-      chunks.push(c);
+      if (size <= limit) chunks.push(c);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
@@ -75,6 +75,9 @@ async function handle(opts: HttpEntryOptions, req: IncomingMessage, res: ServerR
       raw = await readBody(req, LIMITS.maxBodyBytes);
     } catch (err) {
       if (err instanceof BodyTooLargeError) {
+        // Answer at once and close: the rest of the body is read into nothing, never stored.
+        res.setHeader('connection', 'close');
+        req.resume();
         return send(res, 413, JSON.stringify({ errors: [{ message: `request body exceeds ${LIMITS.maxBodyBytes} bytes`, extensions: { code: 'BAD_REQUEST' } }] }));
       }
       throw err;

@@ -1,6 +1,9 @@
 /** `npm start`: the whole system on this machine, on embedded local backends. Ctrl-C stops it all. */
 import { startLocalStack } from './stack.js';
 
+// Lambda runs Node 22; the SDK's warning about this machine's Node 20 is noise locally.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const dataDir = process.env.SKYBOOT_DATA_DIR ?? '.skyboot';
 const port = Number(process.env.PORT ?? 4000);
 const say = (line: string) => process.stderr.write(`[skyboot] ${line}\n`);

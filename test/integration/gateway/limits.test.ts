@@ -1,0 +1,69 @@
+import { startTestGateway, type TestGateway } from '../../support/gateway.js';
+import { LIMITS } from '../../../gateway/server.js';
+
+/**
+ * Abusive documents are refused during parsing/validation, so no resolver and no DynamoDB
+ * call runs: the invoker's count must not move.
+ */
+describe('gateway limits (production mode)', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway({ production: true });
+  });
+  afterAll(() => gw.close());
+
+  async function refusedCheaply(body: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+    const before = gw.invoker.count;
+    const res = await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${gw.tokens.admin}`, ...headers },
+      body,
+    });
+    const text = await res.text();
+    expect(gw.invoker.count).toBe(before);
+    return { status: res.status, text };
+  }
+
+  it('refuses a query nested 50 levels before any invoke', async () => {
+    const deep = `{ __type(name: "Query") { ${'ofType { '.repeat(48)}name${' }'.repeat(48)} } }`;
+    const res = await refusedCheaply(JSON.stringify({ query: deep }));
+    expect(res.text).toMatch(/depth/i);
+  });
+
+  it(`refuses 1,000 aliases (limit ${LIMITS.maxAliases}) before any invoke`, async () => {
+    // `aN: __typename` keeps the document under the token limit, so the alias rule is what refuses it.
+    const aliases = Array.from({ length: 1000 }, (_, i) => `a${i}: __typename`).join(' ');
+    const res = await refusedCheaply(JSON.stringify({ query: `{ ${aliases} }` }));
+    expect(res.text).toMatch(/alias/i);
+  });
+
+  it('refuses a 10 MB body with 413 before parsing it', async () => {
+    const big = JSON.stringify({ query: '{ sites { name } }', variables: { pad: 'x'.repeat(10 * 1024 * 1024) } });
+    const res = await refusedCheaply(big);
+    expect(res.status).toBe(413);
+    expect(res.text).toMatch(/exceeds/);
+  });
+
+  it('refuses a batched array of operations', async () => {
+    const res = await refusedCheaply(JSON.stringify([{ query: '{ sites { name } }' }, { query: '{ sites { name } }' }]));
+    expect(res.status).toBe(400);
+    expect(res.text).toMatch(/batch/i);
+  });
+
+  it('refuses introspection for a viewer in production, allows it for an admin', async () => {
+    const before = gw.invoker.count;
+    const viewer = await gw.gql('{ __schema { queryType { name } } }', undefined, gw.tokens.viewer);
+    expect(viewer.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const admin = await gw.gql<{ __schema: { queryType: { name: string } } }>('{ __schema { queryType { name } } }', undefined, gw.tokens.admin);
+    expect(admin.data?.__schema.queryType.name).toBe('Query');
+    expect(gw.invoker.count).toBe(before);
+  });
+
+  it('keeps CSRF prevention on: a simple GET without a preflight header is refused', async () => {
+    const res = await fetch(`${gw.url}/graphql?query=${encodeURIComponent('{ whoami { subject } }')}`, {
+      headers: { authorization: `Bearer ${gw.tokens.admin}` },
+    });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(/CSRF/i);
+  });
+});
