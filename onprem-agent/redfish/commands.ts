@@ -16,7 +16,8 @@ import { startSimulatedFleet } from './simulator/fleet.js';
 import { VENDOR_NAMES } from './simulator/vendors.js';
 import { parseTargets } from './targets.js';
 import type { TlsPolicy } from './transport.js';
-import { DISCOVERY_OBSERVATION_KIND, type DiscoveryReport, type InventoryEndpointMap } from './types.js';
+import { REPORT_DISCOVERY_KIND, toDiscoveryReportInput } from './cloud-input.js';
+import type { DiscoveryReport, InventoryEndpointMap } from './types.js';
 
 export interface RedfishCommandDeps {
   /** The durable outbox; until it is wired in, reports are written to the data dir. */
@@ -193,7 +194,8 @@ export function registerRedfishCommands(program: Command, deps: RedfishCommandDe
       }
       const saved = await saveLastReport(dataDir, report);
       const sink = deps.sink ?? new DiscoveryFileSink(dataDir);
-      await sink.enqueue(DISCOVERY_OBSERVATION_KIND, report, reportIdempotencyKey(report));
+      const key = reportIdempotencyKey(report);
+      await sink.enqueue(REPORT_DISCOVERY_KIND, toDiscoveryReportInput(report, key, inventory), key);
       if (sink instanceof DiscoveryFileSink) {
         process.stderr.write(`note: the outbox is not wired into this agent yet, so the report was NOT sent to the cloud; it was written to ${sink.written.join(', ')} (last report: ${saved})\n`);
       } else process.stderr.write(`report queued for the cloud; last report: ${saved}\n`);

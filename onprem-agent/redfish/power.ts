@@ -153,7 +153,7 @@ class NodeActions {
     const isOn = now === 'On' || now === 'PoweringOn';
     switch (action) {
       case 'status':
-        return { powerState: now, detail: `PowerState ${now ?? 'unknown'}` };
+        return { powerState: now, detail: 'read from the BMC' };
       case 'on':
         if (now === 'On') return { powerState: now, detail: 'already On' };
         return { powerState: await this.powerOn(system), detail: 'powered on' };

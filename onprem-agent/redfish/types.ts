@@ -5,7 +5,6 @@
  */
 
 export const DISCOVERY_REPORT_VERSION = 1;
-export const DISCOVERY_OBSERVATION_KIND = 'redfish.discovery';
 
 export interface ManagerRecord {
   path: string;

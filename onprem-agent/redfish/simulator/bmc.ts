@@ -44,6 +44,8 @@ export interface BmcOptions {
   powerTransitionMs: number;
   /** Advertise $expand but fail it, to exercise the client's fallback. */
   brokenExpand: boolean;
+  /** Answer 405 to session creation, as BMCs with sessions disabled do, leaving basic auth. */
+  noSessions: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -267,7 +269,9 @@ export class SimulatedBmc {
     if (path === ROOT) path = `${ROOT}/`;
     const sessions = `${ROOT}/SessionService/Sessions`;
     if (path === `${ROOT}/` && req.method === 'GET') return { status: 200, body: this.resources.get(path) };
-    if (path === sessions && req.method === 'POST') return this.createSession(req.body);
+    if (path === sessions && req.method === 'POST') {
+      return this.opts.noSessions ? redfishError(405, 'ActionNotSupported', 'Session creation is disabled on this service.') : this.createSession(req.body);
+    }
     if (!this.authorised(req)) {
       return { ...redfishError(401, 'NoValidSession', 'There is no valid session established with the implementation.'), headers: { 'WWW-Authenticate': this.profile.sessionOnly ? 'X-Auth-Token' : 'Basic realm="BMC"' } };
     }

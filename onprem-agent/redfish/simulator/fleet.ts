@@ -35,6 +35,8 @@ export interface FleetOptions {
   /** BMCs (by index) that accept connections and never answer. */
   hang?: number[];
   brokenExpand?: boolean;
+  /** Session creation answers 405, so clients must fall back to basic auth. */
+  noSessions?: boolean;
   /** Keep a per-request log (time, path, status) for tests that check retry timing. */
   recordRequests?: boolean;
 }
@@ -166,7 +168,7 @@ export async function startSimulatedFleet(opts: FleetOptions): Promise<Simulated
   try {
     for (let i = 0; i < opts.count; i++) {
       const profile = VENDOR_PROFILES[vendors[i % vendors.length]!]!;
-      bmcs.push(new SimulatedBmc({ index: i, seed, profile, username, password, powerTransitionMs: opts.powerTransitionMs ?? 300, brokenExpand: opts.brokenExpand ?? false }));
+      bmcs.push(new SimulatedBmc({ index: i, seed, profile, username, password, powerTransitionMs: opts.powerTransitionMs ?? 300, brokenExpand: opts.brokenExpand ?? false, noSessions: opts.noSessions ?? false }));
       const h = handler(i);
       const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
         h(req, res).catch(() => res.destroy());
