@@ -53,6 +53,8 @@ export interface WriteOptions {
   operation: string;
   /** When the caller named a version: a mismatch is CONFLICT, never a silent retry. */
   expectedVersion?: number;
+  /** False when the caller audits several components in one record (bulk packs). */
+  audit?: boolean;
 }
 
 function stale(xname: string, expected: number | undefined): ConflictError {
@@ -84,11 +86,9 @@ export function componentSteps(ctx: OperationContext, before: ComponentRecord | 
         retryOnConditionFailed: !named,
         ...(onConditionFailed ? { onConditionFailed } : {}),
       };
-  return [
-    main,
-    ...claimSteps(ctx, before, after),
-    { item: auditPut(ctx, { operation: o.operation, target: xname, before: componentSummary(before), after: componentSummary(after) }) },
-  ];
+  const steps = [main, ...claimSteps(ctx, before, after)];
+  if (o.audit !== false) steps.push({ item: auditPut(ctx, { operation: o.operation, target: xname, before: componentSummary(before), after: componentSummary(after) }) });
+  return steps;
 }
 
 /** A version named by the caller must match the stored one before anything is attempted. */

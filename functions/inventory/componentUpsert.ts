@@ -4,6 +4,8 @@
  * lists are packed into shared transactions of up to 100 items sent with bounded concurrency.
  * A pack that fails is replayed component by component (re-reading each), so every component
  * is all-or-nothing and a bad one reports its own error without failing its neighbours.
+ * A pack writes one audit record naming all its components (a replayed component writes its
+ * own): item writes are what a bulk load costs, and one record per component would double them.
  */
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { BadUserInputError, ConflictError, SkybootError, toErrorShape } from '../../schema/errors.js';
@@ -11,7 +13,8 @@ import type { OperationContext } from '../shared/handler.js';
 import { applyChanges, readComponentInput, type ComponentInputN } from './componentInput.js';
 import { componentSteps, getComponent, getComponents } from './componentStore.js';
 import { mapLimit } from './concurrency.js';
-import { componentJson, type ComponentJson, type ComponentRecord } from './model.js';
+import { componentJson, componentSummary, type ComponentJson, type ComponentRecord } from './model.js';
+import { auditPut } from '../shared/audit.js';
 import { assertSiteAccess, registerSite, writeSite } from './sites.js';
 import { MAX_TRANSACTION_ITEMS, transact, type Step } from './transact.js';
 import { list } from './validation.js';
@@ -29,9 +32,15 @@ export interface UpsertResult {
 
 const MAX_INPUT = 20_000;
 const PACKS_IN_FLIGHT = 16;
+/**
+ * Writes per pack. Below DynamoDB's 100: a smaller pack loses less work when one member makes
+ * it fail, and measured against DynamoDB Local mid-sized packs wrote fastest.
+ */
+const PACK_ITEMS = 50;
 
 interface Planned {
   index: number;
+  before: ComponentRecord | undefined;
   input: ComponentInputN;
   steps: Step[];
   record: ComponentRecord;
@@ -50,12 +59,12 @@ function claimKeys(input: ComponentInputN): { key: string; field: string; what: 
 }
 
 /** Plans one component against its current record; throws the component's own error. */
-function plan(ctx: OperationContext, input: ComponentInputN, existing: ComponentRecord | undefined, operation: string, now: string): { steps: Step[]; record: ComponentRecord } {
+function plan(ctx: OperationContext, input: ComponentInputN, existing: ComponentRecord | undefined, operation: string, now: string, audit: boolean): { steps: Step[]; record: ComponentRecord } {
   if (existing) assertSiteAccess(ctx, existing.site, `component ${input.xname}`);
   const site = existing && input.changes.site === undefined ? existing.site : writeSite(ctx, input.changes.site, 'site');
   const record = applyChanges(existing, input.xname, input.type, site, { ...input.changes, site }, now);
-  const steps = componentSteps(ctx, existing, record, { operation });
-  if (steps.length > MAX_TRANSACTION_ITEMS) {
+  const steps = componentSteps(ctx, existing, record, { operation, audit });
+  if (steps.length + (audit ? 0 : 1) > MAX_TRANSACTION_ITEMS) {
     throw new BadUserInputError('interfaces', `component ${input.xname} needs ${steps.length} writes (interfaces, addresses and their releases); one component may need at most ${MAX_TRANSACTION_ITEMS}`);
   }
   return { steps, record };
@@ -65,7 +74,7 @@ function plan(ctx: OperationContext, input: ComponentInputN, existing: Component
 export async function upsertOne(ctx: OperationContext, input: ComponentInputN, operation: string): Promise<ComponentRecord> {
   let record: ComponentRecord | undefined;
   await transact(ctx, async () => {
-    const p = plan(ctx, input, await getComponent(ctx, input.xname), operation, new Date().toISOString());
+    const p = plan(ctx, input, await getComponent(ctx, input.xname), operation, new Date().toISOString(), true);
     record = p.record;
     return p.steps;
   });
@@ -77,7 +86,8 @@ function packs(planned: Planned[]): Planned[][] {
   let cur: Planned[] = [];
   let size = 0;
   for (const p of planned) {
-    if (cur.length && size + p.steps.length > MAX_TRANSACTION_ITEMS) {
+    // One slot of every pack is its audit record.
+    if (cur.length && size + p.steps.length + 1 > PACK_ITEMS) {
       out.push(cur);
       cur = [];
       size = 0;
@@ -87,6 +97,16 @@ function packs(planned: Planned[]): Planned[][] {
   }
   if (cur.length) out.push(cur);
   return out;
+}
+
+/** One audit record for a pack: every target, and a before/after summary of each. */
+function packAudit(ctx: OperationContext, operation: string, pack: Planned[]) {
+  return auditPut(ctx, {
+    operation,
+    target: pack.map((p) => p.input.xname).join(','),
+    before: pack.map((p) => componentSummary(p.before) ?? null),
+    after: pack.map((p) => componentSummary(p.record)),
+  });
 }
 
 export async function upsertComponents(ctx: OperationContext, rawInputs: unknown, operation = 'upsertComponents'): Promise<UpsertResult> {
@@ -124,7 +144,7 @@ export async function upsertComponents(ctx: OperationContext, rawInputs: unknown
   const planned: Planned[] = [];
   valid.forEach((v, i) => {
     try {
-      planned.push({ ...v, ...plan(ctx, v.input, existing[i], operation, now) });
+      planned.push({ ...v, before: existing[i], ...plan(ctx, v.input, existing[i], operation, now, false) });
     } catch (err) {
       if (!(err instanceof SkybootError)) throw err;
       fail(v.index, v.input.xname, err);
@@ -137,7 +157,7 @@ export async function upsertComponents(ctx: OperationContext, rawInputs: unknown
   const done: { index: number; record: ComponentRecord }[] = [];
   await mapLimit(packs(planned), PACKS_IN_FLIGHT, async (pack) => {
     try {
-      await ctx.clients.doc.send(new TransactWriteCommand({ TransactItems: pack.flatMap((p) => p.steps.map((s) => s.item)) }));
+      await ctx.clients.doc.send(new TransactWriteCommand({ TransactItems: [...pack.flatMap((p) => p.steps.map((s) => s.item)), packAudit(ctx, operation, pack)] }));
       for (const p of pack) done.push({ index: p.index, record: p.record });
     } catch {
       // Which member failed, and why, is for its own transaction to say.

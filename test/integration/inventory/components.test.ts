@@ -1,5 +1,5 @@
 import { freshAws, type TestAws } from '../../support/aws.js';
-import { admin, callMany, fails, ok, operator, viewer } from './call.js';
+import { callMany, fails, ok, operator, viewer } from './call.js';
 
 describe('inventory components (handler against DynamoDB Local)', () => {
   let aws: TestAws;
