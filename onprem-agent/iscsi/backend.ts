@@ -33,6 +33,8 @@ export interface ExportSpec {
 
 export interface IscsiBackend {
   readonly kind: 'tgt' | 'lio';
+  /** The scsiId/serial this backend reports for an image's LUN (they are stored differently per backend). */
+  identityOf(rootfsSha256: string): { scsiId: string; serial: string };
   listExports(): Promise<ActualExport[]>;
   /** Creates what is missing of target + read-only LUN + identity; leaves what is there. */
   ensureExport(spec: ExportSpec): Promise<void>;

@@ -33,6 +33,8 @@ export interface PlanOptions {
   gracePeriodMs: number;
   /** What the previous run persisted. */
   unreferencedSince: Record<string, string>;
+  /** The identity the backend reports for a digest (IscsiBackend.identityOf); tgt's by default. */
+  identityOf?: (rootfsSha256: string) => { scsiId: string; serial: string };
 }
 
 /** Targets whose name starts with this are Skyboot's; anything else on the backend is left alone. */
@@ -53,7 +55,7 @@ export function planReconcile(desired: IscsiDesiredState, actual: ActualExport[]
 
   for (const e of desired.exports) {
     const have = actualByTarget.get(e.targetIqn);
-    const id = lunIdentity(e.rootfsSha256);
+    const id = (opts.identityOf ?? lunIdentity)(e.rootfsSha256);
     const reason = !have ? 'not exported'
       : !have.lun ? 'target has no image LUN'
         : !have.lun.readonly ? 'LUN is writable'

@@ -24,6 +24,7 @@ export async function reconcileExports(opts: ReconcileOptions): Promise<{ plan: 
     now: opts.now ?? new Date(),
     gracePeriodMs: opts.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS,
     unreferencedSince: await loadUnreferencedSince(opts.dataDir),
+    identityOf: (sha) => opts.backend.identityOf(sha),
   });
   if (opts.dryRun) return { plan, applied: 0 };
   // Saved first: a step that fails must not restart the grace clock of what was already waiting.

@@ -31,6 +31,11 @@ export class TgtBackend implements IscsiBackend {
     this.#opts = { controlPort: opts.controlPort, tgtadmPath: opts.tgtadmPath ?? 'tgtadm', timeoutMs: opts.timeoutMs ?? 15_000 };
   }
 
+  identityOf(rootfsSha256: string): { scsiId: string; serial: string } {
+    const { scsiId, serial } = lunIdentity(rootfsSha256);
+    return { scsiId, serial };
+  }
+
   async listExports(): Promise<ActualExport[]> {
     return (await this.targets()).map(toActual);
   }
