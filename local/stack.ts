@@ -9,6 +9,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startDynamoDbLocal, startS3rver, type RunningEmulator, type RunningS3 } from './emulators.js';
 import { ensureTableAndBucket } from './table.js';
+import { deliverS3rverEvents } from '../functions/images/localEvents.js';
 import { clients, resetClients } from '../functions/shared/clients.js';
 import { loadOrCreateKeys, signToken, LOCAL_ISSUER } from '../functions/shared/localTokens.js';
 import { buildGateway } from '../gateway/server.js';
@@ -81,6 +82,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const c = clients();
     const created = await ensureTableAndBucket(c);
     log(`table ${c.config.tableName} ${created.createdTable ? 'created' : 'found'}, bucket ${c.config.bucketName} ${created.createdBucket ? 'created' : 'found'}`);
+    // In AWS the bucket notifies the finalizer Lambda; locally s3rver's events reach the same handler.
+    const events = s3 ? deliverS3rverEvents(s3.server, { bucket: c.config.bucketName }) : undefined;
+    if (events) running.unshift({ endpoint: 'local S3 events', stop: async () => events.stop() });
 
     const keys = await loadOrCreateKeys(dataDir);
     process.env.SKYBOOT_JWT_ISSUER = LOCAL_ISSUER;
