@@ -42,7 +42,8 @@ export async function reportDiscovery(ctx: OperationContext, args: { input: unkn
   const receipt = await ctx.clients.doc.send(new GetCommand({ TableName, Key: discoveryReceiptKey(site, key), ConsistentRead: true }));
   if (receipt.Item) return { ...(receipt.Item.result as DiscoveryReportResult), replayed: true };
 
-  // Validate everything first: a malformed report is refused whole, before any write.
+  // A malformed endpoint, xname or hardware record refuses the whole report before any write;
+  // a component the upsert refuses (bad MAC, a taken MAC, another site's) is a per-item error.
   const now = new Date().toISOString();
   const endpointChanges = endpoints.map((raw, i) => {
     const o = object(raw, `input.endpoints[${i}]`);
