@@ -20,14 +20,14 @@ import {
 } from 'aws-cdk-lib/aws-cognito';
 import { StringListParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
+import { AGENT_SCOPE } from '../../functions/shared/identity.js';
 
 /** Human roles, highest privilege first; precedence picks the IAM role when a user is in several. */
 export const HUMAN_GROUPS = ['admin', 'operator', 'viewer'] as const;
-export const RESOURCE_SERVER_ID = 'skyboot';
-export const AGENT_SCOPE = 'agent';
-/** The scope string as it appears in an agent's access token. */
-export const AGENT_SCOPE_CLAIM = `${RESOURCE_SERVER_ID}/${AGENT_SCOPE}`;
-/** Agent app clients are named `<prefix><site>`, so the pool's client list tells which are agents. */
+/** `skyboot/agent` (functions/shared/identity.ts) is `<resource server>/<scope>`. */
+const [RESOURCE_SERVER_ID = 'skyboot', AGENT_SCOPE_NAME = 'agent'] = AGENT_SCOPE.split('/');
+export { RESOURCE_SERVER_ID };
+/** Agent app clients are named `<prefix><site>` (functions/sites/credentials.ts), so the pool's client list tells which are agents. */
 export const AGENT_CLIENT_NAME_PREFIX = 'skyboot-agent-';
 
 export interface SkybootAuthProps {
@@ -80,10 +80,13 @@ export class SkybootAuth extends Construct {
       new UserPoolGroup(this, `Group-${groupName}`, { userPool: this.userPool, groupName, precedence, description: `Skyboot ${groupName}s` });
     });
 
+    // The sites function adds a `site.<name>` scope here for each site it creates (UpdateResourceServer).
+    // Leave this definition unchanged after the first deploy: a CloudFormation update of the resource
+    // server would rewrite its scope list to this one and drop the sites' scopes.
     this.resourceServer = this.userPool.addResourceServer('ResourceServer', {
       identifier: RESOURCE_SERVER_ID,
       userPoolResourceServerName: 'Skyboot API',
-      scopes: [new ResourceServerScope({ scopeName: AGENT_SCOPE, scopeDescription: 'An on-prem agent acting for its one site' })],
+      scopes: [new ResourceServerScope({ scopeName: AGENT_SCOPE_NAME, scopeDescription: 'An on-prem agent acting for its one site' })],
     });
 
     // The token endpoint agents use for the client-credentials grant, and the hosted sign-in for humans.

@@ -159,13 +159,21 @@ export class SkybootFunctions extends Construct {
       reason: 'Artifacts are content-addressed keys (artifacts/sha256/<hash>) known only at run time; object actions only, under artifacts/ only.',
     });
 
-    // sites: creates and deletes agent app clients, then refreshes the API's accepted audience.
+    // sites: creates and deletes agent app clients and their site scopes, then refreshes the API's accepted audience.
     const sites = this.domains.sites;
     sites.role.addToPolicy(new PolicyStatement({
-      actions: ['cognito-idp:CreateUserPoolClient', 'cognito-idp:DeleteUserPoolClient', 'cognito-idp:DescribeUserPoolClient', 'cognito-idp:ListUserPoolClients'],
+      actions: [
+        'cognito-idp:CreateUserPoolClient',
+        'cognito-idp:DeleteUserPoolClient',
+        'cognito-idp:DescribeUserPoolClient',
+        'cognito-idp:ListUserPoolClients',
+        'cognito-idp:DescribeResourceServer',
+        'cognito-idp:UpdateResourceServer',
+      ],
       resources: [props.userPoolArn],
     }));
     sites.fn.addEnvironment('SKYBOOT_USER_POOL_ID', props.userPoolId);
+    sites.fn.addEnvironment('SKYBOOT_AGENT_CREDENTIALS', 'cognito');
 
     this.finalizer = make('finalizer', FINALIZER, 'verifies uploaded artifacts (sha256) and marks images READY');
     this.grantItems(this.finalizer, IMAGE_KEY_PREFIXES);

@@ -77,7 +77,7 @@ export class StatelessStack extends Stack {
     sites.fn.addEnvironment('SKYBOOT_AUDIENCE_PARAMETER', refs.audienceParameterName);
     sites.fn.addEnvironment('SKYBOOT_HTTP_API_ID', this.api.httpApi.apiId);
     sites.fn.addEnvironment('SKYBOOT_JWT_AUTHORIZER_ID', this.api.authorizer.authorizerId);
-    sites.fn.addEnvironment('SKYBOOT_TOKEN_URL', refs.TokenEndpoint);
+    sites.fn.addEnvironment('SKYBOOT_TOKEN_ENDPOINT', refs.TokenEndpoint);
     sites.fn.addEnvironment('SKYBOOT_API_URL', this.api.url);
     sites.role.addToPolicy(new PolicyStatement({
       actions: ['ssm:GetParameter', 'ssm:PutParameter'],

@@ -113,11 +113,11 @@ describe('least privilege', () => {
   test('sites manages app clients on the pool only, and may update the JWT authorizer audience', () => {
     const sites = s.stateless.functions.domains.sites;
     const cognito = statements(sites).find((st) => JSON.stringify(st.Action).includes('cognito-idp:'));
-    expect(cognito?.Action).toEqual(expect.arrayContaining(['cognito-idp:CreateUserPoolClient', 'cognito-idp:DeleteUserPoolClient', 'cognito-idp:DescribeUserPoolClient']));
+    expect(cognito?.Action).toEqual(expect.arrayContaining(['cognito-idp:CreateUserPoolClient', 'cognito-idp:DeleteUserPoolClient', 'cognito-idp:DescribeUserPoolClient', 'cognito-idp:UpdateResourceServer']));
     expect(cognito?.Resource).toEqual({ 'Fn::ImportValue': 'Skyboot-UserPoolArn' });
     expect(actionsOf(sites)).toEqual(expect.arrayContaining(['apigateway:PATCH', 'ssm:PutParameter']));
     expect(actionsOf(sites).filter((a) => a.startsWith('s3:'))).toEqual([]);
-    expect(envOf(sites)).toEqual(expect.objectContaining({ SKYBOOT_AUDIENCE_PARAMETER: '/skyboot/api/jwt-audience', SKYBOOT_HTTP_API_ID: expect.anything(), SKYBOOT_JWT_AUTHORIZER_ID: expect.anything(), SKYBOOT_TOKEN_URL: expect.anything() }));
+    expect(envOf(sites)).toEqual(expect.objectContaining({ SKYBOOT_AUDIENCE_PARAMETER: '/skyboot/api/jwt-audience', SKYBOOT_HTTP_API_ID: expect.anything(), SKYBOOT_JWT_AUTHORIZER_ID: expect.anything(), SKYBOOT_TOKEN_ENDPOINT: expect.anything(), SKYBOOT_AGENT_CREDENTIALS: 'cognito' }));
   });
 });
 
