@@ -48,6 +48,8 @@ export interface UnknownPolicy {
   attempt: number;
   maxAttempts: number;
   sleepSeconds: number;
+  /** Why the MAC gets no boot target, for the header and echo lines. */
+  message: string;
 }
 
 export interface BootScriptInput {
@@ -64,7 +66,7 @@ export interface BootScriptInput {
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, firstDelaySeconds: 2, finalAction: 'exit' };
-export const DEFAULT_UNKNOWN: UnknownPolicy = { discovery: null, attempt: 1, maxAttempts: 3, sleepSeconds: 30 };
+export const DEFAULT_UNKNOWN: UnknownPolicy = { discovery: null, attempt: 1, maxAttempts: 3, sleepSeconds: 30, message: 'is not in the inventory of this site' };
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const MAC = /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/;
@@ -199,7 +201,7 @@ function renderNode(input: BootScriptInput, node: BootTarget, base: string): str
 function renderUnknown(input: BootScriptInput, base: string): string {
   const u: UnknownPolicy = { ...DEFAULT_UNKNOWN, ...input.unknown };
   const mac = input.mac;
-  const header = ['#!ipxe', `# Skyboot: MAC ${mac} is not in this site's inventory`];
+  const header = ['#!ipxe', `# Skyboot: MAC ${mac} ${safeText(u.message)}`];
   if (u.discovery) {
     const cmdline = joinCmdline([
       u.discovery.initrd ? 'initrd=initrd' : '',
@@ -219,7 +221,7 @@ function renderUnknown(input: BootScriptInput, base: string): string {
   if (u.attempt >= u.maxAttempts) {
     return [
       ...header,
-      `echo Skyboot: MAC ${mac} is still unknown after ${u.maxAttempts} attempts. Add it to the inventory, then reboot this machine.`,
+      `echo Skyboot: MAC ${mac} ${safeText(u.message)} after ${u.maxAttempts} attempts. Fix that in Skyboot, then reboot this machine.`,
       ...finalLines(retryPolicy(input.retry).finalAction),
       '',
     ].join('\n');
@@ -227,7 +229,7 @@ function renderUnknown(input: BootScriptInput, base: string): string {
   const next = `${base}/boot/v1/bootscript?mac=${mac}&attempt=${u.attempt + 1}`;
   return [
     ...header,
-    `echo Skyboot: MAC ${mac} is unknown (attempt ${u.attempt} of ${u.maxAttempts}), asking again in ${u.sleepSeconds} s`,
+    `echo Skyboot: MAC ${mac} ${safeText(u.message)} (attempt ${u.attempt} of ${u.maxAttempts}), asking again in ${u.sleepSeconds} s`,
     `sleep ${u.sleepSeconds}`,
     `chain --replace --autofree ${next} || goto failed`,
     ':failed',

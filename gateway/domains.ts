@@ -7,6 +7,7 @@ import type { DomainHandler, DomainManifest } from '../functions/shared/handler.
 import { inventoryManifest } from '../functions/inventory/manifest.js';
 import { sitesManifest } from '../functions/sites/manifest.js';
 import { imagesManifest } from '../functions/images/manifest.js';
+import { bootManifest } from '../functions/boot/manifest.js';
 
 export interface DomainRegistration {
   manifest: DomainManifest;
@@ -17,4 +18,5 @@ export const domains: DomainRegistration[] = [
   { manifest: inventoryManifest, load: async () => (await import('../functions/inventory/handler.js')).handler },
   { manifest: sitesManifest, load: async () => (await import('../functions/sites/handler.js')).handler },
   { manifest: imagesManifest, load: async () => (await import('../functions/images/handler.js')).handler },
+  { manifest: bootManifest, load: async () => (await import('../functions/boot/handler.js')).handler },
 ];

@@ -62,3 +62,23 @@ export function randomFile(dir: string, name: string, size: number): { path: str
   writeFileSync(path, buf);
   return { path, size, sha256: createHash('sha256').update(buf).digest('hex') };
 }
+
+/** Creates an image and uploads its files through the presigned URLs; waits for the finalizer. */
+export async function pushImage(
+  stack: LocalImagesStack,
+  call: ReturnType<typeof callerOf>,
+  opts: { name: string; version: string; arch?: string; files: Record<string, { path: string; size: number; sha256: string }>; upload?: Record<string, string> },
+): Promise<{ id: string; status: string; reason: string | null }> {
+  const { uploadArtifact } = await import('../../../cli/upload.js');
+  const created = await call<{ image: { id: string }; uploads: { type: string; uploadId: string; partSize: number; partCount: number; sha256: string; parts: { partNumber: number; url: string }[]; uploadedParts: { partNumber: number; etag: string; size: number }[] }[] }>(
+    'createImage',
+    { input: { name: opts.name, version: opts.version, arch: opts.arch ?? 'X86', artifacts: Object.entries(opts.files).map(([type, f]) => ({ type, size: f.size, sha256: f.sha256 })) } },
+  );
+  for (const u of created.uploads) {
+    // `upload` lets a test send other bytes than it declared (a corrupted upload).
+    const parts = await uploadArtifact(opts.upload?.[u.type] ?? opts.files[u.type]!.path, u);
+    await call('completeArtifactUpload', { imageId: created.image.id, type: u.type, uploadId: u.uploadId, parts });
+  }
+  await stack.delivery.idle();
+  return call('image', { id: created.image.id });
+}

@@ -118,8 +118,8 @@ describe('unknown MACs', () => {
     const first = renderBootScript({ mac: MAC, agentBaseUrl: BASE, node: null }).split('\n');
     expect(first).toEqual([
       '#!ipxe',
-      `# Skyboot: MAC ${MAC} is not in this site's inventory`,
-      `echo Skyboot: MAC ${MAC} is unknown (attempt 1 of 3), asking again in 30 s`,
+      `# Skyboot: MAC ${MAC} is not in the inventory of this site`,
+      `echo Skyboot: MAC ${MAC} is not in the inventory of this site (attempt 1 of 3), asking again in 30 s`,
       'sleep 30',
       `chain --replace --autofree ${BASE}/boot/v1/bootscript?mac=${MAC}&attempt=2 || goto failed`,
       ':failed',
@@ -130,7 +130,7 @@ describe('unknown MACs', () => {
     ]);
     const last = renderBootScript({ mac: MAC, agentBaseUrl: BASE, node: null, unknown: { attempt: 3 } });
     expect(last).not.toMatch(/chain/);
-    expect(last).toMatch(/still unknown after 3 attempts/);
+    expect(last).toMatch(/is not in the inventory of this site after 3 attempts/);
   });
 
   it('boots the configured discovery image with BOOTIF', () => {

@@ -1,0 +1,99 @@
+/** cloud-init data per node and per group, merged by the shared rules in bootscript/cloudInit.ts. */
+import { BatchGetCommand, DeleteCommand, TransactWriteCommand, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { BadUserInputError, NotFoundError } from '../../schema/errors.js';
+import { mergeCloudInit } from '../../bootscript/cloudInit.js';
+import { auditPut } from '../shared/audit.js';
+import type { OperationContext } from '../shared/handler.js';
+import { siteScope } from '../shared/identity.js';
+import { siteFor } from './configurations.js';
+import { cloudInitKey } from './keys.js';
+import { dynamoNodeFacts } from './nodeFacts.js';
+
+export interface CloudInitInput {
+  xname?: string | null;
+  group?: string | null;
+  site?: string | null;
+  metaData?: unknown;
+  userData?: string | null;
+  vendorData?: unknown;
+}
+
+export interface CloudInitView {
+  scope: string;
+  site: string;
+  metaData: unknown;
+  userData: string | null;
+  vendorData: unknown;
+  sources: string[];
+}
+
+/** Items stay far below DynamoDB's 400 KB limit; cloud-init's own limits are smaller still. */
+const MAX_BYTES = 256 * 1024;
+const GROUP = /^[A-Za-z0-9][A-Za-z0-9._:+-]{0,127}$/;
+
+function scopeOf(input: { xname?: string | null; group?: string | null }): { scope: 'NODE' | 'GROUP'; name: string } {
+  if (!!input.xname === !!input.group) throw new BadUserInputError('input', 'give exactly one of xname and group');
+  if (input.group && !GROUP.test(input.group)) throw new BadUserInputError('input.group', `"${input.group}" is not a group label`);
+  return input.xname ? { scope: 'NODE', name: input.xname } : { scope: 'GROUP', name: input.group! };
+}
+
+const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export async function setCloudInit(args: { input: CloudInitInput }, ctx: OperationContext): Promise<CloudInitView> {
+  const input = args.input;
+  const site = siteFor(ctx, input.site, 'input.site');
+  const { scope, name } = scopeOf(input);
+  for (const f of ['metaData', 'vendorData'] as const) {
+    if (input[f] != null && !isObject(input[f])) throw new BadUserInputError(`input.${f}`, 'must be a JSON object');
+  }
+  const size = Buffer.byteLength(JSON.stringify([input.metaData ?? null, input.userData ?? null, input.vendorData ?? null]));
+  if (size > MAX_BYTES) throw new BadUserInputError('input', `cloud-init data is ${size} bytes; the limit is ${MAX_BYTES}`);
+  const item = {
+    ...cloudInitKey(site, scope, name),
+    entity: 'CloudInit',
+    site,
+    scope: `${scope.toLowerCase()}:${name}`,
+    metaData: input.metaData ?? null,
+    userData: input.userData ?? null,
+    vendorData: input.vendorData ?? null,
+    updatedAt: new Date().toISOString(),
+  };
+  const c = ctx.clients;
+  await c.doc.send(
+    new TransactWriteCommand({
+      TransactItems: [{ Put: { TableName: c.config.tableName, Item: item } }, auditPut(ctx, { operation: 'setCloudInit', target: `cloudInit:${site}:${item.scope}`, after: { size } })],
+    }),
+  );
+  return { scope: item.scope, site, metaData: item.metaData, userData: item.userData, vendorData: item.vendorData, sources: [item.scope] };
+}
+
+export async function deleteCloudInit(args: { xname?: string | null; group?: string | null; site?: string | null }, ctx: OperationContext): Promise<boolean> {
+  const site = siteFor(ctx, args.site);
+  const { scope, name } = scopeOf(args);
+  const c = ctx.clients;
+  const out = await c.doc.send(new DeleteCommand({ TableName: c.config.tableName, Key: cloudInitKey(site, scope, name), ReturnValues: 'ALL_OLD' }));
+  return !!out.Attributes;
+}
+
+export async function cloudInitFor(args: { xname: string }, ctx: OperationContext): Promise<CloudInitView> {
+  const c = ctx.clients;
+  const f = await dynamoNodeFacts(c).byXname(args.xname);
+  const scoped = siteScope(ctx.identity);
+  if (!f || (scoped && f.site !== scoped)) throw new NotFoundError('component', args.xname, 'xname');
+  const keys = [cloudInitKey(f.site, 'NODE', f.xname), ...f.groups.map((g) => cloudInitKey(f.site, 'GROUP', g))];
+  const items: Record<string, unknown>[] = [];
+  for (let i = 0; i < keys.length; i += 100) {
+    let batch: Record<string, unknown>[] | undefined = keys.slice(i, i + 100);
+    while (batch && batch.length) {
+      const out: BatchGetCommandOutput = await c.doc.send(new BatchGetCommand({ RequestItems: { [c.config.tableName]: { Keys: batch } } }));
+      items.push(...(out.Responses?.[c.config.tableName] ?? []));
+      batch = out.UnprocessedKeys?.[c.config.tableName]?.Keys;
+    }
+  }
+  const node = items.find((i) => i.scope === `node:${f.xname}`);
+  const groups = items
+    .filter((i) => String(i.scope).startsWith('group:'))
+    .map((i) => ({ group: String(i.scope).slice(6), scope: String(i.scope), metaData: i.metaData, userData: (i.userData as string | null) ?? null, vendorData: i.vendorData }));
+  const merged = mergeCloudInit(groups, node ? { scope: String(node.scope), metaData: node.metaData, userData: (node.userData as string | null) ?? null, vendorData: node.vendorData } : null);
+  return { scope: `merged:${f.xname}`, site: f.site, ...merged };
+}

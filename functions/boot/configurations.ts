@@ -1,0 +1,275 @@
+/**
+ * Boot configurations: set (create or update, keyed by site + selector), read, list, delete.
+ * A configuration claims one binding item per selector value (attribute_not_exists or already
+ * ours), so a value belongs to at most one configuration per site and resolution is a BatchGet.
+ * Setting one references its image (REF item + a version bump on the image in the same
+ * transaction), which is what makes deleteImage refuse while it is in use.
+ */
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BadUserInputError, ConflictError, NotFoundError } from '../../schema/errors.js';
+import { validateKernelParameters, RESERVED_KERNEL_PARAMETERS } from '../../bootscript/kernelParameters.js';
+import { auditPut } from '../shared/audit.js';
+import type { OperationContext } from '../shared/handler.js';
+import { siteScope } from '../shared/identity.js';
+import { queryPage, type Page } from '../shared/pagination.js';
+import { artifactKey, artifactRefKey, imageKey, imageRefKey } from '../images/keys.js';
+import { getArtifactItem, getImageItem } from '../images/store.js';
+import { bindingKey, bootConfigKey, REF_KIND, siteBootConfigsPk } from './keys.js';
+import type { Binding } from './resolve.js';
+import { bindingValues, configurationId, describeBinding, normaliseSelector, type Selector, type SelectorInput } from './selector.js';
+
+export interface BootConfigurationInput {
+  selector: SelectorInput;
+  site?: string | null;
+  imageId?: string | null;
+  kernel?: string | null;
+  initrd?: string | null;
+  kernelParameters?: string | null;
+  rootfsProvider?: 'HTTP' | 'ISCSI' | null;
+  priority?: number | null;
+  expectedVersion?: number | null;
+}
+
+export interface BootConfigurationView {
+  id: string;
+  site: string;
+  selector: Selector;
+  imageId: string | null;
+  kernel: string;
+  initrd: string | null;
+  rootfs: string | null;
+  kernelParameters: string;
+  rootfsProvider: 'HTTP' | 'ISCSI' | null;
+  priority: number;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+type ConfigItem = BootConfigurationView & { PK: string; SK: string };
+
+const SITE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const SHA = /^[0-9a-f]{64}$/;
+
+export function siteFor(ctx: OperationContext, requested: string | null | undefined, field = 'site'): string {
+  const scoped = siteScope(ctx.identity);
+  if (scoped) {
+    if (requested && requested !== scoped) throw new NotFoundError('site', requested, field);
+    return scoped;
+  }
+  const site = requested ?? ctx.clients.config.defaultSite;
+  if (!SITE.test(site)) throw new BadUserInputError(field, `"${site}" is not a site name`);
+  return site;
+}
+
+export function toView(item: Record<string, unknown>): BootConfigurationView {
+  const i = item as unknown as ConfigItem;
+  return {
+    id: i.id,
+    site: i.site,
+    selector: i.selector,
+    imageId: i.imageId ?? null,
+    kernel: i.kernel,
+    initrd: i.initrd ?? null,
+    rootfs: i.rootfs ?? null,
+    kernelParameters: i.kernelParameters,
+    rootfsProvider: i.rootfsProvider ?? null,
+    priority: i.priority ?? 0,
+    version: i.version,
+    createdAt: i.createdAt,
+    updatedAt: i.updatedAt,
+  };
+}
+
+async function getConfigItem(ctx: OperationContext, id: string): Promise<Record<string, unknown> | undefined> {
+  const out = await ctx.clients.doc.send(new GetCommand({ TableName: ctx.clients.config.tableName, Key: bootConfigKey(id), ConsistentRead: true }));
+  return out.Item;
+}
+
+interface Artifacts {
+  imageId: string | null;
+  kernel: string;
+  initrd: string | null;
+  rootfs: string | null;
+  explicit: string[];
+}
+
+async function artifactsFor(ctx: OperationContext, input: BootConfigurationInput, selector: Selector): Promise<Artifacts> {
+  const c = ctx.clients;
+  if (input.imageId && input.kernel) throw new BadUserInputError('input.kernel', 'give imageId or kernel (+ initrd), not both');
+  if (input.imageId) {
+    if (input.initrd) throw new BadUserInputError('input.initrd', 'comes from the image when imageId is given');
+    const image = await getImageItem(c, input.imageId);
+    if (!image) throw new NotFoundError('image', input.imageId, 'input.imageId');
+    if (image.status !== 'READY') {
+      throw new BadUserInputError('input.imageId', `image ${image.name} ${image.imageVersion} (${image.id}) is ${image.status}${image.reason ? ` (${image.reason})` : ''}; only READY images can be booted`);
+    }
+    if ((selector.default || selector.unknown) && image.arch !== selector.arch) {
+      throw new BadUserInputError('input.imageId', `image ${image.name} ${image.imageVersion} is ${image.arch}; the selector is for ${selector.arch}`);
+    }
+    const of = (t: string) => image.artifacts.find((a) => a.type === t)?.sha256 ?? null;
+    return { imageId: image.id, kernel: of('KERNEL')!, initrd: of('INITRD'), rootfs: of('ROOTFS_SQUASHFS'), explicit: [] };
+  }
+  if (!input.kernel) throw new BadUserInputError('input.imageId', 'give an imageId or an explicit kernel sha256');
+  const explicit: string[] = [];
+  for (const [field, sha] of [['input.kernel', input.kernel], ['input.initrd', input.initrd]] as const) {
+    if (!sha) continue;
+    if (!SHA.test(sha)) throw new BadUserInputError(field, `"${sha}" is not a lower-case hex sha256`);
+    const art = await getArtifactItem(c, sha);
+    if (!art) throw new NotFoundError('artifact', sha, field);
+    if (art.status !== 'READY') throw new BadUserInputError(field, `artifact ${sha} is ${art.status}${art.reason ? ` (${art.reason})` : ''}; only READY artifacts can be booted`);
+    explicit.push(sha);
+  }
+  return { imageId: null, kernel: input.kernel, initrd: input.initrd ?? null, rootfs: null, explicit };
+}
+
+export async function setBootConfiguration(args: { input: BootConfigurationInput }, ctx: OperationContext): Promise<BootConfigurationView> {
+  const c = ctx.clients;
+  const input = args.input;
+  const site = siteFor(ctx, input.site, 'input.site');
+  const selector = normaliseSelector(input.selector ?? {});
+  const arts = await artifactsFor(ctx, input, selector);
+  const provider = input.rootfsProvider ?? null;
+  if (provider && !arts.rootfs) throw new BadUserInputError('input.rootfsProvider', `${provider} needs an image with a ROOTFS_SQUASHFS artifact`);
+  // With a rootfs provider Skyboot writes root= itself (HTTP) or the agent does (ISCSI).
+  const reserved = provider ? [...RESERVED_KERNEL_PARAMETERS, 'root', 'netroot'] : RESERVED_KERNEL_PARAMETERS;
+  const kernelParameters = validateKernelParameters(input.kernelParameters ?? '', { field: 'input.kernelParameters', reserved });
+  const priority = input.priority ?? 0;
+  if (!Number.isInteger(priority) || Math.abs(priority) > 1_000_000) throw new BadUserInputError('input.priority', 'must be an integer between -1000000 and 1000000');
+
+  const id = configurationId(site, selector);
+  const existingItem = await getConfigItem(ctx, id);
+  const existing = existingItem ? toView(existingItem) : undefined;
+  if (input.expectedVersion != null && input.expectedVersion !== (existing?.version ?? 0)) {
+    throw new ConflictError(`boot configuration ${id} is at version ${existing?.version ?? 0}, not ${input.expectedVersion}`, 'input.expectedVersion');
+  }
+  const now = new Date().toISOString();
+  const view: BootConfigurationView = {
+    id,
+    site,
+    selector,
+    imageId: arts.imageId,
+    kernel: arts.kernel,
+    initrd: arts.initrd,
+    rootfs: arts.rootfs,
+    kernelParameters,
+    rootfsProvider: provider,
+    priority,
+    version: (existing?.version ?? 0) + 1,
+    createdAt: existing?.createdAt ?? now,
+    updatedAt: now,
+  };
+  const table = c.config.tableName;
+  const values = bindingValues(selector);
+  const payload = (value: string): Binding & Record<string, unknown> => ({
+    ...bindingKey(site, value),
+    entity: 'BootBinding',
+    value,
+    configId: id,
+    site,
+    imageId: arts.imageId,
+    kernel: arts.kernel,
+    initrd: arts.initrd,
+    rootfs: arts.rootfs,
+    kernelParameters,
+    rootfsProvider: provider,
+    priority,
+    configVersion: view.version,
+  });
+  const oldExplicit = existing && !existing.imageId ? [existing.kernel, existing.initrd].filter((s): s is string => !!s) : [];
+  const items = [
+    {
+      Put: {
+        TableName: table,
+        Item: { ...bootConfigKey(id), entity: 'BootConfiguration', ...view, GSI1PK: siteBootConfigsPk(site), GSI1SK: id },
+        ConditionExpression: existing ? 'version = :v' : 'attribute_not_exists(PK)',
+        ...(existing ? { ExpressionAttributeValues: { ':v': existing.version } } : {}),
+      },
+    },
+    ...values.map((v) => ({
+      Put: { TableName: table, Item: payload(v), ConditionExpression: 'attribute_not_exists(PK) OR configId = :id', ExpressionAttributeValues: { ':id': id } },
+    })),
+    ...(arts.imageId
+      ? [
+          {
+            Update: {
+              TableName: table,
+              Key: imageKey(arts.imageId),
+              UpdateExpression: 'SET version = version + :one',
+              ConditionExpression: '#s = :ready',
+              ExpressionAttributeNames: { '#s': 'status' },
+              ExpressionAttributeValues: { ':one': 1, ':ready': 'READY' },
+            },
+          },
+          { Put: { TableName: table, Item: { ...imageRefKey(arts.imageId, REF_KIND, id), entity: 'ImageRef', site, configId: id } } },
+        ]
+      : []),
+    ...arts.explicit.flatMap((sha) => [
+      { ConditionCheck: { TableName: table, Key: artifactKey(sha), ConditionExpression: '#s = :ready', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':ready': 'READY' } } },
+      { Put: { TableName: table, Item: { ...artifactRefKey(sha, REF_KIND, id), entity: 'ArtifactRef', site, configId: id } } },
+    ]),
+    ...(existing?.imageId && existing.imageId !== arts.imageId ? [{ Delete: { TableName: table, Key: imageRefKey(existing.imageId, REF_KIND, id) } }] : []),
+    ...oldExplicit.filter((sha) => !arts.explicit.includes(sha)).map((sha) => ({ Delete: { TableName: table, Key: artifactRefKey(sha, REF_KIND, id) } })),
+    auditPut(ctx, { operation: 'setBootConfiguration', target: `bootConfiguration:${id}`, before: existing, after: view }),
+  ];
+  try {
+    await c.doc.send(new TransactWriteCommand({ TransactItems: items }));
+  } catch (err) {
+    const reasons = (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+    if (!reasons) throw err;
+    const failed = reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
+    if (failed === 0) throw new ConflictError(`boot configuration ${id} changed while this update ran; read it and retry`, 'input.expectedVersion');
+    if (failed >= 1 && failed <= values.length) {
+      const value = values[failed - 1]!;
+      const owner = await c.doc.send(new GetCommand({ TableName: table, Key: bindingKey(site, value) }));
+      throw new ConflictError(
+        `${describeBinding(value).text} already belongs to boot configuration ${String(owner.Item?.configId ?? '?')} in site ${site}; change that configuration or delete it first`,
+        'input.selector',
+      );
+    }
+    if (failed > values.length) throw new BadUserInputError('input.imageId', 'the image or artifact stopped being READY (deleted or failed) while this configuration was set');
+    throw err;
+  }
+  return view;
+}
+
+export async function bootConfiguration(args: { id: string }, ctx: OperationContext): Promise<BootConfigurationView | null> {
+  const item = await getConfigItem(ctx, args.id);
+  if (!item) return null;
+  const scoped = siteScope(ctx.identity);
+  if (scoped && item.site !== scoped) return null;
+  return toView(item);
+}
+
+export async function bootConfigurations(args: { site?: string | null; first?: number | null; after?: string | null }, ctx: OperationContext): Promise<Page<BootConfigurationView>> {
+  const site = siteFor(ctx, args.site);
+  return queryPage(
+    ctx.clients,
+    { input: { IndexName: 'GSI1', KeyConditionExpression: 'GSI1PK = :pk', ExpressionAttributeValues: { ':pk': siteBootConfigsPk(site) } }, first: args.first, after: args.after },
+    toView,
+  );
+}
+
+export async function deleteBootConfiguration(args: { id: string }, ctx: OperationContext): Promise<boolean> {
+  const c = ctx.clients;
+  const item = await getConfigItem(ctx, args.id);
+  if (!item) throw new NotFoundError('boot configuration', args.id, 'id');
+  const view = toView(item);
+  const table = c.config.tableName;
+  const explicit = view.imageId ? [] : [view.kernel, view.initrd].filter((s): s is string => !!s);
+  await c.doc.send(
+    new TransactWriteCommand({
+      TransactItems: [
+        { Delete: { TableName: table, Key: bootConfigKey(view.id), ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': view.version } } },
+        ...bindingValues(view.selector).map((v) => ({
+          Delete: { TableName: table, Key: bindingKey(view.site, v), ConditionExpression: 'configId = :id', ExpressionAttributeValues: { ':id': view.id } },
+        })),
+        ...(view.imageId ? [{ Delete: { TableName: table, Key: imageRefKey(view.imageId, REF_KIND, view.id) } }] : []),
+        ...explicit.map((sha) => ({ Delete: { TableName: table, Key: artifactRefKey(sha, REF_KIND, view.id) } })),
+        auditPut(ctx, { operation: 'deleteBootConfiguration', target: `bootConfiguration:${view.id}`, before: view }),
+      ],
+    }),
+  );
+  return true;
+}
+

@@ -1,0 +1,18 @@
+/** The boot domain Lambda: manifest operations mapped to their service functions. */
+import { domainHandler } from '../shared/handler.js';
+import { cloudInitFor, deleteCloudInit, setCloudInit } from './cloudInit.js';
+import { bootConfiguration, bootConfigurations, deleteBootConfiguration, setBootConfiguration } from './configurations.js';
+import { bootManifest } from './manifest.js';
+import { bootConfigurationFor, bootScript } from './resolved.js';
+
+export const handler = domainHandler(bootManifest, {
+  bootConfiguration,
+  bootConfigurations,
+  bootConfigurationFor,
+  bootScript,
+  cloudInitFor,
+  setBootConfiguration,
+  deleteBootConfiguration,
+  setCloudInit,
+  deleteCloudInit,
+});

@@ -1,0 +1,73 @@
+/**
+ * Resolution: a node's facts → candidate binding values → the winning binding. The pure part
+ * (pickBinding) is what the bench times and what a snapshot builder can call for every node.
+ */
+import { BatchGetCommand, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
+import type { Clients } from '../shared/clients.js';
+import { bindingKey } from './keys.js';
+import type { NodeFactsRecord } from './nodeFacts.js';
+import { candidateValues, describeBinding, type SelectorKind } from './selector.js';
+
+/** What a binding item carries: a copy of its configuration's boot payload. */
+export interface Binding {
+  value: string;
+  configId: string;
+  site: string;
+  imageId: string | null;
+  kernel: string;
+  initrd: string | null;
+  rootfs: string | null;
+  kernelParameters: string;
+  rootfsProvider: 'HTTP' | 'ISCSI' | null;
+  priority: number;
+}
+
+export interface Resolution {
+  binding: Binding;
+  matchedSelector: string;
+  matchedKind: SelectorKind;
+  matchedValue: string;
+  candidates: string[];
+}
+
+const RANK: Record<SelectorKind, number> = { XNAME: 0, MAC: 1, NID: 2, GROUP: 3, ROLE: 4, DEFAULT: 5, UNKNOWN: 6 };
+
+/**
+ * Picks the winner among the bindings found for `candidates` (already in precedence order).
+ * Within GROUP: higher priority first, then the lexicographically smallest label.
+ */
+export function pickBinding(candidates: string[], found: Map<string, Binding>): Resolution | null {
+  const matched = candidates.filter((v) => found.has(v));
+  if (!matched.length) return null;
+  const order = matched.map((v, i) => ({ v, i, kind: describeBinding(v).kind, b: found.get(v)! }));
+  order.sort((a, b) => {
+    if (RANK[a.kind] !== RANK[b.kind]) return RANK[a.kind] - RANK[b.kind];
+    if (a.kind === 'GROUP') {
+      if (a.b.priority !== b.b.priority) return b.b.priority - a.b.priority;
+      return a.v < b.v ? -1 : a.v > b.v ? 1 : 0;
+    }
+    return a.i - b.i;
+  });
+  const winner = order[0]!;
+  const d = describeBinding(winner.v);
+  return { binding: winner.b, matchedSelector: d.text, matchedKind: d.kind, matchedValue: d.value, candidates: order.map((o) => describeBinding(o.v).text) };
+}
+
+export async function getBindings(c: Clients, site: string, values: string[]): Promise<Map<string, Binding>> {
+  const found = new Map<string, Binding>();
+  const unique = [...new Set(values)];
+  for (let i = 0; i < unique.length; i += 100) {
+    let keys: Record<string, unknown>[] | undefined = unique.slice(i, i + 100).map((v) => bindingKey(site, v));
+    while (keys && keys.length) {
+      const out: BatchGetCommandOutput = await c.doc.send(new BatchGetCommand({ RequestItems: { [c.config.tableName]: { Keys: keys } } }));
+      for (const item of out.Responses?.[c.config.tableName] ?? []) found.set(item.value as string, item as unknown as Binding);
+      keys = out.UnprocessedKeys?.[c.config.tableName]?.Keys;
+    }
+  }
+  return found;
+}
+
+export async function resolveNode(c: Clients, facts: NodeFactsRecord, bootMac?: string | null): Promise<Resolution | null> {
+  const candidates = candidateValues(facts, bootMac);
+  return pickBinding(candidates, await getBindings(c, facts.site, candidates));
+}
