@@ -1,5 +1,7 @@
 import { domainHandler } from '../shared/handler.js';
 import { sitesManifest } from './manifest.js';
+import { siteSnapshot } from './snapshot.js';
+import { reportObservations, type ObservationInput } from './snapshotObservations.js';
 import { createSite, getSite, listSites, rotateAgentCredentials } from './sites.js';
 
 export const handler = domainHandler(sitesManifest, {
@@ -7,4 +9,6 @@ export const handler = domainHandler(sitesManifest, {
   site: (a: { name: string }, ctx) => getSite(ctx, a.name),
   createSite: (a: { input: { name: string; description?: string; domain?: string } }, ctx) => createSite(ctx, a.input),
   rotateAgentCredentials: (a: { site: string }, ctx) => rotateAgentCredentials(ctx, a.site),
+  siteSnapshot: (a: { sinceRevision?: number | null }, ctx) => siteSnapshot(a, ctx),
+  reportObservations: (a: { batch: ObservationInput[] }, ctx) => reportObservations(a, ctx),
 });

@@ -7,5 +7,7 @@ export const sitesManifest = {
     site: { access: 'read', field: 'Query.site' },
     createSite: { access: 'admin', field: 'Mutation.createSite' },
     rotateAgentCredentials: { access: 'admin', field: 'Mutation.rotateAgentCredentials' },
+    siteSnapshot: { access: 'agent', field: 'Query.siteSnapshot' },
+    reportObservations: { access: 'agent', field: 'Mutation.reportObservations' },
   },
 } as const satisfies DomainManifest;

@@ -1,0 +1,210 @@
+/**
+ * siteSnapshot: the calling agent's site, read through the owning domains' exported pieces —
+ * inventory items (components of the site through GSI1), the boot domain's resolution
+ * (candidateValues → getBindings → pickBinding, one BatchGet for the whole site), image and
+ * artifact items, cloud-init items merged with the shared bootscript/cloudInit.ts — and
+ * presigned GETs for READY artifacts on their content-addressed keys.
+ */
+import { BatchGetCommand, QueryCommand, type BatchGetCommandOutput, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { ForbiddenError, NotFoundError } from '../../schema/errors.js';
+import { mergeCloudInit, type CloudInitSource } from '../../bootscript/cloudInit.js';
+import type { Clients } from '../shared/clients.js';
+import type { OperationContext } from '../shared/handler.js';
+import { siteComponentsPk } from '../inventory/keys.js';
+import { componentFromItem, type ComponentRecord } from '../inventory/model.js';
+import { cloudInitKey } from '../boot/keys.js';
+import { getBindings, pickBinding, type Binding, type Resolution } from '../boot/resolve.js';
+import { candidateValues } from '../boot/selector.js';
+import type { NodeFactsRecord } from '../boot/nodeFacts.js';
+import { getArtifactItems, getImageItems } from '../images/store.js';
+import { s3KeyFor } from '../images/keys.js';
+import {
+  contentHash,
+  type SiteSnapshot,
+  type SnapshotArch,
+  type SnapshotArtifact,
+  type SnapshotBoot,
+  type SnapshotCloudInit,
+  type SnapshotContent,
+  type SnapshotNode,
+} from './snapshotFormat.js';
+import { recordRevision, siteItem } from './snapshotRevision.js';
+
+/** Long enough for a slow site link to fetch a large rootfs; the agent re-pulls before it expires. */
+export const SNAPSHOT_URL_TTL_SECONDS = 6 * 3600;
+const ARCHES: SnapshotArch[] = ['X86', 'ARM', 'OTHER'];
+
+async function siteComponents(c: Clients, site: string): Promise<ComponentRecord[]> {
+  const out: ComponentRecord[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page: QueryCommandOutput = await c.doc.send(
+      new QueryCommand({
+        TableName: c.config.tableName,
+        IndexName: 'GSI1',
+        KeyConditionExpression: 'GSI1PK = :pk',
+        ExpressionAttributeValues: { ':pk': siteComponentsPk(site) },
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of page.Items ?? []) out.push(componentFromItem(item));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return out.sort((a, b) => (a.xname < b.xname ? -1 : a.xname > b.xname ? 1 : 0));
+}
+
+function factsOf(r: ComponentRecord): NodeFactsRecord {
+  return {
+    xname: r.xname,
+    site: r.site,
+    macs: (r.interfaces ?? []).map((i) => i.mac).sort(),
+    nid: r.nid ?? null,
+    groups: [...(r.groups ?? [])].sort(),
+    role: r.role ?? null,
+    subRole: r.subRole ?? null,
+    arch: r.arch ?? null,
+  };
+}
+
+function bootOf(b: Binding, matchedSelector: string): SnapshotBoot {
+  return {
+    configId: b.configId,
+    matchedSelector,
+    imageId: b.imageId ?? null,
+    kernel: b.kernel,
+    initrd: b.initrd ?? null,
+    rootfs: b.rootfs ?? null,
+    kernelParameters: b.kernelParameters ?? '',
+    rootfsProvider: b.rootfsProvider ?? null,
+  };
+}
+
+async function batchGet(c: Clients, keys: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  for (let i = 0; i < keys.length; i += 100) {
+    let batch: Record<string, unknown>[] | undefined = keys.slice(i, i + 100);
+    while (batch && batch.length) {
+      const out: BatchGetCommandOutput = await c.doc.send(new BatchGetCommand({ RequestItems: { [c.config.tableName]: { Keys: batch } } }));
+      items.push(...(out.Responses?.[c.config.tableName] ?? []));
+      batch = out.UnprocessedKeys?.[c.config.tableName]?.Keys;
+    }
+  }
+  return items;
+}
+
+/**
+ * Cloud-init items (boot domain, CLOUDINIT#<site>#NODE|GROUP#<name>) carry metaData, userData and
+ * vendorData; merged node over groups by the shared merge.
+ */
+async function cloudInitFor(c: Clients, site: string, nodes: ComponentRecord[]): Promise<Map<string, SnapshotCloudInit>> {
+  const groups = [...new Set(nodes.flatMap((n) => n.groups ?? []))];
+  const keys = [...nodes.map((n) => cloudInitKey(site, 'NODE', n.xname)), ...groups.map((g) => cloudInitKey(site, 'GROUP', g))];
+  const items = new Map((await batchGet(c, keys)).map((i) => [String(i.PK), i]));
+  const source = (pk: string, scope: string): CloudInitSource | null => {
+    const i = items.get(pk);
+    if (!i) return null;
+    return { scope, metaData: i.metaData, userData: (i.userData as string | null | undefined) ?? null, vendorData: i.vendorData };
+  };
+  const out = new Map<string, SnapshotCloudInit>();
+  for (const n of nodes) {
+    const gs = (n.groups ?? []).flatMap((g) => {
+      const s = source(cloudInitKey(site, 'GROUP', g).PK, `group:${g}`);
+      return s ? [{ ...s, group: g }] : [];
+    });
+    const own = source(cloudInitKey(site, 'NODE', n.xname).PK, `node:${n.xname}`);
+    if (!gs.length && !own) continue;
+    const m = mergeCloudInit(gs, own);
+    out.set(n.xname, { metaData: m.metaData, userData: m.userData, vendorData: m.vendorData });
+  }
+  return out;
+}
+
+const TYPE_OF: Record<'kernel' | 'initrd' | 'rootfs', string> = { kernel: 'KERNEL', initrd: 'INITRD', rootfs: 'ROOTFS_SQUASHFS' };
+
+export async function buildSnapshotContent(c: Clients, site: string, siteDomain: string | null): Promise<SnapshotContent> {
+  const components = (await siteComponents(c, site)).filter((r) => r.type === 'Node');
+  const facts = components.map(factsOf);
+  const candidates = facts.map((f) => candidateValues(f));
+  const unknownValues = ARCHES.map((a) => `UNKNOWN#${a}`);
+  const bindings = await getBindings(c, site, [...candidates.flat(), ...unknownValues]);
+  const cloudInit = await cloudInitFor(c, site, components);
+
+  const nodes: SnapshotNode[] = components.map((r, i) => {
+    const res: Resolution | null = pickBinding(candidates[i]!, bindings);
+    return {
+      xname: r.xname,
+      nid: r.nid ?? null,
+      role: r.role ?? null,
+      subRole: r.subRole ?? null,
+      arch: r.arch ?? null,
+      groups: [...(r.groups ?? [])].sort(),
+      interfaces: (r.interfaces ?? []).map((x) => ({ mac: x.mac, ipAddresses: [...(x.ipAddresses ?? [])], network: x.network })).sort((a, b) => (a.mac < b.mac ? -1 : 1)),
+      boot: res ? bootOf(res.binding, res.matchedSelector) : null,
+      cloudInit: cloudInit.get(r.xname) ?? null,
+    };
+  });
+  const discovery = ARCHES.flatMap((arch) => {
+    const b = bindings.get(`UNKNOWN#${arch}`);
+    return b ? [{ arch, boot: bootOf(b, `unknown:${arch}`) }] : [];
+  });
+
+  // Every artifact a boot uses, typed by the slot it fills; an image's own declaration wins.
+  const used = new Map<string, string>();
+  const boots = [...nodes.map((n) => n.boot), ...discovery.map((d) => d.boot)].filter((b): b is SnapshotBoot => b !== null);
+  for (const b of boots) for (const slot of ['kernel', 'initrd', 'rootfs'] as const) if (b[slot] && !used.has(b[slot]!)) used.set(b[slot]!, TYPE_OF[slot]);
+  const imageIds = [...new Set(boots.map((b) => b.imageId).filter((x): x is string => !!x))].sort();
+  const images = await getImageItems(c, imageIds);
+  for (const img of images.values()) for (const a of img.artifacts ?? []) if (used.has(a.sha256)) used.set(a.sha256, a.type);
+  const arts = await getArtifactItems(c, [...used.keys()]);
+  const artifacts: SnapshotArtifact[] = [...used.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([sha256, type]) => {
+      const a = arts.get(sha256);
+      return { sha256, size: a?.size ?? 0, type, status: a?.status ?? 'MISSING', url: null, urlExpiresAt: null };
+    });
+  return {
+    site,
+    siteDomain,
+    nodes,
+    discovery,
+    artifacts,
+    images: imageIds.flatMap((id) => {
+      const img = images.get(id);
+      return img ? [{ id, name: img.name, version: img.imageVersion, arch: img.arch, status: img.status }] : [];
+    }),
+  };
+}
+
+async function presign(c: Clients, artifacts: SnapshotArtifact[]): Promise<SnapshotArtifact[]> {
+  const expires = new Date(Date.now() + SNAPSHOT_URL_TTL_SECONDS * 1000).toISOString();
+  return Promise.all(
+    artifacts.map(async (a) =>
+      a.status !== 'READY'
+        ? a
+        : {
+            ...a,
+            url: await getSignedUrl(c.s3, new GetObjectCommand({ Bucket: c.config.bucketName, Key: s3KeyFor(a.sha256) }), { expiresIn: SNAPSHOT_URL_TTL_SECONDS }),
+            urlExpiresAt: expires,
+          },
+    ),
+  );
+}
+
+export async function siteSnapshot(args: { sinceRevision?: number | null }, ctx: OperationContext): Promise<SiteSnapshot> {
+  const site = ctx.identity.site;
+  if (!site) throw new ForbiddenError('siteSnapshot is for site agents (the token names no site)');
+  const c = ctx.clients;
+  const item = await siteItem(c, site);
+  if (!item) throw new NotFoundError('site', site, 'site');
+  const siteDomain = (item.domain as string | undefined) ?? null;
+  const content = await buildSnapshotContent(c, site, siteDomain);
+  const hash = contentHash(content);
+  const revision = await recordRevision(c, site, hash, item);
+  const generatedAt = new Date().toISOString();
+  if (args.sinceRevision !== undefined && args.sinceRevision !== null && args.sinceRevision === revision) {
+    return { site, revision, unchanged: true, contentHash: hash, generatedAt };
+  }
+  return { ...content, artifacts: await presign(c, content.artifacts), revision, unchanged: false, contentHash: hash, generatedAt };
+}

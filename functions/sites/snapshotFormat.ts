@@ -1,0 +1,103 @@
+/**
+ * The site snapshot: what an agent needs to boot its site with the cloud unreachable. Types and
+ * the content hash only (no I/O), so the agent imports the same definitions it stores and serves.
+ */
+import { createHash } from 'node:crypto';
+
+export type SnapshotArch = 'X86' | 'ARM' | 'OTHER';
+
+export interface SnapshotBoot {
+  configId: string;
+  matchedSelector: string;
+  imageId: string | null;
+  /** sha256 (hex) of the artifacts. */
+  kernel: string;
+  initrd: string | null;
+  rootfs: string | null;
+  kernelParameters: string;
+  rootfsProvider: 'HTTP' | 'ISCSI' | null;
+}
+
+export interface SnapshotInterface {
+  mac: string;
+  ipAddresses: string[];
+  network: string;
+}
+
+export interface SnapshotCloudInit {
+  metaData: Record<string, unknown> | null;
+  userData: string | null;
+  vendorData: Record<string, unknown> | null;
+}
+
+export interface SnapshotNode {
+  xname: string;
+  nid: number | null;
+  role: string | null;
+  subRole: string | null;
+  arch: SnapshotArch | null;
+  groups: string[];
+  interfaces: SnapshotInterface[];
+  boot: SnapshotBoot | null;
+  cloudInit: SnapshotCloudInit | null;
+}
+
+export interface SnapshotDiscovery {
+  arch: SnapshotArch;
+  boot: SnapshotBoot;
+}
+
+export interface SnapshotArtifact {
+  sha256: string;
+  size: number;
+  type: string;
+  status: string;
+  url: string | null;
+  urlExpiresAt: string | null;
+}
+
+export interface SnapshotImage {
+  id: string;
+  name: string;
+  version: string;
+  arch: SnapshotArch;
+  status: string;
+}
+
+/** The hashed content: everything but the presigned URLs, which change on every pull. */
+export interface SnapshotContent {
+  site: string;
+  siteDomain: string | null;
+  nodes: SnapshotNode[];
+  discovery: SnapshotDiscovery[];
+  artifacts: SnapshotArtifact[];
+  images: SnapshotImage[];
+}
+
+export interface SiteSnapshot extends Partial<Omit<SnapshotContent, 'site' | 'siteDomain'>> {
+  site: string;
+  siteDomain?: string | null;
+  revision: number;
+  unchanged: boolean;
+  contentHash: string;
+  generatedAt: string;
+}
+
+/** JSON with object keys sorted, so equal content always hashes equal. */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v ?? null);
+}
+
+export function contentHash(content: SnapshotContent): string {
+  const hashed = { ...content, artifacts: content.artifacts.map((a) => ({ ...a, url: null, urlExpiresAt: null })) };
+  return createHash('sha256').update(canonicalJson(hashed)).digest('hex');
+}

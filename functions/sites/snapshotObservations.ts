@@ -1,0 +1,106 @@
+/**
+ * reportObservations: what an agent's outbox delivers (boot events, heartbeats, cloud-init
+ * phone-home, discovery reports). Each observation is stored once per (site, idempotencyKey) by a
+ * conditional put, so a batch redelivered after an outage or a lost acknowledgement changes
+ * nothing. Discovery reports are handed to the inventory domain's reportDiscovery, which keeps its
+ * own receipt under the same key: the report is applied once even if this function dies between
+ * the two writes and the agent sends the batch again.
+ */
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BadUserInputError, ForbiddenError, toErrorShape } from '../../schema/errors.js';
+import type { OperationContext } from '../shared/handler.js';
+import { reportDiscovery } from '../inventory/discoveryReport.js';
+
+export interface ObservationInput {
+  idempotencyKey: string;
+  kind: string;
+  at?: string | null;
+  payload: unknown;
+}
+
+export interface ObservationResult {
+  idempotencyKey: string;
+  outcome: 'STORED' | 'DUPLICATE' | 'REJECTED';
+  error: string | null;
+}
+
+export const OBSERVATION_KINDS = ['boot.event', 'heartbeat', 'cloudinit.phoneHome', 'inventory.reportDiscovery'] as const;
+export const MAX_OBSERVATIONS_PER_BATCH = 100;
+const MAX_PAYLOAD_BYTES = 64 * 1024;
+/** Longer than any outbox retry window; DynamoDB TTL removes them afterwards. */
+const OBSERVATION_TTL_SECONDS = 30 * 24 * 3600;
+const KEY = /^[\w.:-]{1,128}$/;
+
+export const observationKey = (site: string, key: string) => ({ PK: `OBS#${site}#${key}`, SK: 'OBS' });
+/** GSI1: a site's observations in time order. */
+export const siteObservationsPk = (site: string) => `SITE#${site}#OBS`;
+
+function validate(o: ObservationInput, i: number): void {
+  if (!KEY.test(o.idempotencyKey ?? '')) throw new BadUserInputError(`batch[${i}].idempotencyKey`, 'must be 1-128 of letters, digits, _ . : -');
+  if (!(OBSERVATION_KINDS as readonly string[]).includes(o.kind)) throw new BadUserInputError(`batch[${i}].kind`, `"${o.kind}" is not one of ${OBSERVATION_KINDS.join(', ')}`);
+  if (o.kind !== 'inventory.reportDiscovery' && JSON.stringify(o.payload ?? null).length > MAX_PAYLOAD_BYTES) {
+    throw new BadUserInputError(`batch[${i}].payload`, `is larger than ${MAX_PAYLOAD_BYTES} bytes`);
+  }
+}
+
+async function storeOne(ctx: OperationContext, site: string, o: ObservationInput): Promise<ObservationResult['outcome']> {
+  const TableName = ctx.clients.config.tableName;
+  const Key = observationKey(site, o.idempotencyKey);
+  const seen = await ctx.clients.doc.send(new GetCommand({ TableName, Key, ConsistentRead: true }));
+  if (seen.Item) return 'DUPLICATE';
+  let stored: unknown = o.payload;
+  if (o.kind === 'inventory.reportDiscovery') {
+    const payload = (o.payload ?? {}) as Record<string, unknown>;
+    const result = await reportDiscovery(ctx, { input: { ...payload, idempotencyKey: o.idempotencyKey } });
+    // The report itself lives in the inventory; the observation keeps only its outcome.
+    stored = { result };
+  }
+  const receivedAt = new Date().toISOString();
+  const at = o.at ?? receivedAt;
+  try {
+    await ctx.clients.doc.send(
+      new PutCommand({
+        TableName,
+        Item: {
+          ...Key,
+          GSI1PK: siteObservationsPk(site),
+          GSI1SK: `${at}#${o.idempotencyKey}`,
+          entity: 'Observation',
+          site,
+          kind: o.kind,
+          idempotencyKey: o.idempotencyKey,
+          at,
+          receivedAt,
+          agent: ctx.identity.subject,
+          payload: stored,
+          expiresAt: Math.floor(Date.now() / 1000) + OBSERVATION_TTL_SECONDS,
+        },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      }),
+    );
+    return 'STORED';
+  } catch (err) {
+    if ((err as Error).name === 'ConditionalCheckFailedException') return 'DUPLICATE';
+    throw err;
+  }
+}
+
+export async function reportObservations(args: { batch: ObservationInput[] }, ctx: OperationContext): Promise<ObservationResult[]> {
+  const site = ctx.identity.site;
+  if (!site) throw new ForbiddenError('reportObservations is for site agents (the token names no site)');
+  if (args.batch.length > MAX_OBSERVATIONS_PER_BATCH) throw new BadUserInputError('batch', `at most ${MAX_OBSERVATIONS_PER_BATCH} observations per call`);
+  const out: ObservationResult[] = [];
+  // In order, one at a time: a batch is small, and order keeps a node's events in sequence.
+  for (const [i, o] of args.batch.entries()) {
+    try {
+      validate(o, i);
+      out.push({ idempotencyKey: o.idempotencyKey, outcome: await storeOne(ctx, site, o), error: null });
+    } catch (err) {
+      const shape = toErrorShape(err);
+      // Only a refusal of the input is final; anything else fails the call so the agent retries.
+      if (shape.code !== 'BAD_USER_INPUT') throw err;
+      out.push({ idempotencyKey: String(o.idempotencyKey), outcome: 'REJECTED', error: shape.message });
+    }
+  }
+  return out;
+}
