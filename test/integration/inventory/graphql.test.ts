@@ -1,0 +1,106 @@
+import { startTestGateway, type TestGateway } from '../../support/gateway.js';
+
+/** The inventory contract through the real gateway: SDL, scalars, enums, type fields, errors. */
+describe('inventory through the GraphQL gateway', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startTestGateway();
+  });
+  afterAll(() => gw.close());
+
+  const upsert = `mutation($input: [ComponentInput!]!) { upsertComponents(input: $input) { components { xname type version } errors { xname code message } } }`;
+
+  it('upserts, lists with nested interfaces, groups and hardware, and pages with cursors', async () => {
+    const up = await gw.gql(upsert, {
+      input: [
+        { xname: 'x1000c0s0b0n0', nid: 1, role: 'COMPUTE', arch: 'X86', interfaces: [{ mac: 'AA-BB-CC-00-00-01', ipAddresses: ['10.0.0.1'] }] },
+        { xname: 'x1000c0s0b0n1', nid: 2, interfaces: [{ mac: 'aabb.cc00.0002' }] },
+        { xname: 'x1000c0s0b0' },
+      ],
+    }, gw.tokens.operator);
+    expect(up.errors).toBeUndefined();
+    expect(up.data).toEqual({
+      upsertComponents: {
+        components: [
+          { xname: 'x1000c0s0b0n0', type: 'Node', version: 1 },
+          { xname: 'x1000c0s0b0n1', type: 'Node', version: 1 },
+          { xname: 'x1000c0s0b0', type: 'NodeBMC', version: 1 },
+        ],
+        errors: [],
+      },
+    });
+    await gw.gql(`mutation { createGroup(input: { label: "g1", exclusiveGroup: "ex" }) { label } }`, undefined, gw.tokens.operator);
+    await gw.gql(`mutation { addGroupMembers(label: "g1", xnames: ["x1000c0s0b0n0"]) { changed } }`, undefined, gw.tokens.operator);
+    await gw.gql(`mutation { setHardwareInventory(xname: "x1000c0s0b0n0", inventory: { serialNumber: "SN1", memory: [{ capacityMiB: 4096 }] }) { version } }`, undefined, gw.tokens.operator);
+
+    const q = `query($after: String) { components(filter: { type: "Node" }, first: 1, after: $after) {
+      edges { cursor node { xname type state flag role nid arch version site groups partition interfaces { mac ipAddresses network componentXname } hardware { serialNumber totalMemoryMiB } } }
+      pageInfo { hasNextPage endCursor } } }`;
+    const p1 = await gw.gql<{ components: { edges: { node: Record<string, unknown> }[]; pageInfo: { hasNextPage: boolean; endCursor: string } } }>(q, {}, gw.tokens.viewer);
+    expect(p1.errors).toBeUndefined();
+    expect(p1.data!.components.edges[0]!.node).toEqual({
+      xname: 'x1000c0s0b0n0',
+      type: 'Node',
+      state: 'UNKNOWN',
+      flag: 'OK',
+      role: 'COMPUTE',
+      nid: 1,
+      arch: 'X86',
+      version: 2,
+      site: 'local',
+      groups: ['g1'],
+      partition: null,
+      interfaces: [{ mac: 'aa:bb:cc:00:00:01', ipAddresses: ['10.0.0.1'], network: 'default', componentXname: 'x1000c0s0b0n0' }],
+      hardware: { serialNumber: 'SN1', totalMemoryMiB: 4096 },
+    });
+    expect(p1.data!.components.pageInfo.hasNextPage).toBe(true);
+    const p2 = await gw.gql<{ components: { edges: { node: { xname: string; hardware: unknown } }[]; pageInfo: { hasNextPage: boolean } } }>(q, { after: p1.data!.components.pageInfo.endCursor }, gw.tokens.viewer);
+    expect(p2.data!.components.edges.map((e) => [e.node.xname, e.node.hardware])).toEqual([['x1000c0s0b0n1', null]]);
+    expect(p2.data!.components.pageInfo.hasNextPage).toBe(false);
+
+    const byMac = await gw.gql(`{ componentByMac(mac: "AA:BB:CC:00:00:02") { xname } group(label: "g1") { label exclusiveGroup members(first: 10) { edges { node { xname } } } } }`, undefined, gw.tokens.viewer);
+    expect(byMac.data).toEqual({ componentByMac: { xname: 'x1000c0s0b0n1' }, group: { label: 'g1', exclusiveGroup: 'ex', members: { edges: [{ node: { xname: 'x1000c0s0b0n0' } }] } } });
+  });
+
+  it('errors carry extensions.code and name the field', async () => {
+    const dupe = await gw.gql(upsert, { input: [{ xname: 'x1000c0s1b0n0', interfaces: [{ mac: 'aa:bb:cc:00:00:01' }] }] }, gw.tokens.operator);
+    expect((dupe.data as { upsertComponents: { errors: unknown[] } }).upsertComponents.errors).toEqual([{ xname: 'x1000c0s1b0n0', code: 'CONFLICT', message: expect.stringContaining('interfaces[0].mac') }]);
+    const badMac = await gw.gql(`{ componentByMac(mac: "zz") { xname } }`, undefined, gw.tokens.viewer);
+    expect(badMac.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(badMac.errors?.[0]?.message).toMatch(/MAC/);
+    const stale = await gw.gql(`mutation { updateComponent(xname: "x1000c0s0b0n1", patch: { enabled: false }, expectedVersion: 9) { version } }`, undefined, gw.tokens.operator);
+    expect(stale.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT' });
+    expect(stale.errors?.[0]?.message).toMatch(/expectedVersion/);
+    const refused = await gw.gql(`mutation { setComponentState(xnames: ["x1000c0s0b0n1"], state: READY) { state } }`, undefined, gw.tokens.operator);
+    expect(refused.errors).toBeUndefined();
+    const empty = await gw.gql(`mutation { setComponentState(xnames: ["x1000c0s0b0n1"], state: EMPTY) { state } }`, undefined, gw.tokens.operator);
+    expect(empty.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    expect(empty.errors?.[0]?.message).toContain('from READY to EMPTY');
+  });
+
+  it('viewer mutating is FORBIDDEN, no token is UNAUTHENTICATED, audit log is for admins', async () => {
+    const v = await gw.gql(upsert, { input: [{ xname: 'x1000c0s2b0n0' }] }, gw.tokens.viewer);
+    expect(v.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const none = await gw.gql(`{ components(first: 1) { edges { cursor } } }`, undefined, null);
+    expect(none.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    const op = await gw.gql(`{ auditLog(first: 1) { edges { node { operation } } } }`, undefined, gw.tokens.operator);
+    expect(op.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const ad = await gw.gql<{ auditLog: { edges: { node: { operation: string; actor: string } }[] } }>(`{ auditLog(first: 1) { edges { node { operation target actor at } } } }`);
+    expect(ad.errors).toBeUndefined();
+    expect(ad.data!.auditLog.edges[0]!.node.operation).toBe('setComponentState');
+  });
+
+  it('an agent reports discovery for its own site and sees only that site', async () => {
+    const agent = await gw.token({ roles: ['agent'], agentSite: 'lab' });
+    const rep = await gw.gql(
+      `mutation($i: DiscoveryReportInput!) { reportDiscovery(input: $i) { replayed components endpoints errors { xname code } } }`,
+      { i: { idempotencyKey: 'k1', endpoints: [{ xname: 'x9c0s0b0', address: '10.9.0.1', discoveryStatus: 'OK' }], components: [{ xname: 'x9c0s0b0n0', state: 'ON' }] } },
+      agent,
+    );
+    expect(rep.errors).toBeUndefined();
+    expect(rep.data).toEqual({ reportDiscovery: { replayed: false, components: 1, endpoints: 1, errors: [] } });
+    const mine = await gw.gql<{ components: { edges: { node: { xname: string; site: string } }[] } }>(`{ components(first: 100) { edges { node { xname site } } } }`, undefined, agent);
+    expect(mine.errors).toBeUndefined();
+    expect(mine.data!.components.edges.map((e) => e.node)).toEqual([{ xname: 'x9c0s0b0n0', site: 'lab' }]);
+  });
+});
