@@ -64,6 +64,7 @@ export function toDiscoveryReportInput(report: DiscoveryReport, idempotencyKey: 
   const macsByOwner = new Map<string, DiscoveryReport['interfaces']>();
   for (const i of report.interfaces) macsByOwner.set(i.ownerXName, [...(macsByOwner.get(i.ownerXName) ?? []), i]);
   const components: DiscoveredComponentInput[] = [];
+  const endpointsByX = new Map(report.redfishEndpoints.map((e) => [e.xname, e]));
   for (const e of report.redfishEndpoints) {
     components.push(compact({
       xname: e.xname, state: 'READY' as const,
@@ -72,7 +73,7 @@ export function toDiscoveryReportInput(report: DiscoveryReport, idempotencyKey: 
   }
   for (const h of report.hardware) {
     const nics = macsByOwner.get(h.xname) ?? [];
-    const endpoint = report.redfishEndpoints.find((e) => e.xname === h.bmcXName);
+    const endpoint = endpointsByX.get(h.bmcXName);
     components.push(compact({
       xname: h.xname,
       state: h.powerState === 'On' ? 'ON' as const : h.powerState === 'Off' ? 'OFF' as const : 'POPULATED' as const,

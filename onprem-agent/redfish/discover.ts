@@ -11,7 +11,7 @@ import { RedfishAuthError, RedfishClient } from './client.js';
 import { TreeWalker, isRedfishServiceRoot, type BmcObservation } from './collect.js';
 import type { CredentialResolver } from './credentials.js';
 import { diffReports } from './diff.js';
-import { assignBmcXNames, nodeXName } from './identity.js';
+import { assignBmcXNames, naturalCompare, nodeXName } from './identity.js';
 import { Limiter, mapLimited } from './limiter.js';
 import { CertificatePinMismatchError } from './pins.js';
 import { bmcKey, type BmcAddress, type TlsPolicy } from './transport.js';
@@ -111,6 +111,7 @@ export async function discover(opts: DiscoverOptions): Promise<DiscoveryReport> 
       address, tls: opts.tls, timeoutMs, global, logger, credentials: opts.credentials?.resolve(address.host, address.port, ip),
     });
     let stage: UnreachableRecord['stage'] = 'service-root';
+    let entry: Found | undefined;
     try {
       const root = await client.serviceRoot();
       if (!isRedfishServiceRoot(root)) {
@@ -122,6 +123,7 @@ export async function discover(opts: DiscoverOptions): Promise<DiscoveryReport> 
       stage = 'walk';
       const obs = await new TreeWalker(client, root, logger).walk();
       found.push({ address, ip, obs, authMode: client.authMode, requests: 0, busy: 0 });
+      entry = found[found.length - 1];
     } catch (err) {
       const s = err instanceof RedfishAuthError ? 'auth' : err instanceof CertificatePinMismatchError ? 'service-root' : stage;
       fail(s, (err as Error).message);
@@ -130,10 +132,9 @@ export async function discover(opts: DiscoverOptions): Promise<DiscoveryReport> 
       client.close();
       requests += client.requests;
       busy += client.busyResponses;
-      const f = found.find((x) => x.address === address);
-      if (f) {
-        f.requests = client.requests;
-        f.busy = client.busyResponses;
+      if (entry) {
+        entry.requests = client.requests;
+        entry.busy = client.busyResponses;
       }
       done++;
       opts.onProgress?.({ done, total: opts.targets.length, found: found.length, unreachable: unreachable.length });
@@ -186,7 +187,7 @@ function buildReport(found: Found[], unreachable: UnreachableRecord[], opts: Dis
       continue;
     }
     const bmcX = id.xname;
-    const systems = [...f.obs.systems].sort((a, b) => a.path.localeCompare(b.path, 'en', { numeric: true }));
+    const systems = [...f.obs.systems].sort((a, b) => naturalCompare(a.path, b.path));
     endpoints.push({
       xname: bmcX, host: f.address.host, port: f.address.port, scheme: f.address.scheme, vendor: f.obs.vendor, product: f.obs.product,
       redfishVersion: f.obs.redfishVersion, uuid: f.obs.uuid, managers: f.obs.managers, authMode: f.authMode,
@@ -212,7 +213,7 @@ function buildReport(found: Found[], unreachable: UnreachableRecord[], opts: Dis
       });
     });
   }
-  const byX = <T extends { xname: string }>(a: T, b: T): number => a.xname.localeCompare(b.xname, 'en', { numeric: true });
+  const byX = <T extends { xname: string }>(a: T, b: T): number => naturalCompare(a.xname, b.xname);
   return {
     version: DISCOVERY_REPORT_VERSION,
     startedAt: '',
@@ -220,9 +221,9 @@ function buildReport(found: Found[], unreachable: UnreachableRecord[], opts: Dis
     ranges: opts.ranges ?? opts.targets.map((t) => `${t.scheme}://${bmcKey(t)}`),
     redfishEndpoints: endpoints.sort(byX),
     components: components.sort(byX),
-    interfaces: interfaces.sort((a, b) => a.ownerXName.localeCompare(b.ownerXName, 'en', { numeric: true }) || a.mac.localeCompare(b.mac)),
+    interfaces: interfaces.sort((a, b) => naturalCompare(a.ownerXName, b.ownerXName) || a.mac.localeCompare(b.mac)),
     hardware: hardware.sort(byX),
-    unreachable: unreachable.sort((a, b) => a.host.localeCompare(b.host, 'en', { numeric: true }) || a.port - b.port),
+    unreachable: unreachable.sort((a, b) => naturalCompare(a.host, b.host) || a.port - b.port),
     stats: { addressesScanned: 0, bmcsFound: 0, nodes: 0, requests: 0, busyResponses: 0, durationMs: 0 },
     changes: null,
   };

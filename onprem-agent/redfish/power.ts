@@ -58,9 +58,10 @@ export interface PowerOptions {
 
 export function endpointMapFromReport(report: DiscoveryReport): EndpointMap {
   const map: EndpointMap = new Map();
+  const hardware = new Map(report.hardware.map((h) => [h.xname, h]));
   for (const e of report.redfishEndpoints) {
     for (const s of e.systems) {
-      const hw = report.hardware.find((h) => h.xname === s.xname);
+      const hw = hardware.get(s.xname);
       map.set(s.xname, {
         xname: s.xname, bmcXName: e.xname, host: e.host, port: e.port, scheme: e.scheme, systemPath: s.path,
         resetTarget: hw?.resetTarget ?? null, resetTypes: hw?.resetTypes ?? [], bootMode: hw?.boot.mode ?? null,
