@@ -63,9 +63,9 @@ export class LioBackend implements IscsiBackend {
   }
 
   async setChap(targetIqn: string, chap: ChapSecrets | null): Promise<void> {
-    const target = (await this.listExports()).find((e) => e.targetIqn === targetIqn);
-    if (!target) throw new SkybootError('NOT_FOUND', `LIO target ${targetIqn} not found`, 'targetIqn');
-    await this.#run([...lioSetChapCommands(targetIqn, target.acl, chap), LIO_SAVE]);
+    // ACLs bound later get their CHAP from bindInitiator; only the existing ones need it here.
+    const acl = (await this.listExports()).find((e) => e.targetIqn === targetIqn)?.acl ?? [];
+    await this.#run([...lioSetChapCommands(targetIqn, acl, chap), LIO_SAVE]);
   }
 
   async removeExport(targetIqn: string): Promise<void> {
