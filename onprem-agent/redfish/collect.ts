@@ -6,28 +6,13 @@
 import type { Logger } from 'pino';
 import { isMac, normaliseMac } from '../../schema/mac.js';
 import { RedfishHttpError, type Json, type RedfishClient } from './client.js';
-import type { BootRecord, ChassisRecord, InterfaceRecord, ManagerRecord, MemoryRecord, PcieDeviceRecord, ProcessorRecord } from './types.js';
+import type { InterfaceRecord, ManagerRecord, SystemInventory } from './types.js';
 
 export type NicObservation = Omit<InterfaceRecord, 'ownerXName' | 'ownerType'>;
 
-export interface SystemObservation {
+export interface SystemObservation extends SystemInventory {
   path: string;
   id: string;
-  uuid: string | null;
-  serial: string | null;
-  model: string | null;
-  manufacturer: string | null;
-  sku: string | null;
-  biosVersion: string | null;
-  powerState: string | null;
-  boot: BootRecord;
-  resetTarget: string | null;
-  resetTypes: string[];
-  processors: ProcessorRecord[];
-  memory: MemoryRecord[];
-  totalMemoryGiB: number | null;
-  pcieDevices: PcieDeviceRecord[];
-  chassis: ChassisRecord[];
   nics: NicObservation[];
 }
 

@@ -201,15 +201,13 @@ function buildReport(found: Found[], unreachable: UnreachableRecord[], opts: Dis
       const state = s.powerState === 'On' ? 'On' : s.powerState === 'Off' ? 'Off' : 'Populated';
       components.push({ xname: x, type: 'Node', state, parent: bmcX, enabled: true });
       for (const nic of s.nics) addNic(nic, x, 'Node');
+      const { path, id: _id, nics: _nics, ...inventory } = s;
       hardware.push({
-        xname: x, bmcXName: bmcX, systemPath: s.path, uuid: s.uuid, serial: s.serial, model: s.model, manufacturer: s.manufacturer,
-        sku: s.sku, biosVersion: s.biosVersion, powerState: s.powerState, boot: s.boot, resetTarget: s.resetTarget, resetTypes: s.resetTypes,
-        processors: s.processors, memory: s.memory, totalMemoryGiB: s.totalMemoryGiB, pcieDevices: s.pcieDevices,
+        xname: x, bmcXName: bmcX, systemPath: path, ...inventory,
         gpus: [
           ...s.processors.filter((p) => p.type === 'GPU' || p.type === 'Accelerator').map((p) => ({ id: p.id, model: p.model, source: 'Processor' as const })),
           ...s.pcieDevices.filter((d) => d.gpu).map((d) => ({ id: d.id, model: d.model ?? d.name, source: 'PCIeDevice' as const })),
         ],
-        chassis: s.chassis,
       });
     });
   }

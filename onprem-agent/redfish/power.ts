@@ -118,9 +118,8 @@ class NodeActions {
 
   async waitFor(expected: string): Promise<string> {
     const deadline = Date.now() + (this.opts.confirmTimeoutMs ?? 120_000);
-    let last: string | null = null;
     for (;;) {
-      last = await this.state();
+      const last = await this.state();
       if (last === expected) return last;
       if (Date.now() >= deadline) throw new Error(`PowerState did not reach ${expected} within ${(this.opts.confirmTimeoutMs ?? 120_000) / 1000}s (last seen: ${last ?? 'none'})`);
       await sleep(this.opts.pollMs ?? 500);
@@ -251,7 +250,7 @@ export async function powerAction(targets: string[], action: PowerActionName, op
     }
   });
   const out = targets.map((raw) => {
-    let key = raw;
+    let key: string;
     try {
       key = normaliseXName(raw);
     } catch {

@@ -102,10 +102,8 @@ export interface BootRecord {
   bootOrder: string[];
 }
 
-export interface NodeHardware {
-  xname: string;
-  bmcXName: string;
-  systemPath: string;
+/** What one ComputerSystem says about itself, as read from the BMC. */
+export interface SystemInventory {
   uuid: string | null;
   serial: string | null;
   model: string | null;
@@ -120,8 +118,14 @@ export interface NodeHardware {
   memory: MemoryRecord[];
   totalMemoryGiB: number | null;
   pcieDevices: PcieDeviceRecord[];
-  gpus: Array<{ id: string; model: string | null; source: 'Processor' | 'PCIeDevice' }>;
   chassis: ChassisRecord[];
+}
+
+export interface NodeHardware extends SystemInventory {
+  xname: string;
+  bmcXName: string;
+  systemPath: string;
+  gpus: Array<{ id: string; model: string | null; source: 'Processor' | 'PCIeDevice' }>;
 }
 
 export interface UnreachableRecord {

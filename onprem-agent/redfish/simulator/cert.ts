@@ -25,7 +25,7 @@ export function generateSelfSignedCert(commonName = 'simulated-bmc'): KeyAndCert
       ], { stdio: ['ignore', 'ignore', 'pipe'] });
     } catch (err) {
       const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'the openssl command was not found on PATH' : String((err as Error).message);
-      throw new Error(`cannot generate a self-signed BMC certificate: ${reason}`);
+      throw new Error(`cannot generate a self-signed BMC certificate: ${reason}`, { cause: err });
     }
     return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8') };
   } finally {
