@@ -1,0 +1,204 @@
+/**
+ * Read-only TFTP server for the iPXE binaries (RFC 1350, 2347-2349, 7440). Requests arrive
+ * on the well-known port; each accepted read runs on its own ephemeral socket.
+ */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { setMaxListeners } from 'node:events';
+import { realpath } from 'node:fs/promises';
+import { log } from '../../logger.js';
+import { FileCache } from './fileSource.js';
+import { decodeTftp, encodeError, TftpErrorCode, TftpOp, type TftpRequest } from './packet.js';
+import { resolveInRoot, TftpPathError } from './paths.js';
+import { runTransfer, type TransferParams } from './transfer.js';
+
+export interface TftpServerOptions {
+  root: string;
+  /** Default 0.0.0.0; the demo and tests use 127.0.0.1 or a namespace address. */
+  address?: string;
+  /** Default 69; 0 picks a free port (read it back from `address()`). */
+  port?: number;
+  /** Concurrent transfers; a request beyond the cap gets ERROR 0 "server busy". Default 1024. */
+  maxTransfers?: number;
+  /** Largest blksize granted (RFC 2348 allows up to 65464). */
+  maxBlksize?: number;
+  maxWindowsize?: number;
+  /** Retransmission timeout when the client proposes none (RFC 2349 `timeout`). */
+  timeoutMs?: number;
+  maxTimeoutMs?: number;
+  retries?: number;
+  /** Directories symlinks inside the root may resolve into (e.g. `/boot` for Debian's ipxe.efi). */
+  symlinkTargets?: string[];
+  /** Files up to this size are served from memory (default 16 MiB). */
+  cacheFileBytes?: number;
+}
+
+export interface TftpStats {
+  active: number;
+  started: number;
+  completed: number;
+  failed: number;
+  refused: number;
+  busy: number;
+  retransmits: number;
+  bytesSent: number;
+}
+
+export interface TftpServer {
+  address(): { address: string; port: number };
+  stats(): TftpStats;
+  close(): Promise<void>;
+}
+
+const BLKSIZE_MIN = 8;
+const BLKSIZE_MAX = 65464;
+
+class OptionError extends Error {}
+
+/** RFC 2347: an option the server cannot honour is left out of the OACK, not fatal. */
+function negotiate(req: TftpRequest, fileSize: number, opts: Required<Pick<TftpServerOptions, 'maxBlksize' | 'maxWindowsize' | 'timeoutMs' | 'maxTimeoutMs' | 'retries'>>): TransferParams {
+  const oack = new Map<string, string>();
+  let blksize = 512;
+  let windowsize = 1;
+  let timeoutMs = opts.timeoutMs;
+  const int = (name: string): number | undefined => {
+    const raw = req.options.get(name);
+    if (raw === undefined) return undefined;
+    if (!/^\d{1,10}$/.test(raw)) throw new OptionError(`${name} "${raw}" is not a number`);
+    return Number(raw);
+  };
+  const b = int('blksize');
+  if (b !== undefined) {
+    if (b < BLKSIZE_MIN || b > BLKSIZE_MAX) throw new OptionError(`blksize ${b} is outside ${BLKSIZE_MIN}-${BLKSIZE_MAX}`);
+    blksize = Math.min(b, opts.maxBlksize);
+    oack.set('blksize', String(blksize));
+  }
+  const t = int('timeout');
+  if (t !== undefined) {
+    if (t < 1 || t > 255) throw new OptionError(`timeout ${t} is outside 1-255`);
+    timeoutMs = t * 1000;
+    oack.set('timeout', String(t));
+  }
+  if (int('tsize') !== undefined) oack.set('tsize', String(fileSize));
+  const w = int('windowsize');
+  if (w !== undefined) {
+    if (w < 1 || w > 65535) throw new OptionError(`windowsize ${w} is outside 1-65535`);
+    windowsize = Math.min(w, opts.maxWindowsize);
+    oack.set('windowsize', String(windowsize));
+  }
+  return { blksize, windowsize, timeoutMs, maxTimeoutMs: Math.max(opts.maxTimeoutMs, timeoutMs), retries: opts.retries, oack };
+}
+
+export async function createTftpServer(options: TftpServerOptions): Promise<TftpServer> {
+  const address = options.address ?? '0.0.0.0';
+  const maxTransfers = options.maxTransfers ?? 1024;
+  const limits = {
+    maxBlksize: options.maxBlksize ?? BLKSIZE_MAX,
+    maxWindowsize: options.maxWindowsize ?? 64,
+    timeoutMs: options.timeoutMs ?? 1000,
+    maxTimeoutMs: options.maxTimeoutMs ?? 8000,
+    retries: options.retries ?? 5,
+  };
+  const trusted = await Promise.all([options.root, ...(options.symlinkTargets ?? [])].map((d) => realpath(d)));
+  const cache = new FileCache(options.cacheFileBytes);
+  const stats: TftpStats = { active: 0, started: 0, completed: 0, failed: 0, refused: 0, busy: 0, retransmits: 0, bytesSent: 0 };
+  const running = new Set<Promise<unknown>>();
+  const closing = new AbortController();
+  // Every transfer listens for shutdown; hundreds at once are normal, not a leak.
+  setMaxListeners(0, closing.signal);
+  const sock: Socket = createSocket({ type: 'udp4', reuseAddr: false });
+
+  const refuse = (rinfo: RemoteInfo, code: TftpErrorCode, message: string): void => {
+    stats.refused++;
+    sock.send(encodeError(code, message), rinfo.port, rinfo.address);
+  };
+
+  const serve = async (req: TftpRequest, rinfo: RemoteInfo): Promise<void> => {
+    let path: string;
+    try {
+      path = await resolveInRoot(trusted, req.filename);
+    } catch (err) {
+      const e = err as TftpPathError;
+      log.info({ file: req.filename, client: rinfo.address, reason: e.message }, 'tftp request refused');
+      refuse(rinfo, e.kind === 'not-found' ? TftpErrorCode.FileNotFound : TftpErrorCode.AccessViolation, e.message);
+      return;
+    }
+    const source = await cache.open(path, req.mode === 'netascii');
+    let params: TransferParams;
+    try {
+      params = negotiate(req, source.size, limits);
+    } catch (err) {
+      await source.close();
+      refuse(rinfo, TftpErrorCode.OptionRefused, (err as Error).message);
+      return;
+    }
+    stats.started++;
+    const outcome = await runTransfer(address, { address: rinfo.address, port: rinfo.port }, source, params, closing.signal);
+    stats.retransmits += outcome.retransmits;
+    if (outcome.ok) {
+      stats.completed++;
+      stats.bytesSent += outcome.bytes;
+    } else {
+      stats.failed++;
+      log.warn({ file: req.filename, client: rinfo.address, reason: outcome.reason }, 'tftp transfer failed');
+    }
+  };
+
+  sock.on('message', (msg, rinfo) => {
+    let pkt;
+    try {
+      pkt = decodeTftp(msg);
+    } catch (err) {
+      refuse(rinfo, TftpErrorCode.IllegalOperation, (err as Error).message);
+      return;
+    }
+    if (pkt.op === TftpOp.WRQ) {
+      refuse(rinfo, TftpErrorCode.AccessViolation, 'this server is read-only');
+      return;
+    }
+    if (pkt.op !== TftpOp.RRQ) {
+      // A stray ACK/ERROR to the well-known port belongs to no transfer; answering it could loop.
+      return;
+    }
+    if (pkt.mode !== 'octet' && pkt.mode !== 'netascii') {
+      refuse(rinfo, TftpErrorCode.IllegalOperation, `transfer mode "${pkt.mode}" is not supported`);
+      return;
+    }
+    if (stats.active >= maxTransfers) {
+      stats.busy++;
+      refuse(rinfo, TftpErrorCode.NotDefined, `server busy: ${maxTransfers} transfers in progress`);
+      return;
+    }
+    stats.active++;
+    const job = serve(pkt, rinfo)
+      .catch((err: unknown) => {
+        stats.failed++;
+        log.error({ err, file: pkt.filename }, 'tftp request failed');
+        refuse(rinfo, TftpErrorCode.NotDefined, 'internal error');
+      })
+      .finally(() => {
+        stats.active--;
+        running.delete(job);
+      });
+    running.add(job);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    sock.once('error', reject);
+    sock.bind(options.port ?? 69, address, () => {
+      sock.off('error', reject);
+      resolve();
+    });
+  });
+  sock.on('error', (err) => log.error({ err }, 'tftp socket error'));
+  log.info({ address, port: sock.address().port, root: trusted[0] }, 'tftp server listening');
+
+  return {
+    address: () => ({ address: sock.address().address, port: sock.address().port }),
+    stats: () => ({ ...stats }),
+    close: async () => {
+      closing.abort();
+      await new Promise<void>((resolve) => sock.close(() => resolve()));
+      await Promise.allSettled([...running]);
+    },
+  };
+}

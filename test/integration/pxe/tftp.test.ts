@@ -1,0 +1,213 @@
+/**
+ * The TFTP server against real clients (tftp-hpa, curl, busybox) and a raw socket for the
+ * protocol corners stock clients never exercise. Loopback only: TFTP needs no namespace.
+ */
+import { execFile } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createTftpServer, type TftpServer } from '../../../onprem-agent/pxe/tftp/server.js';
+import { tftpGet, TftpRemoteError } from '../../../onprem-agent/pxe/tftp/client.js';
+import { decodeTftp, encodeAck, encodeRequest, TftpOp, type TftpPacket } from '../../../onprem-agent/pxe/tftp/packet.js';
+import { IPXE_DIR, requireFile, requireTool } from './tools.js';
+
+const run = promisify(execFile);
+let root: string;
+let work: string;
+let server: TftpServer;
+let port: number;
+const outside = mkdtempSync(join(tmpdir(), 'skyboot-tftp-outside-'));
+
+beforeAll(async () => {
+  requireFile(join(IPXE_DIR, 'undionly.kpxe'), 'ipxe');
+  requireFile(join(IPXE_DIR, 'ipxe.efi'), 'ipxe');
+  root = mkdtempSync(join(tmpdir(), 'skyboot-tftp-root-'));
+  work = mkdtempSync(join(tmpdir(), 'skyboot-tftp-work-'));
+  copyFileSync(join(IPXE_DIR, 'undionly.kpxe'), join(root, 'undionly.kpxe'));
+  copyFileSync(join(IPXE_DIR, 'ipxe.efi'), join(root, 'ipxe.efi'));
+  writeFileSync(join(outside, 'secret'), 'not for TFTP');
+  symlinkSync(join(outside, 'secret'), join(root, 'escape'));
+  // Debian's layout: a link leaving the root into a directory the operator trusts.
+  symlinkSync(join(IPXE_DIR, 'ipxe.efi'), join(root, 'linked.efi'));
+  server = await createTftpServer({ root, address: '127.0.0.1', port: 0, timeoutMs: 300, maxTimeoutMs: 1200, retries: 4, maxTransfers: 3, symlinkTargets: [realpathSync(join(IPXE_DIR, 'ipxe.efi'), { encoding: 'utf8' }).replace(/\/[^/]+$/, '')] });
+  port = server.address().port;
+});
+
+afterAll(async () => {
+  await server?.close();
+  for (const d of [root, work, outside]) if (d) rmSync(d, { recursive: true, force: true });
+});
+
+const ipxeEfi = (): Buffer => readFileSync(join(IPXE_DIR, 'ipxe.efi'));
+
+describe('TFTP server with real clients', () => {
+  it('tftp-hpa fetches undionly.kpxe and ipxe.efi byte for byte', async () => {
+    const tftp = requireTool('tftp', 'tftp-hpa');
+    for (const file of ['undionly.kpxe', 'ipxe.efi']) {
+      const dest = join(work, `hpa-${file}`);
+      await run(tftp, ['-m', 'binary', '127.0.0.1', String(port), '-c', 'get', file, dest], { timeout: 30000 });
+      expect(readFileSync(dest).equals(readFileSync(join(IPXE_DIR, file)))).toBe(true);
+    }
+  });
+
+  it('curl fetches ipxe.efi with blksize 1468 and tsize, busybox tftp with -b 1024', async () => {
+    const curl = requireTool('curl', 'curl');
+    const dest = join(work, 'curl.efi');
+    await run(curl, ['-sS', '--max-time', '30', '--tftp-blksize', '1468', '-o', dest, `tftp://127.0.0.1:${port}/ipxe.efi`]);
+    expect(readFileSync(dest).equals(ipxeEfi())).toBe(true);
+    const busybox = requireTool('busybox', 'busybox');
+    const bb = join(work, 'bb.kpxe');
+    await run(busybox, ['tftp', '-g', '-r', 'undionly.kpxe', '-l', bb, '-b', '1024', '127.0.0.1', String(port)], { timeout: 30000 });
+    expect(readFileSync(bb).equals(readFileSync(join(IPXE_DIR, 'undionly.kpxe')))).toBe(true);
+  });
+
+  it('negotiates blksize, tsize and windowsize (RFC 2348, 2349, 7440) on an ephemeral port', async () => {
+    const r = await tftpGet('127.0.0.1', port, 'ipxe.efi', { blksize: 1468, tsize: true, windowsize: 8 });
+    expect(r.data.equals(ipxeEfi())).toBe(true);
+    expect(Object.fromEntries(r.oack ?? [])).toEqual({ blksize: '1468', tsize: String(ipxeEfi().length), windowsize: '8' });
+    expect(r.serverPort).not.toBe(port);
+  });
+
+  it('rolls the 16-bit block number over on a file of more than 65535 blocks', async () => {
+    const big = Buffer.alloc(65540 * 8 + 3, 7);
+    for (let i = 0; i < big.length; i += 97) big[i] = i & 0xff;
+    writeFileSync(join(root, 'big.bin'), big);
+    const r = await tftpGet('127.0.0.1', port, 'big.bin', { blksize: 8, windowsize: 64 });
+    expect(r.data.equals(big)).toBe(true);
+  });
+
+  it('serves a replaced file\'s new bytes, not a stale cached copy', async () => {
+    writeFileSync(join(root, 'changing.txt'), 'first version');
+    expect((await tftpGet('127.0.0.1', port, 'changing.txt')).data.toString()).toBe('first version');
+    writeFileSync(join(root, 'changing.txt'), 'second, longer version');
+    expect((await tftpGet('127.0.0.1', port, '/changing.txt')).data.toString()).toBe('second, longer version');
+  });
+
+  it('refuses .. paths, symlink escapes and writes; allows links into trusted directories', async () => {
+    const tftp = requireTool('tftp', 'tftp-hpa');
+    const { stdout, stderr } = await run(tftp, ['127.0.0.1', String(port), '-c', 'get', '../../etc/passwd', join(work, 'passwd')], { timeout: 30000 });
+    expect(stdout + stderr).toMatch(/Error code 2: .*leaves the TFTP root/);
+    await expect(tftpGet('127.0.0.1', port, 'sub/../../x')).rejects.toMatchObject({ code: 2 });
+    await expect(tftpGet('127.0.0.1', port, 'escape')).rejects.toThrow(/resolves outside the TFTP root/);
+    await expect(tftpGet('127.0.0.1', port, 'missing.efi')).rejects.toMatchObject({ code: 1 });
+    expect((await tftpGet('127.0.0.1', port, 'linked.efi')).data.equals(ipxeEfi())).toBe(true);
+    const put = await run(tftp, ['127.0.0.1', String(port), '-c', 'put', join(root, 'undionly.kpxe'), 'upload.bin'], { timeout: 30000 });
+    expect(put.stdout + put.stderr).toMatch(/Error code 2: this server is read-only/);
+  });
+});
+
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms: ${cond.toString()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Sends and waits until the datagram left, so closing the socket next cannot drop it. */
+function sent(sock: Socket, buf: Buffer, to: number): Promise<void> {
+  return new Promise((resolve, reject) => sock.send(buf, to, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+}
+
+/** A socket that records every packet, for timing and counting what the server sends. */
+async function rawPeer(): Promise<{ sock: Socket; packets: Array<{ at: number; port: number; pkt: TftpPacket }>; next: (n?: number) => Promise<void> }> {
+  const sock = createSocket('udp4');
+  const packets: Array<{ at: number; port: number; pkt: TftpPacket }> = [];
+  const waiters: Array<() => void> = [];
+  sock.on('message', (msg, rinfo) => {
+    packets.push({ at: Date.now(), port: rinfo.port, pkt: decodeTftp(msg) });
+    waiters.splice(0).forEach((w) => w());
+  });
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+  const next = (n = packets.length + 1): Promise<void> => new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`waited for packet ${n}, have ${packets.length}`)), 5000);
+    const check = (): void => { if (packets.length >= n) { clearTimeout(t); resolve(); } else waiters.push(check); };
+    check();
+  });
+  return { sock, packets, next };
+}
+
+describe('TFTP server protocol behaviour', () => {
+  it('retransmits with doubling timeouts and never resends on duplicate ACKs', async () => {
+    const { sock, packets, next } = await rawPeer();
+    try {
+      sock.send(encodeRequest(TftpOp.RRQ, 'undionly.kpxe', 'octet'), port, '127.0.0.1');
+      await next(3); // DATA 1, then two retransmissions of it
+      expect(packets.map((p) => p.pkt.op === TftpOp.DATA && p.pkt.block)).toEqual([1, 1, 1]);
+      const gap1 = packets[1]!.at - packets[0]!.at;
+      const gap2 = packets[2]!.at - packets[1]!.at;
+      expect(gap1).toBeGreaterThanOrEqual(250);
+      expect(gap2).toBeGreaterThanOrEqual(gap1 * 1.6);
+      const tid = packets[0]!.port;
+      sock.send(encodeAck(1), tid, '127.0.0.1');
+      sock.send(encodeAck(1), tid, '127.0.0.1');
+      sock.send(encodeAck(1), tid, '127.0.0.1');
+      await next(4);
+      await new Promise((r) => setTimeout(r, 200));
+      // Three ACKs for block 1 must yield exactly one DATA 2 before any timeout.
+      const after = packets.slice(3).map((p) => p.pkt.op === TftpOp.DATA && p.pkt.block);
+      expect(after).toEqual([2]);
+      await sent(sock, encodeRequest(TftpOp.RRQ, 'x', 'octet'), tid); // wrong opcode on a transfer: aborts it
+    } finally {
+      sock.close();
+    }
+  });
+
+  it('answers a packet from a foreign port with "unknown transfer ID" and keeps the transfer', async () => {
+    const a = await rawPeer();
+    const b = await rawPeer();
+    try {
+      a.sock.send(encodeRequest(TftpOp.RRQ, 'undionly.kpxe', 'octet', new Map([['blksize', '1024']])), port, '127.0.0.1');
+      await a.next(1);
+      expect(a.packets[0]!.pkt.op).toBe(TftpOp.OACK);
+      b.sock.send(encodeAck(0), a.packets[0]!.port, '127.0.0.1');
+      await b.next(1);
+      expect(b.packets[0]!.pkt).toMatchObject({ op: TftpOp.ERROR, code: 5 });
+      a.sock.send(encodeAck(0), a.packets[0]!.port, '127.0.0.1');
+      await a.next(2);
+      expect(a.packets[1]!.pkt).toMatchObject({ op: TftpOp.DATA, block: 1 });
+      expect((a.packets[1]!.pkt as { data: Buffer }).data.length).toBe(1024);
+      await sent(a.sock, Buffer.from([0, 5, 0, 0, 0]), a.packets[0]!.port); // client ERROR ends it
+    } finally {
+      a.sock.close();
+      b.sock.close();
+    }
+  });
+
+  it('caps concurrent transfers and says so in an ERROR packet', async () => {
+    const peers = await Promise.all([rawPeer(), rawPeer(), rawPeer(), rawPeer()]);
+    try {
+      await until(() => server.stats().active === 0);
+      for (const p of peers.slice(0, 3)) {
+        p.sock.send(encodeRequest(TftpOp.RRQ, 'ipxe.efi', 'octet'), port, '127.0.0.1');
+        await p.next(1);
+      }
+      expect(server.stats().active).toBe(3);
+      const extra = peers[3]!;
+      extra.sock.send(encodeRequest(TftpOp.RRQ, 'ipxe.efi', 'octet'), port, '127.0.0.1');
+      await extra.next(1);
+      expect(extra.packets[0]!.pkt).toMatchObject({ op: TftpOp.ERROR, code: 0, message: expect.stringContaining('server busy') });
+      for (const p of peers.slice(0, 3)) await sent(p.sock, Buffer.from([0, 5, 0, 0, 0]), p.packets[0]!.port);
+      await until(() => server.stats().active === 0);
+      await expect(tftpGet('127.0.0.1', port, 'undionly.kpxe')).resolves.toBeDefined();
+    } finally {
+      peers.forEach((p) => p.sock.close());
+    }
+  });
+
+  it('rejects bad options with ERROR 8 and unsupported modes with ERROR 4', async () => {
+    const refused = tftpGet('127.0.0.1', port, 'ipxe.efi', { blksize: 4 });
+    await expect(refused).rejects.toBeInstanceOf(TftpRemoteError);
+    await expect(refused).rejects.toMatchObject({ code: 8 });
+    const { sock, packets, next } = await rawPeer();
+    try {
+      sock.send(encodeRequest(TftpOp.RRQ, 'ipxe.efi', 'mail'), port, '127.0.0.1');
+      await next(1);
+      expect(packets[0]!.pkt).toMatchObject({ op: TftpOp.ERROR, code: 4 });
+    } finally {
+      sock.close();
+    }
+  });
+});
