@@ -6,6 +6,7 @@
 import type { DomainHandler, DomainManifest } from '../functions/shared/handler.js';
 import { inventoryManifest } from '../functions/inventory/manifest.js';
 import { sitesManifest } from '../functions/sites/manifest.js';
+import { orchestrationManifest } from '../functions/orchestration/manifest.js';
 import { imagesManifest } from '../functions/images/manifest.js';
 import { bootManifest } from '../functions/boot/manifest.js';
 
@@ -19,4 +20,5 @@ export const domains: DomainRegistration[] = [
   { manifest: sitesManifest, load: async () => (await import('../functions/sites/handler.js')).handler },
   { manifest: imagesManifest, load: async () => (await import('../functions/images/handler.js')).handler },
   { manifest: bootManifest, load: async () => (await import('../functions/boot/handler.js')).handler },
+  { manifest: orchestrationManifest, load: async () => (await import('../functions/orchestration/handler.js')).handler },
 ];

@@ -1,0 +1,103 @@
+import { startTestGateway, type TestGateway } from '../../support/gateway.js';
+
+type Req = { id: string; site: string; status: string; xnames: string[]; results: { xname: string; ok: boolean; powerState: string | null; error: string | null }[] };
+const FIELDS = 'id site action status xnames requestedBy claimedAt completedAt results { xname ok powerState bootOverride error }';
+
+describe('power requests routed to site agents', () => {
+  let gw: TestGateway;
+  let agentA: string;
+  let agentB: string;
+  beforeAll(async () => {
+    gw = await startTestGateway();
+    const up = await gw.gql<{ upsertComponents: { errors: unknown[] } }>(
+      'mutation($i: [ComponentInput!]!) { upsertComponents(input: $i) { errors { xname code message } } }',
+      { i: [{ xname: 'x1000c0s0b0n0', site: 'a' }, { xname: 'x1000c0s0b0n1', site: 'a' }, { xname: 'x2000c0s0b0n0', site: 'b' }] },
+    );
+    expect(up.errors).toBeUndefined();
+    expect(up.data?.upsertComponents.errors).toEqual([]);
+    agentA = await gw.token({ agentSite: 'a' });
+    agentB = await gw.token({ agentSite: 'b' });
+  });
+  afterAll(() => gw.close());
+
+  it('splits a request per site, lets each agent claim only its own, and records per-node results', async () => {
+    const made = await gw.gql<{ requestPower: Req[] }>(
+      `mutation { requestPower(xnames: ["x1000c0s0b0n0", "x1000c0s0b0n1", "x2000c0s0b0n0"], action: CYCLE) { ${FIELDS} } }`,
+      undefined,
+      gw.tokens.operator,
+    );
+    expect(made.errors).toBeUndefined();
+    const bySite = Object.fromEntries(made.data!.requestPower.map((r) => [r.site, r]));
+    expect(bySite.a).toMatchObject({ status: 'PENDING', xnames: ['x1000c0s0b0n0', 'x1000c0s0b0n1'] });
+    expect(bySite.b).toMatchObject({ status: 'PENDING', xnames: ['x2000c0s0b0n0'] });
+
+    const claimA = await gw.gql<{ claimPowerRequests: Req[] }>(`mutation { claimPowerRequests { ${FIELDS} } }`, undefined, agentA);
+    expect(claimA.data?.claimPowerRequests.map((r) => r.id)).toEqual([bySite.a!.id]);
+    expect(claimA.data?.claimPowerRequests[0]?.status).toBe('RUNNING');
+    const again = await gw.gql<{ claimPowerRequests: Req[] }>(`mutation { claimPowerRequests { id } }`, undefined, agentA);
+    expect(again.data?.claimPowerRequests).toEqual([]);
+
+    // Agent A can neither see nor complete site B's request.
+    const peek = await gw.gql<{ powerRequest: Req | null }>(`query($id: ID!) { powerRequest(id: $id) { id } }`, { id: bySite.b!.id }, agentA);
+    expect(peek.data?.powerRequest).toBeNull();
+
+    const results = [
+      { xname: 'x1000c0s0b0n0', ok: true, powerState: 'On' },
+      { xname: 'x1000c0s0b0n1', ok: false, error: 'BMC x1000c0s0b0 answered 503 three times' },
+    ];
+    const done = await gw.gql<{ completePowerRequest: Req }>(
+      `mutation($id: ID!, $r: [PowerResultInput!]!) { completePowerRequest(id: $id, results: $r) { ${FIELDS} } }`,
+      { id: bySite.a!.id, r: results },
+      agentA,
+    );
+    expect(done.errors).toBeUndefined();
+    expect(done.data?.completePowerRequest).toMatchObject({ status: 'DONE', results: [{ xname: 'x1000c0s0b0n0', ok: true, powerState: 'On' }, { xname: 'x1000c0s0b0n1', ok: false, error: 'BMC x1000c0s0b0 answered 503 three times' }] });
+
+    // A retried delivery of the same completion is answered, not applied twice; different results conflict.
+    const retry = await gw.gql<{ completePowerRequest: Req }>(`mutation($id: ID!, $r: [PowerResultInput!]!) { completePowerRequest(id: $id, results: $r) { status } }`, { id: bySite.a!.id, r: results }, agentA);
+    expect(retry.data?.completePowerRequest.status).toBe('DONE');
+    const other = await gw.gql(`mutation($id: ID!, $r: [PowerResultInput!]!) { completePowerRequest(id: $id, results: $r) { status } }`, { id: bySite.a!.id, r: [{ xname: 'x1000c0s0b0n0', ok: false }] }, agentA);
+    expect(other.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+
+    const read = await gw.gql<{ powerRequest: Req }>(`query($id: ID!) { powerRequest(id: $id) { ${FIELDS} } }`, { id: bySite.a!.id }, gw.tokens.viewer);
+    expect(read.data?.powerRequest.status).toBe('DONE');
+
+    // Site B's request is still pending for its own agent, and completing before claiming is refused.
+    const early = await gw.gql(`mutation($id: ID!) { completePowerRequest(id: $id, results: []) { status } }`, { id: bySite.b!.id }, agentB);
+    expect(early.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    const claimB = await gw.gql<{ claimPowerRequests: Req[] }>(`mutation { claimPowerRequests { id } }`, undefined, agentB);
+    expect(claimB.data?.claimPowerRequests.map((r) => r.id)).toEqual([bySite.b!.id]);
+  });
+
+  it('refuses unknown nodes with NOT_FOUND naming them, and queues nothing', async () => {
+    const res = await gw.gql(`mutation { requestPower(xnames: ["x1000c0s0b0n0", "x9c0s0b0n0"], action: ON) { id } }`);
+    expect(res.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(res.errors?.[0]?.message).toContain('x9c0s0b0n0');
+    const claim = await gw.gql<{ claimPowerRequests: Req[] }>(`mutation { claimPowerRequests { id } }`, undefined, agentA);
+    expect(claim.data?.claimPowerRequests).toEqual([]);
+  });
+
+  it('lets neither viewers request power nor humans claim requests', async () => {
+    const viewer = await gw.gql(`mutation { requestPower(xnames: ["x1000c0s0b0n0"], action: ON) { id } }`, undefined, gw.tokens.viewer);
+    expect(viewer.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const human = await gw.gql(`mutation { claimPowerRequests { id } }`, undefined, gw.tokens.admin);
+    expect(human.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('shows the iSCSI sessions an agent reports on the node, and forgets those it no longer reports', async () => {
+    const sha = 'a'.repeat(64);
+    const report = (sessions: unknown[]) =>
+      gw.gql<{ reportIscsiSessions: number }>('mutation($s: [IscsiSessionInput!]!) { reportIscsiSessions(agent: "agent-1", sessions: $s) }', { s: sessions }, agentA);
+    const s1 = { targetIqn: 'iqn.2026-11.io.skyboot:agent-1', lun: 1, initiatorIqn: 'iqn.2026-11.io.skyboot:node:x1000c0s0b0n0', xname: 'x1000c0s0b0n0', rootfsSha256: sha };
+    const s2 = { ...s1, initiatorIqn: 'iqn.2026-11.io.skyboot:node:x1000c0s0b0n1', xname: 'x1000c0s0b0n1' };
+    expect((await report([s1, s2])).data?.reportIscsiSessions).toBe(2);
+    const q = '{ component(xname: "x1000c0s0b0n1") { iscsiSessions { agent lun initiatorIqn rootfsSha256 } } }';
+    const seen = await gw.gql<{ component: { iscsiSessions: unknown[] } }>(q, undefined, gw.tokens.viewer);
+    expect(seen.data?.component.iscsiSessions).toEqual([{ agent: 'agent-1', lun: 1, initiatorIqn: s2.initiatorIqn, rootfsSha256: sha }]);
+    expect((await report([s1])).data?.reportIscsiSessions).toBe(1);
+    const after = await gw.gql<{ component: { iscsiSessions: unknown[] } }>(q, undefined, gw.tokens.viewer);
+    expect(after.data?.component.iscsiSessions).toEqual([]);
+    const bad = await report([{ ...s1, rootfsSha256: 'nope' }]);
+    expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'sessions[0].rootfsSha256' });
+  });
+});
