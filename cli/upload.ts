@@ -43,12 +43,14 @@ export interface UploadOptions {
   onPart?: (partNumber: number, bytes: number) => void;
   /** Retries per part on network errors or 5xx (parts are idempotent to re-send). */
   retries?: number;
+  /** Stops taking new parts and cancels the ones in flight (an interrupted push). */
+  signal?: AbortSignal;
 }
 
-async function putPart(url: string, body: Buffer, retries: number): Promise<string> {
+async function putPart(url: string, body: Buffer, retries: number, signal?: AbortSignal): Promise<string> {
   for (let attempt = 0; ; attempt++) {
     try {
-      const res = await fetch(url, { method: 'PUT', body, headers: { 'content-length': String(body.length) } });
+      const res = await fetch(url, { method: 'PUT', body, headers: { 'content-length': String(body.length) }, ...(signal ? { signal } : {}) });
       if (res.ok) {
         await res.arrayBuffer();
         const etag = res.headers.get('etag');
@@ -60,7 +62,7 @@ async function putPart(url: string, body: Buffer, retries: number): Promise<stri
       if (res.status < 500 && res.status !== 429) throw Object.assign(new Error(`PUT part: HTTP ${res.status} ${text.slice(0, 300)}`), { fatal: true });
       if (attempt >= retries) throw new Error(`PUT part: HTTP ${res.status} after ${attempt + 1} tries`);
     } catch (err) {
-      if ((err as { fatal?: boolean }).fatal || attempt >= retries) throw err;
+      if ((err as { fatal?: boolean }).fatal || signal?.aborted || attempt >= retries) throw err;
     }
     await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
   }
@@ -77,7 +79,7 @@ export async function uploadArtifact(path: string, plan: ArtifactUploadPlan, opt
   const queue = [...plan.parts];
   try {
     const worker = async () => {
-      for (let next = queue.shift(); next; next = queue.shift()) {
+      for (let next = queue.shift(); next && !opts.signal?.aborted; next = queue.shift()) {
         const start = (next.partNumber - 1) * plan.partSize;
         const length = Math.min(plan.partSize, size - start);
         const buf = Buffer.allocUnsafe(length);
@@ -87,7 +89,7 @@ export async function uploadArtifact(path: string, plan: ArtifactUploadPlan, opt
           if (bytesRead === 0) throw new Error(`${path} is shorter than declared (changed while uploading?)`);
           read += bytesRead;
         }
-        done.set(next.partNumber, await putPart(next.url, buf, opts.retries ?? 3));
+        done.set(next.partNumber, await putPart(next.url, buf, opts.retries ?? 3, opts.signal));
         opts.onPart?.(next.partNumber, length);
       }
     };
@@ -95,5 +97,6 @@ export async function uploadArtifact(path: string, plan: ArtifactUploadPlan, opt
   } finally {
     await fh.close();
   }
+  opts.signal?.throwIfAborted();
   return [...done.entries()].sort((a, b) => a[0] - b[0]).map(([partNumber, etag]) => ({ partNumber, etag }));
 }

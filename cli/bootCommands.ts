@@ -1,0 +1,154 @@
+/** `skyboot boot set|show|list|delete|script`. */
+import type { Command } from 'commander';
+import { CliError } from './client.js';
+import type { CliIo } from './imageCommands.js';
+import { collect, table } from './output.js';
+import { mapArch } from './push.js';
+
+const CONFIG = 'id site imageId kernel initrd rootfs kernelParameters rootfsProvider priority version updatedAt selector { xnames macs nids groups roles subRole default unknown arch }';
+
+interface ConfigJson {
+  id: string;
+  site: string;
+  imageId: string | null;
+  kernel: string;
+  kernelParameters: string;
+  rootfsProvider: string | null;
+  priority: number;
+  version: number;
+  selector: Record<string, unknown>;
+}
+
+function selectorText(s: Record<string, unknown>): string {
+  if (s.default) return `default:${String(s.arch)}`;
+  if (s.unknown) return `unknown:${String(s.arch)}`;
+  const parts: string[] = [];
+  for (const k of ['xnames', 'macs', 'nids', 'groups', 'roles'] as const) {
+    const v = s[k] as unknown[];
+    if (v?.length) parts.push(`${k}=${v.join(',')}`);
+  }
+  if (s.subRole) parts.push(`subRole=${String(s.subRole)}`);
+  return parts.join(' ');
+}
+
+export function registerBootCommands(program: Command, io: CliIo): void {
+  const boot = program.command('boot').description('boot configuration (BSS): set, show, list, delete, script');
+
+  boot
+    .command('set')
+    .description('set the boot configuration for a selector (setting the same selector again updates it)')
+    .option('--xname <xname>', 'node xname (repeatable)', collect, [])
+    .option('--mac <mac>', 'MAC (repeatable)', collect, [])
+    .option('--nid <nid>', 'NID (repeatable)', collect, [])
+    .option('--group <label>', 'group (repeatable)', collect, [])
+    .option('--role <role>', 'role, e.g. COMPUTE (repeatable)', collect, [])
+    .option('--sub-role <subRole>', 'narrows --role')
+    .option('--default', 'default for an arch (needs --arch)')
+    .option('--unknown', 'discovery image for unknown MACs (needs --arch)')
+    .option('--arch <arch>', 'x86_64 or aarch64, with --default/--unknown')
+    .option('--site <site>')
+    .option('--image <id>', 'READY image id')
+    .option('--kernel <sha256>', 'explicit kernel artifact instead of --image')
+    .option('--initrd <sha256>', 'explicit initrd artifact')
+    .option('--params <kernel parameters>', 'kernel parameters')
+    .option('--rootfs <provider>', 'http or iscsi')
+    .option('--priority <n>', 'group tie-break: higher wins')
+    .option('--json')
+    .action(async (o: Record<string, string | string[] | boolean | undefined>) => {
+      const list = (k: string) => (o[k] as string[]).length ? (o[k] as string[]) : undefined;
+      const selector = {
+        ...(list('xname') ? { xnames: list('xname') } : {}),
+        ...(list('mac') ? { macs: list('mac') } : {}),
+        ...(list('nid') ? { nids: list('nid')!.map(Number) } : {}),
+        ...(list('group') ? { groups: list('group') } : {}),
+        ...(list('role') ? { roles: list('role')!.map((r) => r.toUpperCase()) } : {}),
+        ...(o.subRole ? { subRole: o.subRole } : {}),
+        ...(o.default ? { default: true } : {}),
+        ...(o.unknown ? { unknown: true } : {}),
+        ...(o.arch ? { arch: mapArch(o.arch as string) } : {}),
+      };
+      const input = {
+        selector,
+        ...(o.site ? { site: o.site } : {}),
+        ...(o.image ? { imageId: o.image } : {}),
+        ...(o.kernel ? { kernel: o.kernel } : {}),
+        ...(o.initrd ? { initrd: o.initrd } : {}),
+        ...(o.params !== undefined ? { kernelParameters: o.params } : {}),
+        ...(o.rootfs ? { rootfsProvider: (o.rootfs as string).toUpperCase() } : {}),
+        ...(o.priority !== undefined ? { priority: Number(o.priority) } : {}),
+      };
+      const { setBootConfiguration: c } = await io.gql<{ setBootConfiguration: ConfigJson }>(`mutation($input: BootConfigurationInput!) { setBootConfiguration(input: $input) { ${CONFIG} } }`, { input });
+      if (o.json) return io.out(JSON.stringify(c));
+      io.err(`boot configuration ${c.id} version ${c.version} for ${selectorText(c.selector)}`);
+      io.out(c.id);
+    });
+
+  boot
+    .command('show')
+    .description('what a node boots (--xname, with the winning selector) or one configuration (--id)')
+    .option('--xname <xname>')
+    .option('--id <id>')
+    .option('--json')
+    .action(async (o: { xname?: string; id?: string; json?: boolean }) => {
+      if (!!o.xname === !!o.id) throw new CliError('give exactly one of --xname and --id', { exitCode: 2 });
+      if (o.id) {
+        const { bootConfiguration: c } = await io.gql<{ bootConfiguration: ConfigJson | null }>(`query($id: ID!) { bootConfiguration(id: $id) { ${CONFIG} } }`, { id: o.id });
+        if (!c) throw new CliError(`boot configuration ${o.id} not found`);
+        if (o.json) return io.out(JSON.stringify(c));
+        io.out(`${c.id}  site ${c.site}  ${selectorText(c.selector)}`);
+        io.out(`image ${c.imageId ?? '-'}  kernel ${c.kernel}  rootfs ${c.rootfsProvider ?? '-'}  priority ${c.priority}  version ${c.version}`);
+        io.out(`params: ${c.kernelParameters || '-'}`);
+        return;
+      }
+      const { bootConfigurationFor: r } = await io.gql<{ bootConfigurationFor: (Record<string, unknown> & { matchedSelector: string; candidates: string[]; configuration: ConfigJson }) | null }>(
+        `query($x: XName!) { bootConfigurationFor(xname: $x) { xname site matchedSelector matchedKind matchedValue candidates imageId kernel initrd rootfs kernelParameters rootfsProvider configuration { ${CONFIG} } } }`,
+        { x: o.xname },
+      );
+      if (o.json) return io.out(JSON.stringify(r));
+      if (!r) return io.out(`${o.xname}: no boot configuration matches`);
+      io.out(`${String(r.xname)}: ${r.configuration.id} (matched ${r.matchedSelector}; candidates ${r.candidates.join(' > ')})`);
+      io.out(`image ${String(r.imageId ?? '-')}  rootfs ${String(r.rootfsProvider ?? '-')}  params: ${String(r.kernelParameters) || '-'}`);
+    });
+
+  boot
+    .command('list')
+    .description("a site's boot configurations")
+    .option('--site <site>')
+    .option('--json')
+    .action(async (o: { site?: string; json?: boolean }) => {
+      const { bootConfigurations } = await io.gql<{ bootConfigurations: { edges: { node: ConfigJson }[] } }>(
+        `query($site: String) { bootConfigurations(site: $site, first: 1000) { edges { node { ${CONFIG} } } } }`,
+        { site: o.site ?? null },
+      );
+      const nodes = bootConfigurations.edges.map((e) => e.node);
+      if (o.json) return io.out(JSON.stringify(nodes));
+      table([['ID', 'SELECTOR', 'IMAGE', 'ROOTFS', 'PRIORITY'], ...nodes.map((c) => [c.id, selectorText(c.selector), c.imageId ?? c.kernel.slice(0, 12), c.rootfsProvider ?? '-', String(c.priority)])], io.out);
+    });
+
+  boot
+    .command('delete <id>')
+    .description('delete a boot configuration')
+    .action(async (id: string) => {
+      await io.gql(`mutation($id: ID!) { deleteBootConfiguration(id: $id) }`, { id });
+      io.err(`deleted boot configuration ${id}`);
+    });
+
+  boot
+    .command('script')
+    .description('the iPXE script a MAC (or a node, by its first MAC) gets')
+    .option('--mac <mac>')
+    .option('--xname <xname>')
+    .option('--agent-url <url>', 'artifact base URL to render (defaults to the preview URL)')
+    .action(async (o: { mac?: string; xname?: string; agentUrl?: string }) => {
+      if (!!o.mac === !!o.xname) throw new CliError('give exactly one of --mac and --xname', { exitCode: 2 });
+      let mac = o.mac;
+      if (o.xname) {
+        const { component } = await io.gql<{ component: { interfaces: { mac: string }[] } | null }>(`query($x: XName!) { component(xname: $x) { interfaces { mac } } }`, { x: o.xname });
+        if (!component) throw new CliError(`component ${o.xname} not found`);
+        mac = component.interfaces.map((i) => i.mac).sort()[0];
+        if (!mac) throw new CliError(`${o.xname} has no network interfaces, so it has no boot script`);
+      }
+      const { bootScript } = await io.gql<{ bootScript: string }>(`query($mac: MAC!, $url: String) { bootScript(mac: $mac, agentBaseUrl: $url) }`, { mac, url: o.agentUrl ?? null });
+      io.out(bootScript.replace(/\n$/, ''));
+    });
+}
