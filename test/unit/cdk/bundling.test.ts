@@ -76,12 +76,24 @@ describe('real bundling (esbuild, local)', () => {
     expect(existsSync(join(assets.inventory!, 'schema'))).toBe(false);
   });
 
-  test('the inventory bundle loads in a fresh Node process and exports handler', () => {
-    const url = pathToFileURL(join(assets.inventory!, BUNDLE_FILE)).href;
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(url)}); console.log(typeof m.handler);`], {
-      env: { PATH: process.env.PATH ?? '', AWS_REGION: 'eu-west-1', SKYBOOT_TABLE: 't', SKYBOOT_BUCKET: 'b', NODE_ENV: 'production', SKYBOOT_LOG_LEVEL: 'SILENT' },
+  const loadsIn = (dir: string, env: Record<string, string>) => {
+    const url = pathToFileURL(join(dir, BUNDLE_FILE)).href;
+    return execFileSync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', `const m = await import(${JSON.stringify(url)}); console.log(typeof m.handler);`], {
+      env: { PATH: process.env.PATH ?? '', AWS_REGION: 'eu-west-1', NODE_ENV: 'production', SKYBOOT_LOG_LEVEL: 'SILENT', ...env },
       encoding: 'utf8',
-    });
-    expect(out.trim()).toBe('function');
+    }).trim();
+  };
+
+  test('both bundles load as ES modules in a fresh Node process and export handler (the require banner works)', () => {
+    expect(loadsIn(assets.inventory!, { SKYBOOT_TABLE: 't', SKYBOOT_BUCKET: 'b' })).toBe('function');
+    const pool = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TEST';
+    // The gateway builds its schema at init from SKYBOOT_SCHEMA_DIR: the copied files must be complete and valid.
+    expect(loadsIn(assets.gateway!, {
+      SKYBOOT_SCHEMA_DIR: join(assets.gateway!, 'schema'),
+      SKYBOOT_INVOKER: 'lambda',
+      SKYBOOT_JWT_ISSUER: pool,
+      SKYBOOT_JWKS_URL: `${pool}/.well-known/jwks.json`,
+      SKYBOOT_USER_POOL_ID: 'eu-west-1_TEST',
+    })).toBe('function');
   });
 });
