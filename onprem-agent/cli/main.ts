@@ -4,12 +4,14 @@
  */
 import { Command } from 'commander';
 import { registerRedfishCommands } from '../redfish/commands.js';
+import { registerRunCommands } from '../run/commands.js';
 import { registerIscsiCommands } from '../iscsi/commands.js';
 
 const program = new Command('skyboot-agent').description('Skyboot on-prem agent: PXE, Redfish, iSCSI, offline-first site cache');
 
 const registrations: Array<(p: Command) => void> = [
   registerRedfishCommands,
+  registerRunCommands,
   registerIscsiCommands,
 ];
 

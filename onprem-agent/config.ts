@@ -1,0 +1,138 @@
+/**
+ * The agent's configuration: one JSON file (--config or SKYBOOT_AGENT_CONFIG), environment
+ * variables (SKYBOOT_AGENT_<KEY>, e.g. SKYBOOT_AGENT_DATA_DIR) and CLI flags, in rising
+ * precedence. The file's keys are the flags' names in camelCase (docs/agent.md lists them).
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { BadUserInputError } from '../schema/errors.js';
+
+export type DhcpMode = 'proxy' | 'full' | 'off';
+export type IscsiMode = 'tgt' | 'lio' | 'off';
+
+export interface HostPort {
+  address: string;
+  port: number;
+}
+
+export interface AgentConfig {
+  /** Gateway URL (http://host:4000 or .../graphql); null runs from the stored snapshot only. */
+  cloud: string | null;
+  tokenFile: string | null;
+  dataDir: string;
+  http: HostPort;
+  /** What nodes use to reach the HTTP server (boot-script URLs); default: the Host header. */
+  advertiseUrl: string | null;
+  tftp: HostPort | null;
+  tftpRoot: string | null;
+  dhcp: { mode: DhcpMode; address: string | null; subnet: string | null; range: string | null; router: string | null };
+  iscsi: { mode: IscsiMode; portals: string[]; tgtControlPort: number | null };
+  syncIntervalMs: number;
+}
+
+/** Raw values as they come from any source (strings from env/flags, JSON types from the file). */
+export type RawConfig = Partial<Record<keyof typeof KEYS, unknown>>;
+
+/** camelCase key → the flag that sets it. */
+export const KEYS = {
+  cloud: '--cloud',
+  tokenFile: '--token-file',
+  dataDir: '--data-dir',
+  http: '--http',
+  advertiseUrl: '--advertise-url',
+  tftp: '--tftp',
+  tftpRoot: '--tftp-root',
+  dhcp: '--dhcp',
+  dhcpAddress: '--dhcp-address',
+  dhcpSubnet: '--dhcp-subnet',
+  dhcpRange: '--dhcp-range',
+  dhcpRouter: '--dhcp-router',
+  iscsi: '--iscsi',
+  iscsiPortal: '--iscsi-portal',
+  tgtControlPort: '--tgt-control-port',
+  syncInterval: '--sync-interval',
+} as const;
+
+export const DEFAULT_DATA_DIR = '/var/lib/skyboot-agent';
+
+const envName = (k: string) => `SKYBOOT_AGENT_${k.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+
+export function fromEnv(env: NodeJS.ProcessEnv = process.env): RawConfig {
+  const out: RawConfig = {};
+  for (const k of Object.keys(KEYS) as (keyof typeof KEYS)[]) {
+    const v = env[envName(k)];
+    if (v !== undefined && v !== '') out[k] = k === 'iscsiPortal' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v;
+  }
+  return out;
+}
+
+export function fromFile(path: string): RawConfig {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new BadUserInputError('config', `${path}: ${(err as Error).message}`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new BadUserInputError('config', `${path}: expected a JSON object`);
+  const unknown = Object.keys(parsed).filter((k) => !(k in KEYS));
+  if (unknown.length) throw new BadUserInputError('config', `${path}: unknown key(s) ${unknown.join(', ')}; known: ${Object.keys(KEYS).join(', ')}`);
+  return parsed as RawConfig;
+}
+
+export function parseHostPort(raw: string, field: string, defaultPort?: number): HostPort {
+  const m = /^(\[[0-9a-fA-F:]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(raw.trim());
+  if (!m || (m[2] === undefined && defaultPort === undefined)) throw new BadUserInputError(field, `"${raw}" is not ADDR:PORT`);
+  const port = m[2] === undefined ? defaultPort! : Number(m[2]);
+  if (port > 65535) throw new BadUserInputError(field, `port ${port} is above 65535`);
+  return { address: m[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
+const str = (v: unknown, field: string): string | null => {
+  if (v === undefined || v === null || v === '') return null;
+  if (typeof v !== 'string') throw new BadUserInputError(field, 'must be a string');
+  return v;
+};
+
+function oneOf<T extends string>(v: unknown, allowed: readonly T[], fallback: T, field: string): T {
+  const s = str(v, field);
+  if (s === null) return fallback;
+  if (!(allowed as readonly string[]).includes(s)) throw new BadUserInputError(field, `"${s}" is not one of ${allowed.join(', ')}`);
+  return s as T;
+}
+
+/** Merges sources (later wins) and validates. */
+export function resolveConfig(...sources: RawConfig[]): AgentConfig {
+  const raw: RawConfig = Object.assign({}, ...sources.map((s) => Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined))));
+  const dhcpMode = oneOf(raw.dhcp, ['proxy', 'full', 'off'] as const, 'off', 'dhcp');
+  const dhcpAddress = str(raw.dhcpAddress, 'dhcpAddress');
+  if (dhcpMode !== 'off' && !dhcpAddress) throw new BadUserInputError('dhcpAddress', `--dhcp ${dhcpMode} needs --dhcp-address (the server identifier and next-server)`);
+  if (dhcpMode === 'full' && !str(raw.dhcpSubnet, 'dhcpSubnet')) throw new BadUserInputError('dhcpSubnet', '--dhcp full needs --dhcp-subnet');
+  const tftp = str(raw.tftp, 'tftp');
+  const portals = raw.iscsiPortal === undefined ? [] : Array.isArray(raw.iscsiPortal) ? raw.iscsiPortal.map(String) : [String(raw.iscsiPortal)];
+  const interval = raw.syncInterval === undefined ? 30 : Number(raw.syncInterval);
+  if (!Number.isFinite(interval) || interval <= 0) throw new BadUserInputError('syncInterval', `"${String(raw.syncInterval)}" is not a positive number of seconds`);
+  const tgtPort = raw.tgtControlPort === undefined ? null : Number(raw.tgtControlPort);
+  if (tgtPort !== null && !Number.isInteger(tgtPort)) throw new BadUserInputError('tgtControlPort', 'must be an integer');
+  const cfg: AgentConfig = {
+    cloud: str(raw.cloud, 'cloud'),
+    tokenFile: str(raw.tokenFile, 'tokenFile') ? resolve(str(raw.tokenFile, 'tokenFile')!) : null,
+    dataDir: resolve(str(raw.dataDir, 'dataDir') ?? DEFAULT_DATA_DIR),
+    http: parseHostPort(str(raw.http, 'http') ?? '0.0.0.0:8080', 'http'),
+    advertiseUrl: str(raw.advertiseUrl, 'advertiseUrl'),
+    tftp: tftp === null || tftp === 'off' ? null : parseHostPort(tftp, 'tftp', 69),
+    tftpRoot: str(raw.tftpRoot, 'tftpRoot') ? resolve(str(raw.tftpRoot, 'tftpRoot')!) : null,
+    dhcp: { mode: dhcpMode, address: dhcpAddress, subnet: str(raw.dhcpSubnet, 'dhcpSubnet'), range: str(raw.dhcpRange, 'dhcpRange'), router: str(raw.dhcpRouter, 'dhcpRouter') },
+    iscsi: { mode: oneOf(raw.iscsi, ['tgt', 'lio', 'off'] as const, 'off', 'iscsi'), portals, tgtControlPort: tgtPort },
+    syncIntervalMs: Math.round(interval * 1000),
+  };
+  if (cfg.cloud && !cfg.tokenFile) throw new BadUserInputError('tokenFile', '--cloud needs --token-file (the site agent token)');
+  if (cfg.tftp && !cfg.tftpRoot) throw new BadUserInputError('tftpRoot', '--tftp needs --tftp-root (where ipxe.efi and undionly.kpxe are)');
+  return cfg;
+}
+
+/** flags (commander's camelCase options) over env over the file named by either. */
+export function loadAgentConfig(flags: RawConfig & { config?: string }, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  const e = fromEnv(env);
+  const file = flags.config ?? env.SKYBOOT_AGENT_CONFIG;
+  return resolveConfig(file ? fromFile(file) : {}, e, flags);
+}

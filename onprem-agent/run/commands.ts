@@ -1,0 +1,91 @@
+/** CLI: `run` starts every service until SIGINT/SIGTERM; `status` prints the agent's state. */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { SkybootError } from '../../schema/errors.js';
+import { loadAgentConfig, type RawConfig } from '../config.js';
+import { log } from '../logger.js';
+import { loadSnapshot } from '../sync/snapshotStore.js';
+import { startAgent } from './agent.js';
+
+const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+function fail(err: unknown): void {
+  process.stderr.write(`skyboot-agent: ${err instanceof SkybootError && err.field ? `${err.field}: ` : ''}${(err as Error).message}\n`);
+  process.exitCode = 2;
+}
+
+async function dirStats(dir: string): Promise<{ entries: number; bytes: number }> {
+  const files = await readdir(dir).catch(() => [] as string[]);
+  const sizes = await Promise.all(files.map(async (f) => (await stat(join(dir, f)).catch(() => null))?.size ?? 0));
+  return { entries: files.length, bytes: sizes.reduce((a, b) => a + b, 0) };
+}
+
+/** What the data dir says when no agent answers: the stored snapshot, cache and outbox on disk. */
+export async function offlineStatus(dataDir: string): Promise<Record<string, unknown>> {
+  const stored = await loadSnapshot(dataDir).catch(() => null);
+  return {
+    agent: { running: false, dataDir },
+    snapshot: stored ? { revision: stored.revision, contentHash: stored.contentHash, storedAt: stored.storedAt, nodes: stored.snapshot.nodes?.length ?? 0 } : null,
+    cache: { ...(await dirStats(join(dataDir, 'cache', 'sha256'))), partial: await dirStats(join(dataDir, 'cache', 'partial')) },
+    outbox: { depth: (await dirStats(join(dataDir, 'outbox', 'pending'))).entries, rejected: (await dirStats(join(dataDir, 'outbox', 'rejected'))).entries },
+  };
+}
+
+const configOptions = (cmd: Command): Command => cmd
+  .option('--config <file>', 'JSON config file (keys: the flags in camelCase)')
+  .option('--data-dir <dir>', 'state: snapshot, artifact cache, outbox (default /var/lib/skyboot-agent)')
+  .option('--http <addr:port>', 'HTTP boot service (default 0.0.0.0:8080)');
+
+export function registerRunCommands(program: Command): void {
+  configOptions(program.command('run').description('run every agent service: sync, outbox, HTTP, TFTP, DHCP, iSCSI'))
+    .option('--cloud <url>', 'the Skyboot gateway URL')
+    .option('--token-file <file>', "the site agent's bearer token")
+    .option('--advertise-url <url>', 'base URL nodes use to reach the HTTP service (default: the Host header)')
+    .option('--tftp <addr[:port]>', 'TFTP service address ("off" to disable)')
+    .option('--tftp-root <dir>', 'directory with the iPXE binaries')
+    .option('--dhcp <mode>', 'proxy | full | off (default off)')
+    .option('--dhcp-address <ip>', 'server identifier and next-server')
+    .option('--dhcp-subnet <cidr>', 'subnet served in full mode')
+    .option('--dhcp-range <a-b>', 'pool for unknown machines in full mode')
+    .option('--dhcp-router <ip>', 'router option in full mode')
+    .option('--iscsi <backend>', 'tgt | lio | off (default off)')
+    .option('--iscsi-portal <addr:port>', 'portal this agent advertises (repeatable)', collect)
+    .option('--tgt-control-port <n>', 'tgtd control port (non-default instance)')
+    .option('--sync-interval <s>', 'seconds between snapshot pulls (default 30)')
+    .action(async (o: RawConfig & { config?: string }) => {
+      try {
+        const agent = await startAgent(loadAgentConfig(o));
+        process.stderr.write(`skyboot-agent: HTTP ${agent.httpUrl}${agent.tftp ? `, TFTP ${agent.tftp.address}:${agent.tftp.port}` : ''}\n`);
+        await new Promise<void>((resolve) => {
+          const stop = (sig: string) => {
+            log.info({ signal: sig }, 'stopping');
+            void agent.stop().then(resolve);
+          };
+          process.once('SIGINT', () => stop('SIGINT'));
+          process.once('SIGTERM', () => stop('SIGTERM'));
+        });
+      } catch (err) {
+        fail(err);
+      }
+    });
+
+  configOptions(program.command('status').description("the agent's state: cloud link, snapshot revision, cache, outbox"))
+    .option('--json', 'machine output')
+    .action(async (o: RawConfig & { config?: string; json?: boolean }) => {
+      try {
+        const cfg = loadAgentConfig(o);
+        const host = cfg.http.address === '0.0.0.0' ? '127.0.0.1' : cfg.http.address.includes(':') ? `[${cfg.http.address}]` : cfg.http.address;
+        let status: unknown;
+        try {
+          const res = await fetch(`http://${host}:${cfg.http.port}/status`, { signal: AbortSignal.timeout(3000) });
+          status = await res.json();
+        } catch {
+          status = await offlineStatus(cfg.dataDir);
+        }
+        process.stdout.write(o.json ? JSON.stringify(status) + '\n' : JSON.stringify(status, null, 2) + '\n');
+      } catch (err) {
+        fail(err);
+      }
+    });
+}
