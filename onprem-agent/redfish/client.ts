@@ -6,7 +6,8 @@
  */
 import type { Logger } from 'pino';
 import { Limiter } from './limiter.js';
-import { BmcTransport, MAX_SOCKETS_PER_BMC, type BmcAddress, type HttpResult, type TlsPolicy } from './transport.js';
+import { ForbiddenError } from '../../schema/errors.js';
+import { BmcTransport, MAX_SOCKETS_PER_BMC, RequestTimeoutError, type BmcAddress, type HttpResult, type TlsPolicy } from './transport.js';
 
 export type Json = Record<string, unknown>;
 
@@ -156,7 +157,8 @@ export class RedfishClient {
       }
       why = `session POST answered HTTP ${res.status}`;
     } catch (err) {
-      if ((err as Error).name === 'RequestTimeoutError' || (err as Error).name === 'ForbiddenError') throw err;
+      // A dead BMC or an impostor certificate is not a reason to try basic auth.
+      if (err instanceof RequestTimeoutError || err instanceof ForbiddenError) throw err;
       why = `session POST failed: ${(err as Error).message}`;
     }
     this.authMode = 'basic';
