@@ -15,7 +15,7 @@ import { componentFromItem, componentJson, type ComponentJson } from './model.js
 import { pageAcross } from './paging.js';
 import { canSee } from './sites.js';
 import { transact } from './transact.js';
-import { name, object, optionalString, stringList } from './validation.js';
+import { name, object, optionalInt, optionalString, stringList } from './validation.js';
 
 type Item = Record<string, unknown>;
 
@@ -87,7 +87,7 @@ const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 export async function updateCollection(ctx: OperationContext, kind: CollectionKind, rawName: unknown, rawPatch: unknown, rawExpected: unknown): Promise<CollectionJson> {
   const n = name(rawName, kind.nameField);
   const patch = object(rawPatch, 'patch');
-  const expected = rawExpected === undefined || rawExpected === null ? undefined : Number(rawExpected);
+  const expected = optionalInt(rawExpected, 'expectedVersion', 1);
   let after: Item | undefined;
   await transact(ctx, async () => {
     const cur = await requireCollection(ctx, kind, n);
@@ -161,4 +161,36 @@ export async function allMembers(ctx: OperationContext, kind: CollectionKind, n:
     start = res.LastEvaluatedKey;
   } while (start);
   return out;
+}
+
+type Args = Record<string, unknown>;
+
+/**
+ * The operations every collection kind exposes, taking the GraphQL arguments as named for the
+ * kind (`label` or `name`). `removeMembers` empties the collection before it is deleted.
+ */
+export function collectionOperations(
+  kind: CollectionKind,
+  removeMembers: (ctx: OperationContext, n: string, xnames: string[]) => Promise<unknown>,
+  extra?: (o: Record<string, unknown>) => Item,
+) {
+  const nameOf = (args: Args | undefined) => name(args?.[kind.nameField], kind.nameField);
+  return {
+    get: async (ctx: OperationContext, args: Args) => {
+      const item = await getCollection(ctx, kind, nameOf(args));
+      return item ? collectionJson(item) : null;
+    },
+    list: (ctx: OperationContext, args: Args) => listCollections(ctx, kind, args),
+    create: (ctx: OperationContext, args: Args) => createCollection(ctx, kind, args.input, extra),
+    update: (ctx: OperationContext, args: Args) => updateCollection(ctx, kind, args[kind.nameField], args.patch, args.expectedVersion),
+    members: (ctx: OperationContext, args: Args, source?: Args) => memberPage(ctx, kind, nameOf(source), args),
+    remove: async (ctx: OperationContext, args: Args): Promise<boolean> => {
+      const n = nameOf(args);
+      await requireCollection(ctx, kind, n);
+      const members = await allMembers(ctx, kind, n);
+      for (let i = 0; i < members.length; i += 1000) await removeMembers(ctx, n, members.slice(i, i + 1000));
+      await deleteCollectionItem(ctx, kind, n);
+      return true;
+    },
+  };
 }

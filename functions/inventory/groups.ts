@@ -7,18 +7,7 @@ import { ConflictError, NotFoundError } from '../../schema/errors.js';
 import { auditPut } from '../shared/audit.js';
 import type { OperationContext } from '../shared/handler.js';
 import { batchGet } from './batchGet.js';
-import {
-  allMembers,
-  collectionJson,
-  createCollection,
-  deleteCollectionItem,
-  getCollection,
-  listCollections,
-  memberPage,
-  requireCollection,
-  updateCollection,
-  type CollectionKind,
-} from './collections.js';
+import { collectionOperations, requireCollection, type CollectionKind } from './collections.js';
 import { componentKey, exclusiveKey, groupKey, groupMemberKey, GROUPS_PK } from './keys.js';
 import { changeMembers, componentMembershipUpdate } from './membership.js';
 import type { ComponentRecord } from './model.js';
@@ -26,20 +15,6 @@ import type { Step } from './transact.js';
 import { name, optionalName } from './validation.js';
 
 export const GROUP: CollectionKind = { noun: 'group', nameField: 'label', entity: 'Group', key: groupKey, listPk: GROUPS_PK };
-
-export const group = async (ctx: OperationContext, args: { label: unknown }) => {
-  const item = await getCollection(ctx, GROUP, name(args.label, 'label'));
-  return item ? collectionJson(item) : null;
-};
-export const groups = (ctx: OperationContext, args: { first?: unknown; after?: unknown }) => listCollections(ctx, GROUP, args);
-export const createGroup = (ctx: OperationContext, args: { input: unknown }) =>
-  createCollection(ctx, GROUP, args.input, (o) => {
-    const ex = optionalName(o.exclusiveGroup, 'input.exclusiveGroup');
-    return ex === undefined ? { exclusiveGroup: null } : { exclusiveGroup: ex };
-  });
-export const updateGroup = (ctx: OperationContext, args: { label: unknown; patch: unknown; expectedVersion?: unknown }) => updateCollection(ctx, GROUP, args.label, args.patch, args.expectedVersion);
-export const groupMembers = (ctx: OperationContext, args: { first?: unknown; after?: unknown }, source?: Record<string, unknown>) =>
-  memberPage(ctx, GROUP, name(source?.label, 'label'), args);
 
 function memberSteps(ctx: OperationContext, label: string, exclusiveGroup: string | null, c: ComponentRecord, now: string, adding: boolean): Step[] {
   const TableName = ctx.clients.config.tableName;
@@ -68,29 +43,22 @@ function memberSteps(ctx: OperationContext, label: string, exclusiveGroup: strin
   return steps;
 }
 
-export async function addGroupMembers(ctx: OperationContext, args: { label: unknown; xnames: unknown }) {
-  const label = name(args.label, 'label');
+async function changeGroupMembers(ctx: OperationContext, rawLabel: unknown, xnames: unknown, adding: boolean) {
+  const label = name(rawLabel, 'label');
   const g = await requireCollection(ctx, GROUP, label);
   const ex = (g.exclusiveGroup as string | null | undefined) ?? null;
-  return changeMembers(ctx, label, args.xnames, (c) => !c.groups.includes(label), (c, now) => memberSteps(ctx, label, ex, c, now, true));
+  return changeMembers(ctx, label, xnames, (c) => c.groups.includes(label) !== adding, (c, now) => memberSteps(ctx, label, ex, c, now, adding));
 }
 
-export async function removeGroupMembers(ctx: OperationContext, args: { label: unknown; xnames: unknown }) {
-  const label = name(args.label, 'label');
-  const g = await requireCollection(ctx, GROUP, label);
-  const ex = (g.exclusiveGroup as string | null | undefined) ?? null;
-  return changeMembers(ctx, label, args.xnames, (c) => c.groups.includes(label), (c, now) => memberSteps(ctx, label, ex, c, now, false));
-}
+export const addGroupMembers = (ctx: OperationContext, args: { label: unknown; xnames: unknown }) => changeGroupMembers(ctx, args.label, args.xnames, true);
+export const removeGroupMembers = (ctx: OperationContext, args: { label: unknown; xnames: unknown }) => changeGroupMembers(ctx, args.label, args.xnames, false);
 
-/** Removes every member, then the group. */
-export async function deleteGroup(ctx: OperationContext, args: { label: unknown }): Promise<boolean> {
-  const label = name(args.label, 'label');
-  await requireCollection(ctx, GROUP, label);
-  const members = await allMembers(ctx, GROUP, label);
-  for (let i = 0; i < members.length; i += 1000) await removeGroupMembers(ctx, { label, xnames: members.slice(i, i + 1000) });
-  await deleteCollectionItem(ctx, GROUP, label);
-  return true;
-}
+const ops = collectionOperations(
+  GROUP,
+  (ctx, label, xnames) => changeGroupMembers(ctx, label, xnames, false),
+  (o) => ({ exclusiveGroup: optionalName(o.exclusiveGroup, 'input.exclusiveGroup') ?? null }),
+);
+export const { get: group, list: groups, create: createGroup, update: updateGroup, members: groupMembers, remove: deleteGroup } = ops;
 
 /** Steps deleting a component's group memberships and exclusive claims (component deletion). */
 export async function groupMembershipCleanup(ctx: OperationContext, c: ComponentRecord): Promise<Step[]> {

@@ -48,7 +48,7 @@ describe('inventory bulk upsert and paging (10,000 components)', () => {
     expect(res.components).toHaveLength(N);
     // Printed for the record; the suite's own timeout bounds it.
     process.stderr.write(`upsertComponents(${N}) took ${Date.now() - started} ms\n`);
-  }, 180_000);
+  }, 300_000);
 
   it('pages through all of them with first: 1000 and first: 100, no duplicates or gaps', async () => {
     for (const first of [1000, 100]) {
