@@ -23,7 +23,7 @@ export interface Identity {
  */
 export type Access = 'read' | 'write' | 'admin' | 'agent';
 
-const ALLOWED: Record<Access, readonly Role[]> = {
+export const ALLOWED_ROLES: Record<Access, readonly Role[]> = {
   read: ['admin', 'operator', 'viewer', 'agent'],
   write: ['admin', 'operator'],
   admin: ['admin'],
@@ -31,12 +31,12 @@ const ALLOWED: Record<Access, readonly Role[]> = {
 };
 
 export function allows(identity: Identity, access: Access): boolean {
-  return identity.roles.some((r) => ALLOWED[access].includes(r));
+  return identity.roles.some((r) => ALLOWED_ROLES[access].includes(r));
 }
 
 export function assertAllowed(identity: Identity, access: Access, operation: string): void {
   if (!allows(identity, access)) {
-    throw new ForbiddenError(`${operation} needs the ${ALLOWED[access].join(' or ')} role; caller has ${identity.roles.join(', ') || 'none'}`);
+    throw new ForbiddenError(`${operation} needs the ${ALLOWED_ROLES[access].join(' or ')} role; caller has ${identity.roles.join(', ') || 'none'}`);
   }
 }
 
