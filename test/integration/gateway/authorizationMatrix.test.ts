@@ -15,7 +15,6 @@ import { startTestGateway, type TestGateway } from '../../support/gateway.js';
 import { buildSchema } from '../../../gateway/server.js';
 import { domains } from '../../../gateway/domains.js';
 import { authorizationMarkdown, authorizationRules } from '../../../gateway/authorization.js';
-import { LOCAL_ISSUER } from '../../../functions/shared/localTokens.js';
 
 /**
  * Every query and mutation × every caller: admin, operator, viewer, agents of two sites, no
