@@ -99,6 +99,20 @@ describe('inventory filters, groups and partitions', () => {
     expect(await fails(operator, 'addGroupMembers', { label: 'gpu', xnames: ['x3000c0s99b0n0'] })).toMatchObject({ code: 'NOT_FOUND' });
   });
 
+  it('two concurrent joins of one component to two groups of one exclusive group: exactly one wins', async () => {
+    await ok(operator, 'createGroup', { input: { label: 'even', exclusiveGroup: 'parity' } });
+    await ok(operator, 'createGroup', { input: { label: 'odd', exclusiveGroup: 'parity' } });
+    for (const slot of [8, 9, 10]) {
+      const x = n(slot)[0];
+      const results = await Promise.allSettled([ok(operator, 'addGroupMembers', { label: 'even', xnames: [x] }), ok(operator, 'addGroupMembers', { label: 'odd', xnames: [x] })]);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+      expect(String(rejected.reason)).toMatch(/CONFLICT/);
+      const groups = (await ok(viewer, 'component', { xname: x })).groups.filter((g: string) => g === 'even' || g === 'odd');
+      expect(groups).toHaveLength(1);
+    }
+  });
+
   it('partitions: a component is in at most one; filter by partition', async () => {
     await ok(operator, 'createPartition', { input: { name: 'p1', description: 'first' } });
     await ok(operator, 'createPartition', { input: { name: 'p2' } });
