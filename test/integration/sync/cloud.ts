@@ -1,0 +1,34 @@
+/**
+ * The cloud for agent tests: a test gateway on a fresh table, with an s3rver of this test file's
+ * own (the images domain's multipart uploads need the shimmed s3rver local/emulators.ts starts).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startS3rver } from '../../../local/emulators.js';
+import { addMultipartListing } from '../../../functions/images/localEvents.js';
+import { startTestGateway, type TestGateway } from '../../support/gateway.js';
+
+export interface TestCloud {
+  gw: TestGateway;
+  close(): Promise<void>;
+}
+
+export async function startTestCloud(): Promise<TestCloud> {
+  const dir = mkdtempSync(join(tmpdir(), 'skyboot-sync-s3-'));
+  const s3 = await startS3rver({ dir });
+  addMultipartListing(s3.server);
+  const previous = process.env.AWS_ENDPOINT_URL_S3;
+  process.env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
+  const gw = await startTestGateway();
+  return {
+    gw,
+    async close() {
+      await gw.close();
+      await s3.stop();
+      if (previous === undefined) delete process.env.AWS_ENDPOINT_URL_S3;
+      else process.env.AWS_ENDPOINT_URL_S3 = previous;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
