@@ -141,7 +141,12 @@ export function registerRedfishCommands(program: Command, deps: RedfishCommandDe
       else {
         for (const b of fleet.bmcs) process.stdout.write(`${b.scheme}://${b.host}:${b.port}  ${b.vendor}  systems ${b.systems.join(',')}\n`);
         const ports = fleet.bmcs.map((b) => b.port);
-        process.stderr.write(`${fleet.bmcs.length} simulated BMCs (user ${fleet.username}); discover them with --range ${fleet.bmcs[0]!.scheme}://127.0.0.1:${Math.min(...ports)}-${Math.max(...ports)}; Ctrl-C stops\n`);
+        const first = ports[0]!;
+        // Only a contiguous block (--port-base) can be named as one port range.
+        const ranges = ports.every((p, i) => p === first + i)
+          ? `--range ${fleet.bmcs[0]!.scheme}://127.0.0.1:${first}-${first + ports.length - 1}`
+          : fleet.bmcs.map((b) => `--range ${b.scheme}://${b.host}:${b.port}`).join(' ');
+        process.stderr.write(`${fleet.bmcs.length} simulated BMCs (user ${fleet.username}); discover them with ${ranges}; Ctrl-C stops\n`);
       }
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
