@@ -174,6 +174,15 @@ export class SkybootFunctions extends Construct {
     }));
     sites.fn.addEnvironment('SKYBOOT_USER_POOL_ID', props.userPoolId);
     sites.fn.addEnvironment('SKYBOOT_AGENT_CREDENTIALS', 'cognito');
+    // Agents' snapshots carry presigned GET URLs for their artifacts (functions/sites/snapshot.ts); read only.
+    sites.role.addToPolicy(new PolicyStatement({
+      actions: ['s3:GetObject'],
+      resources: [props.bucket.arnForObjects(`${ARTIFACT_PREFIX}*`)],
+    }));
+    Validations.of(sites.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${props.bucketArnName}/${ARTIFACT_PREFIX}*]`,
+      reason: 'Presigned downloads of whichever content-addressed artifacts a site snapshot names; GetObject only, under artifacts/ only.',
+    });
 
     this.finalizer = make('finalizer', FINALIZER, 'verifies uploaded artifacts (sha256) and marks images READY');
     this.grantItems(this.finalizer, IMAGE_KEY_PREFIXES);

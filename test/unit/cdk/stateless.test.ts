@@ -116,7 +116,10 @@ describe('least privilege', () => {
     expect(cognito?.Action).toEqual(expect.arrayContaining(['cognito-idp:CreateUserPoolClient', 'cognito-idp:DeleteUserPoolClient', 'cognito-idp:DescribeUserPoolClient', 'cognito-idp:UpdateResourceServer']));
     expect(cognito?.Resource).toEqual({ 'Fn::ImportValue': 'Skyboot-UserPoolArn' });
     expect(actionsOf(sites)).toEqual(expect.arrayContaining(['apigateway:PATCH', 'ssm:PutParameter']));
-    expect(actionsOf(sites).filter((a) => a.startsWith('s3:'))).toEqual([]);
+    // Snapshot download URLs are presigned with this role: read-only, artifacts only.
+    expect(actionsOf(sites).filter((a) => a.startsWith('s3:'))).toEqual(['s3:GetObject']);
+    const s3 = statements(sites).find((st) => st.Action === 's3:GetObject');
+    expect(JSON.stringify(s3?.Resource)).toMatch(/Skyboot-BucketArn.*\/artifacts\/\*/);
     expect(envOf(sites)).toEqual(expect.objectContaining({ SKYBOOT_AUDIENCE_PARAMETER: '/skyboot/api/jwt-audience', SKYBOOT_HTTP_API_ID: expect.anything(), SKYBOOT_JWT_AUTHORIZER_ID: expect.anything(), SKYBOOT_TOKEN_ENDPOINT: expect.anything(), SKYBOOT_AGENT_CREDENTIALS: 'cognito' }));
   });
 });
