@@ -1,0 +1,113 @@
+/**
+ * The dynamic pool of one subnet in full mode. Static leases come from the inventory and
+ * are not stored here; this table only remembers what it handed to unknown machines, so
+ * a rebooting machine gets its address back and two machines never share one.
+ */
+import { intToIPv4, ipv4ToInt } from '../../../schema/ip.js';
+
+export interface Lease {
+  mac: string;
+  ip: string;
+  /** Epoch milliseconds. An offer holds its address briefly until the REQUEST arrives. */
+  expiresAt: number;
+  state: 'offered' | 'bound' | 'declined';
+}
+
+/** How long an OFFER reserves its address when the client does not follow up. */
+export const OFFER_HOLD_MS = 60_000;
+/** An address a client DECLINEd (someone else answers ARP for it) stays out this long. */
+export const DECLINE_HOLD_MS = 600_000;
+
+export class LeasePool {
+  private readonly byMac = new Map<string, Lease>();
+  private readonly byIp = new Map<string, Lease>();
+  private readonly first: number;
+  private readonly last: number;
+  private cursor: number;
+
+  constructor(range: { start: string; end: string }, private readonly reserved: ReadonlySet<string>, private readonly now: () => number = Date.now) {
+    this.first = ipv4ToInt(range.start);
+    this.last = ipv4ToInt(range.end);
+    this.cursor = this.first;
+  }
+
+  contains(ip: string): boolean {
+    const n = ipv4ToInt(ip);
+    return n >= this.first && n <= this.last;
+  }
+
+  private live(lease: Lease | undefined): Lease | undefined {
+    if (lease && lease.expiresAt <= this.now()) {
+      this.drop(lease);
+      return undefined;
+    }
+    return lease;
+  }
+
+  private drop(lease: Lease): void {
+    if (this.byMac.get(lease.mac) === lease) this.byMac.delete(lease.mac);
+    if (this.byIp.get(lease.ip) === lease) this.byIp.delete(lease.ip);
+  }
+
+  current(mac: string): Lease | undefined {
+    const l = this.live(this.byMac.get(mac));
+    return l?.state === 'declined' ? undefined : l;
+  }
+
+  holderOf(ip: string): Lease | undefined {
+    return this.live(this.byIp.get(ip));
+  }
+
+  /** The client's current address, the one it asks for if free, or the next free one. */
+  offer(mac: string, wanted?: string): Lease | undefined {
+    const existing = this.current(mac);
+    if (existing) return existing;
+    let ip: string | undefined;
+    if (wanted && this.contains(wanted) && !this.reserved.has(wanted) && !this.holderOf(wanted)) ip = wanted;
+    const size = this.last - this.first + 1;
+    for (let i = 0; ip === undefined && i < size; i++) {
+      const candidate = intToIPv4(this.cursor);
+      this.cursor = this.cursor >= this.last ? this.first : this.cursor + 1;
+      if (!this.reserved.has(candidate) && !this.holderOf(candidate)) ip = candidate;
+    }
+    if (ip === undefined) return undefined;
+    const lease: Lease = { mac, ip, expiresAt: this.now() + OFFER_HOLD_MS, state: 'offered' };
+    this.byMac.set(mac, lease);
+    this.byIp.set(ip, lease);
+    return lease;
+  }
+
+  bind(mac: string, ip: string, seconds: number): Lease | undefined {
+    const holder = this.holderOf(ip);
+    if (holder && holder.mac !== mac) return undefined;
+    if (!this.contains(ip) || this.reserved.has(ip)) return undefined;
+    const old = this.byMac.get(mac);
+    if (old && old.ip !== ip) this.drop(old);
+    const lease: Lease = { mac, ip, expiresAt: this.now() + seconds * 1000, state: 'bound' };
+    this.byMac.set(mac, lease);
+    this.byIp.set(ip, lease);
+    return lease;
+  }
+
+  release(mac: string, ip: string): void {
+    const l = this.byMac.get(mac);
+    if (l && l.ip === ip) this.drop(l);
+  }
+
+  decline(ip: string): void {
+    const l = this.byIp.get(ip);
+    if (l) this.drop(l);
+    const bad: Lease = { mac: '', ip, expiresAt: this.now() + DECLINE_HOLD_MS, state: 'declined' };
+    this.byIp.set(ip, bad);
+  }
+
+  /** Forgets an offer the client turned down by choosing another server. */
+  withdraw(mac: string): void {
+    const l = this.byMac.get(mac);
+    if (l?.state === 'offered') this.drop(l);
+  }
+
+  list(): Lease[] {
+    return [...this.byIp.values()].filter((l) => this.live(l) !== undefined);
+  }
+}

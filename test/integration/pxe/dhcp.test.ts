@@ -1,0 +1,184 @@
+/**
+ * The DHCP server in full and proxy mode, inside a private LAN of network namespaces:
+ *   srv   10.60.0.1/24  our server (child process, binds 0.0.0.0:67 and :4011 in its namespace)
+ *   cli   no address    busybox udhcpc as the PXE client, plus a probe socket on :68
+ *   relay 10.60.0.2/24  a DHCP relay for 10.61.5.0/24 (hand-built packets with giaddr)
+ *   site  10.60.0.3/24  dnsmasq as the site's ordinary DHCP server (proxy-mode tests)
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { createLan, type Lan, type NetnsHost } from '../../support/netns.js';
+import { pxeRequest } from '../../../onprem-agent/pxe/dhcp/clientPacket.js';
+import { MessageType, messageType, Opt, ipOption, stringOption, decodeSubOptions } from '../../../onprem-agent/pxe/dhcp/options.js';
+import { macOf } from '../../../onprem-agent/pxe/dhcp/packet.js';
+import { probe, pxeArgs, startDhcp, udhcpc, type Captured, type RunningDhcp, type ServerConfig } from './dhcpHarness.js';
+import { requireTool } from './tools.js';
+
+const HTTP = 'http://10.60.0.1:8080';
+let lan: Lan;
+let srv: NetnsHost;
+let cli: NetnsHost;
+let relay: NetnsHost;
+let site: NetnsHost;
+
+beforeAll(async () => {
+  requireTool('busybox', 'busybox');
+  lan = await createLan([{ name: 'srv', cidr: '10.60.0.1/24' }, { name: 'cli' }, { name: 'relay', cidr: '10.60.0.2/24' }, { name: 'site', cidr: '10.60.0.3/24' }]);
+  const h = lan.hosts;
+  [srv, cli, relay, site] = [h.srv!, h.cli!, h.relay!, h.site!];
+  await relay.exec('ip', ['addr', 'add', '10.61.5.1/24', 'dev', 'eth0']);
+  await srv.exec('ip', ['route', 'add', '10.61.5.0/24', 'via', '10.60.0.2']);
+}, 60000);
+
+afterAll(async () => {
+  await lan?.destroy();
+});
+
+function scriptUrl(mac: string): string {
+  return `${HTTP}/boot/v1/bootscript?mac=${encodeURIComponent(mac)}`;
+}
+
+describe('full mode', () => {
+  let server: RunningDhcp;
+  const config = (): ServerConfig => ({
+    mode: 'full',
+    dhcpAddress: '10.60.0.1',
+    httpBaseUrl: HTTP,
+    subnets: [
+      { cidr: '10.60.0.0/24', range: '10.60.0.100-10.60.0.120', router: '10.60.0.1', dns: ['10.60.0.1'], leaseSeconds: 600 },
+      { cidr: '10.61.5.0/24', range: '10.61.5.100-10.61.5.110', router: '10.61.5.1' },
+    ],
+    staticLeases: { [cli.mac]: { ip: '10.60.0.42', hostname: 'x1000c0s0b0n0' } },
+  });
+
+  beforeAll(async () => { server = await startDhcp(srv, config()); });
+  afterAll(async () => { await server?.stop(); });
+
+  it.each([
+    ['BIOS', pxeArgs(0), 'undionly.kpxe'],
+    ['EFI x64', pxeArgs(7), 'ipxe.efi'],
+    ['EFI x64 (type 9)', pxeArgs(9), 'ipxe.efi'],
+  ])('udhcpc as %s gets its static lease and the right boot file', async (_name, args, file) => {
+    const { env, log } = await udhcpc(cli, args);
+    expect(env).toBeDefined();
+    expect({ log, ...env }).toMatchObject({ ip: '10.60.0.42', boot_file: file, siaddr: '10.60.0.1', serverid: '10.60.0.1', router: '10.60.0.1', hostname: 'x1000c0s0b0n0', lease: '600' });
+  });
+
+  it('udhcpc with user class iPXE gets the boot script URL for its own MAC', async () => {
+    const { env, log } = await udhcpc(cli, pxeArgs(7, true));
+    expect({ log, boot_file: env?.boot_file }).toMatchObject({ boot_file: scriptUrl(cli.mac) });
+  });
+
+  it('a plain (non-PXE) client gets an address and no boot file', async () => {
+    const { env, log } = await udhcpc(cli, []);
+    expect({ log, ip: env?.ip, boot_file: env?.boot_file }).toEqual({ log, ip: '10.60.0.42', boot_file: undefined });
+  });
+
+  it('serves a relayed subnet from its pool, answers to giaddr:67, and NAKs a wrong address', async () => {
+    const mac = '52:54:00:be:ef:01';
+    const discover = pxeRequest({ mac, arch: 7, giaddr: '10.61.5.1', xid: 0x1234 });
+    const p1 = await probe(relay, { port: 67, listenMs: 1500, send: [{ packet: discover, address: '10.60.0.1', port: 67 }] });
+    const offers = (await p1.done).filter((c) => c.packet.xid === 0x1234);
+    expect(offers).toHaveLength(1);
+    const offer = offers[0]!.packet;
+    expect(messageType(offer)).toBe(MessageType.Offer);
+    expect(offer.yiaddr).toMatch(/^10\.61\.5\.1(0\d|10)$/);
+    expect(offer.giaddr).toBe('10.61.5.1');
+    expect(offer.file).toBe('ipxe.efi');
+    expect(ipOption(offer, Opt.Router)).toBe('10.61.5.1');
+    expect(ipOption(offer, Opt.SubnetMask)).toBe('255.255.255.0');
+
+    const request = pxeRequest({ mac, arch: 7, giaddr: '10.61.5.1', xid: 0x1235, type: MessageType.Request, requestedIp: offer.yiaddr, serverId: '10.60.0.1' });
+    const wrong = pxeRequest({ mac: '52:54:00:be:ef:02', arch: 7, giaddr: '10.61.5.1', xid: 0x1236, type: MessageType.Request, requestedIp: offer.yiaddr, serverId: '10.60.0.1' });
+    const p2 = await probe(relay, { port: 67, listenMs: 1500, send: [{ packet: request, address: '10.60.0.1', port: 67 }, { packet: wrong, address: '10.60.0.1', port: 67 }] });
+    const got = await p2.done;
+    const ack = got.find((c) => c.packet.xid === 0x1235)?.packet;
+    const nak = got.find((c) => c.packet.xid === 0x1236)?.packet;
+    expect(ack && messageType(ack)).toBe(MessageType.Ack);
+    expect(ack?.yiaddr).toBe(offer.yiaddr);
+    expect(nak && messageType(nak)).toBe(MessageType.Nak);
+    const stats = await server.stats();
+    expect(stats).toMatchObject({ mode: 'full', leases: 1 });
+    expect(stats.naks).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('proxy mode beside the site DHCP server (dnsmasq)', () => {
+  let server: RunningDhcp;
+  let dnsmasq: ChildProcess;
+  let dir: string;
+
+  beforeAll(async () => {
+    requireTool('dnsmasq', 'dnsmasq');
+    dir = mkdtempSync(join(tmpdir(), 'skyboot-dnsmasq-'));
+    dnsmasq = site.spawn('dnsmasq', ['--keep-in-foreground', '--no-resolv', '--no-hosts', '--port=0', '--user=root', '--bind-interfaces', '--interface=eth0',
+      '--dhcp-range=10.60.0.50,10.60.0.60,1h', `--dhcp-leasefile=${dir}/leases`, `--pid-file=${dir}/pid`, '--log-facility=-']);
+    server = await startDhcp(srv, { mode: 'proxy', dhcpAddress: '10.60.0.1', httpBaseUrl: HTTP });
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    if (dnsmasq && dnsmasq.exitCode === null) {
+      const exited = new Promise((r) => dnsmasq.once('exit', r));
+      dnsmasq.kill('SIGTERM');
+      await exited;
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Runs udhcpc while a probe on :68 records every reply its DISCOVER drew. */
+  async function discoverWith(args: string[]): Promise<{ proxy: Captured[]; site: Captured[] }> {
+    const p = await probe(cli, { port: 68, listenMs: 3500 });
+    await udhcpc(cli, args, { tries: 1 });
+    const seen = (await p.done).filter((c) => macOf(c.packet) === cli.mac && c.packet.op === 2);
+    return { proxy: seen.filter((c) => c.from === '10.60.0.1'), site: seen.filter((c) => c.from === '10.60.0.3') };
+  }
+
+  it.each([
+    ['BIOS', pxeArgs(0), 'undionly.kpxe'],
+    ['EFI x64', pxeArgs(7), 'ipxe.efi'],
+    ['iPXE', pxeArgs(7, true), 'SCRIPT'],
+  ])('udhcpc as %s draws a ProxyDHCP offer with boot info and no address, next to the site\'s offer', async (_name, args, file) => {
+    const { proxy, site: siteOffers } = await discoverWith(args);
+    expect(siteOffers.length).toBeGreaterThanOrEqual(1);
+    expect(siteOffers[0]!.packet.yiaddr).toMatch(/^10\.60\.0\.(5\d|60)$/);
+    expect(proxy).toHaveLength(1);
+    const offer = proxy[0]!.packet;
+    expect(messageType(offer)).toBe(MessageType.Offer);
+    expect(offer.yiaddr).toBe('0.0.0.0');
+    expect(offer.siaddr).toBe('10.60.0.1');
+    expect(offer.file).toBe(file === 'SCRIPT' ? scriptUrl(cli.mac) : file);
+    expect(stringOption(offer, Opt.BootFileName)).toBe(offer.file);
+    expect(stringOption(offer, Opt.VendorClass)).toBe('PXEClient');
+    expect(ipOption(offer, Opt.ServerId)).toBe('10.60.0.1');
+    expect(offer.options.has(Opt.LeaseTime)).toBe(false);
+    expect(decodeSubOptions(offer.options.get(Opt.VendorSpecific)!, 'option43').get(6)).toEqual(Buffer.from([8]));
+    expect(proxy[0]!.port).toBe(67);
+  });
+
+  it('stays silent for a client that is not PXE', async () => {
+    const { proxy, site: siteOffers } = await discoverWith(['-B']);
+    expect(siteOffers.length).toBeGreaterThanOrEqual(1);
+    expect(proxy).toHaveLength(0);
+  });
+
+  it('answers the PXE boot-server REQUEST on port 4011 by unicast, iPXE with the script URL', async () => {
+    const mac = '52:54:00:be:ef:03';
+    const firmware = pxeRequest({ mac, arch: 7, ciaddr: '10.60.0.2', type: MessageType.Request, xid: 0x4011 });
+    const ipxe = pxeRequest({ mac, arch: 7, ipxe: true, ciaddr: '10.60.0.2', type: MessageType.Request, xid: 0x4012 });
+    const p = await probe(relay, { port: 68, listenMs: 1500, send: [{ packet: firmware, address: '10.60.0.1', port: 4011 }, { packet: ipxe, address: '10.60.0.1', port: 4011 }] });
+    const got = await p.done;
+    const a = got.find((c) => c.packet.xid === 0x4011);
+    const b = got.find((c) => c.packet.xid === 0x4012);
+    expect(a?.port).toBe(4011);
+    expect(a && messageType(a.packet)).toBe(MessageType.Ack);
+    expect(a?.packet.file).toBe('ipxe.efi');
+    expect(b?.packet.file).toBe(scriptUrl(mac));
+    const stats = await server.stats();
+    expect(stats.proxyAcks).toBeGreaterThanOrEqual(2);
+    expect(stats.proxyOffers).toBeGreaterThanOrEqual(3);
+    expect(stats.offers).toBe(0);
+  });
+});
