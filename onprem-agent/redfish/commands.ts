@@ -12,7 +12,7 @@ import { loadXNameMap, normaliseXNameMap } from './identity.js';
 import { PinStore } from './pins.js';
 import { POWER_ACTIONS, powerAction, type PowerActionName, type PowerResult } from './power.js';
 import { DiscoveryFileSink, loadLastReport, reportIdempotencyKey, resolveDataDir, saveLastReport } from './report-store.js';
-import { startSimulatedFleet } from './simulator/fleet.js';
+import { startSimulatedFleet, type BusyBursts } from './simulator/fleet.js';
 import { VENDOR_NAMES } from './simulator/vendors.js';
 import { parseTargets } from './targets.js';
 import type { TlsPolicy } from './transport.js';
@@ -48,6 +48,13 @@ function seconds(field: string) {
     if (!Number.isFinite(n) || n <= 0) throw new BadUserInputError(field, `"${v}" is not a positive number of seconds`);
     return Math.round(n * 1000);
   };
+}
+
+function busyBursts(v: string): BusyBursts {
+  const m = /^(\d+)\/(\d+)\/(\d+)$/.exec(v);
+  const [every, length, retryAfterSeconds] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
+  if (!m || every < 1 || length >= every) throw new BadUserInputError('busy', `"${v}" is not EVERY/LENGTH/SECONDS with LENGTH < EVERY, e.g. 20/3/1`);
+  return { every, length, retryAfterSeconds };
 }
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
@@ -129,12 +136,13 @@ export function registerRedfishCommands(program: Command, deps: RedfishCommandDe
     .option('--port-base <port>', 'BMC i listens on port-base + i (0: ephemeral ports)', nonNegativeInt('port-base'), 0)
     .option('--seed <seed>', 'seed for MACs, serials and UUIDs', 'skyboot')
     .option('--tls', 'serve HTTPS with a self-signed certificate (needs the openssl command)')
+    .option('--busy <every/length/seconds>', 'of every EVERY requests to a BMC, the last LENGTH answer 503 with Retry-After SECONDS', busyBursts)
     .option('--username <name>', 'BMC account name', 'root')
     .option('--password-env <var>', 'environment variable holding the BMC password (default: the simulator default)')
     .option('--json', 'print the BMC list as JSON on stdout')
-    .action((o: { count: number; vendors?: string[]; latencyMs: number; portBase: number; seed: string; tls?: boolean; username: string; passwordEnv?: string; json?: boolean }) => guarded(async () => {
+    .action((o: { count: number; vendors?: string[]; latencyMs: number; portBase: number; seed: string; tls?: boolean; busy?: BusyBursts; username: string; passwordEnv?: string; json?: boolean }) => guarded(async () => {
       const fleet = await startSimulatedFleet({
-        count: o.count, vendors: o.vendors, latencyMs: o.latencyMs, portBase: o.portBase, seed: o.seed, tls: o.tls === true,
+        count: o.count, vendors: o.vendors, latencyMs: o.latencyMs, portBase: o.portBase, seed: o.seed, tls: o.tls === true, busy: o.busy,
         username: o.username, ...(o.passwordEnv ? { password: process.env[o.passwordEnv] ?? '' } : {}),
       });
       if (o.json) process.stdout.write(JSON.stringify({ bmcs: fleet.bmcs, username: fleet.username }, null, 2) + '\n');
