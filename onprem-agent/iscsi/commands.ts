@@ -3,44 +3,57 @@
  * operators wiring a boot script or a DNS zone by hand. Machine output with --json on stdout.
  */
 import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BadUserInputError, SkybootError } from '../../schema/errors.js';
-import { resolveDataDir } from '../redfish/report-store.js';
+import { ArtifactCache } from '../cache/artifactCache.js';
+import { loadAgentConfig, type AgentConfig, type IscsiMode } from '../config.js';
+import { loadSnapshot } from '../sync/snapshotStore.js';
 import type { IscsiBackend } from './backend.js';
 import { iscsiKernelParameters, iscsiPathsFor, srvZoneSnippet } from './boot-params.js';
 import { loadOrCreateChapSecrets, type ChapSecrets } from './chap.js';
-import { buildIscsiDesiredState, type DesiredImageInput, type NodeBootInput } from './desired.js';
+import { buildIscsiDesiredState, type ChapPolicy, type DesiredImageInput, type DesiredStateInput, type NodeBootInput } from './desired.js';
 import { LioBackend } from './lio-backend.js';
 import { initiatorIqnFor, parsePortal } from './naming.js';
 import { DEFAULT_GRACE_PERIOD_MS, reconcileExports } from './reconcile.js';
+import { desiredInputFromSnapshot } from './snapshot-input.js';
 import { TgtBackend } from './tgt-backend.js';
 
-export type IscsiMode = 'tgt' | 'lio' | 'off';
-
-export interface IscsiFlags {
-  iscsi: IscsiMode;
-  tgtControlPort?: number;
-  iscsiPortal: string[];
-  configfs?: string;
-}
-
-/** The options `run` and `export` share; exported so `run` adds the same flags. */
-export function addIscsiOptions(cmd: Command): Command {
+/** The agent-config flags the export commands share with `run`; the config file and env fill in the rest. */
+function configFlags(cmd: Command): Command {
   return cmd
-    .option('--iscsi <backend>', 'iSCSI backend: tgt, lio or off', parseMode, 'tgt')
-    .option('--tgt-control-port <n>', "tgtd's management port (tgtd -C N)", (v) => intIn(v, 'tgtControlPort', 1, 32767))
-    .option('--iscsi-portal <addr:port>', 'a portal this agent advertises (repeatable)', collectPortal, [] as string[])
+    .option('--config <file>', 'agent config file')
+    .option('--data-dir <dir>', 'agent data dir (snapshot, cache, grace-period timestamps, CHAP secrets)')
+    .option('--iscsi <backend>', 'tgt | lio | off (default: the agent config, else off)')
+    .option('--tgt-control-port <n>', "tgtd's management port (tgtd -C N)")
+    .option('--iscsi-portal <addr:port>', 'a portal this agent advertises (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--configfs <dir>', 'LIO configfs root (default /sys/kernel/config/target)');
 }
 
-function collectPortal(v: string, prev: string[]): string[] {
-  parsePortal(v, 'iscsiPortal');
-  return [...prev, v];
+interface ConfigFlags {
+  config?: string;
+  dataDir?: string;
+  iscsi?: string;
+  tgtControlPort?: string;
+  iscsiPortal?: string[];
+  configfs?: string;
 }
 
-function parseMode(v: string): IscsiMode {
-  if (v !== 'tgt' && v !== 'lio' && v !== 'off') throw new BadUserInputError('iscsi', `"${v}" is not one of tgt, lio, off`);
-  return v;
+function agentConfig(o: ConfigFlags): AgentConfig {
+  const cfg = loadAgentConfig({ config: o.config, dataDir: o.dataDir, iscsi: o.iscsi, tgtControlPort: o.tgtControlPort, iscsiPortal: o.iscsiPortal });
+  for (const p of cfg.iscsi.portals) parsePortal(p, 'iscsiPortal');
+  const port = cfg.iscsi.tgtControlPort;
+  if (port !== null && (port < 1 || port > 32767)) throw new BadUserInputError('tgtControlPort', `${port} is not 1-32767 (tgtd's limit)`);
+  return cfg;
+}
+
+/** The backend the agent config selects, or null when iSCSI is off. */
+export function makeBackend(iscsi: AgentConfig['iscsi'], chap: ChapSecrets | null, configfsRoot?: string): IscsiBackend | null {
+  const mode: IscsiMode = iscsi.mode;
+  if (mode === 'off') return null;
+  if (mode === 'tgt') return new TgtBackend(iscsi.tgtControlPort === null ? {} : { controlPort: iscsi.tgtControlPort });
+  return new LioBackend({ portals: iscsi.portals, chap, ...(configfsRoot ? { configfsRoot } : {}) });
 }
 
 function intIn(v: string, field: string, min: number, max: number): number {
@@ -49,11 +62,7 @@ function intIn(v: string, field: string, min: number, max: number): number {
   return n;
 }
 
-export function makeBackend(flags: IscsiFlags, chap: ChapSecrets | null): IscsiBackend | null {
-  if (flags.iscsi === 'off') return null;
-  if (flags.iscsi === 'tgt') return new TgtBackend(flags.tgtControlPort === undefined ? {} : { controlPort: flags.tgtControlPort });
-  return new LioBackend({ portals: flags.iscsiPortal, chap, ...(flags.configfs ? { configfsRoot: flags.configfs } : {}) });
-}
+const OFF = new BadUserInputError('iscsi', 'iSCSI is off: pass --iscsi tgt|lio or set "iscsi" in the agent config');
 
 /** The `--desired` file: the plain inputs buildIscsiDesiredState takes, with cached paths as a map. */
 export interface DesiredFile {
@@ -95,14 +104,37 @@ function agentPortal(v: string, prev: Array<{ agentName: string; portal: string 
   return [...prev, { agentName, portal }];
 }
 
+function chapMode(v: string | undefined, field: string): ChapPolicy['mode'] | null {
+  if (v === undefined || v === 'off') return null;
+  if (v !== 'one-way' && v !== 'mutual') throw new BadUserInputError(field, `"${v}" is not one of off, one-way, mutual`);
+  return v;
+}
+
+async function inputFromFile(path: string, dataDir: string): Promise<{ input: DesiredStateInput; chap: ChapSecrets | null }> {
+  const file = await readDesiredFile(path);
+  const mode = chapMode(file.chap, 'desired.chap');
+  const chap = mode ? await loadOrCreateChapSecrets(dataDir, mode, file.siteDomain.split('.')[0]) : null;
+  return { input: { ...file, cachedPath: (sha) => file.cachedPaths[sha], chap: chap?.policy ?? null }, chap };
+}
+
+async function inputFromSnapshot(dataDir: string, agentName: string | undefined, chapFlag: string | undefined): Promise<{ input: DesiredStateInput; chap: ChapSecrets | null }> {
+  const stored = await loadSnapshot(dataDir);
+  if (!stored) throw new BadUserInputError('desired', `no snapshot in ${dataDir} yet: run the agent with --cloud first, or pass --desired FILE`);
+  const mode = chapMode(chapFlag, 'chap');
+  const chap = mode ? await loadOrCreateChapSecrets(dataDir, mode, stored.snapshot.site) : null;
+  const cache = new ArtifactCache(join(dataDir, 'cache'));
+  const input = await desiredInputFromSnapshot(stored.snapshot, { agentName: agentName ?? hostname().split('.')[0]!.toLowerCase(), cache, chap: chap?.policy ?? null });
+  return { input, chap };
+}
+
 export function registerIscsiCommands(program: Command): void {
   const exp = program.command('export').description('iSCSI export of root images: show and apply the plan');
 
-  addIscsiOptions(exp.command('list').description('exports on the backend, with ACLs and logged-in initiators'))
+  configFlags(exp.command('list').description('exports on the backend, with ACLs and logged-in initiators'))
     .option('--json', 'machine output')
-    .action((o: IscsiFlags & { json?: boolean }) => guarded(async () => {
-      const backend = makeBackend(o, null);
-      if (!backend) throw new BadUserInputError('iscsi', 'iSCSI is off');
+    .action((o: ConfigFlags & { json?: boolean }) => guarded(async () => {
+      const backend = makeBackend(agentConfig(o).iscsi, null, o.configfs);
+      if (!backend) throw OFF;
       const exports = await backend.listExports();
       if (o.json) {
         process.stdout.write(`${JSON.stringify(exports, null, 2)}\n`);
@@ -115,23 +147,20 @@ export function registerIscsiCommands(program: Command): void {
       if (exports.length === 0) process.stdout.write('no exports\n');
     }));
 
-  addIscsiOptions(exp.command('reconcile').description('plan and apply exports for the desired state'))
-    .requiredOption('--desired <file>', 'desired-state JSON (agentName, siteDomain, images, nodes, cachedPaths, chap)')
-    .option('--data-dir <dir>', 'agent data dir (grace-period timestamps, CHAP secrets)')
+  configFlags(exp.command('reconcile').description("plan and apply exports for the stored snapshot (or --desired FILE)"))
+    .option('--desired <file>', 'desired-state JSON instead of the snapshot (agentName, siteDomain, images, nodes, cachedPaths, chap)')
+    .option('--agent-name <name>', "this agent's name in target IQNs (default: the short host name)")
+    .option('--chap <mode>', 'off | one-way | mutual, with the snapshot (default off)')
     .option('--grace-period <seconds>', 'keep an unreferenced image exported this long', (v) => intIn(v, 'gracePeriod', 0, 365 * 86400) * 1000, DEFAULT_GRACE_PERIOD_MS)
     .option('--dry-run', 'print the plan, change nothing')
     .option('--json', 'machine output')
-    .action((o: IscsiFlags & { desired: string; dataDir?: string; gracePeriod: number; dryRun?: boolean; json?: boolean }) => guarded(async () => {
-      const file = await readDesiredFile(o.desired);
-      const dataDir = resolveDataDir(o.dataDir);
-      const chap = file.chap && file.chap !== 'off' ? await loadOrCreateChapSecrets(dataDir, file.chap, file.siteDomain.split('.')[0]) : null;
-      const backend = makeBackend(o, chap);
-      if (!backend) {
-        process.stderr.write('iSCSI is off: nothing to reconcile\n');
-        return;
-      }
-      const desired = buildIscsiDesiredState({ ...file, cachedPath: (sha) => file.cachedPaths[sha], chap: chap?.policy ?? null });
-      const { plan, applied } = await reconcileExports({ backend, desired, dataDir, chap, gracePeriodMs: o.gracePeriod, dryRun: o.dryRun ?? false });
+    .action((o: ConfigFlags & { desired?: string; agentName?: string; chap?: string; gracePeriod: number; dryRun?: boolean; json?: boolean }) => guarded(async () => {
+      const cfg = agentConfig(o);
+      const { input, chap } = o.desired ? await inputFromFile(o.desired, cfg.dataDir) : await inputFromSnapshot(cfg.dataDir, o.agentName, o.chap);
+      const backend = makeBackend(cfg.iscsi, chap, o.configfs);
+      if (!backend) throw OFF;
+      const desired = buildIscsiDesiredState(input);
+      const { plan, applied } = await reconcileExports({ backend, desired, dataDir: cfg.dataDir, chap, gracePeriodMs: o.gracePeriod, dryRun: o.dryRun ?? false });
       if (o.json) {
         process.stdout.write(`${JSON.stringify({ dryRun: o.dryRun ?? false, applied, ...plan, skipped: desired.skipped }, null, 2)}\n`);
         return;

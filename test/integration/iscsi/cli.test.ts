@@ -1,23 +1,26 @@
 /** `skyboot-agent export reconcile|list` as a user runs them, against a private tgtd. */
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DesiredFile } from '../../../onprem-agent/iscsi/commands.js';
 import type { ActualExport } from '../../../onprem-agent/iscsi/backend.js';
 import { CHAP_FILE } from '../../../onprem-agent/iscsi/chap.js';
 import { initiatorIqnFor } from '../../../onprem-agent/iscsi/naming.js';
+import { saveSnapshot } from '../../../onprem-agent/sync/snapshotStore.js';
+import type { SiteSnapshot } from '../../../functions/sites/snapshotFormat.js';
 import { buildSquashfs, iscsiUrl, run, startTgtd, type Tgtd } from './tgtd.js';
 
 let dir: string;
 let tgtd: Tgtd;
 let desiredPath: string;
+let image: { path: string; sha256: string; size: number };
 
 const agent = (...args: string[]): ReturnType<typeof run> =>
-  run(process.execPath, ['--import', 'tsx', 'onprem-agent/cli/main.ts', ...args, '--tgt-control-port', String(tgtd.controlPort)]);
+  run(process.execPath, ['--import', 'tsx', 'onprem-agent/cli/main.ts', ...args, '--iscsi', 'tgt', '--tgt-control-port', String(tgtd.controlPort)]);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'skyboot-iscsi-cli-'));
-  const image = await buildSquashfs(dir, 'cli', 1);
+  image = await buildSquashfs(dir, 'cli', 1);
   tgtd = await startTgtd();
   const file: DesiredFile = {
     agentName: 'agent-a',
@@ -77,9 +80,33 @@ describe('skyboot-agent export', () => {
     expect(login.stderr).toBe('');
   });
 
+  it('reconciles from the stored snapshot and the verified cache in the data dir', async () => {
+    const dataDir = join(dir, 'snapshot-agent');
+    await mkdir(join(dataDir, 'cache', 'sha256'), { recursive: true });
+    await copyFile(image.path, join(dataDir, 'cache', 'sha256', image.sha256));
+    const boot = { configId: 'c1', matchedSelector: 'role:Compute', imageId: 'img-1', kernel: 'k'.repeat(64), initrd: null, rootfs: image.sha256, kernelParameters: '', rootfsProvider: 'ISCSI' as const };
+    const node = (xname: string) => ({ xname, nid: null, role: 'Compute', subRole: null, arch: 'X86' as const, groups: [], interfaces: [], boot, cloudInit: null });
+    const snapshot: SiteSnapshot = {
+      site: 'site1', siteDomain: 'site1.example.org', revision: 7, unchanged: false, contentHash: 'h', generatedAt: new Date().toISOString(),
+      nodes: [node('x1000c0s0b0n0'), node('x1000c0s0b0n1')],
+      discovery: [],
+      artifacts: [{ sha256: image.sha256, size: image.size, type: 'rootfs', status: 'READY', url: null, urlExpiresAt: null }],
+      images: [{ id: 'img-1', name: 'compute', version: '1', arch: 'X86', status: 'READY' }],
+    };
+    await saveSnapshot(dataDir, snapshot);
+    const r = await agent('export', 'reconcile', '--data-dir', dataDir, '--agent-name', 'agent-s', '--json');
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout) as { applied: number; skipped: unknown[] };
+    expect(out).toMatchObject({ applied: 3, skipped: [] });
+    const list = JSON.parse((await agent('export', 'list', '--json')).stdout) as ActualExport[];
+    const mine = list.find((e) => e.targetIqn.startsWith('iqn.2026-11.org.example.site1:agent-s:img-'))!;
+    expect(mine.acl.sort()).toEqual([initiatorIqnFor('x1000c0s0b0n0'), initiatorIqnFor('x1000c0s0b0n1')]);
+    expect(mine.lun!.backingPath).toBe(join(dataDir, 'cache', 'sha256', image.sha256));
+  });
+
   it('rejects an unknown backend and names it', async () => {
-    const r = await agent('export', 'list', '--iscsi', 'iet');
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('iet');
+    const r = await run(process.execPath, ['--import', 'tsx', 'onprem-agent/cli/main.ts', 'export', 'list', '--iscsi', 'iet']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('iscsi: "iet" is not one of tgt, lio, off');
   });
 });
