@@ -1,7 +1,7 @@
 /**
  * components(filter, first, after). The narrowest key serves each request: a partition's or
- * group's member items; else, per site, the state index (GSI3), the role index (GSI2) or the
- * site index (GSI1). Remaining filter fields are checked on the items read; pages are filled
+ * group's member items; else, per site, the role index (GSI2: one role, optionally one state by
+ * sort-key prefix; a state alone is one Query per role) or the site index (GSI1). Remaining filter fields are checked on the items read; pages are filled
  * across Queries and sites (see paging.ts).
  */
 import { BadUserInputError } from '../../schema/errors.js';
@@ -11,7 +11,7 @@ import type { Page } from '../shared/pagination.js';
 import { memberPage } from './collections.js';
 import { ARCHES, FLAGS, ROLES, STATES, optionalEnum } from './enums.js';
 import { GROUP } from './groups.js';
-import { siteComponentsPk, siteRolePk, siteStatePk } from './keys.js';
+import { NO_ROLE, siteComponentsPk, siteRolePk } from './keys.js';
 import { componentFromItem, componentJson, type ComponentJson } from './model.js';
 import { pageAcross, type PartitionQuery } from './paging.js';
 import { PARTITION } from './partitions.js';
@@ -75,6 +75,19 @@ function matcher(f: ComponentFilter, sites: string[] | null): (c: Item) => boole
     (f.partition === undefined || c.partition === f.partition);
 }
 
+/** The fields no key serves, as a FilterExpression on the Query (DynamoDB drops non-matches before returning them). */
+const UNKEYED = ['type', 'flag', 'subRole', 'arch', 'enabled'] as const;
+
+function filterExpression(f: ComponentFilter) {
+  const fields = UNKEYED.filter((k) => f[k] !== undefined);
+  if (!fields.length) return undefined;
+  return {
+    FilterExpression: fields.map((k) => `#f_${k} = :f_${k}`).join(' AND '),
+    ExpressionAttributeNames: Object.fromEntries(fields.map((k) => [`#f_${k}`, k])),
+    ExpressionAttributeValues: Object.fromEntries(fields.map((k) => [`:f_${k}`, f[k]])),
+  };
+}
+
 export async function components(ctx: OperationContext, args: { filter?: unknown; first?: unknown; after?: unknown }): Promise<Page<ComponentJson>> {
   const f = readFilter(args.filter);
   const sites = await listSites(ctx, f.site);
@@ -84,14 +97,25 @@ export async function components(ctx: OperationContext, args: { filter?: unknown
     const byPartition = f.partition !== undefined;
     return memberPage(ctx, byPartition ? PARTITION : GROUP, (byPartition ? f.partition : f.group)!, paging, matcher(f, siteLimited));
   }
-  const partitions: PartitionQuery[] = sites.map((site) => {
-    const [index, pk] = f.state !== undefined ? (['GSI3', siteStatePk(site, f.state)] as const) : f.role !== undefined ? (['GSI2', siteRolePk(site, f.role)] as const) : (['GSI1', siteComponentsPk(site)] as const);
-    return { tag: site, input: { IndexName: index, KeyConditionExpression: `${index}PK = :pk`, ExpressionAttributeValues: { ':pk': pk } } };
+  const partitions: PartitionQuery[] = sites.flatMap((site) => {
+    if (f.role === undefined && f.state === undefined) {
+      return [{ tag: site, input: { IndexName: 'GSI1', KeyConditionExpression: 'GSI1PK = :pk', ExpressionAttributeValues: { ':pk': siteComponentsPk(site) } } }];
+    }
+    // Tags sort as the partitions are walked (site, then role), so a cursor can always resume.
+    const roles = f.role !== undefined ? [f.role] : [...ROLES, NO_ROLE].sort();
+    return roles.map((role) => ({
+      tag: `${site}#${role}`,
+      input: {
+        IndexName: 'GSI2',
+        KeyConditionExpression: f.state !== undefined ? 'GSI2PK = :pk AND begins_with(GSI2SK, :state)' : 'GSI2PK = :pk',
+        ExpressionAttributeValues: { ':pk': siteRolePk(site, role === NO_ROLE ? undefined : role), ...(f.state !== undefined ? { ':state': `${f.state}#` } : {}) },
+      },
+    }));
   });
-  const needsKeep = ['type', 'flag', 'subRole', 'arch', 'enabled'].some((k) => f[k as keyof ComponentFilter] !== undefined) || (f.state !== undefined && f.role !== undefined);
-  return pageAcross(ctx.clients, partitions, {
-    ...paging,
-    ...(needsKeep ? { keep: matcher(f, null) } : {}),
-    toNode: (item) => componentJson(componentFromItem(item)),
-  });
+  const filter = filterExpression(f);
+  return pageAcross(
+    ctx.clients,
+    filter ? partitions.map((p) => ({ ...p, input: { ...p.input, ...filter, ExpressionAttributeValues: { ...p.input.ExpressionAttributeValues, ...filter.ExpressionAttributeValues } } })) : partitions,
+    { ...paging, serverFiltered: filter !== undefined, toNode: (item) => componentJson(componentFromItem(item)) },
+  );
 }

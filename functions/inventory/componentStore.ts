@@ -9,7 +9,7 @@ import { auditPut } from '../shared/audit.js';
 import type { OperationContext } from '../shared/handler.js';
 import { batchGet } from './batchGet.js';
 import { claimSteps } from './interfaces.js';
-import { componentKey, siteComponentsPk, siteRolePk, siteStatePk } from './keys.js';
+import { componentKey, roleStateSk, siteComponentsPk, siteRolePk } from './keys.js';
 import { componentFromItem, componentSummary, type ComponentRecord } from './model.js';
 import { canSee } from './sites.js';
 import type { Step } from './transact.js';
@@ -43,9 +43,8 @@ export function componentItem(r: ComponentRecord): Record<string, unknown> {
     ...(groups.length ? { groups: new Set(groups) } : {}),
     GSI1PK: siteComponentsPk(r.site),
     GSI1SK: r.xname,
-    ...(r.role ? { GSI2PK: siteRolePk(r.site, r.role), GSI2SK: r.xname } : {}),
-    GSI3PK: siteStatePk(r.site, r.state),
-    GSI3SK: r.xname,
+    GSI2PK: siteRolePk(r.site, r.role),
+    GSI2SK: roleStateSk(r.state, r.xname),
   };
 }
 

@@ -9,10 +9,14 @@ export const hardwareKey = (xname: string) => ({ PK: `COMP#${xname}`, SK: 'HW' }
 
 /** GSI1: every component of a site, sorted by xname. */
 export const siteComponentsPk = (site: string) => `SITE#${site}#COMP`;
-/** GSI2: components of a site with one role. */
-export const siteRolePk = (site: string, role: string) => `SITE#${site}#ROLE#${role}`;
-/** GSI3: components of a site in one state. */
-export const siteStatePk = (site: string, state: string) => `SITE#${site}#STATE#${state}`;
+/**
+ * GSI2: components of a site with one role (NO_ROLE for none), sorted by state then xname, so
+ * role, role+state (begins_with) and state (one Query per role) are all served by one index:
+ * a component costs two index writes, not three.
+ */
+export const NO_ROLE = 'NONE';
+export const siteRolePk = (site: string, role: string | undefined) => `SITE#${site}#ROLE#${role ?? NO_ROLE}`;
+export const roleStateSk = (state: string, xname: string) => `${state}#${xname}`;
 
 /** Uniqueness claims: created with attribute_not_exists in the owner's transaction. */
 export const macKey = (mac: string) => ({ PK: `MAC#${mac}`, SK: 'MAC' });

@@ -26,6 +26,8 @@ export interface PagingOptions<T> {
   hydrate?: (items: Item[]) => Promise<(Item | undefined)[]>;
   /** In-memory filter on the (hydrated) item. */
   keep?: (item: Item) => boolean;
+  /** The queries carry a FilterExpression: read wide, as for an in-memory filter. */
+  serverFiltered?: boolean;
   toNode: (item: Item) => T;
   /** How partition tags order, for a cursor whose partition has since disappeared. */
   descending?: boolean;
@@ -61,7 +63,7 @@ export async function pageAcross<T>(c: Clients, partitions: PartitionQuery[], o:
     start = exact >= 0 ? exact : partitions.findIndex((p) => (o.descending ? p.tag < resume.t : p.tag > resume.t));
     if (start < 0) start = partitions.length;
   }
-  const filtered = Boolean(o.hydrate || o.keep);
+  const filtered = Boolean(o.hydrate || o.keep || o.serverFiltered);
   const out: { raw: Item; item: Item; tag: string; index: IndexName | undefined }[] = [];
   for (let i = start; i < partitions.length && out.length <= want; i++) {
     const p = partitions[i]!;

@@ -40,6 +40,9 @@ describe('inventory filters, groups and partitions', () => {
   it('filters by role, state, arch, enabled, flag, subRole, type and site, each alone and combined', async () => {
     expect((await listAll({ role: 'SERVICE', site: 'local' })).sort()).toEqual(n(0, 3, 6, 9));
     expect((await listAll({ state: 'READY' })).sort()).toEqual(n(0, 1, 2, 3));
+    // A state alone spans every role, including components without one (BMC, chassis), and every site.
+    expect((await listAll({ state: 'UNKNOWN' }, 1)).sort()).toEqual(['x3000c0', 'x3000c0s0b0', 'x3000c0s20b0n0']);
+    expect((await listAll({ state: 'UNKNOWN', type: 'Chassis' }, 1)).sort()).toEqual(['x3000c0']);
     expect((await listAll({ arch: 'ARM' })).sort()).toEqual(n(0, 4, 8));
     expect((await listAll({ enabled: false })).sort()).toEqual(n(5));
     expect((await listAll({ flag: 'ALERT' })).sort()).toEqual(n(7));
