@@ -116,11 +116,18 @@ export function registerBootCommands(program: Command, io: CliIo): void {
     .option('--site <site>')
     .option('--json')
     .action(async (o: { site?: string; json?: boolean }) => {
-      const { bootConfigurations } = await io.gql<{ bootConfigurations: { edges: { node: ConfigJson }[] } }>(
-        `query($site: String) { bootConfigurations(site: $site, first: 1000) { edges { node { ${CONFIG} } } } }`,
-        { site: o.site ?? null },
-      );
-      const nodes = bootConfigurations.edges.map((e) => e.node);
+      // Pages of 100 keep each request under the gateway's query-cost limit.
+      const nodes: ConfigJson[] = [];
+      let after: string | null = null;
+      for (;;) {
+        const { bootConfigurations: page }: { bootConfigurations: { edges: { node: ConfigJson }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } = await io.gql(
+          `query($site: String, $after: String) { bootConfigurations(site: $site, first: 100, after: $after) { edges { node { ${CONFIG} } } pageInfo { hasNextPage endCursor } } }`,
+          { site: o.site ?? null, after },
+        );
+        nodes.push(...page.edges.map((e) => e.node));
+        if (!page.pageInfo.hasNextPage) break;
+        after = page.pageInfo.endCursor;
+      }
       if (o.json) return io.out(JSON.stringify(nodes));
       table([['ID', 'SELECTOR', 'IMAGE', 'ROOTFS', 'PRIORITY'], ...nodes.map((c) => [c.id, selectorText(c.selector), c.imageId ?? c.kernel.slice(0, 12), c.rootfsProvider ?? '-', String(c.priority)])], io.out);
     });

@@ -1,7 +1,7 @@
 /** A one-line progress bar on stderr (bytes, rate, ETA), redrawn at most 10 times a second. */
 export interface Progress {
   add(bytes: number): void;
-  done(message?: string): void;
+  done(): void;
 }
 
 const MiB = 1024 * 1024;
@@ -28,7 +28,7 @@ export function progressLine(label: string, done: number, total: number, elapsed
   return `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${formatBytes(done)}/${formatBytes(total)} ${formatBytes(rate)}/s ETA ${formatDuration(eta)}`;
 }
 
-/** `enabled` false (not a TTY, or --json) draws nothing; the final message still prints. */
+/** `enabled` false (not a TTY, or --json) draws nothing. */
 export function progressBar(label: string, total: number, enabled: boolean, stream: NodeJS.WriteStream = process.stderr): Progress {
   const start = Date.now();
   let done = 0;
@@ -44,10 +44,9 @@ export function progressBar(label: string, total: number, enabled: boolean, stre
       done += bytes;
       draw(false);
     },
-    done(message) {
+    done() {
       draw(true);
       if (enabled) stream.write('\n');
-      if (message) stream.write(`${message}\n`);
     },
   };
 }

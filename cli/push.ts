@@ -112,7 +112,8 @@ export async function pushImage(gql: Gql, opts: PushOptions): Promise<PushResult
     await gql(`mutation($id: ID!, $type: ArtifactType!, $uploadId: String!, $parts: [CompletedPartInput!]!) {
       completeArtifactUpload(imageId: $id, type: $type, uploadId: $uploadId, parts: $parts) { id } }`, { id, type: u.type, uploadId: u.uploadId, parts });
   }
-  bar.done(created.uploads.length ? `uploaded ${partsUploaded} part(s), ${formatBytes(bytesUploaded)}${skipped ? `; skipped ${skipped} part(s) already in S3` : ''}` : undefined);
+  bar.done();
+  if (created.uploads.length) opts.log(`uploaded ${partsUploaded} part(s), ${formatBytes(bytesUploaded)}${skipped ? `; skipped ${skipped} part(s) already in S3` : ''}`);
 
   // Verification runs on the S3 event: poll until the image settles.
   const deadline = Date.now() + (opts.waitTimeoutSeconds ?? 3600) * 1000;
