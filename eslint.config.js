@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'cdk.out/**', 'dist/**', '.skyboot/**', 'coverage/**', 'bench/out/**'] },
+  { ignores: ['node_modules/**', 'cdk.out/**', 'dist/**', '.skyboot/**', 'coverage/**', 'bench/out/**', '.test-data/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,5 +1,7 @@
 /** `npm start`: the whole system on this machine, on embedded local backends. Ctrl-C stops it all. */
 import { startLocalStack } from './stack.js';
+import { startLocalAgent } from '../onprem-agent/run/localAgent.js';
+import { startSimulatedFleet } from '../onprem-agent/redfish/simulator/fleet.js';
 
 // Lambda runs Node 22; the SDK's warning about this machine's Node 20 is noise locally.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -9,7 +11,14 @@ const port = Number(process.env.PORT ?? 4000);
 const say = (line: string) => process.stderr.write(`[skyboot] ${line}\n`);
 
 const stack = await startLocalStack({ dataDir, port, external: Boolean(process.env.AWS_ENDPOINT_URL), log: say });
+const agentHttpPort = Number(process.env.SKYBOOT_AGENT_HTTP_PORT ?? 8080);
+const agent = await startLocalAgent(stack, { httpPort: agentHttpPort, tftpPort: Number(process.env.SKYBOOT_AGENT_TFTP_PORT ?? 6969) });
+// A small simulated BMC fleet on loopback, so the demo site has something to discover.
+const fleet = await startSimulatedFleet({ count: 4, latencyMs: 5, seed: 'demo' });
+const ranges = fleet.bmcs.map((b) => `http://${b.host}:${b.port}`).join(' --range ');
 say(`GraphQL API and IDE: ${stack.graphqlUrl}`);
+say(`agent (site local): http://127.0.0.1:${agentHttpPort}/status   boot script: http://127.0.0.1:${agentHttpPort}/boot/v1/bootscript?mac=<MAC>`);
+say(`simulated BMCs: ${fleet.bmcs.length} (user ${fleet.username}); discover them with: SKYBOOT_BMC_USERNAME=${fleet.username} SKYBOOT_BMC_PASSWORD=${fleet.password} npx skyboot-agent discover --data-dir ${dataDir}/agent --range ${ranges}`);
 say(`health: ${stack.url}/health`);
 say(`admin token: ${stack.dataDir}/admin.token   agent token (site local): ${stack.dataDir}/agent.token`);
 say(`try: curl -s ${stack.graphqlUrl} -H "authorization: Bearer $(cat ${dataDir}/admin.token)" -H 'content-type: application/json' -d '{"query":"{ whoami { subject roles } sites { name } }"}'`);
@@ -19,6 +28,8 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   say(`${signal}: stopping`);
+  await fleet.close();
+  await agent.stop();
   await stack.stop();
   process.exit(0);
 }
