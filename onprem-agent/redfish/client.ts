@@ -124,7 +124,13 @@ export class RedfishClient {
 
   /** Unauthenticated, as the specification requires the service root to be. */
   async serviceRoot(): Promise<Json> {
-    const res = await this.exchange('GET', '/redfish/v1/');
+    let res = await this.exchange('GET', '/redfish/v1/');
+    if (res.status === 401 && this.opts.credentials && this.authMode === 'none') {
+      // Some firmware wants credentials even here, against the specification.
+      this.authMode = 'basic';
+      res = await this.exchange('GET', '/redfish/v1/');
+      this.authMode = 'none';
+    }
     return this.json('GET', '/redfish/v1/', res);
   }
 
