@@ -9,7 +9,8 @@ type Item = Record<string, unknown>;
 const CHUNK = 100;
 const PARALLEL = 8;
 
-export async function batchGet(c: Clients, keys: Key[]): Promise<(Item | undefined)[]> {
+/** `consistent` for reads a conditional write will be based on: a stale version would only fail and retry. */
+export async function batchGet(c: Clients, keys: Key[], consistent = false): Promise<(Item | undefined)[]> {
   const found = new Map<string, Item>();
   const id = (k: { PK: unknown; SK: unknown }) => `${String(k.PK)}\u0000${String(k.SK)}`;
   const unique = [...new Map(keys.map((k) => [id(k), k])).values()];
@@ -18,7 +19,7 @@ export async function batchGet(c: Clients, keys: Key[]): Promise<(Item | undefin
   const run = async (chunk: Key[]) => {
     let pending: Item[] = chunk;
     for (let attempt = 0; pending.length; attempt++) {
-      const res = await c.doc.send(new BatchGetCommand({ RequestItems: { [c.config.tableName]: { Keys: pending } } }));
+      const res = await c.doc.send(new BatchGetCommand({ RequestItems: { [c.config.tableName]: { Keys: pending, ConsistentRead: consistent } } }));
       for (const item of res.Responses?.[c.config.tableName] ?? []) found.set(id(item as Key), item);
       pending = (res.UnprocessedKeys?.[c.config.tableName]?.Keys ?? []) as Item[];
       if (pending.length) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));

@@ -20,7 +20,7 @@ export async function getComponent(ctx: OperationContext, xname: string): Promis
 }
 
 export async function getComponents(ctx: OperationContext, xnames: string[]): Promise<(ComponentRecord | undefined)[]> {
-  const items = await batchGet(ctx.clients, xnames.map(componentKey));
+  const items = await batchGet(ctx.clients, xnames.map(componentKey), true);
   return items.map((i) => (i ? componentFromItem(i) : undefined));
 }
 
