@@ -7,7 +7,8 @@
  * start (runtime boot and code download come on top and are the same for both). Runs alternate
  * between the bundles so machine load hits all alike; medians are reported. A third bundle, the
  * gateway with the AWS SDK left external (loaded from node_modules, as Lambda would load the
- * runtime's copy), shows why the stack bundles the SDK.
+ * runtime's copy), shows why the stack bundles the SDK; the deployed gateway run without
+ * --enable-source-maps shows what readable stack traces cost.
  *
  *   node --import tsx bench/coldstart/run.ts [--runs 15]
  */
@@ -28,7 +29,7 @@ const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 15;
 // Under the repo so the bundles' external @aws-sdk/* imports resolve from node_modules, as they do from the Lambda runtime.
 const OUT = join(REPO_ROOT, 'bench', 'out', 'coldstart');
 
-interface Bundle { name: string; dir: string; file: string; bytes: number; gzipBytes: number; env: Record<string, string> }
+interface Bundle { name: string; dir: string; file: string; bytes: number; gzipBytes: number; env: Record<string, string>; nodeFlags: string[] }
 
 async function bundle(name: string, spec: HandlerSpec, env: Record<string, string>): Promise<Bundle> {
   const entry = join(REPO_ROOT, spec.entry);
@@ -45,14 +46,15 @@ async function bundle(name: string, spec: HandlerSpec, env: Record<string, strin
     }
   }
   const file = join(dir, BUNDLE_FILE);
-  return { name, dir, file, bytes: statSync(file).size, gzipBytes: gzipSync(readFileSync(file)).length, env };
+  // The functions run with NODE_OPTIONS=--enable-source-maps (cdk/lib/functions.ts).
+  return { name, dir, file, bytes: statSync(file).size, gzipBytes: gzipSync(readFileSync(file)).length, env, nodeFlags: ['--enable-source-maps'] };
 }
 
 /** One fresh process: milliseconds spent importing the bundle (module evaluation included). */
 function initOnce(b: Bundle): number {
   const script = `const t0 = performance.now(); const m = await import(${JSON.stringify(pathToFileURL(b.file).href)}); const t = performance.now() - t0;
 if (typeof m.handler !== 'function') throw new Error('no handler export'); process.stdout.write(String(t));`;
-  const out = execFileSync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], {
+  const out = execFileSync(process.execPath, [...b.nodeFlags, '--input-type=module', '-e', script], {
     env: { PATH: process.env.PATH ?? '', ...b.env },
     encoding: 'utf8',
   });
@@ -84,7 +86,9 @@ const gatewayEnv = {
 const gateway = await bundle('gateway', GATEWAY, gatewayEnv);
 const gatewayRuntimeSdk = await bundle('gateway-runtime-sdk', GATEWAY_RUNTIME_SDK, { ...gatewayEnv, SKYBOOT_SCHEMA_DIR: join(OUT, 'gateway-runtime-sdk', SCHEMA_BUNDLE_DIR) });
 const hello = await bundle('hello', HELLO, common);
-const all = [gateway, gatewayRuntimeSdk, hello];
+// The deployed bundle without --enable-source-maps: what readable stack traces cost at init.
+const gatewayNoSourceMaps: Bundle = { ...gateway, name: 'gateway-no-sourcemaps', nodeFlags: [] };
+const all = [gateway, gatewayRuntimeSdk, gatewayNoSourceMaps, hello];
 
 // One untimed import each: the first run pays for the OS file cache, not for our code.
 for (const b of all) initOnce(b);
@@ -105,6 +109,7 @@ const result = {
     bytes: round(gateway.bytes / hello.bytes, 2),
     initMs: round(median(samples.gateway!) / median(samples.hello!), 2),
     runtimeSdkInitMs: round(median(samples['gateway-runtime-sdk']!) / median(samples.gateway!), 2),
+    sourceMapsInitMs: round(median(samples.gateway!) / median(samples['gateway-no-sourcemaps']!), 2),
   },
 };
 
@@ -112,7 +117,8 @@ mkdirSync(join(REPO_ROOT, 'bench', 'out'), { recursive: true });
 writeFileSync(join(REPO_ROOT, 'bench', 'out', 'coldstart.json'), `${JSON.stringify(result, null, 2)}\n`);
 const kib = (n: number) => `${round(n / 1024)} KiB`;
 for (const b of all) {
-  console.log(`${b.name.padEnd(20)} bundle ${kib(b.bytes).padStart(11)} (gzip ${kib(b.gzipBytes)})   init ${round(median(samples[b.name]!))} ms median of ${RUNS}`);
+  console.log(`${b.name.padEnd(22)} bundle ${kib(b.bytes).padStart(11)} (gzip ${kib(b.gzipBytes)})   init ${round(median(samples[b.name]!))} ms median of ${RUNS}`);
 }
-console.log(`gateway / hello: bundle ${result.ratio.bytes}x, init ${result.ratio.initMs}x   (gateway with runtime SDK: init ${result.ratio.runtimeSdkInitMs}x the bundled one)`);
+console.log(`gateway / hello: bundle ${result.ratio.bytes}x, init ${result.ratio.initMs}x`);
+console.log(`gateway with the runtime's SDK: init ${result.ratio.runtimeSdkInitMs}x the deployed one; source maps cost ${result.ratio.sourceMapsInitMs}x at init`);
 console.log('wrote bench/out/coldstart.json');
