@@ -95,8 +95,14 @@ export class TreeWalker {
         this.expand = false;
       }
     }
-    const collection = await this.tryGet(path);
-    const got = await Promise.all(refs(collection?.Members).map((p) => this.tryGet(p)));
+    let page = await this.tryGet(path);
+    const links = refs(page?.Members);
+    // Large collections come in pages; a bound on pages stops a BMC that links in a circle.
+    for (let pages = 1; page && typeof page['Members@odata.nextLink'] === 'string' && pages < 100; pages++) {
+      page = await this.tryGet(page['Members@odata.nextLink']);
+      links.push(...refs(page?.Members));
+    }
+    const got = await Promise.all(links.map((p) => this.tryGet(p)));
     return got.filter((m): m is Json => m !== null);
   }
 
