@@ -1,0 +1,40 @@
+/**
+ * `npm run build:agent`: the agent as one ESM file, dist/skyboot-agent.mjs, with every dependency
+ * inlined, so a site server needs only Node.js (>= 20.6) and this file. Node built-ins stay
+ * external; the banner gives bundled CommonJS dependencies a real `require`.
+ */
+import { build } from 'esbuild';
+import { chmod, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export async function buildAgent(outfile = join(root, 'dist', 'skyboot-agent.mjs')): Promise<{ outfile: string; bytes: number }> {
+  await build({
+    entryPoints: [join(root, 'onprem-agent', 'cli', 'main.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    minify: false,
+    sourcemap: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+    banner: {
+      js: [
+        '#!/usr/bin/env node',
+        "import { createRequire as __skybootCreateRequire } from 'node:module';",
+        'const require = __skybootCreateRequire(import.meta.url);',
+      ].join('\n'),
+    },
+  });
+  await chmod(outfile, 0o755);
+  return { outfile, bytes: (await stat(outfile)).size };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { outfile, bytes } = await buildAgent(process.argv[2]);
+  process.stdout.write(`${outfile} (${(bytes / 1024 / 1024).toFixed(1)} MiB)\n`);
+}
