@@ -32,6 +32,30 @@ const actionsOf = (f: SkybootFunction) => statements(f).flatMap((st) => (Array.i
 const fnProps = (f: SkybootFunction) => (template.toJSON().Resources[logicalId(f, 'fn')] as Resource).Properties;
 const envOf = (f: SkybootFunction) => (fnProps(f).Environment as { Variables: Record<string, unknown> }).Variables;
 
+describe('stateless by construction', () => {
+  test('holds no data store, so destroying it cannot delete data', () => {
+    for (const type of ['AWS::DynamoDB::Table', 'AWS::DynamoDB::GlobalTable', 'AWS::S3::Bucket', 'AWS::Cognito::UserPool', 'AWS::Cognito::UserPoolClient', 'AWS::SSM::Parameter']) {
+      template.resourceCountIs(type, 0);
+    }
+  });
+
+  test('reaches the stateful stack only through its fixed-name exports', () => {
+    const imports = new Set<string>();
+    const walk = (v: unknown): void => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v && typeof v === 'object') {
+        for (const [k, x] of Object.entries(v)) {
+          if (k === 'Fn::ImportValue') imports.add(String(x));
+          else walk(x);
+        }
+      }
+    };
+    walk(template.toJSON());
+    expect([...imports].every((name) => /^Skyboot-[A-Za-z]+$/.test(name))).toBe(true);
+    expect(imports.has('Skyboot-TableArn')).toBe(true);
+  });
+});
+
 describe('Lambda functions', () => {
   test('all seven are arm64, nodejs22.x, actively traced, production, with Powertools settings and their own log group', () => {
     const all = s.stateless.functions.all();
@@ -155,7 +179,12 @@ describe('HTTP API', () => {
   test('POST and GET /graphql require the JWT authorizer; there is no unauthenticated route', () => {
     const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')) as Resource[];
     expect(routes.map((r) => r.Properties.RouteKey).sort()).toEqual(['GET /graphql', 'POST /graphql']);
-    for (const r of routes) expect(r.Properties.AuthorizationType).toBe('JWT');
+    const authorizer = Object.keys(template.findResources('AWS::ApiGatewayV2::Authorizer'));
+    expect(authorizer).toHaveLength(1);
+    for (const r of routes) {
+      expect(r.Properties.AuthorizationType).toBe('JWT');
+      expect(r.Properties.AuthorizerId).toEqual({ Ref: authorizer[0] });
+    }
   });
 
   test('CORS is configured on the API from context', () => {
