@@ -1,0 +1,257 @@
+/**
+ * Issue 4's real PXE boot: a QEMU VM on a tap device inside a network namespace boots from the
+ * Skyboot agent, twice.
+ *
+ * The cloud is real (test gateway + s3rver): the VM's node, image (a Debian kernel from /boot
+ * and a busybox initramfs built here) and boot configuration are created through it, and the
+ * agent, running inside the namespace, pulls its snapshot and downloads and verifies the
+ * artifacts itself. Then:
+ *  1. cloud up: UEFI firmware PXE (OVMF) gets an address and `ipxe.efi` from the agent's DHCP
+ *     (full mode), fetches it over the agent's TFTP, iPXE chains the agent's HTTP boot script,
+ *     loads kernel and initrd from the agent's cache, and the initramfs POSTs a heartbeat that
+ *     the outbox delivers to the cloud;
+ *  2. cloud stopped (gateway and S3 closed): the same boot, answered from the agent's cache; the
+ *     heartbeat waits in the durable outbox and the agent reports the cloud as down.
+ */
+import { createHash } from 'node:crypto';
+import { type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { observationKey } from '../../../functions/sites/snapshotObservations.js';
+import { startTestCloud, type TestCloud } from '../../integration/sync/cloud.js';
+import { siteFixture, type Blob, type SiteFixture } from '../../integration/sync/siteFixture.js';
+import { type AgentInNamespaceConfig } from '../../support/vm/agent-in-namespace.js';
+import { buildInitramfs, MARKER } from '../../support/vm/initramfs.js';
+import { bootVm, type BootResult } from '../../support/vm/qemu.js';
+import { assertBooted, describeBoot } from '../../support/vm/report.js';
+import { createVmSite, type VmSite } from '../../support/vm/site.js';
+import { hostKernel, requireExecutable, requireFile } from '../../support/vm/tools.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO = resolve(HERE, '../../..');
+const BOOT_TIMEOUT_MS = 4 * 60_000;
+const VM = { xname: 'x3000c0s2b0n0', mac: '52:54:00:5e:2f:01', octet: 79 };
+const HTTP_PORT = 8080;
+
+interface AgentStatusView {
+  cloud: { up: boolean | null; lastError: string | null };
+  snapshot: { revision: number | null; nodes: number };
+  cache: { missing: string[]; entries: number };
+  outbox: Record<string, unknown>;
+  tftp: { completed: number; bytesSent: number } | null;
+  http: { bootScripts: number; artifacts: number; heartbeats: number };
+}
+
+function fileBlob(path: string): Blob {
+  const bytes = readFileSync(path);
+  return { bytes, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
+}
+
+/** host side of a relay: Unix socket → 127.0.0.1:port in the host namespace. */
+function unixToTcp(socketPath: string, port: number): Promise<{ close(): Promise<void> }> {
+  const open = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = createConnection(port, '127.0.0.1');
+    for (const s of [client, upstream]) open.add(s);
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  return new Promise((res, rej) => {
+    server.once('error', rej);
+    server.listen(socketPath, () =>
+      res({
+        close: () =>
+          new Promise<void>((done) => {
+            for (const s of open) s.destroy();
+            server.close(() => done());
+          }),
+      }),
+    );
+  });
+}
+
+let work: string;
+let site: VmSite | undefined;
+let cloud: TestCloud | undefined;
+let cloudRunning = false;
+let fx: SiteFixture;
+let agentProc: ChildProcess | undefined;
+let agentLog = '';
+let relays: { close(): Promise<void> }[] = [];
+let kernel: Blob;
+let initrd: Blob;
+const dataDir = (): string => join(work, 'agent-data');
+
+function agentStatus(): AgentStatusView {
+  const out = site!.run(requireExecutable('curl', 'curl'), ['-sf', '--max-time', '5', `http://${site!.address}:${HTTP_PORT}/status`]);
+  return JSON.parse(out) as AgentStatusView;
+}
+
+async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}\nagent log:\n${agentLog.slice(-4000)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The idempotency key the agent answered the VM's heartbeat with (printed by the initramfs). */
+function heartbeatKey(result: BootResult): string {
+  const m = /"idempotencyKey":"([\w.:-]+)"/.exec(result.serial);
+  if (!m) throw new Error(describeBoot('no idempotency key in the heartbeat reply', result, { 'agent log': agentLog.slice(-4000) }));
+  return m[1]!;
+}
+
+beforeAll(async () => {
+  requireExecutable('qemu-system-x86_64', 'qemu-system-x86');
+  work = mkdtempSync(join(tmpdir(), 'skyboot-pxe-boot-'));
+  const hk = hostKernel();
+  const initrdPath = join(work, 'initrd.gz');
+  // virtio for OVMF's network boot; the kernel needs the driver as a module.
+  buildInitramfs({ outFile: initrdPath, modules: ['e1000', 'virtio_pci', 'virtio_net'], kernel: hk });
+  kernel = fileBlob(hk.image);
+  initrd = fileBlob(initrdPath);
+  const tftpRoot = join(work, 'tftp');
+  mkdirSync(tftpRoot);
+  copyFileSync(requireFile('/usr/lib/ipxe/ipxe.efi', 'the iPXE EFI binary', 'ipxe'), join(tftpRoot, 'ipxe.efi'));
+  copyFileSync(requireFile('/usr/lib/ipxe/undionly.kpxe', 'the iPXE BIOS binary', 'ipxe'), join(tftpRoot, 'undionly.kpxe'));
+
+  site = createVmSite({ octet: VM.octet });
+  const agentBase = `http://${site.address}:${HTTP_PORT}`;
+  const vmIp = `10.77.${VM.octet}.50`;
+
+  cloud = await startTestCloud();
+  cloudRunning = true;
+  fx = await siteFixture(cloud.gw, 'pxeboot');
+  const upsert = await cloud.gw.gql(`mutation($in: [ComponentInput!]!) { upsertComponents(input: $in) { components { xname } } }`, {
+    in: [{ xname: VM.xname, site: 'pxeboot', role: 'APPLICATION', nid: 50, arch: 'X86', interfaces: [{ mac: VM.mac, ipAddresses: [vmIp], network: 'boot' }] }],
+  });
+  if (upsert.errors?.length) throw new Error(`upsertComponents: ${JSON.stringify(upsert.errors)}`);
+  const imageId = await fx.pushImage('pxe-boot-test', kernel, initrd);
+  await fx.setBoot({ selector: { xnames: [VM.xname] }, imageId, kernelParameters: `console=ttyS0 quiet skyboot.heartbeat=${agentBase}/heartbeat` });
+
+  // The agent reaches the gateway and S3 at their own 127.0.0.1 URLs through relays.
+  const gwPort = Number(new URL(cloud.gw.url).port);
+  const s3Port = Number(new URL(process.env.AWS_ENDPOINT_URL_S3 ?? '').port);
+  if (!gwPort || !s3Port) throw new Error(`cannot read the gateway (${cloud.gw.url}) or S3 (${process.env.AWS_ENDPOINT_URL_S3}) port`);
+  const relaySpecs = [gwPort, s3Port].map((port) => ({ port, socket: join(work, `relay-${port}.sock`) }));
+  relays = await Promise.all(relaySpecs.map((r) => unixToTcp(r.socket, r.port)));
+
+  writeFileSync(join(work, 'agent.token'), fx.agentToken);
+  const config: AgentInNamespaceConfig = {
+    agent: {
+      cloud: cloud.gw.url,
+      tokenFile: join(work, 'agent.token'),
+      dataDir: dataDir(),
+      http: `0.0.0.0:${HTTP_PORT}`,
+      advertiseUrl: agentBase,
+      tftp: `${site.address}:69`,
+      tftpRoot,
+      dhcp: 'full',
+      dhcpAddress: site.address,
+      dhcpSubnet: site.subnet,
+      dhcpRange: `10.77.${VM.octet}.100-10.77.${VM.octet}.150`,
+      iscsi: 'off',
+      syncInterval: 2,
+    },
+    dhcp: { address: site.address, subnet: site.subnet, range: `10.77.${VM.octet}.100-10.77.${VM.octet}.150`, httpBaseUrl: agentBase },
+    relays: relaySpecs,
+  };
+  const configFile = join(work, 'agent-config.json');
+  writeFileSync(configFile, JSON.stringify(config, null, 2));
+  agentProc = site.spawn(process.execPath, ['--import', 'tsx', join(REPO, 'test/support/vm/agent-in-namespace.ts'), configFile], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  agentProc.stdout?.on('data', (d: Buffer) => (agentLog += d.toString()));
+  agentProc.stderr?.on('data', (d: Buffer) => (agentLog += d.toString()));
+  await until('the agent to start', () => {
+    if (agentProc!.exitCode !== null) throw new Error(`the agent exited with ${agentProc!.exitCode}:\n${agentLog}`);
+    return agentLog.includes('ready ');
+  }, 60_000);
+  // First pull and artifact downloads happen in the agent, through the relays.
+  await until('the agent to hold the snapshot and every artifact', () => {
+    const s = agentStatus();
+    return s.snapshot.revision !== null && s.snapshot.nodes >= 3 && s.cache.missing.length === 0 && s.cache.entries >= 2 && s;
+  }, 90_000);
+}, 300_000);
+
+afterAll(async () => {
+  if (agentProc && agentProc.exitCode === null) {
+    const exited = new Promise((r) => agentProc!.once('exit', r));
+    agentProc.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  }
+  site?.remove();
+  await Promise.all(relays.map((r) => r.close()));
+  if (cloudRunning) await cloud?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
+}, 60_000);
+
+test('cloud up: OVMF PXE → agent DHCP → agent TFTP (ipxe.efi) → agent boot script → kernel + initrd from the cache; the heartbeat reaches the cloud', async () => {
+  const before = agentStatus();
+  const result = await bootVm({ site: site!, mac: VM.mac, serialLog: join(work, 'boot1-serial.log'), timeoutMs: BOOT_TIMEOUT_MS, doneMarker: MARKER.poweroff, firmware: 'uefi' });
+  assertBooted('boot 1 (cloud up) from the agent', result, MARKER.heartbeatOk, { 'agent log': agentLog.slice(-6000) });
+  expect(result.serial).toContain('NBP file downloaded successfully');
+  expect(result.serial).toContain(`Skyboot: booting ${VM.xname}`);
+  expect(result.serial).toContain(`${MARKER.address} 10.77.${VM.octet}.50`);
+  const after = agentStatus();
+  expect(after.tftp!.completed).toBeGreaterThan(before.tftp!.completed);
+  expect(after.http.bootScripts).toBeGreaterThan(before.http.bootScripts);
+  expect(after.http.artifacts - before.http.artifacts).toBeGreaterThanOrEqual(2);
+  expect(after.http.heartbeats).toBe(before.http.heartbeats + 1);
+  // The outbox delivers the heartbeat to the cloud, stored under the key the VM was given.
+  const key = heartbeatKey(result);
+  const item = await (async () => {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const got = await cloud!.gw.aws.clients.doc.send(new GetCommand({ TableName: cloud!.gw.aws.clients.config.tableName, Key: observationKey('pxeboot', key), ConsistentRead: true }));
+      if (got.Item) return got.Item;
+      if (Date.now() > deadline) throw new Error(`heartbeat ${key} never reached the cloud\nagent status: ${JSON.stringify(agentStatus())}\nagent log:\n${agentLog.slice(-4000)}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  })();
+  expect(JSON.stringify(item)).toContain(VM.mac);
+  expect(JSON.stringify(item)).toContain(VM.xname);
+  process.stderr.write(`pxe-boot: boot 1 (cloud up, UEFI) took ${result.durationMs} ms\n`);
+}, BOOT_TIMEOUT_MS + 60_000);
+
+test('cloud stopped: the same boot is answered from the agent cache; the heartbeat waits in the outbox', async () => {
+  const revision = agentStatus().snapshot.revision;
+  await Promise.all(relays.map((r) => r.close()));
+  relays = [];
+  await cloud!.close();
+  cloudRunning = false;
+  await until('the agent to report the cloud down', () => agentStatus().cloud.up === false, 30_000);
+
+  const before = agentStatus();
+  const result = await bootVm({ site: site!, mac: VM.mac, serialLog: join(work, 'boot2-serial.log'), timeoutMs: BOOT_TIMEOUT_MS, doneMarker: MARKER.poweroff, firmware: 'uefi' });
+  assertBooted('boot 2 (cloud stopped) from the agent', result, MARKER.heartbeatOk, { 'agent log': agentLog.slice(-6000) });
+  expect(result.serial).toContain('NBP file downloaded successfully');
+  expect(result.serial).toContain(`Skyboot: booting ${VM.xname}`);
+  const after = agentStatus();
+  expect(after.cloud.up).toBe(false);
+  expect(after.snapshot.revision).toBe(revision);
+  expect(after.tftp!.completed).toBeGreaterThan(before.tftp!.completed);
+  expect(after.http.artifacts - before.http.artifacts).toBeGreaterThanOrEqual(2);
+  // Durable, undelivered: the heartbeat is a file in the outbox's pending directory.
+  const key = heartbeatKey(result);
+  const pendingDir = join(dataDir(), 'outbox', 'pending');
+  const pending = readdirSync(pendingDir).map((f) => readFileSync(join(pendingDir, f), 'utf8'));
+  expect(pending.filter((p) => p.includes(key) && p.includes(VM.mac))).toHaveLength(1);
+  process.stderr.write(`pxe-boot: boot 2 (cloud stopped, UEFI) took ${result.durationMs} ms\n`);
+}, BOOT_TIMEOUT_MS + 90_000);
