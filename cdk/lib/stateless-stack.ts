@@ -77,6 +77,8 @@ export class StatelessStack extends Stack {
     sites.fn.addEnvironment('SKYBOOT_AUDIENCE_PARAMETER', refs.audienceParameterName);
     sites.fn.addEnvironment('SKYBOOT_HTTP_API_ID', this.api.httpApi.apiId);
     sites.fn.addEnvironment('SKYBOOT_JWT_AUTHORIZER_ID', this.api.authorizer.authorizerId);
+    // UpdateAuthorizer replaces the whole JwtConfiguration, so the issuer must be sent along with the audience.
+    sites.fn.addEnvironment('SKYBOOT_JWT_ISSUER', issuerFor(refs.UserPoolId));
     sites.fn.addEnvironment('SKYBOOT_TOKEN_ENDPOINT', refs.TokenEndpoint);
     sites.fn.addEnvironment('SKYBOOT_API_URL', this.api.url);
     sites.role.addToPolicy(new PolicyStatement({
