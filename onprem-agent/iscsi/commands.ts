@@ -8,17 +8,14 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BadUserInputError, SkybootError } from '../../schema/errors.js';
 import { ArtifactCache } from '../cache/artifactCache.js';
-import { loadAgentConfig, type AgentConfig, type IscsiMode } from '../config.js';
+import { loadAgentConfig, type AgentConfig } from '../config.js';
 import { loadSnapshot } from '../sync/snapshotStore.js';
-import type { IscsiBackend } from './backend.js';
 import { iscsiKernelParameters, iscsiPathsFor, srvZoneSnippet } from './boot-params.js';
 import { loadOrCreateChapSecrets, type ChapSecrets } from './chap.js';
 import { buildIscsiDesiredState, type ChapPolicy, type DesiredImageInput, type DesiredStateInput, type NodeBootInput } from './desired.js';
-import { LioBackend } from './lio-backend.js';
 import { initiatorIqnFor, parsePortal } from './naming.js';
 import { DEFAULT_GRACE_PERIOD_MS, reconcileExports } from './reconcile.js';
-import { desiredInputFromSnapshot } from './snapshot-input.js';
-import { TgtBackend } from './tgt-backend.js';
+import { makeBackend, snapshotInput } from './service.js';
 
 /** The agent-config flags the export commands share with `run`; the config file and env fill in the rest. */
 function configFlags(cmd: Command): Command {
@@ -46,14 +43,6 @@ function agentConfig(o: ConfigFlags): AgentConfig {
   const port = cfg.iscsi.tgtControlPort;
   if (port !== null && (port < 1 || port > 32767)) throw new BadUserInputError('tgtControlPort', `${port} is not 1-32767 (tgtd's limit)`);
   return cfg;
-}
-
-/** The backend the agent config selects, or null when iSCSI is off. */
-export function makeBackend(iscsi: AgentConfig['iscsi'], chap: ChapSecrets | null, configfsRoot?: string): IscsiBackend | null {
-  const mode: IscsiMode = iscsi.mode;
-  if (mode === 'off') return null;
-  if (mode === 'tgt') return new TgtBackend(iscsi.tgtControlPort === null ? {} : { controlPort: iscsi.tgtControlPort });
-  return new LioBackend({ portals: iscsi.portals, chap, ...(configfsRoot ? { configfsRoot } : {}) });
 }
 
 function intIn(v: string, field: string, min: number, max: number): number {
@@ -120,11 +109,11 @@ async function inputFromFile(path: string, dataDir: string): Promise<{ input: De
 async function inputFromSnapshot(dataDir: string, agentName: string | undefined, chapFlag: string | undefined): Promise<{ input: DesiredStateInput; chap: ChapSecrets | null }> {
   const stored = await loadSnapshot(dataDir);
   if (!stored) throw new BadUserInputError('desired', `no snapshot in ${dataDir} yet: run the agent with --cloud first, or pass --desired FILE`);
-  const mode = chapMode(chapFlag, 'chap');
-  const chap = mode ? await loadOrCreateChapSecrets(dataDir, mode, stored.snapshot.site) : null;
-  const cache = new ArtifactCache(join(dataDir, 'cache'));
-  const input = await desiredInputFromSnapshot(stored.snapshot, { agentName: agentName ?? hostname().split('.')[0]!.toLowerCase(), cache, chap: chap?.policy ?? null });
-  return { input, chap };
+  return snapshotInput(dataDir, stored.snapshot, {
+    agentName: agentName ?? hostname().split('.')[0]!.toLowerCase(),
+    cache: new ArtifactCache(join(dataDir, 'cache')),
+    chapMode: chapMode(chapFlag, 'chap'),
+  });
 }
 
 export function registerIscsiCommands(program: Command): void {
