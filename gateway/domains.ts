@@ -1,7 +1,8 @@
 /**
  * The domains the gateway routes to. Each entry pairs a domain's manifest (pure data: its
- * operations, access and GraphQL fields) with a loader for its in-process handler; the Lambda
- * invoker never calls the loader, so the gateway bundle carries only manifests in AWS.
+ * operations, access and GraphQL fields) with a loader for its in-process handler. In AWS the
+ * Lambda invoker never calls the loaders: the gateway routes by manifest and each domain runs
+ * in its own function with its own IAM role.
  */
 import type { DomainHandler, DomainManifest } from '../functions/shared/handler.js';
 import { inventoryManifest } from '../functions/inventory/manifest.js';
