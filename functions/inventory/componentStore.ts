@@ -14,8 +14,13 @@ import { componentFromItem, componentSummary, type ComponentRecord } from './mod
 import { canSee } from './sites.js';
 import type { Step } from './transact.js';
 
-export async function getComponent(ctx: OperationContext, xname: string): Promise<ComponentRecord | undefined> {
-  const res = await ctx.clients.doc.send(new GetCommand({ TableName: ctx.clients.config.tableName, Key: componentKey(xname), ConsistentRead: true }));
+/**
+ * Reads that a conditional write builds on are strongly consistent (a stale version would only
+ * fail and retry); plain API reads are eventually consistent like the index Queries, at half
+ * the read capacity.
+ */
+export async function getComponent(ctx: OperationContext, xname: string, consistent = true): Promise<ComponentRecord | undefined> {
+  const res = await ctx.clients.doc.send(new GetCommand({ TableName: ctx.clients.config.tableName, Key: componentKey(xname), ConsistentRead: consistent }));
   return res.Item ? componentFromItem(res.Item) : undefined;
 }
 

@@ -17,7 +17,7 @@ import { list, mac, object, optionalBoolean, optionalInt, xname } from './valida
 
 /** Reads answer null for a component an agent may not see, as if it did not exist. */
 export async function component(ctx: OperationContext, args: { xname: unknown }): Promise<ComponentJson | null> {
-  const c = await getComponent(ctx, xname(args.xname));
+  const c = await getComponent(ctx, xname(args.xname), false);
   return c && canSee(ctx, c.site) ? componentJson(c) : null;
 }
 

@@ -52,17 +52,29 @@ export async function listSites(ctx: OperationContext, filterSite: unknown): Pro
   return knownSites(ctx);
 }
 
+/**
+ * The registry changes only when a site gets its first inventory, so each process keeps it for
+ * a few seconds (and adds the sites it registers itself at once): a list then costs one Query,
+ * not two. Another process's new site shows up within SITES_TTL_MS.
+ */
+const SITES_TTL_MS = 5000;
+const siteCache = new Map<string, { sites: Set<string>; at: number }>();
+
 export async function knownSites(ctx: OperationContext): Promise<string[]> {
-  const sites: string[] = [];
+  const table = ctx.clients.config.tableName;
+  const cached = siteCache.get(table);
+  if (cached && Date.now() - cached.at < SITES_TTL_MS) return [...cached.sites].sort();
+  const sites = new Set<string>();
   let start: Record<string, unknown> | undefined;
   do {
     const res = await ctx.clients.doc.send(
-      new QueryCommand({ TableName: ctx.clients.config.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': SITES_PK }, ExclusiveStartKey: start }),
+      new QueryCommand({ TableName: table, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': SITES_PK }, ExclusiveStartKey: start }),
     );
-    for (const item of res.Items ?? []) sites.push(String(item.site));
+    for (const item of res.Items ?? []) sites.add(String(item.site));
     start = res.LastEvaluatedKey;
   } while (start);
-  return sites.sort();
+  siteCache.set(table, { sites, at: Date.now() });
+  return [...sites].sort();
 }
 
 const registered = new Set<string>();
@@ -73,8 +85,11 @@ const registered = new Set<string>();
  * marker without components only costs an empty Query.
  */
 export async function registerSite(ctx: OperationContext, site: string): Promise<void> {
-  const memo = `${ctx.clients.config.tableName}#${site}`;
-  if (registered.has(memo)) return;
-  await ctx.clients.doc.send(new PutCommand({ TableName: ctx.clients.config.tableName, Item: { ...siteMarkerKey(site), entity: 'InventorySite', site } }));
-  registered.add(memo);
+  const table = ctx.clients.config.tableName;
+  const memo = `${table}#${site}`;
+  if (!registered.has(memo)) {
+    await ctx.clients.doc.send(new PutCommand({ TableName: table, Item: { ...siteMarkerKey(site), entity: 'InventorySite', site } }));
+    registered.add(memo);
+  }
+  siteCache.get(table)?.sites.add(site);
 }
