@@ -7,7 +7,7 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption, type ProjectionType } from 'aws-cdk-lib/aws-dynamodb';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { tableDefinition } from '../../functions/shared/table.js';
+import { tableDefinition, TTL_ATTRIBUTE } from '../../functions/shared/table.js';
 
 export interface SkybootDataProps {
   /** Physical table name; CloudFormation picks one when absent. */
@@ -87,6 +87,7 @@ function tableFromDefinition(scope: Construct, id: string, tableName: string | u
     pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
     encryption: TableEncryption.AWS_MANAGED,
     deletionProtection: true,
+    timeToLiveAttribute: TTL_ATTRIBUTE,
     ...(streamView ? { stream: streamView as StreamViewType } : {}),
     removalPolicy: RemovalPolicy.RETAIN,
   });

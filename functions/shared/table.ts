@@ -13,6 +13,9 @@ export const INDEXES = {
 } as const;
 export type IndexName = keyof typeof INDEXES;
 
+/** Items with a `ttl` (epoch seconds) expire: idempotency receipts, for example. */
+export const TTL_ATTRIBUTE = 'ttl';
+
 export function tableDefinition(tableName: string): CreateTableCommandInput {
   const attrs = [KEY.pk, KEY.sk, ...Object.values(INDEXES).flatMap((i) => [i.pk, i.sk])];
   return {

@@ -24,6 +24,8 @@ describe('DynamoDB table', () => {
         SSESpecification: { SSEEnabled: true },
         DeletionProtectionEnabled: true,
         StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+        // Idempotency receipts carry a ttl and must expire.
+        TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
       },
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
