@@ -26,6 +26,8 @@ type Arg = string | Hidden;
 export class TgtBackend implements IscsiBackend {
   readonly kind = 'tgt' as const;
   readonly #opts: Required<Omit<TgtOptions, 'controlPort'>> & { controlPort: number | undefined };
+  /** targetIqn → tid, so binding a thousand initiators does not parse `show` a thousand times. */
+  readonly #tids = new Map<string, number>();
 
   constructor(opts: TgtOptions = {}) {
     this.#opts = { controlPort: opts.controlPort, tgtadmPath: opts.tgtadmPath ?? 'tgtadm', timeoutMs: opts.timeoutMs ?? 15_000 };
@@ -48,6 +50,7 @@ export class TgtBackend implements IscsiBackend {
       const tid = freeTid(id.tid, targets);
       await this.tgtadm('target', 'new', ['--tid', String(tid), '--targetname', spec.targetIqn]);
       target = { tid, name: spec.targetIqn, nexusInitiators: [], luns: [], accounts: [], outgoingAccounts: [], acl: [] };
+      this.#tids.set(spec.targetIqn, tid);
       log.info({ targetIqn: spec.targetIqn, tid }, 'iscsi target created');
     }
     const lun = target.luns.find((l) => l.lun === spec.lun);
@@ -94,11 +97,15 @@ export class TgtBackend implements IscsiBackend {
   async removeExport(targetIqn: string): Promise<void> {
     // No --force: tgtd itself refuses while an I_T nexus exists, a second guard behind the planner's.
     await this.tgtadm('target', 'delete', ['--tid', String(await this.tidOf(targetIqn))]);
+    this.#tids.delete(targetIqn);
     log.info({ targetIqn }, 'iscsi target removed');
   }
 
   private async targets(): Promise<TgtTarget[]> {
-    return parseTgtShow(await this.tgtadm('target', 'show', []));
+    const targets = parseTgtShow(await this.tgtadm('target', 'show', []));
+    this.#tids.clear();
+    for (const t of targets) this.#tids.set(t.name, t.tid);
+    return targets;
   }
 
   private async target(targetIqn: string): Promise<TgtTarget> {
@@ -108,7 +115,7 @@ export class TgtBackend implements IscsiBackend {
   }
 
   private async tidOf(targetIqn: string): Promise<number> {
-    return (await this.target(targetIqn)).tid;
+    return this.#tids.get(targetIqn) ?? (await this.target(targetIqn)).tid;
   }
 
   private tgtadm(mode: string, op: string, rest: Arg[]): Promise<string> {
