@@ -48,7 +48,11 @@ export class LioBackend implements IscsiBackend {
 
   async ensureExport(spec: ExportSpec): Promise<void> {
     const existing = (await this.listExports()).find((e) => e.targetIqn === spec.targetIqn);
-    // LIO has no partial-update path worth the complexity: a half-made target is rebuilt whole.
+    // LIO has no partial-update path worth the complexity: a half-made target is rebuilt whole,
+    // but never under a node that is using it.
+    if (existing && existing.sessions.length > 0) {
+      throw new SkybootError('CONFLICT', `LIO target ${spec.targetIqn} needs rebuilding but has sessions: ${existing.sessions.join(', ')}`);
+    }
     const cmds = existing ? [...lioRemoveExportCommands(spec.targetIqn), ...lioCreateExportCommands(spec, this.#opts.portals)]
       : lioCreateExportCommands(spec, this.#opts.portals);
     await this.#run([...cmds, LIO_SAVE]);

@@ -90,6 +90,8 @@ describe('LIO backend (targetcli recorded, configfs laid out by the test)', () =
     expect(plan.steps).toEqual([]);
     expect(batches).toEqual([]);
     await expect(backend.removeExport(T)).rejects.toThrow(/has sessions/);
+    await expect(backend.ensureExport({ targetIqn: T, lun: 1, rootfsSha256: SHA, rootfsPath: '/x' })).rejects.toThrow(/needs rebuilding but has sessions/);
+    expect(batches).toEqual([]);
   });
 
   it('binds a node with a write-protected mapped LUN and its CHAP, and unbinds it', async () => {
