@@ -129,7 +129,7 @@ export function createAgentHttpServer(opts: AgentHttpOptions): Server & { counte
       res.end();
       return;
     }
-    const stream = createReadStream(path, { start, end, highWaterMark: 256 * 1024 });
+    const stream = createReadStream(path, { start, end, highWaterMark: 1024 * 1024 });
     stream.on('data', (c) => { counters.artifactBytes += (c as Buffer).length; });
     await pipeline(stream, res).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') log.warn({ sha256: sha, err: err.message }, 'artifact stream ended early');
