@@ -9,8 +9,11 @@ import {
   CognitoIdentityProviderClient,
   CreateUserPoolClientCommand,
   DescribeResourceServerCommand,
+  ListUserPoolClientsCommand,
   UpdateResourceServerCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { ApiGatewayV2Client, UpdateAuthorizerCommand } from '@aws-sdk/client-apigatewayv2';
 import type { JWK } from 'jose';
 import { AGENT_SCOPE, SITE_SCOPE_PREFIX } from '../shared/identity.js';
 import { signToken } from '../shared/localTokens.js';
@@ -41,11 +44,64 @@ export function localIssuer(env: NodeJS.ProcessEnv = process.env): AgentCredenti
   };
 }
 
-export function cognitoIssuer(env: NodeJS.ProcessEnv = process.env, client = new CognitoIdentityProviderClient({})): AgentCredentialIssuer {
+export const AGENT_CLIENT_PREFIX = 'skyboot-agent-';
+
+const REQUIRED_AWS_SETTINGS = [
+  'SKYBOOT_USER_POOL_ID',
+  'SKYBOOT_TOKEN_ENDPOINT',
+  'SKYBOOT_HUMAN_CLIENT_ID',
+  'SKYBOOT_AUDIENCE_PARAMETER',
+  'SKYBOOT_HTTP_API_ID',
+  'SKYBOOT_JWT_AUTHORIZER_ID',
+  'SKYBOOT_JWT_ISSUER',
+] as const;
+
+export interface AwsClients {
+  cognito: Pick<CognitoIdentityProviderClient, 'send'>;
+  ssm: Pick<SSMClient, 'send'>;
+  apigw: Pick<ApiGatewayV2Client, 'send'>;
+}
+
+/**
+ * The API's JWT authorizer accepts a token only when its client id is in the audience, so
+ * every agent client must be listed: the human client plus all `skyboot-agent-*` clients.
+ * The list is kept in SSM (the stack reads it on every deploy, so a redeploy keeps agents)
+ * and pushed to the live authorizer.
+ */
+export async function refreshApiAudience(env: NodeJS.ProcessEnv, aws: AwsClients): Promise<string[]> {
+  const UserPoolId = env.SKYBOOT_USER_POOL_ID;
+  const human = env.SKYBOOT_HUMAN_CLIENT_ID;
+  const parameter = env.SKYBOOT_AUDIENCE_PARAMETER;
+  const ApiId = env.SKYBOOT_HTTP_API_ID;
+  const AuthorizerId = env.SKYBOOT_JWT_AUTHORIZER_ID;
+  const Issuer = env.SKYBOOT_JWT_ISSUER;
+  if (!UserPoolId || !human || !parameter || !ApiId || !AuthorizerId || !Issuer) {
+    throw new Error('SKYBOOT_USER_POOL_ID, SKYBOOT_HUMAN_CLIENT_ID, SKYBOOT_AUDIENCE_PARAMETER, SKYBOOT_HTTP_API_ID, SKYBOOT_JWT_AUTHORIZER_ID and SKYBOOT_JWT_ISSUER must be set');
+  }
+  const agents: string[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await aws.cognito.send(new ListUserPoolClientsCommand({ UserPoolId, MaxResults: 60, ...(NextToken ? { NextToken } : {}) }));
+    for (const c of page.UserPoolClients ?? []) if (c.ClientId && c.ClientName?.startsWith(AGENT_CLIENT_PREFIX)) agents.push(c.ClientId);
+    NextToken = page.NextToken;
+  } while (NextToken);
+  const Audience = [human, ...agents.sort()];
+  await aws.ssm.send(new PutParameterCommand({ Name: parameter, Type: 'StringList', Value: Audience.join(','), Overwrite: true }));
+  await aws.apigw.send(new UpdateAuthorizerCommand({ ApiId, AuthorizerId, JwtConfiguration: { Issuer, Audience } }));
+  return Audience;
+}
+
+export function cognitoIssuer(
+  env: NodeJS.ProcessEnv = process.env,
+  aws: AwsClients = { cognito: new CognitoIdentityProviderClient({}), ssm: new SSMClient({}), apigw: new ApiGatewayV2Client({}) },
+): AgentCredentialIssuer {
+  const client = aws.cognito;
   return async (site) => {
-    const UserPoolId = env.SKYBOOT_USER_POOL_ID;
-    const domain = env.SKYBOOT_TOKEN_ENDPOINT;
-    if (!UserPoolId || !domain) throw new Error('SKYBOOT_USER_POOL_ID and SKYBOOT_TOKEN_ENDPOINT must be set for Cognito agent credentials');
+    const missing = REQUIRED_AWS_SETTINGS.filter((k) => !env[k]);
+    // Checked up front: a client created without its audience update could never call the API.
+    if (missing.length) throw new Error(`${missing.join(', ')} must be set for Cognito agent credentials`);
+    const UserPoolId = env.SKYBOOT_USER_POOL_ID!;
+    const domain = env.SKYBOOT_TOKEN_ENDPOINT!;
     const Identifier = AGENT_SCOPE.split('/')[0]!;
     const scopeName = `${SITE_SCOPE_PREFIX.slice(Identifier.length + 1)}${site}`;
     const server = await client.send(new DescribeResourceServerCommand({ UserPoolId, Identifier }));
@@ -63,7 +119,7 @@ export function cognitoIssuer(env: NodeJS.ProcessEnv = process.env, client = new
     const out = await client.send(
       new CreateUserPoolClientCommand({
         UserPoolId,
-        ClientName: `skyboot-agent-${site}`,
+        ClientName: `${AGENT_CLIENT_PREFIX}${site}`,
         GenerateSecret: true,
         AllowedOAuthFlows: ['client_credentials'],
         AllowedOAuthFlowsUserPoolClient: true,
@@ -72,6 +128,7 @@ export function cognitoIssuer(env: NodeJS.ProcessEnv = process.env, client = new
     );
     const c = out.UserPoolClient;
     if (!c?.ClientId) throw new Error('Cognito returned no client id');
+    await refreshApiAudience(env, aws);
     return { clientId: c.ClientId, clientSecret: c.ClientSecret ?? null, tokenEndpoint: domain, token: null, scopes: scopesFor(site) };
   };
 }
