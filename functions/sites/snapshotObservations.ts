@@ -24,7 +24,7 @@ export interface ObservationResult {
   error: string | null;
 }
 
-export const OBSERVATION_KINDS = ['boot.event', 'heartbeat', 'cloudinit.phoneHome', 'inventory.reportDiscovery'] as const;
+export const OBSERVATION_KINDS = ['boot.event', 'heartbeat', 'cloudinit.phoneHome', 'inventory.reportDiscovery', 'iscsi.sessions'] as const;
 export const MAX_OBSERVATIONS_PER_BATCH = 100;
 const MAX_PAYLOAD_BYTES = 64 * 1024;
 /** Longer than any outbox retry window; DynamoDB TTL removes them afterwards. */

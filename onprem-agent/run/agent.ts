@@ -15,6 +15,9 @@ import { Syncer } from '../sync/syncer.js';
 import { Outbox } from '../outbox/outbox.js';
 import { createAgentHttpServer } from '../pxe/http/server.js';
 import { createTftpServer, type TftpServer } from '../pxe/tftp/server.js';
+import { createDhcpServer, type DhcpServer } from '../pxe/dhcp/server.js';
+import { createIscsiService } from '../iscsi/service.js';
+import { hostname } from 'node:os';
 
 export interface RunningAgent {
   config: AgentConfig;
@@ -35,8 +38,8 @@ export interface AgentStatus {
   outbox: Awaited<ReturnType<Outbox['stats']>>;
   http: ReturnType<typeof createAgentHttpServer>['counters'];
   tftp: ReturnType<TftpServer['stats']> | null;
-  dhcp: { mode: string; running: boolean; note: string | null };
-  iscsi: { mode: string; running: boolean; note: string | null };
+  dhcp: (ReturnType<DhcpServer['stats']> & { running: true; ports: ReturnType<DhcpServer['ports']> }) | { mode: string; running: false };
+  iscsi: { mode: string; running: boolean; lastReconcileAt: string | null; lastError: string | null };
 }
 
 /** Outbox transport when no cloud is configured: every delivery fails, entries wait on disk. */
@@ -46,7 +49,18 @@ const offlineTransport = {
   },
 };
 
-export async function startAgent(config: AgentConfig, opts: { syncBackoffBaseMs?: number; outboxBackoffBaseMs?: number; outboxBackoffMaxMs?: number } = {}): Promise<RunningAgent> {
+export interface StartAgentOptions {
+  syncBackoffBaseMs?: number;
+  outboxBackoffBaseMs?: number;
+  outboxBackoffMaxMs?: number;
+  /** DHCP listening ports (default 67 and 4011); tests in namespaces may move them. */
+  dhcpPort?: number;
+  dhcpPxePort?: number | null;
+  /** This agent's name in iSCSI target IQNs (default: the short host name). */
+  agentName?: string;
+}
+
+export async function startAgent(config: AgentConfig, opts: StartAgentOptions = {}): Promise<RunningAgent> {
   const startedAt = new Date().toISOString();
   await mkdir(config.dataDir, { recursive: true });
   const cache = await new ArtifactCache(join(config.dataDir, 'cache')).init();
@@ -55,19 +69,23 @@ export async function startAgent(config: AgentConfig, opts: { syncBackoffBaseMs?
     baseDelayMs: opts.outboxBackoffBaseMs,
     maxDelayMs: opts.outboxBackoffMaxMs ?? Math.max(5_000, config.syncIntervalMs),
   }).init();
+  const iscsi = createIscsiService({ config, agentName: opts.agentName ?? hostname().split('.')[0]!.toLowerCase(), cache, sink: outbox });
+  const iscsiState = { lastReconcileAt: null as string | null, lastError: null as string | null };
   const syncer = new Syncer(config.dataDir, client ?? new CloudClient({ url: 'http://127.0.0.1:9', token: 'none' }), cache, {
     intervalMs: config.syncIntervalMs,
     baseDelayMs: opts.syncBackoffBaseMs,
     // The link came back: deliver what waited instead of sleeping out the backoff.
     onLinkUp: () => outbox.nudge(),
+    // Exports follow the snapshot; a failed reconcile is retried on the next change or restart.
+    onSnapshot: (index) => {
+      if (!iscsi) return;
+      iscsi.onSnapshot(index.stored.snapshot).then(
+        () => { iscsiState.lastReconcileAt = new Date().toISOString(); iscsiState.lastError = null; },
+        (err: Error) => { iscsiState.lastError = err.message; },
+      );
+    },
   });
   await syncer.init();
-
-  const notes = {
-    dhcp: config.dhcp.mode === 'off' ? null : 'this build has no DHCP service entry point in onprem-agent/pxe/dhcp yet; DHCP is not running',
-    iscsi: config.iscsi.mode === 'off' ? null : 'iSCSI reconcile on snapshot change is not wired into run yet; use `skyboot-agent export reconcile`',
-  };
-  for (const [svc, note] of Object.entries(notes)) if (note) log.warn({ service: svc }, note);
 
   const tftp = config.tftp && config.tftpRoot ? await createTftpServer({ root: config.tftpRoot, address: config.tftp.address, port: config.tftp.port }) : null;
 
@@ -81,6 +99,23 @@ export async function startAgent(config: AgentConfig, opts: { syncBackoffBaseMs?
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const httpUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`;
 
+  // DHCP answers from the snapshot too: static leases are the inventory's MAC → IP.
+  const dhcp = config.dhcp.mode === 'off' || !config.dhcp.address
+    ? null
+    : await createDhcpServer({
+      mode: config.dhcp.mode,
+      dhcpAddress: config.dhcp.address,
+      subnets: config.dhcp.subnet ? [{ cidr: config.dhcp.subnet, ...(config.dhcp.range ? { range: config.dhcp.range } : {}), ...(config.dhcp.router ? { router: config.dhcp.router } : {}) }] : [],
+      lookupStaticLease: (mac) => {
+        const node = syncer.index?.byMac.get(mac);
+        const ip = node?.interfaces.find((i) => i.mac === mac)?.ipAddresses[0];
+        return node && ip ? { ip, hostname: node.xname } : undefined;
+      },
+      httpBaseUrl: config.advertiseUrl ?? `http://${config.dhcp.address}:${addr.port}`,
+      ...(opts.dhcpPort !== undefined ? { port: opts.dhcpPort } : {}),
+      ...(opts.dhcpPxePort !== undefined ? { pxePort: opts.dhcpPxePort } : {}),
+    });
+
   statusFn = async () => {
     const s = syncer.status();
     return {
@@ -91,14 +126,14 @@ export async function startAgent(config: AgentConfig, opts: { syncBackoffBaseMs?
       outbox: await outbox.stats(),
       http: { ...http.counters },
       tftp: tftp?.stats() ?? null,
-      dhcp: { mode: config.dhcp.mode, running: false, note: notes.dhcp },
-      iscsi: { mode: config.iscsi.mode, running: false, note: notes.iscsi },
+      dhcp: dhcp ? { ...dhcp.stats(), running: true, ports: dhcp.ports() } : { mode: config.dhcp.mode, running: false },
+      iscsi: { mode: config.iscsi.mode, running: iscsi !== null, ...iscsiState },
     };
   };
 
   if (client) syncer.start();
   outbox.start();
-  log.info({ http: httpUrl, tftp: tftp?.address() ?? null, cloud: config.cloud, revision: syncer.index?.stored.revision ?? null }, 'agent running');
+  log.info({ http: httpUrl, tftp: tftp?.address() ?? null, dhcp: dhcp?.ports() ?? null, iscsi: config.iscsi.mode, cloud: config.cloud, revision: syncer.index?.stored.revision ?? null }, 'agent running');
 
   return {
     config,
@@ -115,6 +150,7 @@ export async function startAgent(config: AgentConfig, opts: { syncBackoffBaseMs?
       http.closeAllConnections();
       await closed;
       await tftp?.close();
+      await dhcp?.close();
     },
   };
 }
