@@ -13,6 +13,8 @@ export interface TftpGetOptions {
   /** Per-packet wait before re-ACKing; the whole get fails after `retries` silent waits. */
   timeoutMs?: number;
   retries?: number;
+  /** Hard limit for the whole get, so a livelocked transfer cannot hang the caller. */
+  deadlineMs?: number;
 }
 
 export interface TftpGetResult {
@@ -113,7 +115,9 @@ export function tftpGet(host: string, port: number, file: string, opts: TftpGetO
         send(encodeAck(pkt.block), tid);
       } else arm();
     });
+    const deadline = setTimeout(() => done(new Error(`TFTP get ${file}: not finished within ${opts.deadlineMs ?? 120000} ms`)), opts.deadlineMs ?? 120000);
     sock.on('error', (err) => done(err));
+    sock.on('close', () => clearTimeout(deadline));
     sock.bind(0, () => send(lastSent, port));
   });
 }

@@ -105,7 +105,9 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
   const closing = new AbortController();
   // Every transfer listens for shutdown; hundreds at once are normal, not a leak.
   setMaxListeners(0, closing.signal);
-  const sock: Socket = createSocket({ type: 'udp4', reuseAddr: false });
+  // A rack powering on sends hundreds of RRQs in one burst; the default buffer drops some,
+  // and each drop costs the client a full retransmission timeout.
+  const sock: Socket = createSocket({ type: 'udp4', reuseAddr: false, recvBufferSize: 4 * 2 ** 20 });
 
   const refuse = (rinfo: RemoteInfo, code: TftpErrorCode, message: string): void => {
     stats.refused++;
