@@ -1,0 +1,52 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fromEnv, loadAgentConfig, parseHostPort, resolveConfig } from '../../../onprem-agent/config.js';
+
+describe('agent configuration', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'agent-config-'));
+  const file = join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify({ cloud: 'http://file:4000', tokenFile: '/etc/t', http: '0.0.0.0:8080', dataDir: '/var/lib/a', syncInterval: 60 }));
+
+  it('takes flags over environment over file', () => {
+    const env = { SKYBOOT_AGENT_HTTP: '127.0.0.1:9000', SKYBOOT_AGENT_DATA_DIR: '/srv/env' };
+    const c = loadAgentConfig({ config: file, dataDir: '/srv/flag' }, env);
+    expect(c.cloud).toBe('http://file:4000');
+    expect(c.http).toEqual({ address: '127.0.0.1', port: 9000 });
+    expect(c.dataDir).toBe('/srv/flag');
+    expect(c.syncIntervalMs).toBe(60_000);
+    expect(c.dhcp.mode).toBe('off');
+    expect(c.tftp).toBeNull();
+  });
+
+  it('reads list values and names from the environment', () => {
+    expect(fromEnv({ SKYBOOT_AGENT_ISCSI_PORTAL: '10.0.0.1:3260, 10.0.0.2:3260', SKYBOOT_AGENT_TFTP_ROOT: '/usr/lib/ipxe' })).toEqual({
+      iscsiPortal: ['10.0.0.1:3260', '10.0.0.2:3260'],
+      tftpRoot: '/usr/lib/ipxe',
+    });
+  });
+
+  it('parses addresses, with a default port where one applies', () => {
+    expect(parseHostPort('10.0.0.2', 'tftp', 69)).toEqual({ address: '10.0.0.2', port: 69 });
+    expect(parseHostPort('[::1]:8080', 'http')).toEqual({ address: '::1', port: 8080 });
+    expect(() => parseHostPort('10.0.0.2', 'http')).toThrow(/ADDR:PORT/);
+  });
+
+  it.each([
+    [{ dhcp: 'proxy' }, 'dhcpAddress'],
+    [{ dhcp: 'full', dhcpAddress: '10.0.0.2' }, 'dhcpSubnet'],
+    [{ dhcp: 'relay' }, 'dhcp'],
+    [{ cloud: 'http://x' }, 'tokenFile'],
+    [{ tftp: '127.0.0.1:69' }, 'tftpRoot'],
+    [{ iscsi: 'iet' }, 'iscsi'],
+    [{ syncInterval: '-1' }, 'syncInterval'],
+  ])('refuses %j naming %s', (raw, field) => {
+    expect(() => resolveConfig(raw)).toThrow(expect.objectContaining({ field }));
+  });
+
+  it('refuses unknown keys in the file', () => {
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ clod: 'x' }));
+    expect(() => loadAgentConfig({ config: bad }, {})).toThrow(/unknown key\(s\) clod/);
+  });
+});
