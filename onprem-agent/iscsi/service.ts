@@ -8,11 +8,11 @@ import { log } from '../logger.js';
 import type { ObservationSink } from '../outbox/sink.js';
 import type { IscsiBackend } from './backend.js';
 import { loadOrCreateChapSecrets, type ChapSecrets } from './chap.js';
-import { buildIscsiDesiredState, type ChapPolicy, type DesiredStateInput } from './desired.js';
+import { buildIscsiDesiredState, type ChapPolicy, type DesiredStateInput, type IscsiDesiredState } from './desired.js';
 import { LioBackend } from './lio-backend.js';
 import type { Plan } from './plan.js';
 import { DEFAULT_GRACE_PERIOD_MS, reconcileExports } from './reconcile.js';
-import { ISCSI_SESSIONS_KIND, sessionsReport, sessionsReportKey } from './sessions-report.js';
+import { ISCSI_SESSIONS_KIND, sessionsReport, sessionsReportKey, type IscsiSessionsReport } from './sessions-report.js';
 import { desiredInputFromSnapshot, type VerifiedCache } from './snapshot-input.js';
 import { TgtBackend } from './tgt-backend.js';
 
@@ -43,12 +43,30 @@ export interface IscsiServiceOptions {
 export interface IscsiService {
   /** Reconciles for this snapshot; calls made while one runs are folded into one follow-up run. */
   onSnapshot(snapshot: SiteSnapshot): Promise<Plan | null>;
+  /**
+   * Sends the current sessions when they changed since the last report. Logins and logouts do not
+   * wait for a snapshot, so `run` calls this on a timer as well.
+   */
+  reportSessions(): Promise<IscsiSessionsReport | null>;
 }
 
 export function createIscsiService(opts: IscsiServiceOptions): IscsiService | null {
   if (opts.config.iscsi.mode === 'off') return null;
   let chain: Promise<unknown> = Promise.resolve();
   let latest: SiteSnapshot | null = null;
+  let current: { desired: IscsiDesiredState; backend: IscsiBackend } | null = null;
+  let lastKey: string | null = null;
+
+  const report = async (): Promise<IscsiSessionsReport | null> => {
+    if (!opts.sink || !current) return null;
+    const r = sessionsReport(current.desired, await current.backend.listExports());
+    const key = sessionsReportKey(r);
+    if (key === lastKey) return null;
+    await opts.sink.enqueue(ISCSI_SESSIONS_KIND, r, key);
+    lastKey = key;
+    return r;
+  };
+
   const once = async (): Promise<Plan | null> => {
     const snapshot = latest;
     latest = null;
@@ -58,18 +76,22 @@ export function createIscsiService(opts: IscsiServiceOptions): IscsiService | nu
     const desired = buildIscsiDesiredState(input);
     const { plan } = await reconcileExports({ backend, desired, dataDir: opts.config.dataDir, chap, gracePeriodMs: opts.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS });
     for (const s of desired.skipped) log.warn({ imageId: s.imageId, reason: s.reason }, 'iscsi export skipped');
-    if (opts.sink) {
-      const report = sessionsReport(desired, await backend.listExports(), new Date());
-      await opts.sink.enqueue(ISCSI_SESSIONS_KIND, report, sessionsReportKey(report));
-    }
+    current = { desired, backend };
+    await report();
     return plan;
   };
+
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = chain.then(fn, fn);
+    chain = run.catch((err: unknown) => log.error({ err: (err as Error).message }, 'iscsi service step failed'));
+    return run;
+  };
+
   return {
     onSnapshot(snapshot) {
       latest = snapshot;
-      const run = chain.then(once, once);
-      chain = run.catch((err: unknown) => log.error({ err: (err as Error).message }, 'iscsi reconcile failed'));
-      return run;
+      return serial(once);
     },
+    reportSessions: () => serial(report),
   };
 }

@@ -67,12 +67,17 @@ describe('iSCSI service', () => {
     }
     const last = sent[sent.length - 1]!;
     expect(last.kind).toBe(ISCSI_SESSIONS_KIND);
-    expect(last.payload.exports).toEqual([{
-      targetIqn: target, imageId: 'img-1', rootfsSha256: image.sha256, referenced: true,
-      sessions: [{ initiatorIqn: initiatorIqnFor('x1000c0s0b0n1'), xname: 'x1000c0s0b0n1' }],
-    }]);
-    expect(sent[0]!.payload.exports[0]!.sessions).toEqual([]);
+    expect(last.payload).toEqual({
+      agent: 'agent-a',
+      sessions: [{ targetIqn: target, lun: 1, initiatorIqn: initiatorIqnFor('x1000c0s0b0n1'), xname: 'x1000c0s0b0n1', rootfsSha256: image.sha256 }],
+    });
+    expect(sent[0]!.payload.sessions).toEqual([]);
     expect(last.key).not.toBe(sent[0]!.key);
-    expect(sent[1]!.key).toBe(sent[0]!.key);
+    // Unchanged sessions are not sent again; the logout is sent without waiting for a snapshot.
+    expect(sent).toHaveLength(2);
+    expect(await service.reportSessions()).toEqual({ agent: 'agent-a', sessions: [] });
+    expect(sent).toHaveLength(3);
+    expect(await service.reportSessions()).toBeNull();
+    expect(sent).toHaveLength(3);
   });
 });
