@@ -11,7 +11,10 @@
  *     loads kernel and initrd from the agent's cache, and the initramfs POSTs a heartbeat that
  *     the outbox delivers to the cloud;
  *  2. cloud stopped (gateway and S3 closed): the same boot, answered from the agent's cache; the
- *     heartbeat waits in the durable outbox and the agent reports the cloud as down.
+ *     heartbeat waits in the durable outbox and the agent reports the cloud as down;
+ *  3. cloud still stopped, BIOS with Debian's iPXE option ROM (pxe-e1000.rom): the ROM is iPXE
+ *     already, so the agent's DHCP breaks the chain loop at once (user class "iPXE") and hands
+ *     out the boot-script URL; no TFTP.
  */
 import { createHash } from 'node:crypto';
 import { type ChildProcess } from 'node:child_process';
@@ -42,7 +45,7 @@ interface AgentStatusView {
   snapshot: { revision: number | null; nodes: number };
   cache: { missing: string[]; entries: number };
   outbox: Record<string, unknown>;
-  tftp: { completed: number; bytesSent: number } | null;
+  tftp: { started: number; completed: number; bytesSent: number } | null;
   http: { bootScripts: number; artifacts: number; heartbeats: number };
 }
 
@@ -194,7 +197,7 @@ afterAll(async () => {
   if (agentProc && agentProc.exitCode === null) {
     const exited = new Promise((r) => agentProc!.once('exit', r));
     agentProc.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000).unref())]);
   }
   site?.remove();
   await Promise.all(relays.map((r) => r.close()));
@@ -255,3 +258,21 @@ test('cloud stopped: the same boot is answered from the agent cache; the heartbe
   expect(pending.filter((p) => p.includes(key) && p.includes(VM.mac))).toHaveLength(1);
   process.stderr.write(`pxe-boot: boot 2 (cloud stopped, UEFI) took ${result.durationMs} ms\n`);
 }, BOOT_TIMEOUT_MS + 90_000);
+
+test('cloud stopped, BIOS: Debian\'s iPXE ROM gets the boot-script URL straight from the agent\'s DHCP and boots from the cache', async () => {
+  expect(cloudRunning).toBe(false);
+  const before = agentStatus();
+  const result = await bootVm({ site: site!, mac: VM.mac, serialLog: join(work, 'boot3-serial.log'), timeoutMs: BOOT_TIMEOUT_MS, doneMarker: MARKER.poweroff, firmware: 'bios' });
+  assertBooted('boot 3 (cloud stopped, BIOS iPXE ROM) from the agent', result, MARKER.heartbeatOk, { 'agent log': agentLog.slice(-6000) });
+  expect(result.serial).toContain(`${MARKER.address} 10.77.${VM.octet}.50`);
+  const after = agentStatus();
+  expect(after.cloud.up).toBe(false);
+  // The ROM went straight to HTTP: no TFTP transfer, one boot script, kernel and initrd.
+  expect(after.tftp!.started).toBe(before.tftp!.started);
+  expect(after.http.bootScripts).toBe(before.http.bootScripts + 1);
+  expect(after.http.artifacts - before.http.artifacts).toBeGreaterThanOrEqual(2);
+  const key = heartbeatKey(result);
+  const pendingDir = join(dataDir(), 'outbox', 'pending');
+  expect(readdirSync(pendingDir).map((f) => readFileSync(join(pendingDir, f), 'utf8')).filter((p) => p.includes(key))).toHaveLength(1);
+  process.stderr.write(`pxe-boot: boot 3 (cloud stopped, BIOS iPXE ROM) took ${result.durationMs} ms\n`);
+}, BOOT_TIMEOUT_MS + 30_000);

@@ -39,6 +39,8 @@ export interface InitramfsOptions {
    * configuration puts it there, so the same initramfs works for any agent address.
    */
   heartbeatUrl?: string;
+  /** A specific busybox binary (static or dynamic); default: the one installed. */
+  busybox?: string;
 }
 
 export interface BuiltInitramfs {
@@ -98,8 +100,8 @@ function moduleBytes(file: string): Buffer {
  * (Debian's `busybox` package is dynamic, `busybox-static` is not; they conflict, so either may
  * be the one installed).
  */
-function busyboxWithLibraries(): { busybox: string; libraries: string[] } {
-  const candidates = ['/bin/busybox', '/usr/bin/busybox', findExecutable('busybox')].filter((p): p is string => !!p);
+function busyboxWithLibraries(explicit?: string): { busybox: string; libraries: string[] } {
+  const candidates = (explicit ? [explicit] : ['/bin/busybox', '/usr/bin/busybox', findExecutable('busybox')]).filter((p): p is string => !!p);
   const busybox = candidates.find((p) => existsSync(p));
   if (!busybox) throw new Error('VM harness: busybox was not found at /bin/busybox, /usr/bin/busybox or on PATH (Debian package busybox or busybox-static)');
   let ldd: string;
@@ -118,7 +120,7 @@ function busyboxWithLibraries(): { busybox: string; libraries: string[] } {
 export function buildInitramfs(opts: InitramfsOptions): BuiltInitramfs {
   const kernel = opts.kernel ?? hostKernel();
   const cpio = requireExecutable('cpio', 'cpio');
-  const { busybox, libraries } = busyboxWithLibraries();
+  const { busybox, libraries } = busyboxWithLibraries(opts.busybox);
   const modules = resolveModules(kernel.modulesDir, opts.modules ?? []);
   const root = mkdtempSync(join(tmpdir(), 'skyboot-initramfs-'));
   try {
