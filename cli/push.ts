@@ -86,7 +86,8 @@ export async function pushImage(gql: Gql, opts: PushOptions): Promise<PushResult
   const skipped = created.uploads.reduce((n, u) => n + u.uploadedParts.length, 0);
   const total = created.uploads.reduce((n, u) => n + u.partCount, 0);
   const reused = digests.length - created.uploads.length;
-  if (created.resumed) opts.log(`resuming image ${id}: ${skipped} of ${total} parts already uploaded, skipping them`);
+  if (created.resumed && total > 0) opts.log(`resuming image ${id}: ${skipped} of ${total} parts already uploaded, skipping them`);
+  else if (created.resumed) opts.log(`image ${id} was already uploaded; waiting for its verification`);
   if (reused > 0) opts.log(`${reused} artifact(s) already stored with the same sha256: reused, not uploaded`);
 
   const toSend = created.uploads.reduce((n, u) => {
@@ -94,7 +95,7 @@ export async function pushImage(gql: Gql, opts: PushOptions): Promise<PushResult
     const size = digests.find((d) => d.sha256 === u.sha256)!.size;
     return n + u.parts.reduce((m, p) => m + (p.partNumber === last ? size - u.partSize * (last - 1) : u.partSize), 0);
   }, 0);
-  const bar = progressBar(`uploading ${opts.name} ${opts.version}`, toSend, opts.progress);
+  const bar = progressBar(`uploading ${opts.name} ${opts.version}`, toSend, opts.progress && toSend > 0);
   let partsUploaded = 0;
   let bytesUploaded = 0;
   for (const u of created.uploads) {

@@ -62,7 +62,12 @@ async function putPart(url: string, body: Buffer, retries: number, signal?: Abor
       if (res.status < 500 && res.status !== 429) throw Object.assign(new Error(`PUT part: HTTP ${res.status} ${text.slice(0, 300)}`), { fatal: true });
       if (attempt >= retries) throw new Error(`PUT part: HTTP ${res.status} after ${attempt + 1} tries`);
     } catch (err) {
-      if ((err as { fatal?: boolean }).fatal || signal?.aborted || attempt >= retries) throw err;
+      if ((err as { fatal?: boolean }).fatal || signal?.aborted) throw err;
+      if (attempt >= retries) {
+        // fetch's own message is just "fetch failed"; the cause says what the socket did.
+        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+        throw new Error(`PUT part failed after ${attempt + 1} tries: ${(err as Error).message}${cause ? ` (${cause.code ?? ''} ${cause.message ?? ''})`.replace('( ', '(') : ''}`, { cause: err });
+      }
     }
     await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
   }
