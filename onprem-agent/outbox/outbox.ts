@@ -35,6 +35,8 @@ export interface OutboxStats {
 
 export interface OutboxOptions {
   batchSize?: number;
+  /** How often an idle outbox looks for entries written by other processes. */
+  idleRescanMs?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
 }
@@ -63,21 +65,35 @@ export class Outbox implements ObservationSink {
   async init(): Promise<this> {
     await mkdir(this.pendingDir, { recursive: true });
     await mkdir(this.rejectedDir, { recursive: true });
-    for (const f of (await readdir(this.pendingDir)).sort()) {
+    await this.rescan(true);
+    return this;
+  }
+
+  /**
+   * Picks up entries other processes wrote (`skyboot-agent discover` enqueues into the running
+   * agent's outbox directory) and forgets files that are gone. At start-up, also removes temp
+   * files of enqueues that never returned.
+   */
+  async rescan(startup = false): Promise<void> {
+    const files = (await readdir(this.pendingDir)).sort();
+    const present = new Set(files);
+    for (const [key, f] of this.pending) if (!present.has(f)) this.pending.delete(key);
+    const known = new Set(this.pending.values());
+    for (const f of files) {
       if (TEMP_FILE.test(f)) {
-        await rm(join(this.pendingDir, f), { force: true }); // an enqueue that never returned
+        if (startup) await rm(join(this.pendingDir, f), { force: true });
         continue;
       }
-      if (!f.endsWith('.json')) continue;
+      if (!f.endsWith('.json') || known.has(f)) continue;
       try {
         const e = JSON.parse(await readFile(join(this.pendingDir, f), 'utf8')) as OutboxEntry;
-        this.pending.set(e.idempotencyKey, f);
+        if (!this.pending.has(e.idempotencyKey)) this.pending.set(e.idempotencyKey, f);
       } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
         log.error({ file: f, err: (err as Error).message }, 'unreadable outbox entry moved aside');
-        await rename(join(this.pendingDir, f), join(this.rejectedDir, f));
+        await rename(join(this.pendingDir, f), join(this.rejectedDir, f)).catch(() => undefined);
       }
     }
-    return this;
   }
 
   get depth(): number {
@@ -154,6 +170,7 @@ export class Outbox implements ObservationSink {
     const loop = async (): Promise<void> => {
       while (this.running) {
         let delay = 0;
+        await this.rescan().catch((err: Error) => log.warn({ err: err.message }, 'outbox rescan failed'));
         if (this.pending.size) {
           try {
             await this.drain();
@@ -167,8 +184,9 @@ export class Outbox implements ObservationSink {
           }
         }
         if (!this.running) break;
-        // Idle: a new entry wakes the loop. Backing off: only nudge() (the link came back) does.
-        await this.sleep(delay || 3_600_000, delay > 0);
+        // Idle: a new entry wakes the loop, and entries other processes wrote are picked up within
+        // the idle interval. Backing off: only nudge() (the link came back) ends the wait early.
+        await this.sleep(delay || (this.opts.idleRescanMs ?? 5_000), delay > 0);
       }
     };
     this.delivering = loop();
@@ -191,4 +209,20 @@ export class Outbox implements ObservationSink {
     if (oldest) oldestEnqueuedAt = new Date(Number(oldest.split('-')[0])).toISOString();
     return { depth: this.pending.size, oldestEnqueuedAt, ...this.counters, lastDeliveredAt: this.lastDeliveredAt, lastError: this.lastError, consecutiveFailures: this.failures };
   }
+}
+
+/** No delivery: a process that only enqueues (the running agent's outbox loop delivers). */
+const NOT_DELIVERING: OutboxTransport = {
+  reportObservations: async () => {
+    throw new Error('this process only enqueues; the running agent delivers');
+  },
+};
+
+/**
+ * The sink for one-shot commands (`skyboot-agent discover`): entries land durably in
+ * `<dataDir>/outbox/pending`, where the running agent (same data dir) picks them up and delivers.
+ */
+export async function openOutboxSink(dataDir: string): Promise<ObservationSink & { dir: string }> {
+  const outbox = await new Outbox(join(dataDir, 'outbox'), NOT_DELIVERING).init();
+  return { dir: outbox.pendingDir, enqueue: (kind, payload, key) => outbox.enqueue(kind, payload, key) };
 }

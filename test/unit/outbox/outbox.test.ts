@@ -77,3 +77,20 @@ describe('outbox', () => {
     await expect(o.enqueue('heartbeat', {}, 'has space')).rejects.toThrow(/idempotency key/);
   });
 });
+
+describe('outbox across processes', () => {
+  it('delivers entries another process enqueued into the same directory', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'outbox-dd-'));
+    const cloud = new FakeCloud();
+    const running = await new Outbox(join(dataDir, 'outbox'), cloud, { idleRescanMs: 50 }).init();
+    running.start();
+    const { openOutboxSink } = await import('../../../onprem-agent/outbox/outbox.js');
+    const sink = await openOutboxSink(dataDir);
+    await sink.enqueue('inventory.reportDiscovery', { endpoints: [] }, 'disco-key-1');
+    for (let i = 0; i < 100 && !cloud.seen.has('disco-key-1'); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(cloud.seen.has('disco-key-1')).toBe(true);
+    for (let i = 0; i < 50 && readdirSync(sink.dir).length; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(readdirSync(sink.dir)).toEqual([]);
+    await running.stop();
+  });
+});
