@@ -22,6 +22,8 @@ import type { DiscoveryReport, InventoryEndpointMap } from './types.js';
 export interface RedfishCommandDeps {
   /** The durable outbox; until it is wired in, reports are written to the data dir. */
   sink?: ObservationSink;
+  /** The agent's outbox in this data dir (with a line saying where the report went), or null. */
+  sinkFor?: (dataDir: string) => Promise<(ObservationSink & { note(): string }) | null>;
   /** Redfish endpoints the cloud inventory already knows (from the site snapshot). */
   inventoryEndpoints?: (dataDir: string) => Promise<InventoryEndpointMap>;
 }
@@ -206,12 +208,13 @@ export function registerRedfishCommands(program: Command, deps: RedfishCommandDe
         return 0;
       }
       const saved = await saveLastReport(dataDir, report);
-      const sink = deps.sink ?? new DiscoveryFileSink(dataDir);
+      const outbox = deps.sinkFor ? await deps.sinkFor(dataDir) : null;
+      const sink = outbox ?? deps.sink ?? new DiscoveryFileSink(dataDir);
       const key = reportIdempotencyKey(report);
       await sink.enqueue(REPORT_DISCOVERY_KIND, toDiscoveryReportInput(report, key, inventory), key);
       if (sink instanceof DiscoveryFileSink) {
-        process.stderr.write(`note: the outbox is not wired into this agent yet, so the report was NOT sent to the cloud; it was written to ${sink.written.join(', ')} (last report: ${saved})\n`);
-      } else process.stderr.write(`report queued for the cloud; last report: ${saved}\n`);
+        process.stderr.write(`note: ${dataDir} holds no agent outbox (no \`skyboot-agent run\` used it), so the report was NOT sent to the cloud; it was written to ${sink.written.join(', ')} (last report: ${saved})\n`);
+      } else process.stderr.write(`${outbox ? outbox.note() : 'report queued for the cloud'}; last report: ${saved}\n`);
       return 0;
     }));
 

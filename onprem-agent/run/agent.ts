@@ -18,6 +18,7 @@ import { createTftpServer, type TftpServer } from '../pxe/tftp/server.js';
 import { createDhcpServer, type DhcpServer } from '../pxe/dhcp/server.js';
 import { createIscsiService } from '../iscsi/service.js';
 import { hostname } from 'node:os';
+import { startOrchestrator } from '../orchestrator/start.js';
 
 export interface RunningAgent {
   config: AgentConfig;
@@ -133,6 +134,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
 
   if (client) syncer.start();
   outbox.start();
+  const orchestrator = client ? await startOrchestrator({ dataDir: config.dataDir, client }) : null;
   log.info({ http: httpUrl, tftp: tftp?.address() ?? null, dhcp: dhcp?.ports() ?? null, iscsi: config.iscsi.mode, cloud: config.cloud, revision: syncer.index?.stored.revision ?? null }, 'agent running');
 
   return {
@@ -144,6 +146,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     cache,
     status: () => statusFn(),
     async stop() {
+      await orchestrator?.stop();
       await syncer.stop();
       await outbox.stop();
       const closed = new Promise<void>((r) => http.close(() => r()));
