@@ -4,7 +4,13 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+
+// Keep-alive pools sized for the part concurrency, shared by every upload of the process.
+const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 16 });
+const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 16 });
 
 export interface PartUrl {
   partNumber: number;
@@ -47,26 +53,54 @@ export interface UploadOptions {
   signal?: AbortSignal;
 }
 
-async function putPart(url: string, body: Buffer, retries: number, signal?: AbortSignal): Promise<string> {
+interface PartSource {
+  path: string;
+  start: number;
+  length: number;
+}
+
+/**
+ * One PUT of a file range, streamed from disk (no part-sized buffer; reading overlaps sending).
+ * Resolves with the ETag, rejects with `status` set on HTTP errors.
+ */
+function sendPart(url: string, src: PartSource, signal?: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(
+      u,
+      { method: 'PUT', headers: { 'content-length': String(src.length) }, agent: u.protocol === 'https:' ? httpsAgent : httpAgent, ...(signal ? { signal } : {}) },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d.length < 4096 ? d : ''));
+        res.on('error', reject);
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          const etag = res.headers.etag;
+          if (status >= 200 && status < 300 && etag) return resolve(etag);
+          reject(Object.assign(new Error(`PUT part: HTTP ${status} ${etag ? '' : 'without an ETag '}${text.slice(0, 300)}`.trim()), { status }));
+        });
+      },
+    );
+    req.on('error', reject);
+    const body = createReadStream(src.path, { start: src.start, end: src.start + src.length - 1, highWaterMark: 1 << 20 });
+    body.on('error', (err) => req.destroy(err));
+    body.pipe(req);
+  });
+}
+
+async function putPart(url: string, src: PartSource, retries: number, signal?: AbortSignal): Promise<string> {
   for (let attempt = 0; ; attempt++) {
     try {
-      const res = await fetch(url, { method: 'PUT', body, headers: { 'content-length': String(body.length) }, ...(signal ? { signal } : {}) });
-      if (res.ok) {
-        await res.arrayBuffer();
-        const etag = res.headers.get('etag');
-        if (!etag) throw new Error('S3 answered without an ETag');
-        return etag;
-      }
-      const text = await res.text();
-      // 4xx other than throttling will not get better by retrying (expired URL, bad signature).
-      if (res.status < 500 && res.status !== 429) throw Object.assign(new Error(`PUT part: HTTP ${res.status} ${text.slice(0, 300)}`), { fatal: true });
-      if (attempt >= retries) throw new Error(`PUT part: HTTP ${res.status} after ${attempt + 1} tries`);
+      return await sendPart(url, src, signal);
     } catch (err) {
-      if ((err as { fatal?: boolean }).fatal || signal?.aborted) throw err;
+      const status = (err as { status?: number }).status;
+      // 4xx other than throttling will not get better by retrying (expired URL, bad signature).
+      const fatal = status !== undefined && status < 500 && status !== 429;
+      if (fatal || signal?.aborted) throw err;
       if (attempt >= retries) {
-        // fetch's own message is just "fetch failed"; the cause says what the socket did.
-        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-        throw new Error(`PUT part failed after ${attempt + 1} tries: ${(err as Error).message}${cause ? ` (${cause.code ?? ''} ${cause.message ?? ''})`.replace('( ', '(') : ''}`, { cause: err });
+        const code = (err as { code?: string }).code;
+        throw new Error(`PUT part failed after ${attempt + 1} tries: ${(err as Error).message}${code ? ` (${code})` : ''}`, { cause: err });
       }
     }
     await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
@@ -79,29 +113,18 @@ async function putPart(url: string, body: Buffer, retries: number, signal?: Abor
  */
 export async function uploadArtifact(path: string, plan: ArtifactUploadPlan, opts: UploadOptions = {}): Promise<{ partNumber: number; etag: string }[]> {
   const { size } = await stat(path);
-  const fh = await open(path, 'r');
   const done = new Map<number, string>(plan.uploadedParts.map((p) => [p.partNumber, p.etag]));
   const queue = [...plan.parts];
-  try {
-    const worker = async () => {
-      for (let next = queue.shift(); next && !opts.signal?.aborted; next = queue.shift()) {
-        const start = (next.partNumber - 1) * plan.partSize;
-        const length = Math.min(plan.partSize, size - start);
-        const buf = Buffer.allocUnsafe(length);
-        let read = 0;
-        while (read < length) {
-          const { bytesRead } = await fh.read(buf, read, length - read, start + read);
-          if (bytesRead === 0) throw new Error(`${path} is shorter than declared (changed while uploading?)`);
-          read += bytesRead;
-        }
-        done.set(next.partNumber, await putPart(next.url, buf, opts.retries ?? 3, opts.signal));
-        opts.onPart?.(next.partNumber, length);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 4) }, worker));
-  } finally {
-    await fh.close();
-  }
+  const worker = async () => {
+    for (let next = queue.shift(); next && !opts.signal?.aborted; next = queue.shift()) {
+      const start = (next.partNumber - 1) * plan.partSize;
+      const length = Math.min(plan.partSize, size - start);
+      if (length <= 0) throw new Error(`${path} is shorter than declared (changed while uploading?)`);
+      done.set(next.partNumber, await putPart(next.url, { path, start, length }, opts.retries ?? 3, opts.signal));
+      opts.onPart?.(next.partNumber, length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 4) }, worker));
   opts.signal?.throwIfAborted();
   return [...done.entries()].sort((a, b) => a[0] - b[0]).map(([partNumber, etag]) => ({ partNumber, etag }));
 }
