@@ -7,7 +7,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clients } from '../shared/clients.js';
 import { componentKey, macKey } from '../inventory/keys.js';
-import { componentFromItem } from '../inventory/model.js';
+import { componentFromItem, type ComponentRecord } from '../inventory/model.js';
 
 export interface NodeFactsRecord {
   xname: string;
@@ -26,21 +26,24 @@ export interface NodeFacts {
   byMac(mac: string): Promise<NodeFactsRecord | null>;
 }
 
+/** The facts of one inventory component (also for callers that already hold the records, e.g. a site snapshot). */
+export function factsFromComponent(r: ComponentRecord): NodeFactsRecord {
+  return {
+    xname: r.xname,
+    site: r.site,
+    macs: (r.interfaces ?? []).map((i) => i.mac).sort(),
+    nid: r.nid ?? null,
+    groups: [...(r.groups ?? [])].sort(),
+    role: r.role ?? null,
+    subRole: r.subRole ?? null,
+    arch: r.arch ?? null,
+  };
+}
+
 export function dynamoNodeFacts(c: Clients): NodeFacts {
   const byXname = async (xname: string): Promise<NodeFactsRecord | null> => {
     const out = await c.doc.send(new GetCommand({ TableName: c.config.tableName, Key: componentKey(xname) }));
-    if (!out.Item) return null;
-    const r = componentFromItem(out.Item);
-    return {
-      xname: r.xname,
-      site: r.site,
-      macs: (r.interfaces ?? []).map((i) => i.mac).sort(),
-      nid: r.nid ?? null,
-      groups: [...(r.groups ?? [])].sort(),
-      role: r.role ?? null,
-      subRole: r.subRole ?? null,
-      arch: r.arch ?? null,
-    };
+    return out.Item ? factsFromComponent(componentFromItem(out.Item)) : null;
   };
   return {
     byXname,
