@@ -19,7 +19,6 @@
 import { createHash } from 'node:crypto';
 import { type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +30,7 @@ import { type AgentInNamespaceConfig } from '../../support/vm/agent-in-namespace
 import { buildInitramfs, MARKER } from '../../support/vm/initramfs.js';
 import { bootVm, type BootResult } from '../../support/vm/qemu.js';
 import { assertBooted, describeBoot } from '../../support/vm/report.js';
+import { startRelay, type Relay } from '../../support/vm/relay.js';
 import { createVmSite, type VmSite } from '../../support/vm/site.js';
 import { hostKernel, requireExecutable, requireFile } from '../../support/vm/tools.js';
 
@@ -54,35 +54,6 @@ function fileBlob(path: string): Blob {
   return { bytes, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
 }
 
-/** host side of a relay: Unix socket → 127.0.0.1:port in the host namespace. */
-function unixToTcp(socketPath: string, port: number): Promise<{ close(): Promise<void> }> {
-  const open = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = createConnection(port, '127.0.0.1');
-    for (const s of [client, upstream]) open.add(s);
-    const end = (): void => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  return new Promise((res, rej) => {
-    server.once('error', rej);
-    server.listen(socketPath, () =>
-      res({
-        close: () =>
-          new Promise<void>((done) => {
-            for (const s of open) s.destroy();
-            server.close(() => done());
-          }),
-      }),
-    );
-  });
-}
-
 let work: string;
 let site: VmSite | undefined;
 let cloud: TestCloud | undefined;
@@ -90,7 +61,7 @@ let cloudRunning = false;
 let fx: SiteFixture;
 let agentProc: ChildProcess | undefined;
 let agentLog = '';
-let relays: { close(): Promise<void> }[] = [];
+let relays: Relay[] = [];
 let kernel: Blob;
 let initrd: Blob;
 const dataDir = (): string => join(work, 'agent-data');
@@ -155,7 +126,7 @@ beforeAll(async () => {
   const s3Port = Number(new URL(process.env.AWS_ENDPOINT_URL_S3 ?? '').port);
   if (!gwPort || !s3Port) throw new Error(`cannot read the gateway (${cloud.gw.url}) or S3 (${process.env.AWS_ENDPOINT_URL_S3}) port`);
   const relaySpecs = [gwPort, s3Port].map((port) => ({ port, socket: join(work, `relay-${port}.sock`) }));
-  relays = await Promise.all(relaySpecs.map((r) => unixToTcp(r.socket, r.port)));
+  relays = await Promise.all(relaySpecs.map((r) => startRelay({ path: r.socket }, { host: '127.0.0.1', port: r.port })));
 
   writeFileSync(join(work, 'agent.token'), fx.agentToken);
   const config: AgentInNamespaceConfig = {

@@ -12,10 +12,10 @@
  * Prints one line `ready {json}` on stdout once every service listens; SIGTERM stops it.
  */
 import { readFileSync } from 'node:fs';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { resolveConfig, type RawConfig } from '../../../onprem-agent/config.js';
 import { createDhcpServer, type DhcpServer } from '../../../onprem-agent/pxe/dhcp/server.js';
 import { startAgent } from '../../../onprem-agent/run/agent.js';
+import { startRelay } from './relay.js';
 
 export interface AgentInNamespaceConfig {
   /** Passed to resolveConfig, as a config file would. */
@@ -26,34 +26,11 @@ export interface AgentInNamespaceConfig {
   relays?: { port: number; socket: string }[];
 }
 
-function relay(port: number, socketPath: string): Promise<Server> {
-  const open = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = createConnection(socketPath);
-    open.add(client);
-    open.add(upstream);
-    const end = (): void => {
-      client.destroy();
-      upstream.destroy();
-      open.delete(client);
-      open.delete(upstream);
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve(server));
-  });
-}
-
 async function main(): Promise<void> {
   const file = process.argv[2];
   if (!file) throw new Error('usage: agent-in-namespace.ts CONFIG.json');
   const cfg = JSON.parse(readFileSync(file, 'utf8')) as AgentInNamespaceConfig;
-  const relays = await Promise.all((cfg.relays ?? []).map((r) => relay(r.port, r.socket)));
+  const relays = await Promise.all((cfg.relays ?? []).map((r) => startRelay({ host: '127.0.0.1', port: r.port }, { path: r.socket })));
   const agent = await startAgent(resolveConfig(cfg.agent), { syncBackoffBaseMs: 500, outboxBackoffBaseMs: 500, outboxBackoffMaxMs: 2000 });
   let dhcp: DhcpServer | null = null;
   if (!(await agent.status()).dhcp.running) {
@@ -74,7 +51,7 @@ async function main(): Promise<void> {
   const stop = async (): Promise<void> => {
     await dhcp?.close();
     await agent.stop();
-    for (const r of relays) r.close();
+    await Promise.all(relays.map((r) => r.close()));
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop());
