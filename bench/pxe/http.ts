@@ -48,7 +48,7 @@ async function writeArtifact(path: string, mib: number): Promise<string> {
     const c = Buffer.from(chunk);
     c[0] = i & 255; // distinct chunks; a copy, since the previous write may still be queued
     h.update(c);
-    if (!out.write(c)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(c)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((r, j) => out.end(() => r()).once('error', j));
   return h.digest('hex');

@@ -144,7 +144,7 @@ describe('crash safety (kill -9 at random instants)', () => {
       // Bit rot or tampering after the download: a new process hashes before first use.
       const path = join(cacheDir, 'sha256', sha);
       const changed = readFileSync(path);
-      changed[12345] ^= 0xff;
+      changed[12345] = changed[12345]! ^ 0xff;
       writeFileSync(path, changed);
       const restarted = await new ArtifactCache(cacheDir).init();
       expect(await restarted.verifiedPath(sha)).toBeNull();
