@@ -134,7 +134,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
 
   if (client) syncer.start();
   outbox.start();
-  const orchestrator = client ? await startOrchestrator({ dataDir: config.dataDir, client }) : null;
+  const orchestrator = await startOrchestrator({ dataDir: config.dataDir, client, iscsi });
   log.info({ http: httpUrl, tftp: tftp?.address() ?? null, dhcp: dhcp?.ports() ?? null, iscsi: config.iscsi.mode, cloud: config.cloud, revision: syncer.index?.stored.revision ?? null }, 'agent running');
 
   return {
@@ -146,7 +146,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     cache,
     status: () => statusFn(),
     async stop() {
-      await orchestrator?.stop();
+      await orchestrator.stop();
       await syncer.stop();
       await outbox.stop();
       const closed = new Promise<void>((r) => http.close(() => r()));
