@@ -82,6 +82,18 @@ function parseObject(text: string, type: string | undefined): Record<string, unk
 export function createAgentHttpServer(opts: AgentHttpOptions): Server & { counters: HttpCounters } {
   const counters: HttpCounters = { requests: 0, bootScripts: 0, artifacts: 0, artifactBytes: 0, notModified: 0, notFound: 0, heartbeats: 0, errors: 0 };
 
+  // Scripts are a pure function of (snapshot, MAC, base URL, arch, attempt): rendered once per
+  // snapshot and kept until the snapshot object changes, so a boot storm costs a Map lookup.
+  const rendered = new WeakMap<SnapshotIndex, Map<string, string>>();
+  const MAX_RENDERED = 100_000;
+  let noSnapshot = new Map<string, string>();
+  const renderedFor = (index: SnapshotIndex | null): Map<string, string> => {
+    if (!index) return noSnapshot.size > MAX_RENDERED ? (noSnapshot = new Map()) : noSnapshot;
+    let m = rendered.get(index);
+    if (!m || m.size > MAX_RENDERED) rendered.set(index, (m = new Map()));
+    return m;
+  };
+
   const baseUrl = (req: IncomingMessage) => opts.advertiseUrl ?? `http://${req.headers.host ?? '127.0.0.1'}`;
 
   const nodeFor = (id: string): SnapshotNode | null => {
@@ -170,15 +182,20 @@ export function createAgentHttpServer(opts: AgentHttpOptions): Server & { counte
     if (get && path === '/boot/v1/bootscript') {
       const raw = url.searchParams.get('mac');
       if (!raw || !isMac(raw)) throw new HttpError(400, 'mac: give the booting NIC, e.g. ?mac=${net0/mac}');
-      const attempt = Number(url.searchParams.get('attempt') ?? '1');
+      const n = Number(url.searchParams.get('attempt') ?? '1');
+      const attempt = Number.isInteger(n) && n > 0 && n < 1000 ? n : 1;
+      const mac = normaliseMac(raw);
+      const agentBaseUrl = baseUrl(req);
+      const arch = archFromIpxe(url.searchParams.get('arch'));
       counters.bootScripts++;
-      const script = bootScriptFor(opts.index(), {
-        mac: normaliseMac(raw),
-        agentBaseUrl: baseUrl(req),
-        arch: archFromIpxe(url.searchParams.get('arch')),
-        attempt: Number.isInteger(attempt) && attempt > 0 ? attempt : 1,
-        extraKernelParameters: opts.extraKernelParameters,
-      });
+      const index = opts.index();
+      const memo = renderedFor(index);
+      const key = `${mac}|${agentBaseUrl}|${arch}|${attempt}`;
+      let script = memo.get(key);
+      if (script === undefined) {
+        script = bootScriptFor(index, { mac, agentBaseUrl, arch, attempt, extraKernelParameters: opts.extraKernelParameters });
+        memo.set(key, script);
+      }
       return send(res, 200, script);
     }
     const art = /^\/artifacts\/sha256\/([^/]+)$/.exec(path);
