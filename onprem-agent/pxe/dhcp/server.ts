@@ -78,7 +78,7 @@ export async function createDhcpServer(options: DhcpServerOptions): Promise<Dhcp
       }
       const counter = ({ offer: 'offers', ack: 'acks', 'inform-ack': 'acks', nak: 'naks', 'proxy-offer': 'proxyOffers', 'proxy-ack': 'proxyAcks' } as const)[reply.kind];
       stats[counter]++;
-      log.debug({ mac: macOf(req), kind: reply.kind, to: reply.address, bootFile: reply.boot?.bootFile }, 'dhcp reply');
+      if (log.isLevelEnabled('debug')) log.debug({ mac: macOf(req), kind: reply.kind, to: reply.address, bootFile: reply.boot?.bootFile }, 'dhcp reply');
       sock.send(encodePacket(reply.packet), reply.port, reply.address, (err) => {
         if (!err) return;
         stats.sendErrors++;
@@ -96,7 +96,8 @@ export async function createDhcpServer(options: DhcpServerOptions): Promise<Dhcp
   };
 
   if (mode !== 'off') {
-    const dhcp = createSocket({ type: 'udp4', reuseAddr: false });
+    // A rack powering on at once bursts DISCOVERs; the default buffer would drop some.
+    const dhcp = createSocket({ type: 'udp4', reuseAddr: false, recvBufferSize: 4 * 2 ** 20 });
     dhcp.on('message', (m, r) => void handle(dhcp, 'dhcp')(m, r));
     await bind(dhcp, options.port ?? 67, bindAddress);
     sockets.push(dhcp);

@@ -4,7 +4,7 @@
  * clients (tftp-hpa has no blksize or windowsize) cannot send.
  */
 import { createSocket } from 'node:dgram';
-import { decodeTftp, encodeAck, encodeRequest, TftpOp } from './packet.js';
+import { decodeTftp, encodeAck, encodeRequest, TftpOp, type TftpPacket } from './packet.js';
 
 export interface TftpGetOptions {
   blksize?: number;
@@ -67,23 +67,29 @@ export function tftpGet(host: string, port: number, file: string, opts: TftpGetO
       sock.send(buf, to, host);
       arm();
     };
+    const onSilence = (): void => {
+      if (++silent > retries) return done(new Error(`TFTP get ${file}: no answer after ${retries} retries`));
+      sock.send(lastSent, lastDest, host);
+      arm();
+    };
+    // Armed once per packet: refreshing one timer is far cheaper than replacing it.
     const arm = (): void => {
-      if (timer) clearTimeout(timer);
-      timer = setTimeout(() => {
-        if (++silent > retries) return done(new Error(`TFTP get ${file}: no answer after ${retries} retries`));
-        sock.send(lastSent, lastDest, host);
-        arm();
-      }, timeoutMs);
+      if (timer) timer.refresh();
+      else timer = setTimeout(onSilence, timeoutMs);
     };
 
     sock.on('message', (msg, rinfo) => {
       if (tid === undefined) tid = rinfo.port;
       if (rinfo.port !== tid) return;
-      let pkt;
-      try {
-        pkt = decodeTftp(msg);
-      } catch (err) {
-        return done(err as Error);
+      let pkt: TftpPacket;
+      // DATA is nearly every packet of a get; skip the general decoder for it.
+      if (msg.length >= 4 && msg[0] === 0 && msg[1] === TftpOp.DATA) pkt = { op: TftpOp.DATA, block: msg.readUInt16BE(2), data: msg.subarray(4) };
+      else {
+        try {
+          pkt = decodeTftp(msg);
+        } catch (err) {
+          return done(err as Error);
+        }
       }
       silent = 0;
       if (pkt.op === TftpOp.ERROR) return done(new TftpRemoteError(pkt.code, pkt.message));
@@ -99,7 +105,7 @@ export function tftpGet(host: string, port: number, file: string, opts: TftpGetO
         inWindow = 0;
         return send(encodeAck(expected - 1), tid);
       }
-      chunks.push(Buffer.from(pkt.data));
+      chunks.push(pkt.data);
       expected++;
       inWindow++;
       const last = pkt.data.length < blksize;

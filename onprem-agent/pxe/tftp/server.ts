@@ -102,6 +102,7 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
   const cache = new FileCache(options.cacheFileBytes);
   const stats: TftpStats = { active: 0, started: 0, completed: 0, failed: 0, refused: 0, busy: 0, retransmits: 0, bytesSent: 0 };
   const running = new Set<Promise<unknown>>();
+  const peers = new Set<string>();
   const closing = new AbortController();
   // Every transfer listens for shutdown; hundreds at once are normal, not a leak.
   setMaxListeners(0, closing.signal);
@@ -165,12 +166,17 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
       refuse(rinfo, TftpErrorCode.IllegalOperation, `transfer mode "${pkt.mode}" is not supported`);
       return;
     }
+    // A client that saw no answer in time resends its RRQ from the same port. A second
+    // transfer would race the first and be orphaned once the client picks one TID.
+    const peerKey = `${rinfo.address}:${rinfo.port}`;
+    if (peers.has(peerKey)) return;
     if (stats.active >= maxTransfers) {
       stats.busy++;
       refuse(rinfo, TftpErrorCode.NotDefined, `server busy: ${maxTransfers} transfers in progress`);
       return;
     }
     stats.active++;
+    peers.add(peerKey);
     const job = serve(pkt, rinfo)
       .catch((err: unknown) => {
         stats.failed++;
@@ -179,6 +185,7 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
       })
       .finally(() => {
         stats.active--;
+        peers.delete(peerKey);
         running.delete(job);
       });
     running.add(job);

@@ -12,6 +12,7 @@ import { createTftpServer, type TftpServer } from '../../../onprem-agent/pxe/tft
 import { tftpGet, TftpRemoteError } from '../../../onprem-agent/pxe/tftp/client.js';
 import { decodeTftp, encodeAck, encodeRequest, TftpOp, type TftpPacket } from '../../../onprem-agent/pxe/tftp/packet.js';
 import { IPXE_DIR, requireFile, requireTool } from './tools.js';
+import { symlinkTargetDirs } from '../../../onprem-agent/pxe/tftp/ipxeBinaries.js';
 
 const run = promisify(execFile);
 let root: string;
@@ -129,6 +130,21 @@ async function rawPeer(): Promise<{ sock: Socket; packets: Array<{ at: number; p
   return { sock, packets, next };
 }
 
+describe('TFTP server on Debian\'s iPXE directory', () => {
+  it('serves /usr/lib/ipxe directly, trusting only the directories its links point into', async () => {
+    const targets = await symlinkTargetDirs(IPXE_DIR);
+    expect(targets).toContain('/boot');
+    const direct = await createTftpServer({ root: IPXE_DIR, address: '127.0.0.1', port: 0, symlinkTargets: targets });
+    try {
+      const r = await tftpGet('127.0.0.1', direct.address().port, 'ipxe.efi', { blksize: 1468 });
+      expect(r.data.equals(ipxeEfi())).toBe(true);
+      await expect(tftpGet('127.0.0.1', direct.address().port, '../../../etc/passwd')).rejects.toMatchObject({ code: 2 });
+    } finally {
+      await direct.close();
+    }
+  });
+});
+
 describe('TFTP server protocol behaviour', () => {
   it('retransmits with doubling timeouts and never resends on duplicate ACKs', async () => {
     const { sock, packets, next } = await rawPeer();
@@ -173,6 +189,23 @@ describe('TFTP server protocol behaviour', () => {
     } finally {
       a.sock.close();
       b.sock.close();
+    }
+  });
+
+  it('starts one transfer, not two, when a client resends its RRQ', async () => {
+    const { sock, packets, next } = await rawPeer();
+    try {
+      const before = server.stats().started;
+      const rrq = encodeRequest(TftpOp.RRQ, 'undionly.kpxe', 'octet');
+      await sent(sock, rrq, port);
+      await sent(sock, rrq, port);
+      await next(1);
+      await new Promise((r) => setTimeout(r, 150));
+      expect(server.stats().started - before).toBe(1);
+      expect(new Set(packets.map((p) => p.port)).size).toBe(1);
+      await sent(sock, Buffer.from([0, 5, 0, 0, 0]), packets[0]!.port);
+    } finally {
+      sock.close();
     }
   });
 
