@@ -18,6 +18,7 @@ import { createTftpServer, type TftpServer } from '../pxe/tftp/server.js';
 import { createDhcpServer, type DhcpServer } from '../pxe/dhcp/server.js';
 import { createIscsiService } from '../iscsi/service.js';
 import { hostname } from 'node:os';
+import { iscsiBootParameters } from './iscsiBootParameters.js';
 import { startOrchestrator } from '../orchestrator/start.js';
 
 export interface RunningAgent {
@@ -70,7 +71,8 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     baseDelayMs: opts.outboxBackoffBaseMs,
     maxDelayMs: opts.outboxBackoffMaxMs ?? Math.max(5_000, config.syncIntervalMs),
   }).init();
-  const iscsi = createIscsiService({ config, agentName: opts.agentName ?? hostname().split('.')[0]!.toLowerCase(), cache, sink: outbox });
+  const agentName = opts.agentName ?? hostname().split('.')[0]!.toLowerCase();
+  const iscsi = createIscsiService({ config, agentName, cache, sink: outbox });
   const iscsiState = { lastReconcileAt: null as string | null, lastError: null as string | null };
   const syncer = new Syncer(config.dataDir, client ?? new CloudClient({ url: 'http://127.0.0.1:9', token: 'none' }), cache, {
     intervalMs: config.syncIntervalMs,
@@ -91,7 +93,14 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
   const tftp = config.tftp && config.tftpRoot ? await createTftpServer({ root: config.tftpRoot, address: config.tftp.address, port: config.tftp.port }) : null;
 
   let statusFn: () => Promise<AgentStatus> = async () => { throw new Error('starting'); };
-  const http = createAgentHttpServer({ index: () => syncer.index, cache, outbox, status: () => statusFn(), advertiseUrl: config.advertiseUrl ?? undefined });
+  const http = createAgentHttpServer({
+    index: () => syncer.index,
+    cache,
+    outbox,
+    status: () => statusFn(),
+    advertiseUrl: config.advertiseUrl ?? undefined,
+    extraKernelParameters: iscsiBootParameters(config, agentName, () => syncer.index?.stored.snapshot.siteDomain ?? null),
+  });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.http.port, config.http.address, () => resolve());
