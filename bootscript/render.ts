@@ -83,7 +83,12 @@ function checkSha(sha: string, field: string): string {
 }
 
 export function artifactUrl(agentBaseUrl: string, sha256: string): string {
-  return `${normaliseBaseUrl(agentBaseUrl)}/artifacts/sha256/${checkSha(sha256, 'sha256')}`;
+  return urlFor(normaliseBaseUrl(agentBaseUrl), sha256);
+}
+
+/** For a base URL already normalised (the renderer checks it once per script). */
+function urlFor(base: string, sha256: string): string {
+  return `${base}/artifacts/sha256/${checkSha(sha256, 'sha256')}`;
 }
 
 export function normaliseBaseUrl(url: string): string {
@@ -176,7 +181,7 @@ function renderNode(input: BootScriptInput, node: BootTarget, base: string): str
   const header = [`#!ipxe`, `# Skyboot boot script for ${safeText(node.xname)} (mac ${mac}${node.matchedSelector ? `, matched ${safeText(node.matchedSelector)}` : ''})`];
   if (node.rootfsProvider === 'HTTP') {
     if (!node.rootfs) throw new BadUserInputError('rootfsProvider', 'HTTP needs an image with a ROOTFS_SQUASHFS artifact');
-    provider.push(`root=live:${artifactUrl(base, node.rootfs)}`);
+    provider.push(`root=live:${urlFor(base, node.rootfs)}`);
   } else if (node.rootfsProvider === 'ISCSI' && !extra) {
     header.push('# rootfs over iSCSI: the site agent adds its rd.iscsi.initiator and netroot parameters here');
   }
@@ -191,8 +196,8 @@ function renderNode(input: BootScriptInput, node: BootTarget, base: string): str
   ]);
   const target: Loadable = {
     what: safeText(node.xname),
-    kernelUrl: artifactUrl(base, node.kernel),
-    initrdUrl: node.initrd ? artifactUrl(base, node.initrd) : null,
+    kernelUrl: urlFor(base, node.kernel),
+    initrdUrl: node.initrd ? urlFor(base, node.initrd) : null,
     cmdline,
   };
   return [...header, ...attemptLoop(target, retryPolicy(input.retry), base), ''].join('\n');
@@ -210,8 +215,8 @@ function renderUnknown(input: BootScriptInput, base: string): string {
     ]);
     const target: Loadable = {
       what: `the discovery image for unknown MAC ${mac}`,
-      kernelUrl: artifactUrl(base, u.discovery.kernel),
-      initrdUrl: u.discovery.initrd ? artifactUrl(base, u.discovery.initrd) : null,
+      kernelUrl: urlFor(base, u.discovery.kernel),
+      initrdUrl: u.discovery.initrd ? urlFor(base, u.discovery.initrd) : null,
       cmdline,
     };
     return [...header, ...attemptLoop(target, retryPolicy(input.retry), base), ''].join('\n');
