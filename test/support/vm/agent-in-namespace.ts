@@ -20,8 +20,11 @@ import { startRelay } from './relay.js';
 export interface AgentInNamespaceConfig {
   /** Passed to resolveConfig, as a config file would. */
   agent: RawConfig;
-  /** The DHCP server the test starts when `run` has none: full mode on the site LAN. */
-  dhcp: { address: string; subnet: string; range?: string; router?: string; httpBaseUrl: string };
+  /**
+   * The DHCP server the test starts when `run` has none: `full` (authoritative for the site
+   * LAN, static leases from the snapshot) or `proxy` (next to the site's own DHCP server).
+   */
+  dhcp: { mode: 'full' | 'proxy'; address: string; subnet: string; range?: string; router?: string; httpBaseUrl: string };
   /** TCP 127.0.0.1:port in this namespace → Unix socket in the host's file system. */
   relays?: { port: number; socket: string }[];
 }
@@ -35,7 +38,7 @@ async function main(): Promise<void> {
   let dhcp: DhcpServer | null = null;
   if (!(await agent.status()).dhcp.running) {
     dhcp = await createDhcpServer({
-      mode: 'full',
+      mode: cfg.dhcp.mode,
       dhcpAddress: cfg.dhcp.address,
       subnets: [{ cidr: cfg.dhcp.subnet, ...(cfg.dhcp.range ? { range: cfg.dhcp.range } : {}), ...(cfg.dhcp.router ? { router: cfg.dhcp.router } : {}) }],
       // The inventory's MAC → IP, as the agent's snapshot has it (nothing asks the cloud).
@@ -47,7 +50,7 @@ async function main(): Promise<void> {
       httpBaseUrl: cfg.dhcp.httpBaseUrl,
     });
   }
-  process.stdout.write(`ready ${JSON.stringify({ http: agent.httpUrl, tftp: agent.tftp, dhcp: dhcp ? 'started by the test entry' : 'started by run', revision: agent.syncer.index?.stored.revision ?? null })}\n`);
+  process.stdout.write(`ready ${JSON.stringify({ http: agent.httpUrl, tftp: agent.tftp, dhcp: dhcp ? `${cfg.dhcp.mode}, started by the test entry` : 'started by run', revision: agent.syncer.index?.stored.revision ?? null })}\n`);
   const stop = async (): Promise<void> => {
     await dhcp?.close();
     await agent.stop();

@@ -1,5 +1,5 @@
 #!/bin/busybox sh
-# /init of the boot-test initramfs (test/support/vm/initramfs.ts fills in the @MARKERS@).
+# /init of the boot-test initramfs (test/support/vm/initramfs.ts fills in the @…@ placeholders).
 # Console output is what the test reads, so every step says what happened; every failure path
 # still powers off, so QEMU exits instead of hanging until the test's timeout.
 /bin/busybox mkdir -p /proc /sys /dev /tmp /run /usr/bin /usr/sbin /sbin

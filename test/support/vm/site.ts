@@ -20,7 +20,21 @@ export interface VmSite {
   spawn(command: string, args: string[], options?: SpawnOptions): ChildProcess;
   /** Runs `command args` inside the namespace and returns its stdout. */
   run(command: string, args: string[]): string;
+  /**
+   * Another machine on the site LAN: its own namespace, joined to the bridge by a veth pair
+   * (`eth0` inside) with `10.77.<octet>.<lastOctet>/24`. For servers that must not share the
+   * agent's host, such as the site's own DHCP server next to a ProxyDHCP agent (both bind
+   * UDP 67). Removed with the site.
+   */
+  addHost(lastOctet: number): SiteHost;
   remove(): void;
+}
+
+export interface SiteHost {
+  ns: string;
+  address: string;
+  spawn(command: string, args: string[], options?: SpawnOptions): ChildProcess;
+  run(command: string, args: string[]): string;
 }
 
 let counter = 0;
@@ -45,6 +59,7 @@ export function createVmSite(opts: VmSiteOptions = {}): VmSite {
   const octet = opts.octet ?? 77;
   const address = `10.77.${octet}.1`;
   ip(['netns', 'add', ns]);
+  const hosts: string[] = [];
   const site: VmSite = {
     ns,
     bridge,
@@ -58,7 +73,27 @@ export function createVmSite(opts: VmSiteOptions = {}): VmSite {
     run(command, args) {
       return ip(['netns', 'exec', ns, command, ...args]);
     },
+    addHost(lastOctet) {
+      const hostNs = `${ns}-h${lastOctet}`;
+      const hostAddress = `10.77.${octet}.${lastOctet}`;
+      hosts.push(hostNs);
+      ip(['netns', 'add', hostNs]);
+      ip(['-n', ns, 'link', 'add', `vh${lastOctet}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', hostNs]);
+      ip(['-n', ns, 'link', 'set', `vh${lastOctet}`, 'master', bridge]);
+      ip(['-n', ns, 'link', 'set', `vh${lastOctet}`, 'up']);
+      ip(['-n', hostNs, 'link', 'set', 'lo', 'up']);
+      ip(['-n', hostNs, 'addr', 'add', `${hostAddress}/24`, 'dev', 'eth0']);
+      ip(['-n', hostNs, 'link', 'set', 'eth0', 'up']);
+      ip(['-n', hostNs, 'route', 'add', '255.255.255.255/32', 'dev', 'eth0']);
+      return {
+        ns: hostNs,
+        address: hostAddress,
+        spawn: (command, args, options = {}) => spawn(requireExecutable('ip', 'iproute2'), ['netns', 'exec', hostNs, command, ...args], options),
+        run: (command, args) => ip(['netns', 'exec', hostNs, command, ...args]),
+      };
+    },
     remove() {
+      for (const h of hosts) removeSite(h);
       removeSite(ns);
     },
   };
@@ -116,7 +151,7 @@ export function removeStaleSites(): void {
     return;
   }
   for (const name of names) {
-    const m = /^skyvm-(\d+)-\d+$/.exec(name);
+    const m = /^skyvm-(\d+)-\d+(-h\d+)?$/.exec(name);
     if (!m || Number(m[1]) === process.pid) continue;
     let alive = true;
     try {

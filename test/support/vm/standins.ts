@@ -8,7 +8,7 @@ import { type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type VmSite } from './site.js';
+import { type SiteHost, type VmSite } from './site.js';
 import { requireExecutable } from './tools.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -41,7 +41,7 @@ export interface StandInOptions {
 }
 
 /** Resolves once `ss` shows something listening on `port` (udp or tcp) inside the namespace. */
-export async function waitForListener(site: VmSite, proto: 'udp' | 'tcp', port: number, timeoutMs = 15000, proc?: ChildProcess): Promise<void> {
+export async function waitForListener(site: Pick<VmSite, 'ns' | 'run'>, proto: 'udp' | 'tcp', port: number, timeoutMs = 15000, proc?: ChildProcess): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const flag = proto === 'udp' ? '-Hlun' : '-Hltn';
   for (;;) {
@@ -113,5 +113,44 @@ export async function startStandIns(opts: StandInOptions): Promise<StandIns> {
         ),
       );
     },
+  };
+}
+
+export interface SiteDhcp {
+  logs(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The site's own DHCP server, on another machine of the LAN: dnsmasq handing out addresses
+ * from `range` (A,B) and nothing about booting, as a site's DHCP server does when the agent
+ * runs in ProxyDHCP mode next to it.
+ */
+export async function startSiteDhcp(host: SiteHost, workDir: string, range: { start: string; end: string }): Promise<SiteDhcp> {
+  const dnsmasq = requireExecutable('dnsmasq', 'dnsmasq');
+  let logs = '';
+  const p = host.spawn(dnsmasq, [
+    '--no-daemon', '--conf-file=/dev/null', '--port=0', '--user=root',
+    '--interface=eth0', '--bind-interfaces',
+    `--dhcp-range=${range.start},${range.end},255.255.255.0,1h`,
+    `--dhcp-leasefile=${join(workDir, `site-dhcp-${host.ns}.leases`)}`,
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  p.stdout?.on('data', (d: Buffer) => (logs += d.toString()));
+  p.stderr?.on('data', (d: Buffer) => (logs += d.toString()));
+  try {
+    await waitForListener(host, 'udp', 67, 15000, p);
+  } catch (e) {
+    p.kill('SIGKILL');
+    throw new Error(`${(e as Error).message}\n${logs}`, { cause: e });
+  }
+  return {
+    logs: () => logs,
+    stop: () =>
+      new Promise<void>((res) => {
+        if (p.exitCode !== null || p.signalCode !== null) return res();
+        p.once('exit', () => res());
+        p.kill('SIGTERM');
+        setTimeout(() => p.kill('SIGKILL'), 3000).unref();
+      }),
   };
 }
