@@ -13,6 +13,7 @@ import { buildResolvers } from './resolvers.js';
 import { domains as registeredDomains, type DomainRegistration } from './domains.js';
 import { formatErrorFor } from './plugins/formatError.js';
 import { introspectionForAdmins } from './plugins/introspectionForAdmins.js';
+import { requestLogging } from './plugins/requestLogging.js';
 import type { GatewayContext } from './context.js';
 
 export const LIMITS = {
@@ -58,6 +59,7 @@ export function buildGateway(opts: GatewayOptions = {}): ApolloServer<GatewayCon
     plugins: [
       ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]),
       ApolloServerPluginLandingPageDisabled() as ApolloServerPlugin<GatewayContext>,
+      requestLogging(),
       ...(production ? [introspectionForAdmins()] : []),
     ],
   });

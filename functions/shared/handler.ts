@@ -55,6 +55,9 @@ export function domainHandler<M extends DomainManifest>(manifest: M, operations:
   const domain = manifest.domain;
   return async (event) => {
     const ctx: OperationContext = { identity: event.identity, requestId: event.requestId ?? randomUUID(), clients: clients() };
+    // Every log line of this invoke carries the gateway's request id (the correlation id).
+    logger.appendKeys({ requestId: ctx.requestId, domain });
+    logger.debug('invoke', { operations: event.calls.map((c) => c.operation), subject: event.identity.subject });
     const results = await Promise.all(
       event.calls.map(async (call): Promise<CallResult> => {
         const spec = manifest.operations[call.operation];
