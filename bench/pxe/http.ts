@@ -98,6 +98,7 @@ async function main(): Promise<void> {
     discovery: [],
     artifacts: [{ sha256: sha, size: ARTIFACT_MIB * 1024 * 1024, type: 'KERNEL', status: 'READY', url: null, urlExpiresAt: null }],
     images: [],
+    redfishEndpoints: [],
   };
   const snap: SiteSnapshot = { ...content, revision: 1, unchanged: false, contentHash: contentHash(content), generatedAt: new Date().toISOString() };
   const index = new SnapshotIndex(await saveSnapshot(data, snap));

@@ -12,7 +12,7 @@ import { ForbiddenError, NotFoundError } from '../../schema/errors.js';
 import { mergeCloudInit, type CloudInitSource } from '../../bootscript/cloudInit.js';
 import type { Clients } from '../shared/clients.js';
 import type { OperationContext } from '../shared/handler.js';
-import { siteComponentsPk } from '../inventory/keys.js';
+import { siteComponentsPk, siteEndpointsPk } from '../inventory/keys.js';
 import { componentFromItem, type ComponentRecord } from '../inventory/model.js';
 import { cloudInitKey } from '../boot/keys.js';
 import { getBindings, pickBinding, type Binding, type Resolution } from '../boot/resolve.js';
@@ -36,23 +36,22 @@ import { recordRevision, siteItem } from './snapshotRevision.js';
 export const SNAPSHOT_URL_TTL_SECONDS = 6 * 3600;
 const ARCHES: SnapshotArch[] = ['X86', 'ARM', 'OTHER'];
 
-async function siteComponents(c: Clients, site: string): Promise<ComponentRecord[]> {
-  const out: ComponentRecord[] = [];
+/** Every item of one GSI1 partition (a site's components, a site's Redfish endpoints). */
+async function gsi1Items(c: Clients, pk: string): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {
     const page: QueryCommandOutput = await c.doc.send(
-      new QueryCommand({
-        TableName: c.config.tableName,
-        IndexName: 'GSI1',
-        KeyConditionExpression: 'GSI1PK = :pk',
-        ExpressionAttributeValues: { ':pk': siteComponentsPk(site) },
-        ExclusiveStartKey: start,
-      }),
+      new QueryCommand({ TableName: c.config.tableName, IndexName: 'GSI1', KeyConditionExpression: 'GSI1PK = :pk', ExpressionAttributeValues: { ':pk': pk }, ExclusiveStartKey: start }),
     );
-    for (const item of page.Items ?? []) out.push(componentFromItem(item));
+    out.push(...(page.Items ?? []));
     start = page.LastEvaluatedKey;
   } while (start);
-  return out.sort((a, b) => (a.xname < b.xname ? -1 : a.xname > b.xname ? 1 : 0));
+  return out;
+}
+
+async function siteComponents(c: Clients, site: string): Promise<ComponentRecord[]> {
+  return (await gsi1Items(c, siteComponentsPk(site))).map(componentFromItem).sort((a, b) => (a.xname < b.xname ? -1 : a.xname > b.xname ? 1 : 0));
 }
 
 function factsOf(r: ComponentRecord): NodeFactsRecord {
@@ -164,12 +163,16 @@ export async function buildSnapshotContent(c: Clients, site: string, siteDomain:
       const a = arts.get(sha256);
       return { sha256, size: a?.size ?? 0, type, status: a?.status ?? 'MISSING', url: null, urlExpiresAt: null };
     });
+  const redfishEndpoints = (await gsi1Items(c, siteEndpointsPk(site)))
+    .map((i) => ({ xname: String(i.xname), address: String(i.address) }))
+    .sort((a, b) => (a.xname < b.xname ? -1 : 1));
   return {
     site,
     siteDomain,
     nodes,
     discovery,
     artifacts,
+    redfishEndpoints,
     images: imageIds.flatMap((id) => {
       const img = images.get(id);
       return img ? [{ id, name: img.name, version: img.imageVersion, arch: img.arch, status: img.status }] : [];

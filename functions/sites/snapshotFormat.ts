@@ -56,6 +56,13 @@ export interface SnapshotArtifact {
   urlExpiresAt: string | null;
 }
 
+/** A BMC the inventory knows for the site, so re-discovery keeps its xname. */
+export interface SnapshotRedfishEndpoint {
+  xname: string;
+  /** host or host:port, as the inventory stores it. */
+  address: string;
+}
+
 export interface SnapshotImage {
   id: string;
   name: string;
@@ -72,6 +79,7 @@ export interface SnapshotContent {
   discovery: SnapshotDiscovery[];
   artifacts: SnapshotArtifact[];
   images: SnapshotImage[];
+  redfishEndpoints: SnapshotRedfishEndpoint[];
 }
 
 export interface SiteSnapshot extends Partial<Omit<SnapshotContent, 'site' | 'siteDomain'>> {

@@ -42,6 +42,7 @@ export const SNAPSHOT_QUERY = `query SiteSnapshot($since: Int) {
     discovery { arch boot { ${BOOT} } }
     artifacts { sha256 size type status url urlExpiresAt }
     images { id name version arch status }
+    redfishEndpoints { xname address }
   }
 }`;
 

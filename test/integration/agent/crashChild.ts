@@ -29,6 +29,7 @@ export function fakeContent(revision: number): SnapshotContent {
     discovery: [],
     artifacts: [],
     images: [],
+    redfishEndpoints: [],
   };
 }
 

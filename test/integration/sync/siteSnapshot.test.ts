@@ -86,7 +86,10 @@ describe('siteSnapshot / reportObservations (gateway, agent token)', () => {
 
   it('forwards discovery reports to the inventory once', async () => {
     const m = `mutation($b: [ObservationInput!]!) { reportObservations(batch: $b) { outcome error } }`;
-    const payload = { components: [{ xname: 'x1000c0s2b0n0', interfaces: [{ mac: '02:00:00:00:00:33' }] }] };
+    const payload = {
+      endpoints: [{ xname: 'x1000c0s2b0', address: '10.254.0.5', discoveryStatus: 'OK' }],
+      components: [{ xname: 'x1000c0s2b0n0', interfaces: [{ mac: '02:00:00:00:00:33' }] }],
+    };
     const b = [{ idempotencyKey: 'disco-1', kind: 'inventory.reportDiscovery', payload }];
     const r1 = await gw.gql<{ reportObservations: { outcome: string; error: string | null }[] }>(m, { b }, fx.agentToken);
     expect(r1.data!.reportObservations[0]).toEqual({ outcome: 'STORED', error: null });
@@ -94,5 +97,8 @@ describe('siteSnapshot / reportObservations (gateway, agent token)', () => {
     expect(r2.data!.reportObservations[0]!.outcome).toBe('DUPLICATE');
     const comp = await gw.gql<{ component: { xname: string; site: string } | null }>(`{ component(xname: "x1000c0s2b0n0") { xname site } }`);
     expect(comp.data!.component).toEqual({ xname: 'x1000c0s2b0n0', site: 'snap' });
+    // The snapshot now carries the BMC, so the agent's next discovery keeps its xname.
+    const s = await pull(null);
+    expect(s.redfishEndpoints).toEqual([{ xname: 'x1000c0s2b0', address: '10.254.0.5' }]);
   });
 });
