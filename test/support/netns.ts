@@ -104,8 +104,7 @@ export async function createLan(hosts: HostSpec[]): Promise<Lan> {
       await ip(['-n', ns, 'link', 'set', 'eth0', 'up']);
       if (h.cidr) {
         await ip(['-n', ns, 'addr', 'add', h.cidr, 'dev', 'eth0']);
-        // Limited broadcast (255.255.255.255) needs a route when there is no default route.
-        await ip(['-n', ns, 'route', 'add', 'broadcast', '255.255.255.255', 'dev', 'eth0', 'table', 'local']).catch(() => undefined);
+        // Sending to 255.255.255.255 needs a route when the namespace has no default route.
         await ip(['-n', ns, 'route', 'add', '255.255.255.255/32', 'dev', 'eth0']);
       }
       out[h.name] = {
