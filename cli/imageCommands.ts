@@ -50,7 +50,7 @@ export function registerImageCommands(program: Command, io: CliIo): void {
       if (o.initrd) files.push({ type: 'INITRD', path: o.initrd });
       if (o.rootfs) files.push({ type: 'ROOTFS_SQUASHFS', path: o.rootfs });
       if (o.bootParameters) files.push({ type: 'BOOT_PARAMETERS', path: o.bootParameters });
-      const result = await pushImage(io.gql, {
+      const run = pushImage(io.gql, {
         name: o.name,
         version: o.version,
         arch: o.arch,
@@ -60,6 +60,11 @@ export function registerImageCommands(program: Command, io: CliIo): void {
         progress: io.tty && !o.json,
         log: io.err,
         ...(io.signal ? { signal: io.signal } : {}),
+      });
+      // A FAILED image still prints its JSON (status and reason) before the non-zero exit.
+      const result = await run.catch((err: Error & { result?: unknown }) => {
+        if (o.json && err.result) io.out(JSON.stringify(err.result));
+        throw err;
       });
       if (o.json) io.out(JSON.stringify(result));
       else {
