@@ -7,7 +7,7 @@
  * restart of the agent.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,6 +68,9 @@ describe('agent orchestrator: discovery to the cloud, power requests run by the 
     expect(r.data!.requestPower).toHaveLength(1);
     return r.data!.requestPower[0]!.id;
   };
+  const discoverCli = (extra: string[] = []) => run(process.execPath, [join(repoRoot, 'bin', 'skyboot-agent.js'), 'discover', ...fleet.bmcs.flatMap((b) => ['--range', `http://${b.host}:${b.port}`]), ...extra, '--data-dir', dataDir], {
+    cwd: repoRoot, timeout: 60_000, env: { ...process.env, SKYBOOT_LOG_LEVEL: 'warn', SKYBOOT_AGENT_CLOUD: proxy.url, SKYBOOT_AGENT_TOKEN_FILE: tokenFile },
+  });
   const read = async (id: string): Promise<Req> => (await gw.gql<{ powerRequest: Req }>(`query($id: ID!) { powerRequest(id: $id) { ${FIELDS} } }`, { id }, gw.tokens.viewer)).data!.powerRequest;
   const done = (id: string) => until(`power request ${id} DONE`, async () => { const r = await read(id); return r.status === 'DONE' ? r : null; });
 
@@ -95,9 +98,7 @@ describe('agent orchestrator: discovery to the cloud, power requests run by the 
     await proxy.down();
     const creds = join(dataDir, 'bmc-creds.yaml');
     writeFileSync(creds, `- match: "127.0.0.1"\n  username: ${fleet.username}\n  password: ${fleet.password}\n`);
-    const cli = await run(process.execPath, [join(repoRoot, 'bin', 'skyboot-agent.js'), 'discover', ...fleet.bmcs.flatMap((b) => ['--range', `http://${b.host}:${b.port}`]), '--credentials', creds, '--data-dir', dataDir], {
-      cwd: repoRoot, timeout: 60_000, env: { ...process.env, SKYBOOT_LOG_LEVEL: 'warn', SKYBOOT_AGENT_CLOUD: proxy.url, SKYBOOT_AGENT_TOKEN_FILE: tokenFile },
-    });
+    const cli = await discoverCli(['--credentials', creds]);
     expect(cli.stdout).toMatch(/2 BMCs, 3 nodes/);
     expect(cli.stderr).toMatch(/report queued in the agent's outbox .* \(sending now failed: .*ECONNREFUSED/);
     const pending = readdirSync(join(dataDir, 'outbox', 'pending'));
@@ -117,6 +118,10 @@ describe('agent orchestrator: discovery to the cloud, power requests run by the 
     expect(seen.site).toBe(SITE);
     expect(seen.interfaces.map((i) => i.mac.toLowerCase()).sort()).toEqual(macs);
     await until('the outbox to empty', async () => (await agent!.status()).outbox.depth === 0);
+
+    // With the cloud up the command also sends at once; the same findings are the same report.
+    const again = await discoverCli();
+    expect(again.stderr).toMatch(/report delivered to .*\/graphql \(DUPLICATE\)/);
   }, 90_000);
 
   test('CYCLE and PXE_ONCE are claimed and carried out on the BMCs; a node without a discovered BMC fails by name', async () => {
@@ -147,14 +152,15 @@ describe('agent orchestrator: discovery to the cloud, power requests run by the 
     const blade = node('cray', 0);
     const resetsBefore = blade.state().resetsReceived.length;
     const id = await request([blade.xname], 'CYCLE');
-    // Claimed: the agent is now on the BMC (ForceOff, wait, On, wait); cut the cloud off.
-    await until('the claim', async () => (await read(id)).status === 'RUNNING');
-    await proxy.down();
     const journal = join(dataDir, 'orchestrator', 'power', `${id}.json`);
-    const ran = await until('the journalled results', async () => {
-      const e = JSON.parse(readFileSync(journal, 'utf8')) as JournalEntry;
-      return e.state === 'ran' ? e : null;
-    });
+    const journalled = async (state: JournalEntry['state']) => {
+      const e = existsSync(journal) ? JSON.parse(readFileSync(journal, 'utf8')) as JournalEntry : null;
+      return e?.state === state ? e : null;
+    };
+    // Claimed and journalled: the agent is now on the BMC (ForceOff, wait, On, wait); cut the cloud off.
+    await until('the claim', () => journalled('claimed'));
+    await proxy.down();
+    const ran = await until('the journalled results', () => journalled('ran'));
     expect(ran.results).toEqual([{ xname: blade.xname, ok: true, powerState: 'On', bootOverride: null, error: null }]);
     expect(blade.state().resetsReceived.slice(-2)).toEqual(['ForceOff', 'On']);
     expect((await read(id)).status).toBe('RUNNING');
@@ -165,8 +171,25 @@ describe('agent orchestrator: discovery to the cloud, power requests run by the 
     await proxy.up();
     const after = await done(id);
     expect(after.results).toEqual(ran.results);
-    expect(readdirSync(join(dataDir, 'orchestrator', 'power'))).toEqual([]);
+    // The journal entry goes once the cloud's answer is in (just after DONE is visible).
+    await until('the journal to empty', async () => readdirSync(join(dataDir, 'orchestrator', 'power')).length === 0);
     // The BMC saw the cycle once: nothing was run again after the restart.
     expect(blade.state().resetsReceived.slice(resetsBefore)).toEqual(['ForceOff', 'On']);
   }, 90_000);
+
+  test('a request claimed but not run to the end before a restart is reported failed, not run again', async () => {
+    await stopTheAgent();
+    const rack = node('dmtf');
+    const resetsBefore = rack.state().resetsReceived.length;
+    const id = await request([rack.xname], 'CYCLE');
+    // What a crash right after the claim leaves: the cloud says RUNNING, the journal says claimed.
+    const claim = await gw.gql<{ claimPowerRequests: { id: string; claimedAt: string }[] }>('mutation { claimPowerRequests { id claimedAt } }', undefined, readFileSync(tokenFile, 'utf8'));
+    expect(claim.data?.claimPowerRequests.map((r) => r.id)).toEqual([id]);
+    const entry: JournalEntry = { id, action: 'CYCLE', xnames: [rack.xname], claimedAt: claim.data!.claimPowerRequests[0]!.claimedAt, state: 'claimed', results: null };
+    writeFileSync(join(dataDir, 'orchestrator', 'power', `${id}.json`), JSON.stringify(entry));
+    await startTheAgent();
+    const after = await done(id);
+    expect(after.results).toEqual([{ xname: rack.xname, ok: false, powerState: null, bootOverride: null, error: 'the agent stopped while running CYCLE; the outcome is unknown: check with STATUS' }]);
+    expect(rack.state().resetsReceived.length).toBe(resetsBefore);
+  }, 60_000);
 });
