@@ -92,14 +92,14 @@ export async function pushImage(gql: Gql, opts: PushOptions): Promise<PushResult
 
   const toSend = created.uploads.reduce((n, u) => {
     const last = u.partCount;
-    const size = digests.find((d) => d.sha256 === u.sha256)!.size;
+    const size = digests.find((d) => d.type === u.type)!.size;
     return n + u.parts.reduce((m, p) => m + (p.partNumber === last ? size - u.partSize * (last - 1) : u.partSize), 0);
   }, 0);
   const bar = progressBar(`uploading ${opts.name} ${opts.version}`, toSend, opts.progress && toSend > 0);
   let partsUploaded = 0;
   let bytesUploaded = 0;
   for (const u of created.uploads) {
-    const file = digests.find((d) => d.sha256 === u.sha256)!;
+    const file = digests.find((d) => d.type === u.type)!;
     const parts = await uploadArtifact(file.path, u, {
       concurrency: opts.concurrency ?? 4,
       ...(opts.signal ? { signal: opts.signal } : {}),

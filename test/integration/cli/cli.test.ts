@@ -91,6 +91,23 @@ describe('skyboot CLI against the gateway (s3rver events delivered to the finali
     expect(result).toMatchObject({ status: 'READY', arch: 'ARM', resumed: true, partsUploaded: 2, partsSkipped: 1 });
   });
 
+  it('a push whose bytes differ from the declared sha256 ends FAILED with the reason and exit code 1', async () => {
+    const k = randomFile(dir, 'k3', 5000);
+    const real = graphqlClient({ url, token: gw.tokens.admin });
+    // Corrupt the declaration on the way out, as if the file changed between hashing and upload.
+    const lying: typeof real = (query, variables) => {
+      const input = (variables as { input?: { artifacts?: { sha256: string }[] } } | undefined)?.input;
+      if (input?.artifacts) input.artifacts[0]!.sha256 = 'b'.repeat(64);
+      return real(query, variables);
+    };
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(['node', 'skyboot', 'image', 'push', '--name', 'corrupt', '--version', '1', '--arch', 'x86_64', '--kernel', k.path, '--json'], { gql: lying, out: (l) => out.push(l), err: (l) => err.push(l), tty: false });
+    expect(code).toBe(1);
+    expect(err.at(-1)).toMatch(new RegExp(`^skyboot: image \\S+ FAILED verification: KERNEL: sha256 mismatch: declared ${'b'.repeat(64)}, content hashes to ${k.sha256}$`));
+    expect(JSON.parse(out[0]!)).toMatchObject({ status: 'FAILED', artifacts: [{ type: 'KERNEL', status: 'FAILED' }] });
+  });
+
   it('boot set / show / list / script / delete, and image delete refused while in use', async () => {
     const { out } = await cli(['image', 'list', '--name', 'rocky', '--json']);
     const image = (JSON.parse(out[0]!) as { id: string }[])[0]!;
