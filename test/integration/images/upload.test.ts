@@ -76,7 +76,7 @@ describe('images: presigned multipart upload to s3rver, verified by the S3 event
     ).rejects.toMatchObject({ code: 'CONFLICT' });
   });
 
-  it('a corrupted upload (bytes differ from the declared sha256) turns FAILED with the reason and the object is deleted', async () => {
+  it('a corrupted upload (bytes differ from the declared sha256) turns FAILED with the reason, the object is deleted, and a re-push restarts it', async () => {
     const declared = randomFile(stack.dir, 'good-kernel', 100 * 1024);
     const actual = randomFile(stack.dir, 'bad-kernel', 100 * 1024);
     const created = await call<Result>('createImage', { input: { name: 'broken', version: '1', arch: 'X86', artifacts: [{ type: 'KERNEL', size: declared.size, sha256: declared.sha256 }] } });
@@ -90,6 +90,13 @@ describe('images: presigned multipart upload to s3rver, verified by the S3 event
     await expect(stack.aws.clients.s3.send(new HeadObjectCommand({ Bucket: stack.aws.bucketName, Key: `artifacts/sha256/${declared.sha256}` }))).rejects.toMatchObject({ name: 'NotFound' });
     const failed = await call<{ edges: { node: { id: string } }[] }>('images', { filter: { status: 'FAILED' } });
     expect(failed.edges.map((e) => e.node.id)).toEqual([img.id]);
+    // Pushing the same declaration again restarts the failed artifact with a fresh upload.
+    const retry = await call<Result>('createImage', { input: { name: 'broken', version: '1', arch: 'X86', artifacts: [{ type: 'KERNEL', size: declared.size, sha256: declared.sha256 }] } });
+    expect(retry.resumed).toBe(true);
+    expect(retry.uploads[0]!.uploadId).not.toBe(created.uploads[0]!.uploadId);
+    await call('completeArtifactUpload', { imageId: img.id, type: 'KERNEL', uploadId: retry.uploads[0]!.uploadId, parts: await uploadArtifact(declared.path, retry.uploads[0]!) });
+    await stack.delivery.idle();
+    expect(await call('image', { id: img.id })).toMatchObject({ status: 'READY', reason: null });
     // Unreferenced: it can be deleted.
     await expect(call('deleteImage', { id: img.id })).resolves.toBe(true);
     await expect(call('image', { id: img.id })).resolves.toBeNull();
