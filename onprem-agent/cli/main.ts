@@ -5,13 +5,14 @@
 import { Command } from 'commander';
 import { registerRedfishCommands } from '../redfish/commands.js';
 import { registerRunCommands } from '../run/commands.js';
+import { inventoryEndpointsFromSnapshot } from '../sync/redfishEndpoints.js';
 import { registerIscsiCommands } from '../iscsi/commands.js';
 import { outboxSinkFor } from '../orchestrator/discoverySink.js';
 
 const program = new Command('skyboot-agent').description('Skyboot on-prem agent: PXE, Redfish, iSCSI, offline-first site cache');
 
 const registrations: Array<(p: Command) => void> = [
-  (p) => registerRedfishCommands(p, { sinkFor: outboxSinkFor }),
+  (p) => registerRedfishCommands(p, { sinkFor: outboxSinkFor, inventoryEndpoints: inventoryEndpointsFromSnapshot }),
   registerRunCommands,
   registerIscsiCommands,
 ];
