@@ -14,7 +14,11 @@
  *     heartbeat waits in the durable outbox and the agent reports the cloud as down;
  *  3. cloud still stopped, BIOS with Debian's iPXE option ROM (pxe-e1000.rom): the ROM is iPXE
  *     already, so the agent's DHCP breaks the chain loop at once (user class "iPXE") and hands
- *     out the boot-script URL; no TFTP.
+ *     out the boot-script URL; no TFTP;
+ *  4. cloud still stopped, the agent restarted in ProxyDHCP mode (the default) next to the
+ *     site's own DHCP server (dnsmasq on another host of the LAN, addresses only): it starts
+ *     from its stored snapshot and cache, answers the UEFI boot, and the heartbeats of the
+ *     earlier boots are still in its outbox.
  */
 import { createHash } from 'node:crypto';
 import { type ChildProcess } from 'node:child_process';
@@ -32,6 +36,7 @@ import { bootVm, type BootResult } from '../../support/vm/qemu.js';
 import { assertBooted, describeBoot } from '../../support/vm/report.js';
 import { startRelay, type Relay } from '../../support/vm/relay.js';
 import { createVmSite, type VmSite } from '../../support/vm/site.js';
+import { startSiteDhcp, type SiteDhcp } from '../../support/vm/standins.js';
 import { hostKernel, requireExecutable, requireFile } from '../../support/vm/tools.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -61,6 +66,7 @@ let cloudRunning = false;
 let fx: SiteFixture;
 let agentProc: ChildProcess | undefined;
 let agentLog = '';
+let siteDhcp: SiteDhcp | undefined;
 let relays: Relay[] = [];
 let kernel: Blob;
 let initrd: Blob;
@@ -74,14 +80,27 @@ function agentStatus(): AgentStatusView {
 async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
+  let lastValue: unknown;
   for (;;) {
     try {
       const v = fn();
       if (v) return v;
+      lastValue = v;
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}\nagent log:\n${agentLog.slice(-4000)}`);
+    if (Date.now() > deadline) {
+      const status = (() => {
+        try {
+          return JSON.stringify(agentStatus());
+        } catch (e) {
+          return `unavailable: ${(e as Error).message}`;
+        }
+      })();
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ` (last value: ${String(lastValue)})`}\nagent status: ${status}\nagent log:\n${agentLog.slice(-6000)}`,
+      );
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -91,6 +110,50 @@ function heartbeatKey(result: BootResult): string {
   const m = /"idempotencyKey":"([\w.:-]+)"/.exec(result.serial);
   if (!m) throw new Error(describeBoot('no idempotency key in the heartbeat reply', result, { 'agent log': agentLog.slice(-4000) }));
   return m[1]!;
+}
+
+let agentConfig: AgentInNamespaceConfig;
+let runs = 0;
+
+/** Starts the agent inside the namespace and waits for its `ready` line. */
+async function startAgentProcess(config: AgentInNamespaceConfig): Promise<void> {
+  runs += 1;
+  const configFile = join(work, `agent-config-${runs}.json`);
+  writeFileSync(configFile, JSON.stringify(config, null, 2));
+  agentLog += `--- agent run ${runs} (dhcp ${config.dhcp.mode}) ---\n`;
+  // Jest sets NODE_ENV=test, which silences the agent's logger; its log belongs in failure messages.
+  const env = { ...process.env, SKYBOOT_LOG_LEVEL: process.env.SKYBOOT_LOG_LEVEL ?? 'info' };
+  const proc = site!.spawn(process.execPath, ['--import', 'tsx', join(REPO, 'test/support/vm/agent-in-namespace.ts'), configFile], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  agentProc = proc;
+  let out = '';
+  const take = (d: Buffer): void => {
+    out += d.toString();
+    agentLog += d.toString();
+  };
+  proc.stdout?.on('data', take);
+  proc.stderr?.on('data', take);
+  await until('the agent to start', () => {
+    if (proc.exitCode !== null) return 'exited';
+    return out.includes('ready ') && 'ready';
+  }, 60_000).then((state) => {
+    if (state === 'exited') throw new Error(`the agent exited with ${proc.exitCode}:\n${out}`);
+  });
+}
+
+async function stopAgentProcess(): Promise<void> {
+  const proc = agentProc;
+  agentProc = undefined;
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000).unref())]);
+  if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+}
+
+/** The outbox entries still waiting for the cloud, as text. */
+function pendingObservations(): string[] {
+  const pendingDir = join(dataDir(), 'outbox', 'pending');
+  return readdirSync(pendingDir).map((f) => readFileSync(join(pendingDir, f), 'utf8'));
 }
 
 beforeAll(async () => {
@@ -145,18 +208,11 @@ beforeAll(async () => {
       iscsi: 'off',
       syncInterval: 2,
     },
-    dhcp: { address: site.address, subnet: site.subnet, range: `10.77.${VM.octet}.100-10.77.${VM.octet}.150`, httpBaseUrl: agentBase },
+    dhcp: { mode: 'full', address: site.address, subnet: site.subnet, range: `10.77.${VM.octet}.100-10.77.${VM.octet}.150`, httpBaseUrl: agentBase },
     relays: relaySpecs,
   };
-  const configFile = join(work, 'agent-config.json');
-  writeFileSync(configFile, JSON.stringify(config, null, 2));
-  agentProc = site.spawn(process.execPath, ['--import', 'tsx', join(REPO, 'test/support/vm/agent-in-namespace.ts'), configFile], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-  agentProc.stdout?.on('data', (d: Buffer) => (agentLog += d.toString()));
-  agentProc.stderr?.on('data', (d: Buffer) => (agentLog += d.toString()));
-  await until('the agent to start', () => {
-    if (agentProc!.exitCode !== null) throw new Error(`the agent exited with ${agentProc!.exitCode}:\n${agentLog}`);
-    return agentLog.includes('ready ');
-  }, 60_000);
+  agentConfig = config;
+  await startAgentProcess(config);
   // First pull and artifact downloads happen in the agent, through the relays.
   await until('the agent to hold the snapshot and every artifact', () => {
     const s = agentStatus();
@@ -165,11 +221,8 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  if (agentProc && agentProc.exitCode === null) {
-    const exited = new Promise((r) => agentProc!.once('exit', r));
-    agentProc.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000).unref())]);
-  }
+  await stopAgentProcess();
+  await siteDhcp?.stop();
   site?.remove();
   await Promise.all(relays.map((r) => r.close()));
   if (cloudRunning) await cloud?.close();
@@ -224,9 +277,7 @@ test('cloud stopped: the same boot is answered from the agent cache; the heartbe
   expect(after.http.artifacts - before.http.artifacts).toBeGreaterThanOrEqual(2);
   // Durable, undelivered: the heartbeat is a file in the outbox's pending directory.
   const key = heartbeatKey(result);
-  const pendingDir = join(dataDir(), 'outbox', 'pending');
-  const pending = readdirSync(pendingDir).map((f) => readFileSync(join(pendingDir, f), 'utf8'));
-  expect(pending.filter((p) => p.includes(key) && p.includes(VM.mac))).toHaveLength(1);
+  expect(pendingObservations().filter((p) => p.includes(key) && p.includes(VM.mac))).toHaveLength(1);
   process.stderr.write(`pxe-boot: boot 2 (cloud stopped, UEFI) took ${result.durationMs} ms\n`);
 }, BOOT_TIMEOUT_MS + 90_000);
 
@@ -243,7 +294,37 @@ test('cloud stopped, BIOS: Debian\'s iPXE ROM gets the boot-script URL straight 
   expect(after.http.bootScripts).toBe(before.http.bootScripts + 1);
   expect(after.http.artifacts - before.http.artifacts).toBeGreaterThanOrEqual(2);
   const key = heartbeatKey(result);
-  const pendingDir = join(dataDir(), 'outbox', 'pending');
-  expect(readdirSync(pendingDir).map((f) => readFileSync(join(pendingDir, f), 'utf8')).filter((p) => p.includes(key))).toHaveLength(1);
+  expect(pendingObservations().filter((p) => p.includes(key))).toHaveLength(1);
   process.stderr.write(`pxe-boot: boot 3 (cloud stopped, BIOS iPXE ROM) took ${result.durationMs} ms\n`);
 }, BOOT_TIMEOUT_MS + 30_000);
+
+test('cloud stopped, agent restarted in ProxyDHCP mode next to the site DHCP server: UEFI boot from the stored snapshot and cache', async () => {
+  expect(cloudRunning).toBe(false);
+  const pendingBefore = pendingObservations();
+  const revision = agentStatus().snapshot.revision;
+  await stopAgentProcess();
+  // The site's DHCP server lives on another host: it and the agent's ProxyDHCP both use UDP 67.
+  const range = { start: `10.77.${VM.octet}.160`, end: `10.77.${VM.octet}.170` };
+  siteDhcp = await startSiteDhcp(site!.addHost(2), work, range);
+  // No relays this time: the cloud's URLs lead nowhere from inside the namespace.
+  const { relays: _unused, ...rest } = agentConfig;
+  await startAgentProcess({ ...rest, agent: { ...agentConfig.agent, dhcp: 'proxy', dhcpSubnet: undefined, dhcpRange: undefined }, dhcp: { ...agentConfig.dhcp, mode: 'proxy' } });
+  const before = agentStatus();
+  expect(before.snapshot.revision).toBe(revision);
+  expect(before.cloud.up).not.toBe(true);
+
+  const result = await bootVm({ site: site!, mac: VM.mac, serialLog: join(work, 'boot4-serial.log'), timeoutMs: BOOT_TIMEOUT_MS, doneMarker: MARKER.poweroff, firmware: 'uefi' });
+  assertBooted('boot 4 (cloud stopped, agent restarted, ProxyDHCP) from the agent', result, MARKER.heartbeatOk, { 'agent log': agentLog.slice(-6000), 'site DHCP (dnsmasq) log': siteDhcp.logs() });
+  expect(result.serial).toContain('NBP file downloaded successfully');
+  expect(result.serial).toContain(`Skyboot: booting ${VM.xname}`);
+  // The address came from the site's DHCP server, not from the agent.
+  expect(result.serial).toMatch(new RegExp(`${MARKER.address} 10\\.77\\.${VM.octet}\\.1[67]\\d `));
+  const after = agentStatus();
+  expect(after.tftp!.completed).toBeGreaterThan(before.tftp!.completed);
+  expect(after.http.artifacts - before.http.artifacts).toBeGreaterThanOrEqual(2);
+  // Durable across the restart: every heartbeat that waited is still there, plus this one.
+  const pending = pendingObservations();
+  for (const p of pendingBefore) expect(pending).toContain(p);
+  expect(pending.filter((p) => p.includes(heartbeatKey(result)))).toHaveLength(1);
+  process.stderr.write(`pxe-boot: boot 4 (cloud stopped, restarted agent, ProxyDHCP, UEFI) took ${result.durationMs} ms\n`);
+}, BOOT_TIMEOUT_MS + 90_000);
