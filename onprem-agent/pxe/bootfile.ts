@@ -125,7 +125,7 @@ export function bootScriptUrl(httpBaseUrl: string, mac: string): string {
 export function chooseBootFile(client: BootClient, cfg: BootFileConfig): BootFileChoice | undefined {
   // A client may list several types; the first one with a configured file wins.
   const candidates = client.architectures?.length ? client.architectures : [0];
-  const files = { ...DEFAULT_BOOT_FILES, ...cfg.bootFiles };
+  const files = cfg.bootFiles ? { ...DEFAULT_BOOT_FILES, ...cfg.bootFiles } : DEFAULT_BOOT_FILES;
   for (const arch of candidates) {
     const info = ARCHITECTURES.get(arch);
     if (!info) continue;

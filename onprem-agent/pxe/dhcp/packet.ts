@@ -111,7 +111,8 @@ export function decodePacket(buf: Buffer): DhcpPacket {
   }
 
   const options = new Map<number, Buffer>();
-  for (const [code, parts] of raw) options.set(code, parts.length === 1 ? Buffer.from(parts[0]!) : Buffer.concat(parts));
+  // Single instances are views into the datagram: no copy on the hot path.
+  for (const [code, parts] of raw) options.set(code, parts.length === 1 ? parts[0]! : Buffer.concat(parts));
   return {
     op,
     htype: buf[1]!,
@@ -132,14 +133,30 @@ export function decodePacket(buf: Buffer): DhcpPacket {
 }
 
 function writeIp(buf: Buffer, offset: number, ip: string, field: string): void {
-  const parts = ip.split('.');
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) throw new DhcpPacketError(field, `"${ip}" is not an IPv4 address`);
-  parts.forEach((p, k) => { buf[offset + k] = Number(p); });
+  // Hand-rolled: this runs four times per reply, on the ProxyDHCP hot path.
+  let octet = 0;
+  let digits = 0;
+  let k = 0;
+  for (let i = 0; i <= ip.length; i++) {
+    const c = i < ip.length ? ip.charCodeAt(i) : 46;
+    if (c >= 48 && c <= 57 && digits < 3) {
+      octet = octet * 10 + (c - 48);
+      digits++;
+    } else if (c === 46 && digits > 0 && octet <= 255 && k < 4) {
+      buf[offset + k++] = octet;
+      octet = 0;
+      digits = 0;
+    } else {
+      throw new DhcpPacketError(field, `"${ip}" is not an IPv4 address`);
+    }
+  }
+  if (k !== 4) throw new DhcpPacketError(field, `"${ip}" is not an IPv4 address`);
 }
 
 function writeCString(buf: Buffer, offset: number, width: number, value: string, field: string): void {
   // One byte is kept for the terminating NUL so that C clients can read the field safely.
-  if (Buffer.byteLength(value, 'latin1') >= width) throw new DhcpPacketError(field, `"${value}" does not fit in ${width - 1} bytes`);
+  if (value.length === 0) return;
+  if (value.length >= width) throw new DhcpPacketError(field, `"${value}" does not fit in ${width - 1} bytes`);
   if (/[^\x20-\x7e]/.test(value)) throw new DhcpPacketError(field, 'must be printable ASCII');
   buf.write(value, offset, 'latin1');
 }
@@ -147,21 +164,31 @@ function writeCString(buf: Buffer, offset: number, width: number, value: string,
 /** Encodes without overload: replies that outgrow 576 bytes are still fine for PXE clients. */
 export function encodePacket(p: DhcpPacket): Buffer {
   if (p.chaddr.length !== p.hlen || p.hlen > 16) throw new DhcpPacketError('chaddr', `must hold hlen (${p.hlen}) bytes, at most 16`);
-  const opts: Buffer[] = [];
+  // Size first, then one allocation: replies are encoded per request on the hot path.
+  let optLength = 1; // END
   for (const [code, data] of p.options) {
     if (!Number.isInteger(code) || code <= OPT_PAD || code >= OPT_END || code === OPT_OVERLOAD) {
       throw new DhcpPacketError(`option${code}`, 'is framing (pad, end, overload) or out of range, not an encodable option');
     }
     // RFC 3396: data longer than 255 bytes is split across repeated instances.
-    if (data.length === 0) opts.push(Buffer.from([code, 0]));
+    optLength += data.length + 2 * Math.max(1, Math.ceil(data.length / 255));
+  }
+  const out = Buffer.alloc(Math.max(MIN_PACKET_LENGTH, HEADER_LENGTH + optLength));
+  let at = HEADER_LENGTH;
+  for (const [code, data] of p.options) {
+    if (data.length === 0) {
+      out[at++] = code;
+      out[at++] = 0;
+    }
     for (let off = 0; off < data.length; off += 255) {
-      const chunk = data.subarray(off, off + 255);
-      opts.push(Buffer.from([code, chunk.length]), chunk);
+      const n = Math.min(255, data.length - off);
+      out[at++] = code;
+      out[at++] = n;
+      data.copy(out, at, off, off + n);
+      at += n;
     }
   }
-  opts.push(Buffer.from([OPT_END]));
-  const body = Buffer.concat(opts);
-  const out = Buffer.alloc(Math.max(MIN_PACKET_LENGTH, HEADER_LENGTH + body.length));
+  out[at] = OPT_END;
   out[0] = p.op;
   out[1] = p.htype;
   out[2] = p.hlen;
@@ -177,7 +204,6 @@ export function encodePacket(p: DhcpPacket): Buffer {
   writeCString(out, 44, 64, p.sname, 'sname');
   writeCString(out, 108, 128, p.file, 'file');
   out.writeUInt32BE(MAGIC_COOKIE, 236);
-  body.copy(out, HEADER_LENGTH);
   return out;
 }
 

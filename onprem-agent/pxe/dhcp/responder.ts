@@ -87,6 +87,13 @@ function parseRange(range: DhcpSubnet['range']): { start: string; end: string } 
 export class DhcpResponder {
   private readonly subnets: PreparedSubnet[];
   private readonly broadcastAddress: string;
+  // Constant reply fragments, built once: ProxyDHCP answers a rack's burst on one thread.
+  private readonly serverId: Buffer;
+  private readonly tftpName: Buffer;
+  private readonly pxeVendor = Buffer.from('PXEClient', 'latin1');
+  private readonly httpVendor = Buffer.from('HTTPClient', 'latin1');
+  private readonly discoveryControl = encodeSubOptions(new Map([[PxeSub.DiscoveryControl, Buffer.from([0x08])]]));
+  private readonly bootFileBytes = new Map<string, Buffer>();
 
   constructor(private readonly cfg: ResponderConfig) {
     const now = cfg.now ?? Date.now;
@@ -104,6 +111,19 @@ export class DhcpResponder {
       };
     });
     this.broadcastAddress = cfg.broadcastAddress ?? '255.255.255.255';
+    this.serverId = ipBytes(cfg.dhcpAddress);
+    this.tftpName = Buffer.from(cfg.tftpServer ?? cfg.dhcpAddress, 'latin1');
+  }
+
+  /** Boot file names repeat (one per architecture, one script URL per MAC): keep a few. */
+  private bootFileBuffer(name: string): Buffer {
+    let b = this.bootFileBytes.get(name);
+    if (!b) {
+      if (this.bootFileBytes.size > 4096) this.bootFileBytes.clear();
+      b = Buffer.from(name, 'latin1');
+      this.bootFileBytes.set(name, b);
+    }
+    return b;
   }
 
   leases(): Array<{ subnet: string; mac: string; ip: string; expiresAt: number; state: string }> {
@@ -131,7 +151,7 @@ export class DhcpResponder {
   }
 
   private base(req: DhcpPacket, type: MessageType): DhcpPacket {
-    const options = new Map<number, Buffer>([[Opt.MessageType, Buffer.from([type])], [Opt.ServerId, ipBytes(this.cfg.dhcpAddress)]]);
+    const options = new Map<number, Buffer>([[Opt.MessageType, Buffer.from([type])], [Opt.ServerId, this.serverId]]);
     return {
       op: BootOp.Reply, htype: req.htype, hlen: req.hlen, hops: 0, xid: req.xid, secs: 0, flags: req.flags,
       ciaddr: '0.0.0.0', yiaddr: '0.0.0.0', siaddr: '0.0.0.0', giaddr: req.giaddr, chaddr: req.chaddr, sname: '', file: '', options,
@@ -143,14 +163,14 @@ export class DhcpResponder {
     reply.siaddr = tftp;
     // URLs can outgrow the 128-byte file field; option 67 carries any length.
     if (boot.bootFile.length < 128) reply.file = boot.bootFile;
-    reply.options.set(Opt.BootFileName, Buffer.from(boot.bootFile, 'latin1'));
-    if (boot.stage === 'firmware' && boot.vendorClass === 'PXEClient') reply.options.set(Opt.TftpServerName, Buffer.from(tftp, 'latin1'));
-    reply.options.set(Opt.VendorClass, Buffer.from(boot.vendorClass, 'latin1'));
+    reply.options.set(Opt.BootFileName, this.bootFileBuffer(boot.bootFile));
+    if (boot.stage === 'firmware' && boot.vendorClass === 'PXEClient') reply.options.set(Opt.TftpServerName, this.tftpName);
+    reply.options.set(Opt.VendorClass, boot.vendorClass === 'PXEClient' ? this.pxeVendor : this.httpVendor);
     const uuid = req.options.get(Opt.ClientUuid);
     if (uuid) reply.options.set(Opt.ClientUuid, uuid);
     if (proxy && boot.vendorClass === 'PXEClient') {
       // Discovery control bit 3: boot the file named in this offer, no menu, no discovery.
-      reply.options.set(Opt.VendorSpecific, encodeSubOptions(new Map([[PxeSub.DiscoveryControl, Buffer.from([0x08])]])));
+      reply.options.set(Opt.VendorSpecific, this.discoveryControl);
     }
   }
 

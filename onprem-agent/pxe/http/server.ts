@@ -44,6 +44,14 @@ const MAX_BODY = 64 * 1024;
 const HEX64 = /^[0-9a-f]{64}$/;
 const OBS_KEY = /^[\w.:-]{1,128}$/;
 
+function decode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new HttpError(400, `"${s.slice(0, 64)}" is not a valid URL path segment`);
+  }
+}
+
 class HttpError extends Error {
   constructor(readonly status: number, message: string) {
     super(message);
@@ -201,11 +209,12 @@ export function createAgentHttpServer(opts: AgentHttpOptions): Server & { counte
     const art = /^\/artifacts\/sha256\/([^/]+)$/.exec(path);
     if (get && art) return artifact(req, res, art[1]!);
     const ci = /^\/cloud-init\/([^/]+)\/(meta-data|user-data|vendor-data)$/.exec(path);
-    if (get && ci) return cloudInit(res, decodeURIComponent(ci[1]!), ci[2]!);
+    if (get && ci) return cloudInit(res, decode(ci[1]!), ci[2]!);
     if (req.method === 'POST' && (path === '/cloud-init/phone-home' || /^\/cloud-init\/[^/]+\/phone-home$/.test(path))) {
       const body = parseObject(await readBody(req), req.headers['content-type']);
-      const id = /^\/cloud-init\/([^/]+)\/phone-home$/.exec(path)?.[1];
-      if (id && body.xname === undefined && body.mac === undefined) body[isMac(decodeURIComponent(id)) ? 'mac' : 'xname'] = decodeURIComponent(id);
+      const raw = /^\/cloud-init\/([^/]+)\/phone-home$/.exec(path)?.[1];
+      const id = raw === undefined ? undefined : decode(raw);
+      if (id && body.xname === undefined && body.mac === undefined) body[isMac(id) ? 'mac' : 'xname'] = id;
       const key = await observe('cloudinit.phoneHome', body, req);
       return send(res, 202, JSON.stringify({ accepted: true, idempotencyKey: key }) + '\n', 'application/json');
     }
