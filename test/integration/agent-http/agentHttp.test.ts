@@ -87,6 +87,8 @@ describe('agent: sync from the gateway, HTTP boot service', () => {
     expect(JSON.parse(await md.text())).toMatchObject({ 'instance-id': 'x1000c0s1b0n0' });
     expect((await fetch(`${agent.httpUrl}/cloud-init/02:00:00:00:00:02/user-data`)).status).toBe(200);
     expect((await fetch(`${agent.httpUrl}/cloud-init/x9c0s0b0n0/meta-data`)).status).toBe(404);
+    expect((await fetch(`${agent.httpUrl}/cloud-init/%E0%A4%A/meta-data`)).status).toBe(400);
+    expect((await fetch(`${agent.httpUrl}/artifacts/sha256/..%2F..%2Fsnapshot.json`)).status).toBe(404);
 
     const hb = await fetch(`${agent.httpUrl}/heartbeat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mac: '02:00:00:00:00:02', stage: 'initramfs', idempotencyKey: 'hb-test-1' }) });
     expect(hb.status).toBe(202);

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { contentHash, type SnapshotContent } from '../../../functions/sites/snapshotFormat.js';
 import { ArtifactCache, sha256File } from '../../../onprem-agent/cache/artifactCache.js';
-import { loadSnapshot } from '../../../onprem-agent/sync/snapshotStore.js';
+import { loadSnapshot, removeStaleTempFiles } from '../../../onprem-agent/sync/snapshotStore.js';
 
 const CHILD_SRC = join(process.cwd(), 'test/integration/agent/crashChild.ts');
 // Bundled once with esbuild: node starts a plain .mjs in tens of ms, so kills land inside the work.
@@ -73,6 +73,8 @@ describe('crash safety (kill -9 at random instants)', () => {
     const leftovers = readdirSync(dataDir).filter((f) => f !== 'snapshot.json');
     // Temp files of interrupted writes may remain until the agent starts; the snapshot never is one.
     expect(leftovers.every((f) => /\.tmp$/.test(f))).toBe(true);
+    await removeStaleTempFiles(dataDir); // what the agent does at start
+    expect(readdirSync(dataDir)).toEqual(['snapshot.json']);
   });
 
   describe('artifact downloads', () => {
