@@ -2,9 +2,10 @@
  * Where `skyboot-agent discover` hands its report when the data dir belongs to an agent: the
  * agent's durable outbox (kind `inventory.reportDiscovery`, which the cloud applies through the
  * inventory's `reportDiscovery`, once per idempotency key). The entry is durable before the
- * command returns; the running agent's outbox delivers it from its next start, and when a cloud
- * is configured the command also sends it at once, so the operator sees it land. A later
- * redelivery of the same key is answered DUPLICATE and changes nothing.
+ * command returns. A running agent picks it up through the handoff directory (handoff.ts) within
+ * seconds, an agent started later from its outbox; when a cloud is configured the command also
+ * sends it at once, so the operator sees it land. Every later delivery of the same key is
+ * answered DUPLICATE and changes nothing.
  *
  * The command never drains the outbox itself: a running agent owns the pending entries it loaded,
  * and two processes removing each other's files would break its delivery.
@@ -16,6 +17,7 @@ import { log } from '../logger.js';
 import { Outbox } from '../outbox/outbox.js';
 import type { ObservationSink } from '../outbox/sink.js';
 import { CloudClient, CloudUnreachableError, type CloudObservation, type ObservationResult } from '../sync/cloudClient.js';
+import { writeHandoff } from './handoff.js';
 
 export interface NotingSink extends ObservationSink {
   /** One line for the operator: where the last observation went. */
@@ -54,7 +56,8 @@ export async function outboxSinkFor(dataDir: string, env: NodeJS.ProcessEnv = pr
     note: () => note,
     async enqueue(kind, payload, idempotencyKey) {
       await outbox.enqueue(kind, payload, idempotencyKey);
-      note = `report queued in the agent's outbox (${outbox.pendingDir}); the agent delivers it`;
+      await writeHandoff(dataDir, { kind, idempotencyKey, payload });
+      note = `report queued in the agent's outbox (${outbox.pendingDir}); the agent delivers it (a running one within seconds)`;
       if (!client) return;
       try {
         const [r] = await client.reportObservations([{ idempotencyKey, kind, at: new Date().toISOString(), payload }]);

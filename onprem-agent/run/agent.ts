@@ -143,7 +143,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
 
   if (client) syncer.start();
   outbox.start();
-  const orchestrator = await startOrchestrator({ dataDir: config.dataDir, client, iscsi });
+  const orchestrator = await startOrchestrator({ dataDir: config.dataDir, client, outbox, iscsi });
   log.info({ http: httpUrl, tftp: tftp?.address() ?? null, dhcp: dhcp?.ports() ?? null, iscsi: config.iscsi.mode, cloud: config.cloud, revision: syncer.index?.stored.revision ?? null }, 'agent running');
 
   return {

@@ -1,10 +1,10 @@
 /**
  * The agent's orchestrator against a real gateway (behind a TCP pass-through the test cuts to
  * make the cloud unreachable) and simulated BMCs over HTTP: `skyboot-agent discover` queues its
- * report in the agent's outbox and the next `run` delivers it; an operator's power requests are
- * claimed by the running agent, carried out on the BMCs and come back DONE with a result per
- * node; a completion that could not be reported during an outage is reported after it, across a
- * restart of the agent.
+ * report in the outbox of the running agent, which delivers it when the cloud is back; an
+ * operator's power requests are claimed by the running agent, carried out on the BMCs and come
+ * back DONE with a result per node; a completion that could not be reported during an outage is
+ * reported after it, across a restart of the agent.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -92,22 +92,23 @@ describe('agent orchestrator: discovery to the cloud, power requests run by the 
     rmSync(tokenFile, { force: true });
   });
 
-  test('discover queues its report in the agent outbox while the cloud is down; the next run delivers it', async () => {
-    await startTheAgent(); // the data dir now holds the agent's outbox
-    await stopTheAgent();
+  test('discover queues its report in the outbox of the running agent while the cloud is down; the agent delivers it when the cloud is back', async () => {
+    await startTheAgent();
     await proxy.down();
     const creds = join(dataDir, 'bmc-creds.yaml');
     writeFileSync(creds, `- match: "127.0.0.1"\n  username: ${fleet.username}\n  password: ${fleet.password}\n`);
     const cli = await discoverCli(['--credentials', creds]);
     expect(cli.stdout).toMatch(/2 BMCs, 3 nodes/);
     expect(cli.stderr).toMatch(/report queued in the agent's outbox .* \(sending now failed: .*ECONNREFUSED/);
-    const pending = readdirSync(join(dataDir, 'outbox', 'pending'));
-    expect(pending).toHaveLength(1);
-    expect(JSON.parse(readFileSync(join(dataDir, 'outbox', 'pending', pending[0]!), 'utf8'))).toMatchObject({ kind: 'inventory.reportDiscovery' });
+    const pendingDir = join(dataDir, 'outbox', 'pending');
+    const kinds = readdirSync(pendingDir).map((f) => (JSON.parse(readFileSync(join(pendingDir, f), 'utf8')) as { kind: string }).kind);
+    expect(kinds).toContain('inventory.reportDiscovery');
     report = (await loadLastReport(dataDir))!;
+    // The running agent takes it over without a restart.
+    await until('the running agent to adopt the report', async () => (await agent!.status()).outbox.depth === 1);
+    expect(readdirSync(join(dataDir, 'orchestrator', 'handoff'))).toEqual([]);
 
     await proxy.up();
-    await startTheAgent();
     const dmtf = node('dmtf');
     const macs = report.interfaces.filter((i) => i.ownerXName === dmtf.xname).map((i) => i.mac.toLowerCase()).sort();
     expect(macs.length).toBeGreaterThan(0);
@@ -118,6 +119,12 @@ describe('agent orchestrator: discovery to the cloud, power requests run by the 
     expect(seen.site).toBe(SITE);
     expect(seen.interfaces.map((i) => i.mac.toLowerCase()).sort()).toEqual(macs);
     await until('the outbox to empty', async () => (await agent!.status()).outbox.depth === 0);
+
+    // The command's own copy goes at the next start, answered DUPLICATE.
+    await stopTheAgent();
+    await startTheAgent();
+    await until('the copy to be answered', async () => (await agent!.status()).outbox.duplicates === 1);
+    expect(readdirSync(pendingDir)).toEqual([]);
 
     // With the cloud up the command also sends at once; the same findings are the same report.
     const again = await discoverCli();
