@@ -12,6 +12,7 @@ import type { ArtifactItem, ArtifactType } from './model.js';
 import { planParts } from './partPlan.js';
 import { getArtifactItem } from './store.js';
 import { isConditionFailure } from './status.js';
+import { logger } from '../shared/logger.js';
 
 /** Presigned URLs live long enough for a slow link to push a large rootfs; resume re-issues them. */
 export const URL_TTL_SECONDS = 6 * 3600;
@@ -71,6 +72,13 @@ export async function listUploadedParts(c: Clients, sha256: string, uploadId: st
     }
   } catch (err) {
     if (isMissingUpload(err)) return null;
+    // An S3 emulator without ListParts (plain s3rver, outside deliverS3rverEvents) still uploads:
+    // every part counts as missing, so a resume re-sends them instead of failing.
+    const name = (err as { name?: string }).name;
+    if (name === 'MethodNotAllowed' || name === 'NotImplemented') {
+      logger.warn('ListParts is not supported by this S3 endpoint; resuming re-sends every part', { sha256 });
+      return [];
+    }
     throw err;
   }
   return parts;
