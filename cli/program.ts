@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { CliError, graphqlClient, clientConfig } from './client.js';
 import { registerBootCommands } from './bootCommands.js';
 import { registerImageCommands, type CliIo } from './imageCommands.js';
+import { registerSiteCommands } from './siteCommands.js';
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command('skyboot')
@@ -11,6 +12,7 @@ export function buildProgram(io: CliIo): Command {
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
   registerImageCommands(program, io);
   registerBootCommands(program, io);
+  registerSiteCommands(program, io);
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();
