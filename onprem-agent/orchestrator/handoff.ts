@@ -42,11 +42,14 @@ export async function adoptHandoffs(dataDir: string, sink: ObservationSink): Pro
     let entry: HandoffEntry;
     try {
       entry = JSON.parse(await readFile(file, 'utf8')) as HandoffEntry;
+      if (typeof entry.kind !== 'string' || typeof entry.idempotencyKey !== 'string' || !KEY.test(entry.idempotencyKey)) throw new Error('kind or idempotencyKey missing or invalid');
     } catch (err) {
-      log.error({ file, err: (err as Error).message }, 'unreadable handoff entry removed');
+      // Nothing can ever enqueue it; the command's outbox copy is still delivered at the next start.
+      log.error({ file, err: (err as Error).message }, 'unusable handoff entry removed');
       await rm(file, { force: true });
       continue;
     }
+    // A failure here (disk full) leaves the copy for the next round.
     await sink.enqueue(entry.kind, entry.payload, entry.idempotencyKey);
     await rm(file, { force: true });
     adopted++;

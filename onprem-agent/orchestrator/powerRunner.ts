@@ -171,7 +171,9 @@ export class PowerRunner {
       await this.journal.write(entry);
       this.logger.info({ id: req.id, action: req.action, xnames: req.xnames.length }, 'power request claimed');
       // One at a time, in claim order: two requests for one node must not race on its BMC.
-      const results = await this.execute(req);
+      // Whatever goes wrong, the request is answered: a claim left unanswered stays RUNNING.
+      const results = await this.execute(req).catch((err: Error) =>
+        req.xnames.map((xname) => ({ xname, ok: false, powerState: null, bootOverride: null, error: `agent: ${err.message}` })));
       await this.journal.write({ ...entry, state: 'ran', results });
     }
     await this.deliverCompletions();

@@ -7,6 +7,7 @@
  * - the handoff of discovery reports that `skyboot-agent discover` queued while this agent ran.
  */
 import type { IscsiService } from '../iscsi/service.js';
+import { log } from '../logger.js';
 import type { ObservationSink } from '../outbox/sink.js';
 import type { CloudClient } from '../sync/cloudClient.js';
 import { adoptHandoffs } from './handoff.js';
@@ -51,7 +52,7 @@ export async function startOrchestrator(opts: OrchestratorOptions, env: NodeJS.P
     tickers.push(startTicker('iscsi sessions report', ms, () => iscsi.reportSessions()));
   }
   if (outbox) {
-    await adoptHandoffs(opts.dataDir, outbox);
+    await adoptHandoffs(opts.dataDir, outbox).catch((err: Error) => log.warn({ module: 'orchestrator', err: err.message }, 'discovery handoff failed; retried'));
     tickers.push(startTicker('discovery handoff', HANDOFF_INTERVAL_MS, () => adoptHandoffs(opts.dataDir, outbox)));
   }
   return {
