@@ -17,7 +17,7 @@ import { componentFromItem, type ComponentRecord } from '../inventory/model.js';
 import { cloudInitKey } from '../boot/keys.js';
 import { getBindings, pickBinding, type Binding, type Resolution } from '../boot/resolve.js';
 import { candidateValues } from '../boot/selector.js';
-import type { NodeFactsRecord } from '../boot/nodeFacts.js';
+import { factsFromComponent } from '../boot/nodeFacts.js';
 import { getArtifactItems, getImageItems } from '../images/store.js';
 import { s3KeyFor } from '../images/keys.js';
 import {
@@ -52,19 +52,6 @@ async function gsi1Items(c: Clients, pk: string): Promise<Record<string, unknown
 
 async function siteComponents(c: Clients, site: string): Promise<ComponentRecord[]> {
   return (await gsi1Items(c, siteComponentsPk(site))).map(componentFromItem).sort((a, b) => (a.xname < b.xname ? -1 : a.xname > b.xname ? 1 : 0));
-}
-
-function factsOf(r: ComponentRecord): NodeFactsRecord {
-  return {
-    xname: r.xname,
-    site: r.site,
-    macs: (r.interfaces ?? []).map((i) => i.mac).sort(),
-    nid: r.nid ?? null,
-    groups: [...(r.groups ?? [])].sort(),
-    role: r.role ?? null,
-    subRole: r.subRole ?? null,
-    arch: r.arch ?? null,
-  };
 }
 
 function bootOf(b: Binding, matchedSelector: string): SnapshotBoot {
@@ -124,7 +111,7 @@ const TYPE_OF: Record<'kernel' | 'initrd' | 'rootfs', string> = { kernel: 'KERNE
 
 export async function buildSnapshotContent(c: Clients, site: string, siteDomain: string | null): Promise<SnapshotContent> {
   const components = (await siteComponents(c, site)).filter((r) => r.type === 'Node');
-  const facts = components.map(factsOf);
+  const facts = components.map(factsFromComponent);
   const candidates = facts.map((f) => candidateValues(f));
   const unknownValues = ARCHES.map((a) => `UNKNOWN#${a}`);
   const bindings = await getBindings(c, site, [...candidates.flat(), ...unknownValues]);
