@@ -3,9 +3,9 @@
  * Skyboot agent, twice.
  *
  * The cloud is real (test gateway + s3rver): the VM's node, image (a Debian kernel from /boot
- * and a busybox initramfs built here) and boot configuration are created through it, and the
- * agent, running inside the namespace, pulls its snapshot and downloads and verifies the
- * artifacts itself. Then:
+ * and a busybox initramfs built here) and boot configuration are created through it. The agent
+ * is the product's CLI, `skyboot-agent run` (bin/skyboot-agent.js), inside the namespace: it
+ * pulls its snapshot and downloads and verifies the artifacts itself. Then:
  *  1. cloud up: UEFI firmware PXE (OVMF) gets an address and `ipxe.efi` from the agent's DHCP
  *     (full mode), fetches it over the agent's TFTP, iPXE chains the agent's HTTP boot script,
  *     loads kernel and initrd from the agent's cache, and the initramfs POSTs a heartbeat that
@@ -30,7 +30,6 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { observationKey } from '../../../functions/sites/snapshotObservations.js';
 import { startTestCloud, type TestCloud } from '../../integration/sync/cloud.js';
 import { siteFixture, type Blob, type SiteFixture } from '../../integration/sync/siteFixture.js';
-import { type AgentInNamespaceConfig } from '../../support/vm/agent-in-namespace.js';
 import { buildInitramfs, MARKER } from '../../support/vm/initramfs.js';
 import { bootVm, type BootResult } from '../../support/vm/qemu.js';
 import { assertBooted, describeBoot } from '../../support/vm/report.js';
@@ -52,6 +51,7 @@ interface AgentStatusView {
   outbox: Record<string, unknown>;
   tftp: { started: number; completed: number; bytesSent: number } | null;
   http: { bootScripts: number; artifacts: number; heartbeats: number };
+  dhcp: { running: boolean; mode: string; offers?: number; acks?: number; proxyOffers?: number };
 }
 
 function fileBlob(path: string): Blob {
@@ -112,33 +112,29 @@ function heartbeatKey(result: BootResult): string {
   return m[1]!;
 }
 
-let agentConfig: AgentInNamespaceConfig;
-let runs = 0;
+let agentFlags: string[] = [];
 
-/** Starts the agent inside the namespace and waits for its `ready` line. */
-async function startAgentProcess(config: AgentInNamespaceConfig): Promise<void> {
-  runs += 1;
-  const configFile = join(work, `agent-config-${runs}.json`);
-  writeFileSync(configFile, JSON.stringify(config, null, 2));
-  agentLog += `--- agent run ${runs} (dhcp ${config.dhcp.mode}) ---\n`;
+/**
+ * Starts `skyboot-agent run FLAGS` (bin/skyboot-agent.js, as `npx skyboot-agent` runs it) inside
+ * the namespace and waits until its /status answers.
+ */
+async function startAgentProcess(flags: string[]): Promise<void> {
+  agentLog += `--- skyboot-agent run ${flags.join(' ')} ---\n`;
   // Jest sets NODE_ENV=test, which silences the agent's logger; its log belongs in failure messages.
   const env = { ...process.env, SKYBOOT_LOG_LEVEL: process.env.SKYBOOT_LOG_LEVEL ?? 'info' };
-  const proc = site!.spawn(process.execPath, ['--import', 'tsx', join(REPO, 'test/support/vm/agent-in-namespace.ts'), configFile], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = site!.spawn(process.execPath, [join(REPO, 'bin/skyboot-agent.js'), 'run', ...flags], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
   agentProc = proc;
-  let out = '';
-  const take = (d: Buffer): void => {
-    out += d.toString();
-    agentLog += d.toString();
-  };
-  proc.stdout?.on('data', take);
-  proc.stderr?.on('data', take);
-  await until('the agent to start', () => {
+  proc.stdout?.on('data', (d: Buffer) => (agentLog += d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => (agentLog += d.toString()));
+  const state = await until('the agent to answer /status', () => {
     if (proc.exitCode !== null) return 'exited';
-    return out.includes('ready ') && 'ready';
-  }, 60_000).then((state) => {
-    if (state === 'exited') throw new Error(`the agent exited with ${proc.exitCode}:\n${out}`);
-  });
+    return agentStatus() && 'up';
+  }, 60_000);
+  if (state === 'exited') throw new Error(`skyboot-agent run exited with ${proc.exitCode}:\n${agentLog}`);
 }
+
+/** Relays from the namespace's loopback to the host's gateway and S3 (see relay.ts). */
+let nsRelay: ChildProcess | undefined;
 
 async function stopAgentProcess(): Promise<void> {
   const proc = agentProc;
@@ -191,28 +187,29 @@ beforeAll(async () => {
   const relaySpecs = [gwPort, s3Port].map((port) => ({ port, socket: join(work, `relay-${port}.sock`) }));
   relays = await Promise.all(relaySpecs.map((r) => startRelay({ path: r.socket }, { host: '127.0.0.1', port: r.port })));
 
+  const relayProc = site.spawn(process.execPath, ['--import', 'tsx', join(REPO, 'test/support/vm/relay-main.ts'), ...relaySpecs.map((r) => `${r.port}=${r.socket}`)], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  nsRelay = relayProc;
+  let relayOut = '';
+  relayProc.stdout?.on('data', (d: Buffer) => (relayOut += d.toString()));
+  relayProc.stderr?.on('data', (d: Buffer) => (relayOut += d.toString()));
+  await until('the relays in the namespace', () => relayProc.exitCode !== null || relayOut.includes('ready'), 30_000);
+  if (!relayOut.includes('ready')) throw new Error(`relay-main failed: ${relayOut}`);
+
   writeFileSync(join(work, 'agent.token'), fx.agentToken);
-  const config: AgentInNamespaceConfig = {
-    agent: {
-      cloud: cloud.gw.url,
-      tokenFile: join(work, 'agent.token'),
-      dataDir: dataDir(),
-      http: `0.0.0.0:${HTTP_PORT}`,
-      advertiseUrl: agentBase,
-      tftp: `${site.address}:69`,
-      tftpRoot,
-      dhcp: 'full',
-      dhcpAddress: site.address,
-      dhcpSubnet: site.subnet,
-      dhcpRange: `10.77.${VM.octet}.100-10.77.${VM.octet}.150`,
-      iscsi: 'off',
-      syncInterval: 2,
-    },
-    dhcp: { mode: 'full', address: site.address, subnet: site.subnet, range: `10.77.${VM.octet}.100-10.77.${VM.octet}.150`, httpBaseUrl: agentBase },
-    relays: relaySpecs,
-  };
-  agentConfig = config;
-  await startAgentProcess(config);
+  agentFlags = [
+    '--cloud', cloud.gw.url,
+    '--token-file', join(work, 'agent.token'),
+    '--data-dir', dataDir(),
+    '--http', `0.0.0.0:${HTTP_PORT}`,
+    '--advertise-url', agentBase,
+    '--tftp', `${site.address}:69`,
+    '--tftp-root', tftpRoot,
+    '--iscsi', 'off',
+    '--sync-interval', '2',
+  ];
+  await startAgentProcess([...agentFlags, '--dhcp', 'full', '--dhcp-address', site.address, '--dhcp-subnet', site.subnet, '--dhcp-range', `10.77.${VM.octet}.100-10.77.${VM.octet}.150`]);
+  const dhcp = agentStatus().dhcp;
+  if (!dhcp.running || dhcp.mode !== 'full') throw new Error(`skyboot-agent run --dhcp full did not start its DHCP server: ${JSON.stringify(dhcp)}\n${agentLog}`);
   // First pull and artifact downloads happen in the agent, through the relays.
   await until('the agent to hold the snapshot and every artifact', () => {
     const s = agentStatus();
@@ -222,6 +219,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stopAgentProcess();
+  nsRelay?.kill('SIGKILL');
   await siteDhcp?.stop();
   site?.remove();
   await Promise.all(relays.map((r) => r.close()));
@@ -238,6 +236,8 @@ test('cloud up: OVMF PXE → agent DHCP → agent TFTP (ipxe.efi) → agent boot
   expect(result.serial).toContain(`${MARKER.address} 10.77.${VM.octet}.50`);
   const after = agentStatus();
   expect(after.tftp!.completed).toBeGreaterThan(before.tftp!.completed);
+  // Firmware, iPXE and the initramfs's udhcpc each got an address from the agent.
+  expect(after.dhcp.acks! - before.dhcp.acks!).toBeGreaterThanOrEqual(3);
   expect(after.http.bootScripts).toBeGreaterThan(before.http.bootScripts);
   expect(after.http.artifacts - before.http.artifacts).toBeGreaterThanOrEqual(2);
   expect(after.http.heartbeats).toBe(before.http.heartbeats + 1);
@@ -261,6 +261,7 @@ test('cloud stopped: the same boot is answered from the agent cache; the heartbe
   const revision = agentStatus().snapshot.revision;
   await Promise.all(relays.map((r) => r.close()));
   relays = [];
+  nsRelay?.kill('SIGTERM');
   await cloud!.close();
   cloudRunning = false;
   await until('the agent to report the cloud down', () => agentStatus().cloud.up === false, 30_000);
@@ -306,12 +307,12 @@ test('cloud stopped, agent restarted in ProxyDHCP mode next to the site DHCP ser
   // The site's DHCP server lives on another host: it and the agent's ProxyDHCP both use UDP 67.
   const range = { start: `10.77.${VM.octet}.160`, end: `10.77.${VM.octet}.170` };
   siteDhcp = await startSiteDhcp(site!.addHost(2), work, range);
-  // No relays this time: the cloud's URLs lead nowhere from inside the namespace.
-  const { relays: _unused, ...rest } = agentConfig;
-  await startAgentProcess({ ...rest, agent: { ...agentConfig.agent, dhcp: 'proxy', dhcpSubnet: undefined, dhcpRange: undefined }, dhcp: { ...agentConfig.dhcp, mode: 'proxy' } });
+  // The cloud's URLs lead nowhere from inside the namespace now: the relays are gone.
+  await startAgentProcess([...agentFlags, '--dhcp', 'proxy', '--dhcp-address', site!.address]);
   const before = agentStatus();
   expect(before.snapshot.revision).toBe(revision);
   expect(before.cloud.up).not.toBe(true);
+  expect(before.dhcp).toMatchObject({ running: true, mode: 'proxy' });
 
   const result = await bootVm({ site: site!, mac: VM.mac, serialLog: join(work, 'boot4-serial.log'), timeoutMs: BOOT_TIMEOUT_MS, doneMarker: MARKER.poweroff, firmware: 'uefi' });
   assertBooted('boot 4 (cloud stopped, agent restarted, ProxyDHCP) from the agent', result, MARKER.heartbeatOk, { 'agent log': agentLog.slice(-6000), 'site DHCP (dnsmasq) log': siteDhcp.logs() });
@@ -321,6 +322,9 @@ test('cloud stopped, agent restarted in ProxyDHCP mode next to the site DHCP ser
   expect(result.serial).toMatch(new RegExp(`${MARKER.address} 10\\.77\\.${VM.octet}\\.1[67]\\d `));
   const after = agentStatus();
   expect(after.tftp!.completed).toBeGreaterThan(before.tftp!.completed);
+  // Firmware and iPXE got their boot file from ProxyDHCP offers; no address from the agent.
+  expect(after.dhcp.proxyOffers! - before.dhcp.proxyOffers!).toBeGreaterThanOrEqual(2);
+  expect(after.dhcp.acks).toBe(before.dhcp.acks);
   expect(after.http.artifacts - before.http.artifacts).toBeGreaterThanOrEqual(2);
   // Durable across the restart: every heartbeat that waited is still there, plus this one.
   const pending = pendingObservations();
