@@ -99,39 +99,71 @@ function agentSite(ctx: OperationContext): string {
   return site;
 }
 
+/**
+ * A claim is a lease: if the agent's claim answer was lost (the link dropped after the update),
+ * the same agent gets its RUNNING request back once the lease has run out, instead of the
+ * request staying RUNNING for ever. Its journal then says whether it already ran it.
+ */
+export function claimLeaseMs(env: NodeJS.ProcessEnv = process.env): number {
+  return Number(env.SKYBOOT_CLAIM_LEASE_SECONDS ?? 120) * 1000;
+}
+
+async function claim(ctx: OperationContext, site: string, id: string, from: 'PENDING' | 'RUNNING', now: string, leaseBefore: string): Promise<PowerRequest | null> {
+  try {
+    const upd = await ctx.clients.doc.send(
+      new UpdateCommand({
+        TableName: ctx.clients.config.tableName,
+        Key: commandKey(id),
+        UpdateExpression: 'SET #s = :running, claimedAt = :now, claimedBy = :who, GSI1PK = :pk',
+        ConditionExpression: from === 'PENDING' ? '#s = :from' : '#s = :from AND claimedBy = :who AND claimedAt <= :lease',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: {
+          ':running': 'RUNNING',
+          ':from': from,
+          ':now': now,
+          ':who': ctx.identity.subject,
+          ':pk': siteCommandsPk(site, 'RUNNING'),
+          ...(from === 'RUNNING' ? { ':lease': leaseBefore } : {}),
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return toRequest(upd.Attributes!);
+  } catch (err) {
+    // Another agent of the site claimed it first, or the lease is still running: not ours now.
+    if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+    return null;
+  }
+}
+
 export async function claimPowerRequests(ctx: OperationContext, args: { max?: number | null }): Promise<PowerRequest[]> {
   const site = agentSite(ctx);
   const max = args.max ?? 10;
   if (!Number.isInteger(max) || max < 1 || max > 100) throw new BadUserInputError('max', 'must be between 1 and 100');
-  const out = await ctx.clients.doc.send(
-    new QueryCommand({
-      TableName: ctx.clients.config.tableName,
-      IndexName: 'GSI1',
-      KeyConditionExpression: 'GSI1PK = :p',
-      ExpressionAttributeValues: { ':p': siteCommandsPk(site, 'PENDING') },
-      Limit: max,
-    }),
-  );
   const now = new Date().toISOString();
+  const leaseBefore = new Date(Date.now() - claimLeaseMs()).toISOString();
+  const list = (status: 'PENDING' | 'RUNNING') =>
+    ctx.clients.doc.send(
+      new QueryCommand({
+        TableName: ctx.clients.config.tableName,
+        IndexName: 'GSI1',
+        KeyConditionExpression: 'GSI1PK = :p',
+        ExpressionAttributeValues: { ':p': siteCommandsPk(site, status) },
+        Limit: max,
+      }),
+    );
   const claimed: PowerRequest[] = [];
-  for (const item of out.Items ?? []) {
-    try {
-      const upd = await ctx.clients.doc.send(
-        new UpdateCommand({
-          TableName: ctx.clients.config.tableName,
-          Key: commandKey(String(item.id)),
-          UpdateExpression: 'SET #s = :running, claimedAt = :now, claimedBy = :who, GSI1PK = :pk',
-          ConditionExpression: '#s = :pending',
-          ExpressionAttributeNames: { '#s': 'status' },
-          ExpressionAttributeValues: { ':running': 'RUNNING', ':pending': 'PENDING', ':now': now, ':who': ctx.identity.subject, ':pk': siteCommandsPk(site, 'RUNNING') },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      claimed.push(toRequest(upd.Attributes!));
-    } catch (err) {
-      // Another agent of the site claimed it first: it is theirs to run.
-      if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
-    }
+  const expired = (await list('RUNNING')).Items ?? [];
+  for (const item of expired) {
+    if (claimed.length >= max) break;
+    if (item.claimedBy !== ctx.identity.subject || String(item.claimedAt) > leaseBefore) continue;
+    const again = await claim(ctx, site, String(item.id), 'RUNNING', now, leaseBefore);
+    if (again) claimed.push(again);
+  }
+  for (const item of (await list('PENDING')).Items ?? []) {
+    if (claimed.length >= max) break;
+    const fresh = await claim(ctx, site, String(item.id), 'PENDING', now, leaseBefore);
+    if (fresh) claimed.push(fresh);
   }
   return claimed;
 }

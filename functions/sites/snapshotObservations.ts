@@ -10,6 +10,8 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { BadUserInputError, ForbiddenError, toErrorShape } from '../../schema/errors.js';
 import type { OperationContext } from '../shared/handler.js';
 import { reportDiscovery } from '../inventory/discoveryReport.js';
+import { reportIscsiSessions } from '../orchestration/iscsiSessions.js';
+import { TTL_ATTRIBUTE } from '../shared/table.js';
 
 export interface ObservationInput {
   idempotencyKey: string;
@@ -54,6 +56,13 @@ async function storeOne(ctx: OperationContext, site: string, o: ObservationInput
     const result = await reportDiscovery(ctx, { input: { ...payload, idempotencyKey: o.idempotencyKey } });
     // The report itself lives in the inventory; the observation keeps only its outcome.
     stored = { result };
+  } else if (o.kind === 'iscsi.sessions') {
+    // The payload is reportIscsiSessions' arguments: the agent's whole current set of sessions.
+    const payload = (o.payload ?? {}) as Parameters<typeof reportIscsiSessions>[1];
+    if (typeof payload.agent !== 'string' || !Array.isArray(payload.sessions)) {
+      throw new BadUserInputError('payload', 'an iscsi.sessions observation carries { agent, sessions[] }');
+    }
+    stored = { agent: payload.agent, sessions: await reportIscsiSessions(ctx, payload) };
   }
   const receivedAt = new Date().toISOString();
   const at = o.at ?? receivedAt;
@@ -73,7 +82,7 @@ async function storeOne(ctx: OperationContext, site: string, o: ObservationInput
           receivedAt,
           agent: ctx.identity.subject,
           payload: stored,
-          expiresAt: Math.floor(Date.now() / 1000) + OBSERVATION_TTL_SECONDS,
+          [TTL_ATTRIBUTE]: Math.floor(Date.now() / 1000) + OBSERVATION_TTL_SECONDS,
         },
         ConditionExpression: 'attribute_not_exists(PK)',
       }),

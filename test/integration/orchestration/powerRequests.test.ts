@@ -100,4 +100,46 @@ describe('power requests routed to site agents', () => {
     const bad = await report([{ ...s1, rootfsSha256: 'nope' }]);
     expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'sessions[0].rootfsSha256' });
   });
+
+  it('gives an agent its own claim back once the lease ran out (a lost claim answer), and never to another agent', async () => {
+    process.env.SKYBOOT_CLAIM_LEASE_SECONDS = '0';
+    try {
+      const made = await gw.gql<{ requestPower: Req[] }>(`mutation { requestPower(xnames: ["x2000c0s0b0n0"], action: STATUS) { id } }`);
+      const id = made.data!.requestPower[0]!.id;
+      // (Site B's request from the first test is still RUNNING unfinished: with a zero lease it comes back too.)
+      const first = await gw.gql<{ claimPowerRequests: Req[] }>(`mutation { claimPowerRequests { id status } }`, undefined, agentB);
+      expect(first.data?.claimPowerRequests.map((r) => r.id)).toContain(id);
+      // A second agent of the same site may not take over a request another agent claimed.
+      const otherAgentOfB = await gw.token({ agentSite: 'b', subject: 'agent-b-2' });
+      const other = await gw.gql<{ claimPowerRequests: Req[] }>(`mutation { claimPowerRequests { id } }`, undefined, otherAgentOfB);
+      expect(other.data?.claimPowerRequests).toEqual([]);
+      // The answer to the first claim was "lost": the same agent asks again and gets it back.
+      const again = await gw.gql<{ claimPowerRequests: Req[] }>(`mutation { claimPowerRequests { id status } }`, undefined, agentB);
+      expect(again.data?.claimPowerRequests).toContainEqual({ id, status: 'RUNNING' });
+      const done = await gw.gql<{ completePowerRequest: Req }>(`mutation($id: ID!) { completePowerRequest(id: $id, results: [{ xname: "x2000c0s0b0n0", ok: true, powerState: "Off" }]) { status } }`, { id }, agentB);
+      expect(done.data?.completePowerRequest.status).toBe('DONE');
+      const after = await gw.gql<{ claimPowerRequests: Req[] }>(`mutation { claimPowerRequests { id } }`, undefined, agentB);
+      expect(after.data?.claimPowerRequests.map((r) => r.id)).not.toContain(id);
+    } finally {
+      delete process.env.SKYBOOT_CLAIM_LEASE_SECONDS;
+    }
+  });
+
+  it('applies iscsi.sessions observations from the outbox once, and shows them on the node', async () => {
+    const sha = 'b'.repeat(64);
+    const batch = [
+      {
+        idempotencyKey: 'iscsi-agent-2-1',
+        kind: 'iscsi.sessions',
+        payload: { agent: 'agent-2', sessions: [{ targetIqn: 'iqn.2026-11.io.skyboot:agent-2:img-bbbb', lun: 1, initiatorIqn: 'iqn.2026-11.io.skyboot:node:x1000c0s0b0n0', xname: 'x1000c0s0b0n0', rootfsSha256: sha }] },
+      },
+    ];
+    const send = () => gw.gql<{ reportObservations: { outcome: string; error: string | null }[] }>('mutation($b: [ObservationInput!]!) { reportObservations(batch: $b) { outcome error } }', { b: batch }, agentA);
+    expect((await send()).data?.reportObservations).toEqual([{ outcome: 'STORED', error: null }]);
+    expect((await send()).data?.reportObservations).toEqual([{ outcome: 'DUPLICATE', error: null }]);
+    const seen = await gw.gql<{ component: { iscsiSessions: { agent: string; rootfsSha256: string }[] } }>('{ component(xname: "x1000c0s0b0n0") { iscsiSessions { agent rootfsSha256 } } }', undefined, gw.tokens.viewer);
+    expect(seen.data?.component.iscsiSessions).toContainEqual({ agent: 'agent-2', rootfsSha256: sha });
+    const bad = await gw.gql<{ reportObservations: { outcome: string; error: string | null }[] }>('mutation($b: [ObservationInput!]!) { reportObservations(batch: $b) { outcome error } }', { b: [{ idempotencyKey: 'iscsi-bad', kind: 'iscsi.sessions', payload: { sessions: 'nope' } }] }, agentA);
+    expect(bad.data?.reportObservations[0]).toMatchObject({ outcome: 'REJECTED' });
+  });
 });
