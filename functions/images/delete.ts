@@ -10,6 +10,7 @@ import type { OperationContext } from '../shared/handler.js';
 import { logger } from '../shared/logger.js';
 import { artifactImageKey, artifactKey, artifactPk, imageKey, imageLabelKey, imageNameKey, s3KeyFor } from './keys.js';
 import { getArtifactItem, getImageItem, imageReferences } from './store.js';
+import { rootfsSessionsPk } from '../orchestration/keys.js';
 
 async function artifactInUse(ctx: OperationContext, sha256: string): Promise<boolean> {
   const c = ctx.clients;
@@ -39,11 +40,27 @@ async function collectArtifact(ctx: OperationContext, sha256: string): Promise<v
   await c.s3.send(new DeleteObjectCommand({ Bucket: c.config.bucketName, Key: s3KeyFor(sha256) }));
 }
 
+/** Nodes logged in to a LUN of this image's root filesystem, as the agents last reported. */
+async function iscsiSessionRefs(ctx: OperationContext, rootfsSha256: string | undefined): Promise<{ kind: string; id: string }[]> {
+  if (!rootfsSha256) return [];
+  const out = await ctx.clients.doc.send(
+    new QueryCommand({
+      TableName: ctx.clients.config.tableName,
+      IndexName: 'GSI1',
+      KeyConditionExpression: 'GSI1PK = :p',
+      ExpressionAttributeValues: { ':p': rootfsSessionsPk(rootfsSha256) },
+      Limit: 20,
+    }),
+  );
+  return (out.Items ?? []).map((i) => ({ kind: 'ISCSI_SESSION', id: `${String(i.xname ?? i.initiatorIqn)} on ${String(i.site)}/${String(i.agent)}` }));
+}
+
 export async function deleteImage(args: { id: string }, ctx: OperationContext): Promise<boolean> {
   const c = ctx.clients;
   const image = await getImageItem(c, args.id);
   if (!image) throw new NotFoundError('image', args.id, 'id');
-  const refs = await imageReferences(c, image.id);
+  const rootfs = image.artifacts.find((a) => a.type === 'ROOTFS_SQUASHFS')?.sha256;
+  const refs = [...(await imageReferences(c, image.id)), ...(await iscsiSessionRefs(ctx, rootfs))];
   if (refs.length) {
     const named = refs.map((r) => `${r.kind.toLowerCase().replace(/_/g, ' ')} ${r.id}`).join(', ');
     throw new ConflictError(`image ${image.name} ${image.imageVersion} (${image.id}) is in use by ${named}; change or remove ${refs.length === 1 ? 'it' : 'them'} first`, 'id');

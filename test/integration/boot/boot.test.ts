@@ -1,6 +1,7 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { handler as images } from '../../../functions/images/handler.js';
 import { handler as boot } from '../../../functions/boot/handler.js';
+import { handler as orchestration } from '../../../functions/orchestration/handler.js';
 import { componentKey, macKey, nidKey } from '../../../functions/inventory/keys.js';
 import { agentOf, callerOf, pushImage, randomFile, startLocalImagesStack, type LocalImagesStack } from '../images/localStack.js';
 
@@ -180,5 +181,14 @@ describe('boot configuration: selectors, precedence, READY images, boot script, 
     expect(merged.userData).toBe('#!/bin/sh\necho node\n');
     expect(merged.sources).toEqual(['group:gpu', 'group:compute', `node:${XN}`]);
     await expect(call('setCloudInit', { input: { xname: XN, group: 'gpu' } })).rejects.toThrow(/exactly one of xname and group/);
+  });
+
+  it('refuses to delete an image while a node is logged in to its root filesystem over iSCSI, naming the node', async () => {
+    const orch = callerOf(orchestration, 'orchestration');
+    const session = { targetIqn: 'iqn.2026-11.skyboot.local:agent-1:img-x', lun: 1, initiatorIqn: `iqn.2026-11.io.skyboot:node:${XN}`, xname: XN, rootfsSha256: files.ROOTFS_SQUASHFS!.sha256 };
+    await orch('reportIscsiSessions', { agent: 'agent-1', sessions: [session] }, agentOf('local'));
+    await expect(img('deleteImage', { id: good.id })).rejects.toThrow(`in use by iscsi session ${XN} on local/agent-1`);
+    await orch('reportIscsiSessions', { agent: 'agent-1', sessions: [] }, agentOf('local'));
+    await expect(img('deleteImage', { id: good.id })).resolves.toBe(true);
   });
 });
