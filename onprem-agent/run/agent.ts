@@ -14,6 +14,7 @@ import { CloudUnreachableError } from '../sync/cloudClient.js';
 import { Syncer } from '../sync/syncer.js';
 import { Outbox } from '../outbox/outbox.js';
 import { createAgentHttpServer } from '../pxe/http/server.js';
+import { symlinkTargetDirs } from '../pxe/tftp/ipxeBinaries.js';
 import { createTftpServer, type TftpServer } from '../pxe/tftp/server.js';
 import { createDhcpServer, type DhcpServer } from '../pxe/dhcp/server.js';
 import { createIscsiService } from '../iscsi/service.js';
@@ -90,7 +91,11 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
   });
   await syncer.init();
 
-  const tftp = config.tftp && config.tftpRoot ? await createTftpServer({ root: config.tftpRoot, address: config.tftp.address, port: config.tftp.port }) : null;
+  // Debian's /usr/lib/ipxe links ipxe.efi into /boot: those link targets are trusted, nothing else.
+  const tftp =
+    config.tftp && config.tftpRoot
+      ? await createTftpServer({ root: config.tftpRoot, address: config.tftp.address, port: config.tftp.port, symlinkTargets: await symlinkTargetDirs(config.tftpRoot) })
+      : null;
 
   let statusFn: () => Promise<AgentStatus> = async () => { throw new Error('starting'); };
   const http = createAgentHttpServer({
@@ -99,6 +104,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     outbox,
     status: () => statusFn(),
     advertiseUrl: config.advertiseUrl ?? undefined,
+    ipxeDir: config.tftpRoot,
     extraKernelParameters: iscsiBootParameters(config, agentName, () => syncer.index?.stored.snapshot.siteDomain ?? null),
   });
   await new Promise<void>((resolve, reject) => {

@@ -6,6 +6,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
@@ -27,6 +28,11 @@ export interface AgentHttpOptions {
   /** The URL nodes reach this server at; default: from each request's Host header. */
   advertiseUrl?: string;
   extraKernelParameters?: (xname: string, boot: SnapshotBoot) => string | undefined;
+  /**
+   * Where the iPXE binaries are (the TFTP root): UEFI HTTP-boot clients get
+   * `/boot/v1/ipxe/<file>` as their boot file from DHCP and fetch it here.
+   */
+  ipxeDir?: string | null;
 }
 
 export interface HttpCounters {
@@ -183,6 +189,20 @@ export function createAgentHttpServer(opts: AgentHttpOptions): Server & { counte
     return key;
   }
 
+  /**
+   * A plain file name only (no '/', so no '..'): what the admin put in the iPXE directory,
+   * symlinks included (Debian links ipxe.efi into /boot), and nothing else.
+   */
+  async function ipxeBinary(req: IncomingMessage, res: ServerResponse, name: string): Promise<void> {
+    if (!opts.ipxeDir) throw new HttpError(404, 'no iPXE directory configured (--tftp-root)');
+    const file = join(opts.ipxeDir, name);
+    const st = await stat(file).catch(() => null);
+    if (!st?.isFile()) throw new HttpError(404, `no iPXE binary ${name}`);
+    res.writeHead(200, { 'content-type': 'application/efi', 'content-length': st.size });
+    if (req.method === 'HEAD') return void res.end();
+    await pipeline(createReadStream(file), res);
+  }
+
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://agent');
     const path = url.pathname;
@@ -206,6 +226,8 @@ export function createAgentHttpServer(opts: AgentHttpOptions): Server & { counte
       }
       return send(res, 200, script);
     }
+    const ipxe = /^\/boot\/v1\/ipxe\/([A-Za-z0-9][\w.-]*)$/.exec(path);
+    if (get && ipxe) return ipxeBinary(req, res, ipxe[1]!);
     const art = /^\/artifacts\/sha256\/([^/]+)$/.exec(path);
     if (get && art) return artifact(req, res, art[1]!);
     const ci = /^\/cloud-init\/([^/]+)\/(meta-data|user-data|vendor-data)$/.exec(path);
