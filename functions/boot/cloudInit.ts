@@ -1,5 +1,6 @@
 /** cloud-init data per node and per group, merged by the shared rules in bootscript/cloudInit.ts. */
-import { BatchGetCommand, DeleteCommand, TransactWriteCommand, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { batchGet } from '../shared/batchGet.js';
 import { BadUserInputError, NotFoundError } from '../../schema/errors.js';
 import { mergeCloudInit } from '../../bootscript/cloudInit.js';
 import { auditPut } from '../shared/audit.js';
@@ -81,15 +82,7 @@ export async function cloudInitFor(args: { xname: string }, ctx: OperationContex
   const scoped = siteScope(ctx.identity);
   if (!f || (scoped && f.site !== scoped)) throw new NotFoundError('component', args.xname, 'xname');
   const keys = [cloudInitKey(f.site, 'NODE', f.xname), ...f.groups.map((g) => cloudInitKey(f.site, 'GROUP', g))];
-  const items: Record<string, unknown>[] = [];
-  for (let i = 0; i < keys.length; i += 100) {
-    let batch: Record<string, unknown>[] | undefined = keys.slice(i, i + 100);
-    while (batch && batch.length) {
-      const out: BatchGetCommandOutput = await c.doc.send(new BatchGetCommand({ RequestItems: { [c.config.tableName]: { Keys: batch } } }));
-      items.push(...(out.Responses?.[c.config.tableName] ?? []));
-      batch = out.UnprocessedKeys?.[c.config.tableName]?.Keys;
-    }
-  }
+  const items = (await batchGet(c, keys)).filter((i): i is Record<string, unknown> => i !== undefined);
   const node = items.find((i) => i.scope === `node:${f.xname}`);
   const groups = items
     .filter((i) => String(i.scope).startsWith('group:'))

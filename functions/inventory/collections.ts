@@ -9,7 +9,7 @@ import { ConflictError, NotFoundError } from '../../schema/errors.js';
 import { auditPut } from '../shared/audit.js';
 import type { OperationContext } from '../shared/handler.js';
 import type { Page } from '../shared/pagination.js';
-import { batchGet } from './batchGet.js';
+import { batchGet } from '../shared/batchGet.js';
 import { componentKey, MEMBER_PREFIX } from './keys.js';
 import { componentFromItem, componentJson, type ComponentJson } from './model.js';
 import { pageAcross } from './paging.js';

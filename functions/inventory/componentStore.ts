@@ -7,7 +7,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../schema/errors.js';
 import { auditPut } from '../shared/audit.js';
 import type { OperationContext } from '../shared/handler.js';
-import { batchGet } from './batchGet.js';
+import { batchGet } from '../shared/batchGet.js';
 import { claimSteps } from './interfaces.js';
 import { componentKey, roleStateSk, siteComponentsPk, siteRolePk } from './keys.js';
 import { componentFromItem, componentSummary, type ComponentRecord } from './model.js';

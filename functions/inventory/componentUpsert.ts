@@ -12,7 +12,7 @@ import { BadUserInputError, ConflictError, SkybootError, toErrorShape } from '..
 import type { OperationContext } from '../shared/handler.js';
 import { applyChanges, readComponentInput, type ComponentInputN } from './componentInput.js';
 import { componentSteps, getComponent, getComponents } from './componentStore.js';
-import { mapLimit } from './concurrency.js';
+import { mapLimit } from '../shared/concurrency.js';
 import { componentJson, componentSummary, type ComponentJson, type ComponentRecord } from './model.js';
 import { auditPut } from '../shared/audit.js';
 import { assertSiteAccess, registerSite, writeSite } from './sites.js';

@@ -3,7 +3,7 @@ import { BadUserInputError, NotFoundError } from '../../schema/errors.js';
 import type { OperationContext } from '../shared/handler.js';
 import { applyChanges, readChanges, PATCH_FIELDS } from './componentInput.js';
 import { assertVersion, componentSteps, getComponent, getComponents, requireComponent } from './componentStore.js';
-import { mapLimit } from './concurrency.js';
+import { mapLimit } from '../shared/concurrency.js';
 import { FLAGS, STATES, enumValue, optionalEnum } from './enums.js';
 import { groupMembershipCleanup } from './groups.js';
 import { macOwner } from './interfaces.js';

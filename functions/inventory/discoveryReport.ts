@@ -9,7 +9,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { BadUserInputError, ForbiddenError, SkybootError, toErrorShape } from '../../schema/errors.js';
 import type { OperationContext } from '../shared/handler.js';
 import { upsertComponents, type UpsertError } from './componentUpsert.js';
-import { mapLimit } from './concurrency.js';
+import { mapLimit } from '../shared/concurrency.js';
 import { DISCOVERY_STATUSES, enumValue } from './enums.js';
 import { readHardware, writeHardware } from './hardware.js';
 import { discoveryReceiptKey } from './keys.js';

@@ -6,7 +6,7 @@
 import { ConflictError, NotFoundError } from '../../schema/errors.js';
 import { auditPut } from '../shared/audit.js';
 import type { OperationContext } from '../shared/handler.js';
-import { batchGet } from './batchGet.js';
+import { batchGet } from '../shared/batchGet.js';
 import { collectionOperations, requireCollection, type CollectionKind } from './collections.js';
 import { componentKey, exclusiveKey, groupKey, groupMemberKey, GROUPS_PK } from './keys.js';
 import { changeMembers, componentMembershipUpdate } from './membership.js';

@@ -8,7 +8,7 @@ import DataLoader from 'dataloader';
 import { BadUserInputError } from '../../schema/errors.js';
 import { auditPut } from '../shared/audit.js';
 import type { OperationContext } from '../shared/handler.js';
-import { batchGet } from './batchGet.js';
+import { batchGet } from '../shared/batchGet.js';
 import { getComponent } from './componentStore.js';
 import { componentKey, hardwareKey } from './keys.js';
 import { canSee } from './sites.js';

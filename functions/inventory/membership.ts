@@ -2,7 +2,7 @@
 import { BadUserInputError, NotFoundError } from '../../schema/errors.js';
 import type { OperationContext } from '../shared/handler.js';
 import { getComponents } from './componentStore.js';
-import { mapLimit } from './concurrency.js';
+import { mapLimit } from '../shared/concurrency.js';
 import type { ComponentRecord } from './model.js';
 import { canSee } from './sites.js';
 import { transact, type Step } from './transact.js';

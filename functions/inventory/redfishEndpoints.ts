@@ -8,7 +8,7 @@ import { parseXName } from '../../schema/xname.js';
 import { auditPut } from '../shared/audit.js';
 import type { OperationContext } from '../shared/handler.js';
 import type { Page } from '../shared/pagination.js';
-import { mapLimit } from './concurrency.js';
+import { mapLimit } from '../shared/concurrency.js';
 import { DISCOVERY_STATUSES, optionalEnum, type DiscoveryStatus } from './enums.js';
 import { redfishEndpointKey, siteEndpointsPk } from './keys.js';
 import { pageAcross } from './paging.js';

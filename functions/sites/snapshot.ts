@@ -5,7 +5,8 @@
  * artifact items, cloud-init items merged with the shared bootscript/cloudInit.ts — and
  * presigned GETs for READY artifacts on their content-addressed keys.
  */
-import { BatchGetCommand, QueryCommand, type BatchGetCommandOutput, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { batchGet } from '../shared/batchGet.js';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ForbiddenError, NotFoundError } from '../../schema/errors.js';
@@ -67,18 +68,6 @@ function bootOf(b: Binding, matchedSelector: string): SnapshotBoot {
   };
 }
 
-async function batchGet(c: Clients, keys: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  for (let i = 0; i < keys.length; i += 100) {
-    let batch: Record<string, unknown>[] | undefined = keys.slice(i, i + 100);
-    while (batch && batch.length) {
-      const out: BatchGetCommandOutput = await c.doc.send(new BatchGetCommand({ RequestItems: { [c.config.tableName]: { Keys: batch } } }));
-      items.push(...(out.Responses?.[c.config.tableName] ?? []));
-      batch = out.UnprocessedKeys?.[c.config.tableName]?.Keys;
-    }
-  }
-  return items;
-}
 
 /**
  * Cloud-init items (boot domain, CLOUDINIT#<site>#NODE|GROUP#<name>) carry metaData, userData and
@@ -87,7 +76,7 @@ async function batchGet(c: Clients, keys: Record<string, unknown>[]): Promise<Re
 async function cloudInitFor(c: Clients, site: string, nodes: ComponentRecord[]): Promise<Map<string, SnapshotCloudInit>> {
   const groups = [...new Set(nodes.flatMap((n) => n.groups ?? []))];
   const keys = [...nodes.map((n) => cloudInitKey(site, 'NODE', n.xname)), ...groups.map((g) => cloudInitKey(site, 'GROUP', g))];
-  const items = new Map((await batchGet(c, keys)).map((i) => [String(i.PK), i]));
+  const items = new Map((await batchGet(c, keys as { PK: string; SK: string }[])).filter((i) => i !== undefined).map((i) => [String(i.PK), i]));
   const source = (pk: string, scope: string): CloudInitSource | null => {
     const i = items.get(pk);
     if (!i) return null;

@@ -1,6 +1,6 @@
 /** BatchGetItem in chunks of 100, retrying unprocessed keys, results in request order. */
 import { BatchGetCommand } from '@aws-sdk/lib-dynamodb';
-import type { Clients } from '../shared/clients.js';
+import type { Clients } from './clients.js';
 import { mapLimit } from './concurrency.js';
 
 type Key = { PK: string; SK: string };

@@ -1,4 +1,3 @@
-/** Bounded concurrency: bulk operations keep a fixed number of requests in flight. */
 /** Runs `fn` over `items` with at most `limit` in flight; results in input order. */
 export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
