@@ -32,6 +32,7 @@ import {
   type SnapshotNode,
 } from './snapshotFormat.js';
 import { recordRevision, siteItem } from './snapshotRevision.js';
+import { siteAgentPortals } from './agentPortals.js';
 
 /** Long enough for a slow site link to fetch a large rootfs; the agent re-pulls before it expires. */
 export const SNAPSHOT_URL_TTL_SECONDS = 6 * 3600;
@@ -142,6 +143,7 @@ export async function buildSnapshotContent(c: Clients, site: string, siteDomain:
   const redfishEndpoints = (await gsi1Items(c, siteEndpointsPk(site)))
     .map((i) => ({ xname: String(i.xname), address: String(i.address) }))
     .sort((a, b) => (a.xname < b.xname ? -1 : 1));
+  const iscsiPortals = await siteAgentPortals(c, site);
   return {
     site,
     siteDomain,
@@ -149,6 +151,7 @@ export async function buildSnapshotContent(c: Clients, site: string, siteDomain:
     discovery,
     artifacts,
     redfishEndpoints,
+    ...(iscsiPortals.length ? { iscsiPortals } : {}),
     images: imageIds.flatMap((id) => {
       const img = images.get(id);
       return img ? [{ id, name: img.name, version: img.imageVersion, arch: img.arch, status: img.status }] : [];
@@ -185,5 +188,5 @@ export async function siteSnapshot(args: { sinceRevision?: number | null }, ctx:
   if (args.sinceRevision !== undefined && args.sinceRevision !== null && args.sinceRevision === revision) {
     return { site, revision, unchanged: true, contentHash: hash, generatedAt };
   }
-  return { ...content, artifacts: await presign(c, content.artifacts), revision, unchanged: false, contentHash: hash, generatedAt };
+  return { ...content, iscsiPortals: content.iscsiPortals ?? [], artifacts: await presign(c, content.artifacts), revision, unchanged: false, contentHash: hash, generatedAt };
 }

@@ -71,6 +71,13 @@ export interface SnapshotImage {
   status: string;
 }
 
+/** The iSCSI portals one agent of the site advertises (its `agent.portals` observation). */
+export interface SnapshotAgentPortals {
+  agent: string;
+  /** `ADDR:PORT`, sorted. */
+  portals: string[];
+}
+
 /** The hashed content: everything but the presigned URLs, which change on every pull. */
 export interface SnapshotContent {
   site: string;
@@ -80,6 +87,11 @@ export interface SnapshotContent {
   artifacts: SnapshotArtifact[];
   images: SnapshotImage[];
   redfishEndpoints: SnapshotRedfishEndpoint[];
+  /**
+   * Sorted by agent; part of the hash, so a changed portal set bumps the revision. Absent (not
+   * hashed) while no agent advertises any, so sites without iSCSI keep their content hash.
+   */
+  iscsiPortals?: SnapshotAgentPortals[];
 }
 
 export interface SiteSnapshot extends Partial<Omit<SnapshotContent, 'site' | 'siteDomain'>> {

@@ -4,7 +4,8 @@
  * conditional put, so a batch redelivered after an outage or a lost acknowledgement changes
  * nothing. Discovery reports are handed to the inventory domain's reportDiscovery, which keeps its
  * own receipt under the same key: the report is applied once even if this function dies between
- * the two writes and the agent sends the batch again.
+ * the two writes and the agent sends the batch again. `agent.portals` replaces the reporting
+ * agent's advertised iSCSI portals (functions/sites/agentPortals.ts).
  */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { BadUserInputError, ForbiddenError, toErrorShape } from '../../schema/errors.js';
@@ -12,6 +13,7 @@ import type { OperationContext } from '../shared/handler.js';
 import { reportDiscovery } from '../inventory/discoveryReport.js';
 import { reportIscsiSessions } from '../orchestration/iscsiSessions.js';
 import { TTL_ATTRIBUTE } from '../shared/table.js';
+import { AGENT_PORTALS_KIND, applyAgentPortals, parseAgentPortals } from './agentPortals.js';
 
 export interface ObservationInput {
   idempotencyKey: string;
@@ -26,7 +28,7 @@ export interface ObservationResult {
   error: string | null;
 }
 
-export const OBSERVATION_KINDS = ['boot.event', 'heartbeat', 'cloudinit.phoneHome', 'inventory.reportDiscovery', 'iscsi.sessions'] as const;
+export const OBSERVATION_KINDS = ['boot.event', 'heartbeat', 'cloudinit.phoneHome', 'inventory.reportDiscovery', 'iscsi.sessions', 'agent.portals'] as const;
 export const MAX_OBSERVATIONS_PER_BATCH = 100;
 const MAX_PAYLOAD_BYTES = 64 * 1024;
 /** Longer than any outbox retry window; DynamoDB TTL removes them afterwards. */
@@ -66,6 +68,10 @@ async function storeOne(ctx: OperationContext, site: string, o: ObservationInput
   }
   const receivedAt = new Date().toISOString();
   const at = o.at ?? receivedAt;
+  if (o.kind === AGENT_PORTALS_KIND) {
+    const portals = parseAgentPortals(o.payload);
+    stored = { ...portals, applied: await applyAgentPortals(ctx.clients, site, portals, at) };
+  }
   try {
     await ctx.clients.doc.send(
       new PutCommand({

@@ -5,7 +5,9 @@
  */
 import { BadUserInputError } from '../../schema/errors.js';
 import { normaliseXName } from '../../schema/xname.js';
-import { normaliseIPv4 } from '../../schema/ip.js';
+import { DNS_LABEL, assertAgentName } from '../../schema/iscsiPortal.js';
+
+export { assertAgentName, parsePortal } from '../../schema/iscsiPortal.js';
 
 /** The naming authority date in every Skyboot IQN (RFC 3720 §3.2.6.3.1: a month the domain was held). */
 export const IQN_DATE = '2026-11';
@@ -13,7 +15,6 @@ export const IQN_DATE = '2026-11';
 export const NODE_IQN_AUTHORITY = 'io.skyboot';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
-const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** RFC 3720 caps an iSCSI name at 223 bytes. */
 const MAX_IQN_BYTES = 223;
 
@@ -46,12 +47,6 @@ export function initiatorIqnFor(xname: string): string {
 export function xnameOfInitiator(iqn: string): string | null {
   const prefix = `iqn.${IQN_DATE}.${NODE_IQN_AUTHORITY}:node:`;
   return iqn.startsWith(prefix) ? iqn.slice(prefix.length) : null;
-}
-
-export function assertAgentName(agentName: string, field = 'agentName'): string {
-  const lower = typeof agentName === 'string' ? agentName.toLowerCase() : '';
-  if (!DNS_LABEL.test(lower)) throw new BadUserInputError(field, `"${String(agentName)}" must be a DNS label (a-z, 0-9, '-', at most 63)`);
-  return lower;
 }
 
 /** The agent's target name: `iqn.<date>.<reversed site domain>:<agent-name>`. */
@@ -100,12 +95,4 @@ export function lunIdentity(rootfsSha256: string): LunIdentity {
 export function lioUnitSerial(rootfsSha256: string): string {
   const s = assertSha256(rootfsSha256).slice(0, 32);
   return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20, 32)}`;
-}
-
-/** Validates `ADDR:PORT` (IPv4) and returns its parts; portals are what agents advertise to nodes. */
-export function parsePortal(raw: string, field = 'portal'): { address: string; port: number } {
-  const m = /^([^:]+):(\d{1,5})$/.exec(typeof raw === 'string' ? raw.trim() : '');
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || !(port >= 1 && port <= 65535)) throw new BadUserInputError(field, `"${raw}" is not ADDR:PORT with a port 1-65535`);
-  return { address: normaliseIPv4(m[1]!, field), port };
 }

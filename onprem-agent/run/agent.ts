@@ -20,6 +20,7 @@ import { createDhcpServer, type DhcpServer } from '../pxe/dhcp/server.js';
 import { createIscsiService } from '../iscsi/service.js';
 import { hostname } from 'node:os';
 import { iscsiBootParameters } from './iscsiBootParameters.js';
+import { reportAgentPortals } from '../iscsi/portals-report.js';
 import { startOrchestrator } from '../orchestrator/start.js';
 
 export interface RunningAgent {
@@ -73,6 +74,8 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     maxDelayMs: opts.outboxBackoffMaxMs ?? Math.max(5_000, config.syncIntervalMs),
   }).init();
   const agentName = opts.agentName ?? hostname().split('.')[0]!.toLowerCase();
+  // Before anything else is enqueued: the site's other agents learn this agent's portals from the snapshot.
+  await reportAgentPortals(outbox, config.dataDir, agentName, config.iscsi);
   const iscsi = createIscsiService({ config, agentName, cache, sink: outbox });
   const iscsiState = { lastReconcileAt: null as string | null, lastError: null as string | null };
   const syncer = new Syncer(config.dataDir, client ?? new CloudClient({ url: 'http://127.0.0.1:9', token: 'none' }), cache, {
@@ -105,7 +108,12 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     status: () => statusFn(),
     advertiseUrl: config.advertiseUrl ?? undefined,
     ipxeDir: config.tftpRoot,
-    extraKernelParameters: iscsiBootParameters(config, agentName, () => syncer.index?.stored.snapshot.siteDomain ?? null),
+    extraKernelParameters: iscsiBootParameters(
+      config,
+      agentName,
+      () => syncer.index?.stored.snapshot.siteDomain ?? null,
+      () => syncer.index?.stored.snapshot.iscsiPortals ?? [],
+    ),
   });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

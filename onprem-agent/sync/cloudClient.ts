@@ -43,6 +43,7 @@ export const SNAPSHOT_QUERY = `query SiteSnapshot($since: Int) {
     artifacts { sha256 size type status url urlExpiresAt }
     images { id name version arch status }
     redfishEndpoints { xname address }
+    iscsiPortals { agent portals }
   }
 }`;
 
