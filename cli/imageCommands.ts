@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { CliError, type Gql } from './client.js';
 import { collect, parseLabel, table } from './output.js';
 import { formatBytes } from './progress.js';
-import { mapArch, pushImage, type PushOptions } from './push.js';
+import { mapArch, pushImage, type ImageJson as PushedImage, type PushOptions } from './push.js';
 
 export interface CliIo {
   gql: Gql;
@@ -16,16 +16,9 @@ export interface CliIo {
 
 const IMAGE = 'id name version arch status reason createdAt labels { key value } artifacts { type size sha256 status reason } references { kind id }';
 
-interface ImageJson {
-  id: string;
-  name: string;
-  version: string;
-  arch: string;
-  status: string;
-  reason: string | null;
+interface ImageDetail extends PushedImage {
   createdAt: string;
   labels: { key: string; value: string }[];
-  artifacts: { type: string; size: number; sha256: string; status: string; reason: string | null }[];
   references: { kind: string; id: string }[];
 }
 
@@ -89,7 +82,7 @@ export function registerImageCommands(program: Command, io: CliIo): void {
         ...(o.label ? { label: parseLabel(o.label) } : {}),
         ...(o.status ? { status: o.status.toUpperCase() } : {}),
       };
-      const data = await io.gql<{ images: { edges: { node: ImageJson }[] } }>(`query($filter: ImageFilter, $first: Int) { images(filter: $filter, first: $first) { edges { node { ${IMAGE} } } } }`, {
+      const data = await io.gql<{ images: { edges: { node: ImageDetail }[] } }>(`query($filter: ImageFilter, $first: Int) { images(filter: $filter, first: $first) { edges { node { ${IMAGE} } } } }`, {
         filter,
         first: Number(o.first),
       });
@@ -106,7 +99,7 @@ export function registerImageCommands(program: Command, io: CliIo): void {
     .description('one image with its artifacts and references')
     .option('--json')
     .action(async (id: string, o: { json?: boolean }) => {
-      const { image: i } = await io.gql<{ image: ImageJson | null }>(`query($id: ID!) { image(id: $id) { ${IMAGE} } }`, { id });
+      const { image: i } = await io.gql<{ image: ImageDetail | null }>(`query($id: ID!) { image(id: $id) { ${IMAGE} } }`, { id });
       if (!i) throw new CliError(`image ${id} not found`);
       if (o.json) return io.out(JSON.stringify(i));
       io.out(`${i.name} ${i.version} (${i.arch})  ${i.status}${i.reason ? `: ${i.reason}` : ''}`);

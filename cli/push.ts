@@ -55,7 +55,8 @@ interface CreateResult {
   resumed: boolean;
 }
 
-interface ImageJson {
+/** An image as `image(id)` returns it; `skyboot image show` asks for more fields. */
+export interface ImageJson {
   id: string;
   name: string;
   version: string;

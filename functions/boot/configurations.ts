@@ -10,6 +10,7 @@ import { BadUserInputError, ConflictError, NotFoundError } from '../../schema/er
 import { validateKernelParameters, RESERVED_KERNEL_PARAMETERS } from '../../bootscript/kernelParameters.js';
 import { auditPut } from '../shared/audit.js';
 import type { OperationContext } from '../shared/handler.js';
+import type { BootPayload } from './payload.js';
 import { siteScope } from '../shared/identity.js';
 import { queryPage, type Page } from '../shared/pagination.js';
 import { artifactKey, artifactRefKey, imageKey, imageRefKey } from '../images/keys.js';
@@ -30,16 +31,10 @@ export interface BootConfigurationInput {
   expectedVersion?: number | null;
 }
 
-export interface BootConfigurationView {
+export interface BootConfigurationView extends BootPayload {
   id: string;
   site: string;
   selector: Selector;
-  imageId: string | null;
-  kernel: string;
-  initrd: string | null;
-  rootfs: string | null;
-  kernelParameters: string;
-  rootfsProvider: 'HTTP' | 'ISCSI' | null;
   priority: number;
   version: number;
   createdAt: string;
@@ -144,16 +139,12 @@ export async function setBootConfiguration(args: { input: BootConfigurationInput
     throw new ConflictError(`boot configuration ${id} is at version ${existing?.version ?? 0}, not ${input.expectedVersion}`, 'input.expectedVersion');
   }
   const now = new Date().toISOString();
+  const boot: BootPayload = { imageId: arts.imageId, kernel: arts.kernel, initrd: arts.initrd, rootfs: arts.rootfs, kernelParameters, rootfsProvider: provider };
   const view: BootConfigurationView = {
     id,
     site,
     selector,
-    imageId: arts.imageId,
-    kernel: arts.kernel,
-    initrd: arts.initrd,
-    rootfs: arts.rootfs,
-    kernelParameters,
-    rootfsProvider: provider,
+    ...boot,
     priority,
     version: (existing?.version ?? 0) + 1,
     createdAt: existing?.createdAt ?? now,
@@ -167,12 +158,7 @@ export async function setBootConfiguration(args: { input: BootConfigurationInput
     value,
     configId: id,
     site,
-    imageId: arts.imageId,
-    kernel: arts.kernel,
-    initrd: arts.initrd,
-    rootfs: arts.rootfs,
-    kernelParameters,
-    rootfsProvider: provider,
+    ...boot,
     priority,
     configVersion: view.version,
   });

@@ -2,23 +2,18 @@
  * Resolution: a node's facts → candidate binding values → the winning binding. The pure part
  * (pickBinding) is what the bench times and what a snapshot builder can call for every node.
  */
-import { BatchGetCommand, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { batchGet } from '../shared/batchGet.js';
 import type { Clients } from '../shared/clients.js';
 import { bindingKey } from './keys.js';
+import type { BootPayload } from './payload.js';
 import type { NodeFactsRecord } from './nodeFacts.js';
 import { candidateValues, describeBinding, type SelectorKind } from './selector.js';
 
 /** What a binding item carries: a copy of its configuration's boot payload. */
-export interface Binding {
+export interface Binding extends BootPayload {
   value: string;
   configId: string;
   site: string;
-  imageId: string | null;
-  kernel: string;
-  initrd: string | null;
-  rootfs: string | null;
-  kernelParameters: string;
-  rootfsProvider: 'HTTP' | 'ISCSI' | null;
   priority: number;
 }
 
@@ -54,17 +49,8 @@ export function pickBinding(candidates: string[], found: Map<string, Binding>): 
 }
 
 export async function getBindings(c: Clients, site: string, values: string[]): Promise<Map<string, Binding>> {
-  const found = new Map<string, Binding>();
-  const unique = [...new Set(values)];
-  for (let i = 0; i < unique.length; i += 100) {
-    let keys: Record<string, unknown>[] | undefined = unique.slice(i, i + 100).map((v) => bindingKey(site, v));
-    while (keys && keys.length) {
-      const out: BatchGetCommandOutput = await c.doc.send(new BatchGetCommand({ RequestItems: { [c.config.tableName]: { Keys: keys } } }));
-      for (const item of out.Responses?.[c.config.tableName] ?? []) found.set(item.value as string, item as unknown as Binding);
-      keys = out.UnprocessedKeys?.[c.config.tableName]?.Keys;
-    }
-  }
-  return found;
+  const items = await batchGet(c, [...new Set(values)].map((v) => bindingKey(site, v)));
+  return new Map(items.filter((i) => i !== undefined).map((i) => [i.value as string, i as unknown as Binding]));
 }
 
 export async function resolveNode(c: Clients, facts: NodeFactsRecord, bootMac?: string | null): Promise<Resolution | null> {

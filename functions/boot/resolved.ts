@@ -2,24 +2,19 @@
 import { NotFoundError } from '../../schema/errors.js';
 import { renderBootScript } from '../../bootscript/render.js';
 import type { OperationContext } from '../shared/handler.js';
+import type { BootPayload } from './payload.js';
 import { siteScope } from '../shared/identity.js';
 import { bootConfiguration, siteFor, type BootConfigurationView } from './configurations.js';
 import { dynamoNodeFacts, type NodeFacts, type NodeFactsRecord } from './nodeFacts.js';
 import { getBindings, resolveNode, type Resolution } from './resolve.js';
 
-export interface ResolvedView {
+export interface ResolvedView extends BootPayload {
   xname: string;
   site: string;
   matchedSelector: string;
   matchedKind: string;
   matchedValue: string;
   configuration: BootConfigurationView;
-  imageId: string | null;
-  kernel: string;
-  initrd: string | null;
-  rootfs: string | null;
-  kernelParameters: string;
-  rootfsProvider: 'HTTP' | 'ISCSI' | null;
   candidates: string[];
 }
 

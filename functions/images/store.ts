@@ -1,5 +1,6 @@
 /** Reads of images and artifacts, and their GraphQL shape (artifact status joined in). */
-import { BatchGetCommand, GetCommand, QueryCommand, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { batchGet } from '../shared/batchGet.js';
 import type { Clients } from '../shared/clients.js';
 import { artifactKey, imageKey, imagePk, REF_PREFIX, s3KeyFor } from './keys.js';
 import type { ArtifactItem, ImageItem } from './model.js';
@@ -30,30 +31,13 @@ export async function getArtifactItem(c: Clients, sha256: string): Promise<Artif
 
 /** Artifact items by sha256, in batches of 100 (BatchGetItem's limit), retrying unprocessed keys. */
 export async function getArtifactItems(c: Clients, shas: string[]): Promise<Map<string, ArtifactItem>> {
-  const found = new Map<string, ArtifactItem>();
-  const unique = [...new Set(shas)];
-  for (let i = 0; i < unique.length; i += 100) {
-    let keys: Record<string, unknown>[] | undefined = unique.slice(i, i + 100).map(artifactKey);
-    while (keys && keys.length) {
-      const out: BatchGetCommandOutput = await c.doc.send(new BatchGetCommand({ RequestItems: { [c.config.tableName]: { Keys: keys, ConsistentRead: true } } }));
-      for (const item of out.Responses?.[c.config.tableName] ?? []) found.set(item.sha256 as string, item as ArtifactItem);
-      keys = out.UnprocessedKeys?.[c.config.tableName]?.Keys;
-    }
-  }
-  return found;
+  const items = await batchGet(c, [...new Set(shas)].map(artifactKey), true);
+  return new Map(items.filter((i) => i !== undefined).map((i) => [i.sha256 as string, i as unknown as ArtifactItem]));
 }
 
 export async function getImageItems(c: Clients, ids: string[]): Promise<Map<string, ImageItem>> {
-  const found = new Map<string, ImageItem>();
-  for (let i = 0; i < ids.length; i += 100) {
-    let keys: Record<string, unknown>[] | undefined = ids.slice(i, i + 100).map(imageKey);
-    while (keys && keys.length) {
-      const out: BatchGetCommandOutput = await c.doc.send(new BatchGetCommand({ RequestItems: { [c.config.tableName]: { Keys: keys } } }));
-      for (const item of out.Responses?.[c.config.tableName] ?? []) found.set(item.id as string, item as ImageItem);
-      keys = out.UnprocessedKeys?.[c.config.tableName]?.Keys;
-    }
-  }
-  return found;
+  const items = await batchGet(c, [...new Set(ids)].map(imageKey));
+  return new Map(items.filter((i) => i !== undefined).map((i) => [i.id as string, i as unknown as ImageItem]));
 }
 
 export async function imageReferences(c: Clients, id: string): Promise<{ kind: string; id: string }[]> {

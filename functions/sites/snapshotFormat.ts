@@ -3,19 +3,13 @@
  * the content hash only (no I/O), so the agent imports the same definitions it stores and serves.
  */
 import { createHash } from 'node:crypto';
+import type { BootPayload } from '../boot/payload.js';
 
 export type SnapshotArch = 'X86' | 'ARM' | 'OTHER';
 
-export interface SnapshotBoot {
+export interface SnapshotBoot extends BootPayload {
   configId: string;
   matchedSelector: string;
-  imageId: string | null;
-  /** sha256 (hex) of the artifacts. */
-  kernel: string;
-  initrd: string | null;
-  rootfs: string | null;
-  kernelParameters: string;
-  rootfsProvider: 'HTTP' | 'ISCSI' | null;
 }
 
 export interface SnapshotInterface {

@@ -34,8 +34,8 @@ export const noBmcError = (xname: string): string => `no discovered BMC for ${xn
 
 /** The Redfish module's result in the shape `completePowerRequest` takes. */
 export function toResultInput(r: PowerResult, action: CloudPowerAction): PowerResultInput {
-  // boot-pxe reads the override back before it reports ok; its detail names UEFI when it set it.
-  const bootOverride = action === 'PXE_ONCE' && r.ok ? `Pxe/Once${/\(UEFI\)/.test(r.detail) ? '/UEFI' : ''}` : null;
+  // boot-pxe reports the override it read back from the BMC.
+  const bootOverride = action === 'PXE_ONCE' && r.ok ? (r.bootOverride ?? null) : null;
   return { xname: r.xname, ok: r.ok, powerState: r.powerState, bootOverride, error: r.ok ? null : (r.error ?? 'failed without a reason') };
 }
 

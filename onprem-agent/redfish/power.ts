@@ -40,6 +40,8 @@ export interface PowerResult {
   /** The reset types sent, in order. */
   resetTypes: string[];
   detail: string;
+  /** After boot-pxe: the override read back from the BMC, e.g. "Pxe/Once/UEFI". */
+  bootOverride?: string;
   error?: string;
 }
 
@@ -147,7 +149,7 @@ class NodeActions {
     return this.waitFor('Off');
   }
 
-  async run(action: PowerActionName): Promise<{ powerState: string | null; detail: string }> {
+  async run(action: PowerActionName): Promise<{ powerState: string | null; detail: string; bootOverride?: string }> {
     const system = await this.read();
     const now = typeof system.PowerState === 'string' ? system.PowerState : null;
     const isOn = now === 'On' || now === 'PoweringOn';
@@ -178,7 +180,7 @@ class NodeActions {
     }
   }
 
-  private async bootPxe(system: Json): Promise<{ powerState: string | null; detail: string }> {
+  private async bootPxe(system: Json): Promise<{ powerState: string | null; detail: string; bootOverride: string }> {
     const boot = (system.Boot as Json | undefined) ?? {};
     const allowed = boot['BootSourceOverrideTarget@Redfish.AllowableValues'];
     if (Array.isArray(allowed) && allowed.length > 0 && !allowed.includes('Pxe')) {
@@ -193,7 +195,11 @@ class NodeActions {
     if (wrong.length > 0) {
       throw new Error(`boot override not confirmed on read-back: ${wrong.map(([k, v]) => `${k} is ${String(back[k])}, wanted ${String(v)}`).join('; ')}`);
     }
-    return { powerState: typeof system.PowerState === 'string' ? system.PowerState : null, detail: `one-time PXE boot set${mode === 'UEFI' ? ' (UEFI)' : ''} and read back` };
+    return {
+      powerState: typeof system.PowerState === 'string' ? system.PowerState : null,
+      detail: `one-time PXE boot set${mode === 'UEFI' ? ' (UEFI)' : ''} and read back`,
+      bootOverride: [back.BootSourceOverrideTarget, back.BootSourceOverrideEnabled, back.BootSourceOverrideMode].filter((v) => typeof v === 'string').join('/'),
+    };
   }
 }
 
@@ -234,8 +240,8 @@ export async function powerAction(targets: string[], action: PowerActionName, op
       await Promise.all(nodes.map(async (t) => {
         const node = new NodeActions(client, t, opts);
         try {
-          const { powerState, detail } = await node.run(action);
-          results.set(t.xname, { xname: t.xname, action, ok: true, powerState, resetTypes: node.sent, detail });
+          const { powerState, detail, bootOverride } = await node.run(action);
+          results.set(t.xname, { xname: t.xname, action, ok: true, powerState, resetTypes: node.sent, detail, ...(bootOverride ? { bootOverride } : {}) });
         } catch (err) {
           results.set(t.xname, { xname: t.xname, action, ok: false, powerState: null, resetTypes: node.sent, detail: '', error: (err as Error).message });
         }
