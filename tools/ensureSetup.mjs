@@ -15,9 +15,9 @@ function npmDeps() {
   const marker = join(root, 'node_modules', '.package-lock.json');
   const lock = join(root, 'package-lock.json');
   if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
-  // `npm install` rather than `npm ci`: see .ci/run for why.
-  process.stderr.write('[setup] installing npm dependencies (npm install, locked versions)\n');
-  const r = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  // `npm ci`: exactly the committed lock, the same install as .ci/run.
+  process.stderr.write('[setup] installing npm dependencies (npm ci, the committed lock)\n');
+  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
