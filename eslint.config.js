@@ -19,4 +19,15 @@ export default tseslint.config(
         { object: 'describe', property: 'only', message: '.only silences the rest of the suite.' }],
     },
   },
+  {
+    // The folder rules of ARCHITECTURE.md: the agent and the CLI reach the cloud only through
+    // the API, so they import the contracts in schema/ (and bootscript/), never functions/.
+    files: ['onprem-agent/**/*.ts', 'cli/**/*.ts', 'schema/**/*.ts', 'bootscript/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['**/functions/**'], message: 'the agent, the CLI, schema/ and bootscript/ import nothing from functions/' },
+        { group: ['**/gateway/**'], message: 'the agent, the CLI, schema/ and bootscript/ import nothing from gateway/' },
+      ] }],
+    },
+  },
 );

@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { contentHash, type SiteSnapshot, type SnapshotContent } from '../../functions/sites/snapshotFormat.js';
+import { contentHash, type SiteSnapshot, type SnapshotContent } from '../../schema/siteSnapshot.js';
 import { ArtifactCache } from '../../onprem-agent/cache/artifactCache.js';
 import { createAgentHttpServer } from '../../onprem-agent/pxe/http/server.js';
 import { SnapshotIndex, saveSnapshot } from '../../onprem-agent/sync/snapshotStore.js';

@@ -10,7 +10,7 @@ import { BadUserInputError, ConflictError, NotFoundError } from '../../schema/er
 import { validateKernelParameters, RESERVED_KERNEL_PARAMETERS } from '../../bootscript/kernelParameters.js';
 import { auditPut } from '../shared/audit.js';
 import type { OperationContext } from '../shared/handler.js';
-import type { BootPayload } from './payload.js';
+import type { BootPayload } from '../../schema/bootPayload.js';
 import { siteScope } from '../shared/identity.js';
 import { queryPage, type Page } from '../shared/pagination.js';
 import { artifactKey, artifactRefKey, imageKey, imageRefKey } from '../images/keys.js';

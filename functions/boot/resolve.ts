@@ -5,7 +5,7 @@
 import { batchGet } from '../shared/batchGet.js';
 import type { Clients } from '../shared/clients.js';
 import { bindingKey } from './keys.js';
-import type { BootPayload } from './payload.js';
+import type { BootPayload } from '../../schema/bootPayload.js';
 import type { NodeFactsRecord } from './nodeFacts.js';
 import { candidateValues, describeBinding, type SelectorKind } from './selector.js';
 

@@ -2,7 +2,7 @@
 import { NotFoundError } from '../../schema/errors.js';
 import { renderBootScript } from '../../bootscript/render.js';
 import type { OperationContext } from '../shared/handler.js';
-import type { BootPayload } from './payload.js';
+import type { BootPayload } from '../../schema/bootPayload.js';
 import { siteScope } from '../shared/identity.js';
 import { bootConfiguration, siteFor, type BootConfigurationView } from './configurations.js';
 import { dynamoNodeFacts, type NodeFacts, type NodeFactsRecord } from './nodeFacts.js';

@@ -7,7 +7,7 @@ import { DeleteCommand, PutCommand, QueryCommand, type QueryCommandOutput } from
 import { BadUserInputError } from '../../schema/errors.js';
 import { assertAgentName, normalisePortals } from '../../schema/iscsiPortal.js';
 import type { Clients } from '../shared/clients.js';
-import type { SnapshotAgentPortals } from './snapshotFormat.js';
+import type { SnapshotAgentPortals } from '../../schema/siteSnapshot.js';
 
 export const AGENT_PORTALS_KIND = 'agent.portals';
 const AGENT_SK_PREFIX = 'AGENT#';

@@ -30,7 +30,7 @@ import {
   type SnapshotCloudInit,
   type SnapshotContent,
   type SnapshotNode,
-} from './snapshotFormat.js';
+} from '../../schema/siteSnapshot.js';
 import { recordRevision, siteItem } from './snapshotRevision.js';
 import { siteAgentPortals } from './agentPortals.js';
 

@@ -2,7 +2,7 @@
  * The iSCSI service `run` drives: one reconcile per snapshot change, never two at once, and the
  * resulting sessions sent to the cloud through the outbox.
  */
-import type { SiteSnapshot } from '../../functions/sites/snapshotFormat.js';
+import type { SiteSnapshot } from '../../schema/siteSnapshot.js';
 import type { AgentConfig } from '../config.js';
 import { log } from '../logger.js';
 import type { ObservationSink } from '../outbox/sink.js';

@@ -2,7 +2,7 @@
  * The desired-state input from the agent's stored site snapshot and its verified cache, so
  * reconcile runs from what sync keeps in the data dir without a hand-written file.
  */
-import type { SiteSnapshot } from '../../functions/sites/snapshotFormat.js';
+import type { SiteSnapshot } from '../../schema/siteSnapshot.js';
 import { BadUserInputError } from '../../schema/errors.js';
 import type { ChapPolicy, DesiredImageInput, DesiredStateInput, NodeBootInput } from './desired.js';
 

@@ -6,7 +6,7 @@
  * changed config wins over the snapshot. Every agent exports an image under the same naming,
  * so dm-multipath merges the paths. CHAP secrets stay out of the script (docs/iscsi.md).
  */
-import type { SnapshotAgentPortals, SnapshotBoot } from '../../functions/sites/snapshotFormat.js';
+import type { SnapshotAgentPortals, SnapshotBoot } from '../../schema/siteSnapshot.js';
 import type { AgentConfig } from '../config.js';
 import { iscsiKernelParameters, iscsiPathsFor } from '../iscsi/boot-params.js';
 import { assertAgentName, initiatorIqnFor } from '../iscsi/naming.js';

@@ -4,7 +4,7 @@
  * CloudUnreachableError (retry later); GraphQL errors are CloudRequestError.
  */
 import { readFile } from 'node:fs/promises';
-import type { SiteSnapshot } from '../../functions/sites/snapshotFormat.js';
+import type { SiteSnapshot } from '../../schema/siteSnapshot.js';
 
 export class CloudUnreachableError extends Error {}
 export class CloudRequestError extends Error {

@@ -4,7 +4,7 @@
  */
 import { readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SiteSnapshot, SnapshotNode } from '../../functions/sites/snapshotFormat.js';
+import type { SiteSnapshot, SnapshotNode } from '../../schema/siteSnapshot.js';
 import { TEMP_FILE, writeFileAtomic } from './atomicFile.js';
 
 export interface StoredSnapshot {

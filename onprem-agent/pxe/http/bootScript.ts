@@ -5,7 +5,7 @@
  * bounded sleep-and-ask-again chain.
  */
 import { renderBootScript, type BootTarget } from '../../../bootscript/render.js';
-import type { SnapshotArch, SnapshotBoot } from '../../../functions/sites/snapshotFormat.js';
+import type { SnapshotArch, SnapshotBoot } from '../../../schema/siteSnapshot.js';
 import type { SnapshotIndex } from '../../sync/snapshotStore.js';
 
 /** iPXE's ${buildarch} values → the inventory's Arch. */

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { isMac, normaliseMac } from '../../../schema/mac.js';
 import { isXName, normaliseXName } from '../../../schema/xname.js';
-import type { SnapshotBoot, SnapshotNode } from '../../../functions/sites/snapshotFormat.js';
+import type { SnapshotBoot, SnapshotNode } from '../../../schema/siteSnapshot.js';
 import { log } from '../../logger.js';
 import type { ArtifactCache } from '../../cache/artifactCache.js';
 import type { ObservationSink } from '../../outbox/sink.js';

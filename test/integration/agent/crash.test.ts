@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { contentHash, type SnapshotContent } from '../../../functions/sites/snapshotFormat.js';
+import { contentHash, type SnapshotContent } from '../../../schema/siteSnapshot.js';
 import { ArtifactCache, sha256File } from '../../../onprem-agent/cache/artifactCache.js';
 import { loadSnapshot, removeStaleTempFiles } from '../../../onprem-agent/sync/snapshotStore.js';
 

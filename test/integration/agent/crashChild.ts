@@ -3,8 +3,8 @@
  * - `snapshot <dataDir> <startRevision>`: stores snapshots of ~1 MB with rising revisions, forever.
  * - `download <cacheDir> <sha256> <size> <url>`: fetches one artifact into the cache, then exits 0.
  */
-import type { SiteSnapshot, SnapshotContent } from '../../../functions/sites/snapshotFormat.js';
-import { contentHash } from '../../../functions/sites/snapshotFormat.js';
+import type { SiteSnapshot, SnapshotContent } from '../../../schema/siteSnapshot.js';
+import { contentHash } from '../../../schema/siteSnapshot.js';
 import { mkdirSync } from 'node:fs';
 import { ArtifactCache } from '../../../onprem-agent/cache/artifactCache.js';
 import { saveSnapshot } from '../../../onprem-agent/sync/snapshotStore.js';

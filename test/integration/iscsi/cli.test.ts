@@ -7,7 +7,7 @@ import type { ActualExport } from '../../../onprem-agent/iscsi/backend.js';
 import { CHAP_FILE } from '../../../onprem-agent/iscsi/chap.js';
 import { initiatorIqnFor } from '../../../onprem-agent/iscsi/naming.js';
 import { saveSnapshot } from '../../../onprem-agent/sync/snapshotStore.js';
-import type { SiteSnapshot } from '../../../functions/sites/snapshotFormat.js';
+import type { SiteSnapshot } from '../../../schema/siteSnapshot.js';
 import { buildSquashfs, iscsiUrl, run, startTgtd, type Tgtd } from './tgtd.js';
 
 let dir: string;

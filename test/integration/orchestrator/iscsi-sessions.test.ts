@@ -5,7 +5,7 @@
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SiteSnapshot } from '../../../functions/sites/snapshotFormat.js';
+import type { SiteSnapshot } from '../../../schema/siteSnapshot.js';
 import { ArtifactCache } from '../../../onprem-agent/cache/artifactCache.js';
 import { resolveConfig } from '../../../onprem-agent/config.js';
 import { initiatorIqnFor } from '../../../onprem-agent/iscsi/naming.js';

@@ -10,7 +10,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { resolveConfig } from '../../../onprem-agent/config.js';
 import { startAgent, type RunningAgent } from '../../../onprem-agent/run/agent.js';
 import { SNAPSHOT_QUERY } from '../../../onprem-agent/sync/cloudClient.js';
-import type { SiteSnapshot } from '../../../functions/sites/snapshotFormat.js';
+import type { SiteSnapshot } from '../../../schema/siteSnapshot.js';
 import { verifyArtifact } from '../../../functions/images/verify.js';
 import { s3KeyFor } from '../../../functions/images/keys.js';
 import { startTestCloud, type TestCloud } from './cloud.js';

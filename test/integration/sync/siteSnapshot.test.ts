@@ -3,7 +3,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { TestGateway } from '../../support/gateway.js';
 import { startTestCloud, type TestCloud } from './cloud.js';
 import { SNAPSHOT_QUERY } from '../../../onprem-agent/sync/cloudClient.js';
-import type { SiteSnapshot } from '../../../functions/sites/snapshotFormat.js';
+import type { SiteSnapshot } from '../../../schema/siteSnapshot.js';
 import { siteFixture, type SiteFixture } from './siteFixture.js';
 
 describe('siteSnapshot / reportObservations (gateway, agent token)', () => {

@@ -1,7 +1,7 @@
 /** Boot scripts from a snapshot alone: known node, node without configuration, unknown MAC. */
 import { archFromIpxe, bootScriptFor } from '../../../onprem-agent/pxe/http/bootScript.js';
 import { SnapshotIndex } from '../../../onprem-agent/sync/snapshotStore.js';
-import type { SnapshotBoot, SnapshotNode } from '../../../functions/sites/snapshotFormat.js';
+import type { SnapshotBoot, SnapshotNode } from '../../../schema/siteSnapshot.js';
 
 const K = 'a'.repeat(64);
 const I = 'b'.repeat(64);

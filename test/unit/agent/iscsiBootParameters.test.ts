@@ -1,6 +1,6 @@
 import { resolveConfig } from '../../../onprem-agent/config.js';
 import { iscsiBootParameters } from '../../../onprem-agent/run/iscsiBootParameters.js';
-import type { SnapshotBoot } from '../../../functions/sites/snapshotFormat.js';
+import type { SnapshotBoot } from '../../../schema/siteSnapshot.js';
 
 const R = 'e'.repeat(64);
 const boot = (rootfsProvider: SnapshotBoot['rootfsProvider']): SnapshotBoot => ({

@@ -1,4 +1,4 @@
-import type { SiteSnapshot, SnapshotBoot } from '../../../functions/sites/snapshotFormat.js';
+import type { SiteSnapshot, SnapshotBoot } from '../../../schema/siteSnapshot.js';
 import { buildIscsiDesiredState } from '../../../onprem-agent/iscsi/desired.js';
 import { initiatorIqnFor } from '../../../onprem-agent/iscsi/naming.js';
 import { desiredInputFromSnapshot } from '../../../onprem-agent/iscsi/snapshot-input.js';

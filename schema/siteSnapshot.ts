@@ -3,7 +3,7 @@
  * the content hash only (no I/O), so the agent imports the same definitions it stores and serves.
  */
 import { createHash } from 'node:crypto';
-import type { BootPayload } from '../boot/payload.js';
+import type { BootPayload } from './bootPayload.js';
 
 export type SnapshotArch = 'X86' | 'ARM' | 'OTHER';
 
