@@ -178,7 +178,7 @@ beforeAll(async () => {
   });
   if (upsert.errors?.length) throw new Error(`upsertComponents: ${JSON.stringify(upsert.errors)}`);
   const imageId = await fx.pushImage('pxe-boot-test', kernel, initrd);
-  await fx.setBoot({ selector: { xnames: [VM.xname] }, imageId, kernelParameters: `console=ttyS0 quiet skyboot.heartbeat=${agentBase}/heartbeat` });
+  await fx.setBoot({ selector: { xnames: [VM.xname] }, imageId, kernelParameters: `console=ttyS0 quiet no_timer_check skyboot.heartbeat=${agentBase}/heartbeat` });
 
   // The agent reaches the gateway and S3 at their own 127.0.0.1 URLs through relays.
   const gwPort = Number(new URL(cloud.gw.url).port);

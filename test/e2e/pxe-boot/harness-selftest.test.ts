@@ -43,7 +43,7 @@ beforeAll(async () => {
     [
       '#!ipxe',
       'echo harness stand-in boot script',
-      `kernel ${base}/vmlinuz initrd=initrd.gz BOOTIF=01-\${net0/mac:hexhyp} xname=x3000c0s1b0n0 console=ttyS0 quiet skyboot.heartbeat=${base}/heartbeat`,
+      `kernel ${base}/vmlinuz initrd=initrd.gz BOOTIF=01-\${net0/mac:hexhyp} xname=x3000c0s1b0n0 console=ttyS0 quiet no_timer_check skyboot.heartbeat=${base}/heartbeat`,
       `initrd ${base}/initrd.gz`,
       'boot',
       '',
