@@ -43,8 +43,3 @@ export function newHttpCounters(): HttpCounters {
     refused: Object.fromEntries(REFUSAL_REASONS.map((r) => [r, 0])) as Record<RefusalReason, number>,
   };
 }
-
-/** A copy for status: later requests do not change what a caller already holds. */
-export function snapshotCounters(c: HttpCounters): HttpCounters {
-  return { ...c, refused: { ...c.refused } };
-}
