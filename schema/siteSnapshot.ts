@@ -10,6 +10,11 @@ export type SnapshotArch = 'X86' | 'ARM' | 'OTHER';
 export interface SnapshotBoot extends BootPayload {
   configId: string;
   matchedSelector: string;
+  /**
+   * The node's boot script holds secrets (e.g. per-node iSCSI CHAP): the agent serves it only to
+   * that node's own address. Absent (not hashed) for a plain script.
+   */
+  carriesSecrets?: boolean;
 }
 
 export interface SnapshotInterface {

@@ -14,6 +14,7 @@ import { CloudUnreachableError } from '../sync/cloudClient.js';
 import { Syncer } from '../sync/syncer.js';
 import { Outbox } from '../outbox/outbox.js';
 import { createAgentHttpServer } from '../pxe/http/server.js';
+import { dhcpLeaseTable } from '../pxe/http/dhcpLeases.js';
 import { symlinkTargetDirs } from '../pxe/tftp/ipxeBinaries.js';
 import { createTftpServer, type TftpServer } from '../pxe/tftp/server.js';
 import { createDhcpServer, type DhcpServer } from '../pxe/dhcp/server.js';
@@ -101,6 +102,8 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       : null;
 
   let statusFn: () => Promise<AgentStatus> = async () => { throw new Error('starting'); };
+  // Set once DHCP runs (it needs the HTTP port first); node-scoped answers read its leases.
+  let dhcp: DhcpServer | null = null;
   const http = createAgentHttpServer({
     index: () => syncer.index,
     cache,
@@ -108,6 +111,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     status: () => statusFn(),
     advertiseUrl: config.advertiseUrl ?? undefined,
     ipxeDir: config.tftpRoot,
+    leases: dhcpLeaseTable(() => dhcp),
     extraKernelParameters: iscsiBootParameters(
       config,
       agentName,
@@ -124,7 +128,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
   const httpUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`;
 
   // DHCP answers from the snapshot too: static leases are the inventory's MAC → IP.
-  const dhcp = config.dhcp.mode === 'off' || !config.dhcp.address
+  dhcp = config.dhcp.mode === 'off' || !config.dhcp.address
     ? null
     : await createDhcpServer({
       mode: config.dhcp.mode,
@@ -148,7 +152,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       snapshot: { revision: s.revision, contentHash: s.contentHash, storedAt: s.storedAt, nodes: syncer.index?.byXname.size ?? 0, lastPullAt: s.lastPullAt, lastPullUnchanged: s.lastPullUnchanged },
       cache: { ...(await cache.stats()), referenced: s.artifacts.referenced, missing: s.artifacts.missing },
       outbox: await outbox.stats(),
-      http: { ...http.counters },
+      http: { ...http.counters, refused: { ...http.counters.refused } },
       tftp: tftp?.stats() ?? null,
       dhcp: dhcp ? { ...dhcp.stats(), running: true, ports: dhcp.ports() } : { mode: config.dhcp.mode, running: false },
       iscsi: { mode: config.iscsi.mode, running: iscsi !== null, ...iscsiState },

@@ -15,6 +15,10 @@ import { startTcpProxy, type TcpProxy } from '../integration/agent/tcpProxy.js';
 import { startTestCloud, type TestCloud } from '../integration/sync/cloud.js';
 import { siteFixture, type SiteFixture } from '../integration/sync/siteFixture.js';
 import { freeTcpPort } from '../support/ports.js';
+import { httpFrom } from '../support/httpFrom.js';
+
+/** The fixture's two nodes' inventory addresses: loopback, so the test can send from them. */
+const NODE_ADDRESSES: [string, string] = ['127.0.0.4', '127.0.0.5'];
 
 async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -35,7 +39,7 @@ describe('agent offline: boots are served from the cache while the cloud is unre
   let config: AgentConfig;
   beforeAll(async () => {
     cloud = await startTestCloud();
-    fx = await siteFixture(cloud.gw, 'offline');
+    fx = await siteFixture(cloud.gw, 'offline', { nodeAddresses: NODE_ADDRESSES });
     proxy = await startTcpProxy(cloud.gw.url);
     dir = mkdtempSync(join(tmpdir(), 'skyboot-offline-'));
     writeFileSync(join(dir, 'agent.token'), fx.agentToken);
@@ -49,20 +53,23 @@ describe('agent offline: boots are served from the cache while the cloud is unre
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const bootRequests = (base: string) => [
-    `${base}/boot/v1/bootscript?mac=02:00:00:00:00:01`,
-    `${base}/boot/v1/bootscript?mac=02:00:00:00:00:02`,
-    `${base}/boot/v1/bootscript?mac=02:00:00:00:77:77`,
-    `${base}/artifacts/sha256/${fx.kernel.sha256}`,
-    `${base}/artifacts/sha256/${fx.initrd.sha256}`,
-    `${base}/cloud-init/x1000c0s0b0n0/meta-data`,
-    `${base}/cloud-init/02:00:00:00:00:02/user-data`,
-    `${base}/cloud-init/x1000c0s0b0n0/vendor-data`,
+  // Each request comes from the node that makes it, as on a site LAN (nodes on 127.0.0.4/.5;
+  // an unknown machine at 127.0.0.9 asks for its MAC's script).
+  const [n0, n1] = NODE_ADDRESSES;
+  const bootRequests = (base: string): Array<[from: string, url: string]> => [
+    [n0, `${base}/boot/v1/bootscript?mac=02:00:00:00:00:01`],
+    [n1, `${base}/boot/v1/bootscript?mac=02:00:00:00:00:02`],
+    ['127.0.0.9', `${base}/boot/v1/bootscript?mac=02:00:00:00:77:77`],
+    [n0, `${base}/artifacts/sha256/${fx.kernel.sha256}`],
+    [n0, `${base}/artifacts/sha256/${fx.initrd.sha256}`],
+    [n0, `${base}/cloud-init/x1000c0s0b0n0/meta-data`],
+    [n1, `${base}/cloud-init/02:00:00:00:00:02/user-data`],
+    [n0, `${base}/cloud-init/x1000c0s0b0n0/vendor-data`],
   ];
   const answers = async (base: string) =>
-    Promise.all(bootRequests(base).map(async (u) => {
-      const r = await fetch(u);
-      return `${r.status} ${r.headers.get('etag') ?? ''} ${Buffer.from(await r.arrayBuffer()).toString('base64')}`;
+    Promise.all(bootRequests(base).map(async ([from, u]) => {
+      const r = await httpFrom(from, u);
+      return `${r.status} ${String(r.headers.etag ?? '')} ${r.body.toString('base64')}`;
     }));
 
   it('answers every boot request identically with the cloud down, across an agent restart, and catches up after', async () => {
@@ -75,7 +82,7 @@ describe('agent offline: boots are served from the cache while the cloud is unre
     const downAt = Date.now();
     await waitFor('the outage to show', async () => agent.syncer.status().link.up === false);
     expect(await answers(agent.httpUrl)).toEqual(online);
-    const hb = await fetch(`${agent.httpUrl}/heartbeat`, { method: 'POST', body: JSON.stringify({ xname: 'x1000c0s0b0n0', stage: 'booted', idempotencyKey: 'offline-hb-1' }) });
+    const hb = await httpFrom(n0, `${agent.httpUrl}/heartbeat`, { method: 'POST', body: JSON.stringify({ xname: 'x1000c0s0b0n0', stage: 'booted', idempotencyKey: 'offline-hb-1' }) });
     expect(hb.status).toBe(202);
 
     // A restart while the cloud is down: served from disk alone.

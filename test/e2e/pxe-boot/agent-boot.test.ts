@@ -42,6 +42,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '../../..');
 const BOOT_TIMEOUT_MS = 4 * 60_000;
 const VM = { xname: 'x3000c0s2b0n0', mac: '52:54:00:5e:2f:01', octet: 79 };
+/** The VM's inventory address: the agent's DHCP (full mode) and the site's DHCP both hand it out. */
+const VM_IP = `10.77.${VM.octet}.50`;
 const HTTP_PORT = 8080;
 
 interface AgentStatusView {
@@ -50,7 +52,7 @@ interface AgentStatusView {
   cache: { missing: string[]; entries: number };
   outbox: Record<string, unknown>;
   tftp: { started: number; completed: number; bytesSent: number } | null;
-  http: { bootScripts: number; artifacts: number; heartbeats: number };
+  http: { bootScripts: number; artifacts: number; heartbeats: number; refused: Record<string, number> };
   dhcp: { running: boolean; mode: string; offers?: number; acks?: number; proxyOffers?: number };
 }
 
@@ -168,13 +170,12 @@ beforeAll(async () => {
 
   site = createVmSite({ octet: VM.octet });
   const agentBase = `http://${site.address}:${HTTP_PORT}`;
-  const vmIp = `10.77.${VM.octet}.50`;
 
   cloud = await startTestCloud();
   cloudRunning = true;
   fx = await siteFixture(cloud.gw, 'pxeboot');
   const upsert = await cloud.gw.gql(`mutation($in: [ComponentInput!]!) { upsertComponents(input: $in) { components { xname } } }`, {
-    in: [{ xname: VM.xname, site: 'pxeboot', role: 'APPLICATION', nid: 50, arch: 'X86', interfaces: [{ mac: VM.mac, ipAddresses: [vmIp], network: 'boot' }] }],
+    in: [{ xname: VM.xname, site: 'pxeboot', role: 'APPLICATION', nid: 50, arch: 'X86', interfaces: [{ mac: VM.mac, ipAddresses: [VM_IP], network: 'boot' }] }],
   });
   if (upsert.errors?.length) throw new Error(`upsertComponents: ${JSON.stringify(upsert.errors)}`);
   const imageId = await fx.pushImage('pxe-boot-test', kernel, initrd);
@@ -305,8 +306,11 @@ test('cloud stopped, agent restarted in ProxyDHCP mode next to the site DHCP ser
   const revision = agentStatus().snapshot.revision;
   await stopAgentProcess();
   // The site's DHCP server lives on another host: it and the agent's ProxyDHCP both use UDP 67.
+  // Like a real site's, it holds the inventory's address for the node (a reservation): the agent
+  // accepts the node's heartbeat only from its inventory address (or from a lease of its own,
+  // and in ProxyDHCP mode it leases nothing).
   const range = { start: `10.77.${VM.octet}.160`, end: `10.77.${VM.octet}.170` };
-  siteDhcp = await startSiteDhcp(site!.addHost(2), work, range);
+  siteDhcp = await startSiteDhcp(site!.addHost(2), work, range, [{ mac: VM.mac, ip: VM_IP }]);
   // The cloud's URLs lead nowhere from inside the namespace now: the relays are gone.
   await startAgentProcess([...agentFlags, '--dhcp', 'proxy', '--dhcp-address', site!.address]);
   const before = agentStatus();
@@ -318,9 +322,12 @@ test('cloud stopped, agent restarted in ProxyDHCP mode next to the site DHCP ser
   assertBooted('boot 4 (cloud stopped, agent restarted, ProxyDHCP) from the agent', result, MARKER.heartbeatOk, { 'agent log': agentLog.slice(-6000), 'site DHCP (dnsmasq) log': siteDhcp.logs() });
   expect(result.serial).toContain('NBP file downloaded successfully');
   expect(result.serial).toContain(`Skyboot: booting ${VM.xname}`);
-  // The address came from the site's DHCP server, not from the agent.
-  expect(result.serial).toMatch(new RegExp(`${MARKER.address} 10\\.77\\.${VM.octet}\\.1[67]\\d `));
+  // The address came from the site's DHCP server (its reservation), not from the agent.
+  expect(result.serial).toContain(`${MARKER.address} ${VM_IP} `);
+  expect(siteDhcp.leases()).toMatch(new RegExp(`^\\d+ ${VM.mac} ${VM_IP.replace(/\./g, '\\.')} `, 'm'));
   const after = agentStatus();
+  expect(after.http.heartbeats).toBe(before.http.heartbeats + 1);
+  expect(after.http.refused).toEqual(before.http.refused);
   expect(after.tftp!.completed).toBeGreaterThan(before.tftp!.completed);
   // Firmware and iPXE got their boot file from ProxyDHCP offers; no address from the agent.
   expect(after.dhcp.proxyOffers! - before.dhcp.proxyOffers!).toBeGreaterThanOrEqual(2);

@@ -29,7 +29,7 @@ export interface SiteFixture {
   kernel: Blob;
   initrd: Blob;
   imageId: string;
-  nodes: { xname: string; mac: string }[];
+  nodes: { xname: string; mac: string; ip: string }[];
   setBoot(input: Omit<BootConfigurationInput, 'site'>): Promise<void>;
   /** Another READY image (for change and GC tests). */
   pushImage(name: string, kernel: Blob, initrd: Blob): Promise<string>;
@@ -40,12 +40,23 @@ function ok<T>(r: { data?: T | null; errors?: { message: string }[] }): T {
   return r.data;
 }
 
-export async function siteFixture(gw: TestGateway, site: string, opts: { kernelSize?: number; initrdSize?: number } = {}): Promise<SiteFixture> {
+export interface SiteFixtureOptions {
+  kernelSize?: number;
+  initrdSize?: number;
+  /**
+   * The two nodes' inventory IPs (default 10.1.0.1 and 10.1.0.2). Tests that make requests as
+   * the nodes give loopback addresses (127.0.0.x) and send from them (test/support/httpFrom.ts).
+   */
+  nodeAddresses?: [string, string];
+}
+
+export async function siteFixture(gw: TestGateway, site: string, opts: SiteFixtureOptions = {}): Promise<SiteFixture> {
   ok(await gw.gql(`mutation($n: String!) { createSite(input: { name: $n, domain: "test.skyboot" }) { site { name } } }`, { n: site }));
   const agentToken = await gw.token({ agentSite: site, subject: `agent-${site}` });
+  const [ip0, ip1] = opts.nodeAddresses ?? ['10.1.0.1', '10.1.0.2'];
   const nodes = [
-    { xname: 'x1000c0s0b0n0', mac: '02:00:00:00:00:01', ip: '10.1.0.1' },
-    { xname: 'x1000c0s1b0n0', mac: '02:00:00:00:00:02', ip: '10.1.0.2' },
+    { xname: 'x1000c0s0b0n0', mac: '02:00:00:00:00:01', ip: ip0 },
+    { xname: 'x1000c0s1b0n0', mac: '02:00:00:00:00:02', ip: ip1 },
   ];
   ok(
     await gw.gql(`mutation($in: [ComponentInput!]!) { upsertComponents(input: $in) { components { xname } } }`, {
@@ -75,5 +86,5 @@ export async function siteFixture(gw: TestGateway, site: string, opts: { kernelS
     await setBootConfiguration({ input: { ...input, site } }, ctx);
   };
   await setBoot({ selector: { roles: ['COMPUTE'] }, imageId, kernelParameters: 'console=ttyS0' });
-  return { site, agentToken, kernel, initrd, imageId, nodes: nodes.map(({ xname, mac }) => ({ xname, mac })), setBoot, pushImage };
+  return { site, agentToken, kernel, initrd, imageId, nodes, setBoot, pushImage };
 }

@@ -118,22 +118,28 @@ export async function startStandIns(opts: StandInOptions): Promise<StandIns> {
 
 export interface SiteDhcp {
   logs(): string;
+  /** dnsmasq's lease file: one `expiry MAC IP hostname client-id` line per lease it gave. */
+  leases(): string;
   stop(): Promise<void>;
 }
 
 /**
  * The site's own DHCP server, on another machine of the LAN: dnsmasq handing out addresses
  * from `range` (A,B) and nothing about booting, as a site's DHCP server does when the agent
- * runs in ProxyDHCP mode next to it.
+ * runs in ProxyDHCP mode next to it. `reservations` are its fixed MAC → IP entries: a site
+ * feeds its DHCP server the inventory's addresses, and the agent answers a node's cloud-init and
+ * heartbeats only at the node's inventory address.
  */
-export async function startSiteDhcp(host: SiteHost, workDir: string, range: { start: string; end: string }): Promise<SiteDhcp> {
+export async function startSiteDhcp(host: SiteHost, workDir: string, range: { start: string; end: string }, reservations: Array<{ mac: string; ip: string }> = []): Promise<SiteDhcp> {
   const dnsmasq = requireExecutable('dnsmasq', 'dnsmasq');
   let logs = '';
+  const leaseFile = join(workDir, `site-dhcp-${host.ns}.leases`);
   const p = host.spawn(dnsmasq, [
     '--no-daemon', '--conf-file=/dev/null', '--port=0', '--user=root',
     '--interface=eth0', '--bind-interfaces',
     `--dhcp-range=${range.start},${range.end},255.255.255.0,1h`,
-    `--dhcp-leasefile=${join(workDir, `site-dhcp-${host.ns}.leases`)}`,
+    ...reservations.map((r) => `--dhcp-host=${r.mac},${r.ip}`),
+    `--dhcp-leasefile=${leaseFile}`,
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   p.stdout?.on('data', (d: Buffer) => (logs += d.toString()));
   p.stderr?.on('data', (d: Buffer) => (logs += d.toString()));
@@ -145,6 +151,7 @@ export async function startSiteDhcp(host: SiteHost, workDir: string, range: { st
   }
   return {
     logs: () => logs,
+    leases: () => (existsSync(leaseFile) ? readFileSync(leaseFile, 'utf8') : ''),
     stop: () =>
       new Promise<void>((res) => {
         if (p.exitCode !== null || p.signalCode !== null) return res();
