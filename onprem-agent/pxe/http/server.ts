@@ -12,12 +12,12 @@ import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { isMac, normaliseMac } from '../../../schema/mac.js';
 import { isXName, normaliseXName } from '../../../schema/xname.js';
-import type { SnapshotBoot, SnapshotNode } from '../../../schema/siteSnapshot.js';
+import type { SnapshotNode } from '../../../schema/siteSnapshot.js';
 import { log } from '../../logger.js';
 import type { ArtifactCache } from '../../cache/artifactCache.js';
 import type { ObservationSink } from '../../outbox/sink.js';
 import type { SnapshotIndex } from '../../sync/snapshotStore.js';
-import { archFromIpxe, bootScriptFor } from './bootScript.js';
+import { archFromIpxe, bootScriptFor, type NodeKernelParameters } from './bootScript.js';
 import { parseRange } from './range.js';
 
 export interface AgentHttpOptions {
@@ -27,7 +27,9 @@ export interface AgentHttpOptions {
   status: () => Promise<unknown>;
   /** The URL nodes reach this server at; default: from each request's Host header. */
   advertiseUrl?: string;
-  extraKernelParameters?: (xname: string, boot: SnapshotBoot) => string | undefined;
+  extraKernelParameters?: NodeKernelParameters;
+  /** Changes whenever what extraKernelParameters answers may change (iSCSI exports), so memoised scripts are not reused across it. */
+  bootScriptEpoch?: () => number;
   /**
    * Where the iPXE binaries are (the TFTP root): UEFI HTTP-boot clients get
    * `/boot/v1/ipxe/<file>` as their boot file from DHCP and fetch it here.
@@ -218,7 +220,7 @@ export function createAgentHttpServer(opts: AgentHttpOptions): Server & { counte
       counters.bootScripts++;
       const index = opts.index();
       const memo = renderedFor(index);
-      const key = `${mac}|${agentBaseUrl}|${arch}|${attempt}`;
+      const key = `${mac}|${agentBaseUrl}|${arch}|${attempt}|${opts.bootScriptEpoch?.() ?? 0}`;
       let script = memo.get(key);
       if (script === undefined) {
         script = bootScriptFor(index, { mac, agentBaseUrl, arch, attempt, extraKernelParameters: opts.extraKernelParameters });
