@@ -126,7 +126,9 @@ export function createIscsiService(opts: IscsiServiceOptions): IscsiService | nu
     const r = sessionsReport(current.desired, actual);
     const key = sessionsReportKey(r);
     if (key === lastKey) return null;
-    await opts.sink.enqueue(ISCSI_SESSIONS_KIND, r, key);
+    // The content key only spares sending an unchanged set; the cloud keeps idempotency keys for
+    // days, so a set seen before (empty after a logout) needs a key of its own to be applied again.
+    await opts.sink.enqueue(ISCSI_SESSIONS_KIND, r, `${key}:${Date.now()}`);
     lastKey = key;
     return r;
   };
