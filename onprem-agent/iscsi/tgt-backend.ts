@@ -128,7 +128,9 @@ export class TgtBackend implements IscsiBackend {
         if (err) {
           const code = (err as NodeJS.ErrnoException).code;
           // Never err.message: it repeats the argv, secrets included.
-          const why = code === 'ENOENT' ? `${this.#opts.tgtadmPath} not found on PATH (install tgt)` : stderr.trim() || `exit status ${String(code)}`;
+          let why = code === 'ENOENT' ? `${this.#opts.tgtadmPath} not found on PATH (install tgt)` : stderr.trim() || `exit status ${String(code)}`;
+          // tgtd answers its management socket only for uid 0 (it checks the peer's credentials).
+          if (code !== 'ENOENT' && process.getuid?.() !== 0) why += `; tgtd accepts tgtadm only from root and this agent runs as uid ${process.getuid?.()} (docs/iscsi.md, "What a site host needs")`;
           reject(new SkybootError('INTERNAL_SERVER_ERROR', `tgtadm ${shown} failed: ${why}`));
           return;
         }
