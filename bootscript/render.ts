@@ -52,6 +52,19 @@ export interface UnknownPolicy {
   message: string;
 }
 
+/**
+ * A known node whose boot target is not servable yet (its iSCSI root is not exported by any
+ * portal of the site): the script says why, sleeps and asks again, a bounded number of times.
+ */
+export interface WaitPolicy {
+  /** Why the node waits, for the header and echo lines. */
+  reason: string;
+  /** Which ask this is (passed back through the chain URL's `attempt`). */
+  attempt: number;
+  maxAttempts: number;
+  sleepSeconds: number;
+}
+
 export interface BootScriptInput {
   /** The booting NIC, normalised (aa:bb:cc:dd:ee:ff). */
   mac: string;
@@ -63,9 +76,13 @@ export interface BootScriptInput {
   extraKernelParameters?: string;
   retry?: Partial<RetryPolicy>;
   unknown?: Partial<UnknownPolicy>;
+  /** Set for a known node that must wait instead of booting (then `node` must be set too). */
+  wait?: Partial<WaitPolicy> & { reason: string };
 }
 
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, firstDelaySeconds: 2, finalAction: 'exit' };
+/** 20 asks 15 s apart: five minutes, the time a large rootfs may take to download and export. */
+export const DEFAULT_WAIT: Omit<WaitPolicy, 'reason'> = { attempt: 1, maxAttempts: 20, sleepSeconds: 15 };
 export const DEFAULT_UNKNOWN: UnknownPolicy = { discovery: null, attempt: 1, maxAttempts: 3, sleepSeconds: 30, message: 'is not in the inventory of this site' };
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -203,6 +220,40 @@ function renderNode(input: BootScriptInput, node: BootTarget, base: string): str
   return [...header, ...attemptLoop(target, retryPolicy(input.retry), base), ''].join('\n');
 }
 
+/** The chain URL back to this agent for the next ask. */
+function askAgainUrl(base: string, mac: string, attempt: number): string {
+  return `${base}/boot/v1/bootscript?mac=${mac}&attempt=${attempt}`;
+}
+
+function renderWait(input: BootScriptInput, node: BootTarget, base: string): string {
+  const w: WaitPolicy = { ...DEFAULT_WAIT, ...input.wait! };
+  const mac = input.mac;
+  if (!Number.isInteger(w.attempt) || w.attempt < 1) throw new BadUserInputError('attempt', 'must be a positive integer');
+  if (!Number.isInteger(w.maxAttempts) || w.maxAttempts < 1 || w.maxAttempts > 100) throw new BadUserInputError('wait.maxAttempts', 'must be from 1 to 100');
+  if (!Number.isInteger(w.sleepSeconds) || w.sleepSeconds < 1 || w.sleepSeconds > 600) throw new BadUserInputError('wait.sleepSeconds', 'must be from 1 to 600');
+  const who = safeText(node.xname);
+  const why = safeText(w.reason);
+  const header = ['#!ipxe', `# Skyboot boot script for ${who} (mac ${mac}): waiting, ${why}`];
+  if (w.attempt >= w.maxAttempts) {
+    return [
+      ...header,
+      `echo Skyboot: ${who} cannot boot yet: ${why}. Gave up after ${w.maxAttempts} attempts; check the agent at ${base} (skyboot-agent status), then reboot this machine.`,
+      ...finalLines(retryPolicy(input.retry).finalAction),
+      '',
+    ].join('\n');
+  }
+  return [
+    ...header,
+    `echo Skyboot: ${who} waits: ${why} (attempt ${w.attempt} of ${w.maxAttempts}), asking again in ${w.sleepSeconds} s`,
+    `sleep ${w.sleepSeconds}`,
+    `chain --replace --autofree ${askAgainUrl(base, mac, w.attempt + 1)} || goto failed`,
+    ':failed',
+    `echo Skyboot: could not reach the agent at ${base}.`,
+    ...finalLines(retryPolicy(input.retry).finalAction),
+    '',
+  ].join('\n');
+}
+
 function renderUnknown(input: BootScriptInput, base: string): string {
   const u: UnknownPolicy = { ...DEFAULT_UNKNOWN, ...input.unknown };
   const mac = input.mac;
@@ -231,7 +282,7 @@ function renderUnknown(input: BootScriptInput, base: string): string {
       '',
     ].join('\n');
   }
-  const next = `${base}/boot/v1/bootscript?mac=${mac}&attempt=${u.attempt + 1}`;
+  const next = askAgainUrl(base, mac, u.attempt + 1);
   return [
     ...header,
     `echo Skyboot: MAC ${mac} ${safeText(u.message)} (attempt ${u.attempt} of ${u.maxAttempts}), asking again in ${u.sleepSeconds} s`,
@@ -254,7 +305,7 @@ export function renderBootScript(input: BootScriptInput): string {
     if (input.node.rootfs) checkSha(input.node.rootfs, 'rootfs');
     if (input.node.nid !== null && (!Number.isInteger(input.node.nid) || input.node.nid < 0)) throw new BadUserInputError('nid', 'must be a non-negative integer');
     if (!/^[a-z0-9]+$/.test(input.node.xname)) throw new BadUserInputError('xname', `"${safeText(input.node.xname)}" is not a normalised xname`);
-    return renderNode(input, input.node, base);
+    return input.wait ? renderWait(input, input.node, base) : renderNode(input, input.node, base);
   }
   return renderUnknown(input, base);
 }

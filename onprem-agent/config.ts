@@ -9,6 +9,7 @@ import { BadUserInputError } from '../schema/errors.js';
 
 export type DhcpMode = 'proxy' | 'full' | 'off';
 export type IscsiMode = 'tgt' | 'lio' | 'off';
+export type IscsiChapMode = 'off' | 'one-way' | 'mutual';
 
 export interface HostPort {
   address: string;
@@ -26,7 +27,8 @@ export interface AgentConfig {
   tftp: HostPort | null;
   tftpRoot: string | null;
   dhcp: { mode: DhcpMode; address: string | null; subnet: string | null; range: string | null; router: string | null };
-  iscsi: { mode: IscsiMode; portals: string[]; tgtControlPort: number | null };
+  /** chap: per-node CHAP on the exports and in the nodes' boot scripts (docs/iscsi.md). */
+  iscsi: { mode: IscsiMode; portals: string[]; tgtControlPort: number | null; chap: IscsiChapMode };
   syncIntervalMs: number;
 }
 
@@ -50,6 +52,7 @@ export const KEYS = {
   iscsi: '--iscsi',
   iscsiPortal: '--iscsi-portal',
   tgtControlPort: '--tgt-control-port',
+  iscsiChap: '--iscsi-chap',
   syncInterval: '--sync-interval',
 } as const;
 
@@ -122,7 +125,8 @@ export function resolveConfig(...sources: RawConfig[]): AgentConfig {
     tftp: tftp === null || tftp === 'off' ? null : parseHostPort(tftp, 'tftp', 69),
     tftpRoot: str(raw.tftpRoot, 'tftpRoot') ? resolve(str(raw.tftpRoot, 'tftpRoot')!) : null,
     dhcp: { mode: dhcpMode, address: dhcpAddress, subnet: str(raw.dhcpSubnet, 'dhcpSubnet'), range: str(raw.dhcpRange, 'dhcpRange'), router: str(raw.dhcpRouter, 'dhcpRouter') },
-    iscsi: { mode: oneOf(raw.iscsi, ['tgt', 'lio', 'off'] as const, 'off', 'iscsi'), portals, tgtControlPort: tgtPort },
+    iscsi: { mode: oneOf(raw.iscsi, ['tgt', 'lio', 'off'] as const, 'off', 'iscsi'), portals, tgtControlPort: tgtPort,
+      chap: oneOf(raw.iscsiChap, ['off', 'one-way', 'mutual'] as const, 'off', 'iscsiChap') },
     syncIntervalMs: Math.round(interval * 1000),
   };
   if (cfg.cloud && !cfg.tokenFile) throw new BadUserInputError('tokenFile', '--cloud needs --token-file (the site agent token)');

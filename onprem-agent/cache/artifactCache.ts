@@ -19,6 +19,13 @@ const HEX64 = /^[0-9a-f]{64}$/;
 
 export class DigestMismatchError extends Error {}
 
+/** What changed in the verified set: a download finished, or files were removed (GC, corruption). */
+export interface VerifiedSetChange {
+  added: string[];
+  removed: string[];
+}
+export type VerifiedSetListener = (change: VerifiedSetChange) => void;
+
 export interface CacheStats {
   entries: number;
   bytes: number;
@@ -42,6 +49,7 @@ export class ArtifactCache {
   private readonly verified = new Map<string, Promise<boolean>>();
   private readonly inflight = new Map<string, Promise<void>>();
   private counters = { corruptDeleted: 0, downloadedBytes: 0, resumedDownloads: 0 };
+  private readonly listeners = new Set<VerifiedSetListener>();
 
   constructor(readonly dir: string) {
     this.verifiedDir = join(dir, 'sha256');
@@ -52,6 +60,27 @@ export class ArtifactCache {
     await mkdir(this.verifiedDir, { recursive: true });
     await mkdir(this.partialDir, { recursive: true });
     return this;
+  }
+
+  /**
+   * Called after the set of verified artifacts changed. Consumers that act on what is cached
+   * (iSCSI exports) follow this rather than snapshot changes: a download finishes minutes after
+   * the snapshot that asked for it. Returns the unsubscribe function.
+   */
+  onVerifiedChange(listener: VerifiedSetListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(change: VerifiedSetChange): void {
+    if (change.added.length === 0 && change.removed.length === 0) return;
+    for (const l of this.listeners) {
+      try {
+        l(change);
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'cache listener failed');
+      }
+    }
   }
 
   pathOf(sha: string): string {
@@ -83,6 +112,7 @@ export class ArtifactCache {
         log.error({ sha256: sha, actual }, 'cached artifact does not match its digest; deleted');
         this.counters.corruptDeleted++;
         await rm(path, { force: true });
+        this.emit({ added: [], removed: [sha] });
         return false;
       })();
       this.verified.set(sha, p);
@@ -149,6 +179,7 @@ export class ArtifactCache {
     await fsyncDir(this.verifiedDir);
     this.invalidate(sha);
     this.verified.set(sha, Promise.resolve(true));
+    this.emit({ added: [sha], removed: [] });
   }
 
   /** Deletes verified and partial artifacts that `keep` does not name; returns what it removed. */
@@ -160,6 +191,7 @@ export class ArtifactCache {
       this.invalidate(f);
       removed.push(f);
     }
+    this.emit({ added: [], removed: [...removed] });
     for (const f of await readdir(this.partialDir)) {
       const sha = f.replace(/\.part$/, '');
       if (keep.has(sha) || this.inflight.has(sha)) continue;

@@ -2,7 +2,7 @@
 import { ConflictError, SkybootError } from '../../schema/errors.js';
 import { log } from '../logger.js';
 import type { IscsiBackend } from './backend.js';
-import type { ChapSecrets } from './chap.js';
+import { accountForUser, targetChapAccount, type ChapAccount, type ChapSecrets } from './chap.js';
 import type { Plan, PlanStep } from './plan.js';
 
 export interface ApplyOptions {
@@ -33,11 +33,13 @@ async function applyStep(backend: IscsiBackend, step: PlanStep, opts: ApplyOptio
     case 'remove-export': return backend.removeExport(step.targetIqn);
     case 'set-chap': {
       if (step.users.length === 0) return backend.setChap(step.targetIqn, null);
-      const p = opts.chap?.policy;
-      if (!p || p.user !== step.users[0] || (p.mutualUser ?? null) !== (step.mutualUsers[0] ?? null)) {
+      const site = opts.chap;
+      const incoming = site ? step.users.map((u) => accountForUser(site, u)) : [];
+      const outgoing = site ? targetChapAccount(site) : null;
+      if (!site || incoming.some((a) => a === null) || (outgoing?.user ?? null) !== (step.mutualUsers[0] ?? null)) {
         throw new ConflictError(`the plan's CHAP users (${step.users.join(',')}) do not match the loaded secrets`, 'chap');
       }
-      return backend.setChap(step.targetIqn, opts.chap);
+      return backend.setChap(step.targetIqn, { incoming: incoming as ChapAccount[], outgoing });
     }
   }
 }

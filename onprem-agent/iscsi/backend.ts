@@ -2,7 +2,7 @@
  * The one interface reconcile drives. A backend (tgt, LIO) turns each call into its own commands;
  * everything about what to do and when lives in plan.ts, so backends stay small.
  */
-import type { ChapSecrets } from './chap.js';
+import type { TargetChapAccounts } from './chap.js';
 
 /** One exported target as the backend sees it now. */
 export interface ActualExport {
@@ -40,8 +40,8 @@ export interface IscsiBackend {
   ensureExport(spec: ExportSpec): Promise<void>;
   bindInitiator(targetIqn: string, initiatorIqn: string): Promise<void>;
   unbindInitiator(targetIqn: string, initiatorIqn: string): Promise<void>;
-  /** Makes the target's CHAP users exactly those of `chap` (none when null). */
-  setChap(targetIqn: string, chap: ChapSecrets | null): Promise<void>;
+  /** Makes the target's CHAP accounts exactly `accounts` (CHAP off when null). */
+  setChap(targetIqn: string, accounts: TargetChapAccounts | null): Promise<void>;
   /** Removes target and LUN; a backend refuses when a session is open. */
   removeExport(targetIqn: string): Promise<void>;
 }

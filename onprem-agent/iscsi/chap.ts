@@ -1,13 +1,18 @@
 /**
- * The site's CHAP secrets. They live in one 0600 file in the agent data dir and reach a backend
- * only at apply time, wrapped in Secret so a log line or a JSON dump prints "[redacted]".
+ * CHAP secrets. The site's key lives in one 0600 file in the agent data dir; each node's secret
+ * is derived from it (HMAC-SHA256 of the key and the xname), so every agent of a site that holds
+ * the same file computes the same per-node secrets (multipath) without storing or sending them,
+ * and one node's secret is worth nothing on another node's target. Secrets reach a backend only
+ * at apply time, and a node only in its own boot script, wrapped in Secret so a log line or a
+ * JSON dump prints "[redacted]".
  */
-import { randomInt } from 'node:crypto';
+import { createHmac, randomInt } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile, rename } from 'node:fs/promises';
 import { inspect } from 'node:util';
 import { join } from 'node:path';
 import { BadUserInputError } from '../../schema/errors.js';
 import type { ChapPolicy } from './desired.js';
+import { nodeChapUser, xnameOfChapUser } from './naming.js';
 
 export class Secret {
   readonly #value: string;
@@ -30,8 +35,21 @@ export class Secret {
 
 export interface ChapSecrets {
   policy: ChapPolicy;
+  /** The site key nodes' secrets are derived from; never bound as an account itself. */
   secret: Secret;
   mutualSecret?: Secret;
+}
+
+/** One CHAP account as a backend creates it. */
+export interface ChapAccount {
+  user: string;
+  secret: Secret;
+}
+
+/** The accounts one target gets: one incoming per admitted node, the site's outgoing for mutual CHAP. */
+export interface TargetChapAccounts {
+  incoming: ChapAccount[];
+  outgoing: ChapAccount | null;
 }
 
 /** Letters and digits only: a secret must survive dracut's colon-separated netroot unquoted. */
@@ -43,6 +61,42 @@ export function generateChapSecret(length = CHAP_SECRET_LENGTH): Secret {
   let s = '';
   for (let i = 0; i < length; i++) s += ALPHABET[randomInt(ALPHABET.length)];
   return new Secret(s);
+}
+
+/**
+ * The node's secret: HMAC-SHA256(site key, "skyboot-chap-v1:" + xname), read as base-56 digits
+ * of ALPHABET. Deterministic, so a site's agents agree; one-way, so a node that reads its own
+ * secret learns nothing of the key or of another node's secret.
+ */
+export function nodeChapSecret(site: ChapSecrets, xname: string): Secret {
+  const mac = createHmac('sha256', site.secret.reveal()).update(`skyboot-chap-v1:${xname}`).digest();
+  let s = '';
+  // 16 bytes of 32, one per character: the modulo bias of 256 mod 56 leaves well over 80 bits.
+  for (let i = 0; i < CHAP_SECRET_LENGTH; i++) s += ALPHABET[mac[i]! % ALPHABET.length];
+  return new Secret(s);
+}
+
+export function nodeChapAccount(site: ChapSecrets, xname: string): ChapAccount {
+  const user = nodeChapUser(site.policy.user, xname);
+  return { user, secret: nodeChapSecret(site, xnameOfChapUser(site.policy.user, user)!) };
+}
+
+/** The account behind a user name this site's nodes log in as, or null for any other name. */
+export function accountForUser(site: ChapSecrets, user: string): ChapAccount | null {
+  const xname = xnameOfChapUser(site.policy.user, user);
+  return xname ? { user, secret: nodeChapSecret(site, xname) } : null;
+}
+
+/** The outgoing (target) account of mutual CHAP, or null for one-way. */
+export function targetChapAccount(site: ChapSecrets): ChapAccount | null {
+  return site.policy.mutualUser && site.mutualSecret ? { user: site.policy.mutualUser, secret: site.mutualSecret } : null;
+}
+
+/** What one node's dracut needs to log in (and, mutual, to check the target): plain strings for netroot. */
+export function nodeKernelChap(site: ChapSecrets, xname: string): { user: string; secret: string; mutualUser?: string; mutualSecret?: string } {
+  const own = nodeChapAccount(site, xname);
+  const target = targetChapAccount(site);
+  return { user: own.user, secret: own.secret.reveal(), ...(target ? { mutualUser: target.user, mutualSecret: target.secret.reveal() } : {}) };
 }
 
 export function validateChapSecret(secret: string, field: string): void {
@@ -62,8 +116,9 @@ interface StoredChap {
 export const CHAP_FILE = 'iscsi-chap.json';
 
 /**
- * Reads the site's secrets, creating them on first use. Every agent of a site must present the
- * same secrets, so a second agent is seeded by copying this file (the cloud does not carry them yet).
+ * Reads the site's key (and mutual secret), creating them on first use. Every agent of a site
+ * must derive the same node secrets, so a second agent is seeded by copying this file (the
+ * cloud does not carry it yet; docs/iscsi.md).
  */
 export async function loadOrCreateChapSecrets(dataDir: string, mode: ChapPolicy['mode'], siteName = 'site'): Promise<ChapSecrets> {
   const path = join(dataDir, CHAP_FILE);

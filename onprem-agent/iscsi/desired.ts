@@ -4,7 +4,7 @@
  * where those came from, so a JSON file or the snapshot feed it alike.
  */
 import { BadUserInputError } from '../../schema/errors.js';
-import { IMAGE_LUN, assertAgentName, assertSha256, exportTargetIqn, initiatorIqnFor, targetIqnFor } from './naming.js';
+import { IMAGE_LUN, assertAgentName, assertSha256, exportTargetIqn, initiatorIqnFor, nodeChapUser, targetIqnFor, xnameOfInitiator } from './naming.js';
 
 export type RootfsProvider = 'HTTP' | 'ISCSI' | 'NFS' | string;
 
@@ -27,7 +27,7 @@ export interface NodeBootInput {
 /** CHAP user names; secrets never travel with the desired state or a plan (see chap.ts). */
 export interface ChapPolicy {
   mode: 'one-way' | 'mutual';
-  /** The user nodes log in as (tgt IncomingUser). */
+  /** The site's CHAP user: each node logs in as this plus `.<xname>` (nodeChapUser), with its own secret. */
   user: string;
   /** The user the target answers as, for mutual CHAP (tgt OutgoingUser). */
   mutualUser?: string;
@@ -45,6 +45,8 @@ export interface IscsiExport {
   lun: number;
   /** Initiator IQNs of the nodes whose boot configuration uses this image, sorted. */
   initiators: string[];
+  /** With CHAP on: those nodes' own CHAP users (nodeChapUser), sorted; empty with CHAP off. */
+  chapUsers: string[];
 }
 
 export interface IscsiDesiredState {
@@ -53,8 +55,8 @@ export interface IscsiDesiredState {
   targetIqn: string;
   chap: ChapPolicy | null;
   exports: IscsiExport[];
-  /** Images referenced over iSCSI that cannot be exported yet, with why. */
-  skipped: Array<{ imageId: string; reason: string }>;
+  /** Images referenced over iSCSI that cannot be exported yet, with why (and the rootfs, when known). */
+  skipped: Array<{ imageId: string; reason: string; rootfsSha256?: string }>;
 }
 
 export interface DesiredStateInput {
@@ -87,13 +89,13 @@ export function buildIscsiDesiredState(input: DesiredStateInput): IscsiDesiredSt
       continue;
     }
     if (image.status !== 'READY') {
-      skipped.push({ imageId, reason: `image status is ${image.status}, not READY` });
+      skipped.push({ imageId, reason: `image status is ${image.status}, not READY`, rootfsSha256: image.rootfsSha256 });
       continue;
     }
     const sha = assertSha256(image.rootfsSha256, `images[${imageId}].rootfsSha256`);
     const rootfsPath = input.cachedPath(sha);
     if (!rootfsPath) {
-      skipped.push({ imageId, reason: `rootfs ${sha} is not in the cache yet` });
+      skipped.push({ imageId, reason: `rootfs sha256:${sha} is not in the cache yet`, rootfsSha256: sha });
       continue;
     }
     if (!Number.isSafeInteger(image.rootfsSize) || image.rootfsSize <= 0) {
@@ -109,9 +111,16 @@ export function buildIscsiDesiredState(input: DesiredStateInput): IscsiDesiredSt
       targetIqn: exportTargetIqn(targetIqn, sha),
       lun: IMAGE_LUN,
       initiators: [...initiators].sort(),
+      chapUsers: chapUsersOf(input.chap ?? null, initiators),
     });
   }
   return mergeSameDigest({ agentName, targetIqn, chap: input.chap ?? null, exports, skipped });
+}
+
+function chapUsersOf(chap: ChapPolicy | null, initiators: Iterable<string>): string[] {
+  if (!chap) return [];
+  // Initiators come from initiatorIqnFor, so each maps back to its xname.
+  return [...initiators].map((i) => nodeChapUser(chap.user, xnameOfInitiator(i)!)).sort();
 }
 
 /** Two image records with one rootfs digest are one LUN: their initiators share it. */
@@ -119,8 +128,10 @@ function mergeSameDigest(state: IscsiDesiredState): IscsiDesiredState {
   const byTarget = new Map<string, IscsiExport>();
   for (const e of state.exports) {
     const prev = byTarget.get(e.targetIqn);
-    if (prev) prev.initiators = [...new Set([...prev.initiators, ...e.initiators])].sort();
-    else byTarget.set(e.targetIqn, { ...e });
+    if (prev) {
+      prev.initiators = [...new Set([...prev.initiators, ...e.initiators])].sort();
+      prev.chapUsers = [...new Set([...prev.chapUsers, ...e.chapUsers])].sort();
+    } else byTarget.set(e.targetIqn, { ...e });
   }
   return { ...state, exports: [...byTarget.values()] };
 }

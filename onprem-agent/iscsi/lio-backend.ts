@@ -7,7 +7,7 @@ import { readdir, readFile, readlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { SkybootError } from '../../schema/errors.js';
 import type { ActualExport, ExportSpec, IscsiBackend } from './backend.js';
-import type { ChapSecrets } from './chap.js';
+import type { ChapSecrets, TargetChapAccounts } from './chap.js';
 import {
   LIO_SAVE, lioBindCommands, lioCreateExportCommands, lioRemoveExportCommands, lioSetChapCommands, lioUnbindCommands,
 } from './lio-commands.js';
@@ -66,10 +66,11 @@ export class LioBackend implements IscsiBackend {
     await this.#run([...lioUnbindCommands(targetIqn, initiatorIqn), LIO_SAVE]);
   }
 
-  async setChap(targetIqn: string, chap: ChapSecrets | null): Promise<void> {
+  async setChap(targetIqn: string, accounts: TargetChapAccounts | null): Promise<void> {
     // ACLs bound later get their CHAP from bindInitiator; only the existing ones need it here.
+    // LIO keeps one account per ACL, so each ACL takes its node's account from the site key.
     const acl = (await this.listExports()).find((e) => e.targetIqn === targetIqn)?.acl ?? [];
-    await this.#run([...lioSetChapCommands(targetIqn, acl, chap), LIO_SAVE]);
+    await this.#run([...lioSetChapCommands(targetIqn, acl, accounts ? this.#opts.chap : null), LIO_SAVE]);
   }
 
   async removeExport(targetIqn: string): Promise<void> {

@@ -5,9 +5,10 @@
  * LIO differs from tgt in where things live: read-only is a property of each ACL's mapped LUN
  * (`write_protect=1`), and CHAP credentials live on each node ACL, not on the target.
  */
-import type { ChapSecrets } from './chap.js';
+import { BadUserInputError } from '../../schema/errors.js';
+import { nodeChapAccount, targetChapAccount, type ChapSecrets } from './chap.js';
 import type { ExportSpec } from './backend.js';
-import { lioUnitSerial, parsePortal } from './naming.js';
+import { lioUnitSerial, parsePortal, xnameOfInitiator } from './naming.js';
 
 /** The fileio backstore name of an export: the digest prefix its target name carries. */
 export function lioBackstoreName(targetIqn: string): string {
@@ -49,11 +50,15 @@ export function lioUnbindCommands(targetIqn: string, initiatorIqn: string): stri
   return [`${tpg(targetIqn)}/acls delete ${initiatorIqn}`];
 }
 
+/** LIO keeps CHAP per node ACL: each node's own account (nodeChapAccount) on its own ACL. */
 function lioAclAuthCommands(targetIqn: string, initiatorIqn: string, chap: ChapSecrets | null): string[] {
   if (!chap) return [];
-  const mutual = chap.policy.mutualUser && chap.mutualSecret
-    ? ` mutual_userid=${chap.policy.mutualUser} mutual_password=${chap.mutualSecret.reveal()}` : ' mutual_userid= mutual_password=';
-  return [`${tpg(targetIqn)}/acls/${initiatorIqn} set auth userid=${chap.policy.user} password=${chap.secret.reveal()}${mutual}`];
+  const xname = xnameOfInitiator(initiatorIqn);
+  if (!xname) throw new BadUserInputError('initiatorIqn', `${initiatorIqn} is not a Skyboot node initiator; CHAP secrets exist only for those`);
+  const own = nodeChapAccount(chap, xname);
+  const target = targetChapAccount(chap);
+  const mutual = target ? ` mutual_userid=${target.user} mutual_password=${target.secret.reveal()}` : ' mutual_userid= mutual_password=';
+  return [`${tpg(targetIqn)}/acls/${initiatorIqn} set auth userid=${own.user} password=${own.secret.reveal()}${mutual}`];
 }
 
 /** CHAP on every ACL of the target, and the TPG's authentication switch to match. */

@@ -49,6 +49,20 @@ export function xnameOfInitiator(iqn: string): string | null {
   return iqn.startsWith(prefix) ? iqn.slice(prefix.length) : null;
 }
 
+/**
+ * A node's own CHAP user: the site's CHAP user, a dot, the xname. One account per node, so a
+ * target's account list is exactly the nodes its ACL admits.
+ */
+export function nodeChapUser(siteChapUser: string, xname: string): string {
+  return `${siteChapUser}.${normaliseXName(xname, 'xname')}`;
+}
+
+/** The inverse of nodeChapUser for this site's user, or null for any other account. */
+export function xnameOfChapUser(siteChapUser: string, user: string): string | null {
+  const prefix = `${siteChapUser}.`;
+  return user.startsWith(prefix) && user.length > prefix.length ? user.slice(prefix.length) : null;
+}
+
 /** The agent's target name: `iqn.<date>.<reversed site domain>:<agent-name>`. */
 export function targetIqnFor(agentName: string, siteDomain: string): string {
   return checkLength(`iqn.${IQN_DATE}.${reverseDomain(siteDomain, 'siteDomain')}:${assertAgentName(agentName)}`, 'targetIqn');

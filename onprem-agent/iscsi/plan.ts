@@ -50,7 +50,6 @@ export function planReconcile(desired: IscsiDesiredState, actual: ActualExport[]
   const unreferencedSince: Record<string, string> = {};
   const prefix = managedPrefix(desired);
   const actualByTarget = new Map(actual.map((a) => [a.targetIqn, a]));
-  const wantUsers = desired.chap ? [desired.chap.user] : [];
   const wantMutual = desired.chap?.mutualUser ? [desired.chap.mutualUser] : [];
 
   for (const e of desired.exports) {
@@ -66,6 +65,7 @@ export function planReconcile(desired: IscsiDesiredState, actual: ActualExport[]
         spec: { targetIqn: e.targetIqn, lun: e.lun, rootfsSha256: e.rootfsSha256, rootfsPath: e.rootfsPath },
       });
     }
+    const wantUsers = desired.chap ? e.chapUsers : [];
     if (!sameSet(have?.chapUsers ?? [], wantUsers) || !sameSet(have?.chapMutualUsers ?? [], wantMutual)) {
       steps.push({ op: 'set-chap', targetIqn: e.targetIqn, users: wantUsers, mutualUsers: wantMutual });
     }

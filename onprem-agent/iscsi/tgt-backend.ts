@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { SkybootError } from '../../schema/errors.js';
 import { log } from '../logger.js';
 import type { ActualExport, ExportSpec, IscsiBackend } from './backend.js';
-import type { ChapSecrets } from './chap.js';
+import type { ChapAccount, TargetChapAccounts } from './chap.js';
 import { lunIdentity } from './naming.js';
 import { parseTgtAccounts, parseTgtShow, type TgtTarget } from './tgt-show.js';
 
@@ -74,20 +74,20 @@ export class TgtBackend implements IscsiBackend {
     await this.tgtadm('target', 'unbind', ['--tid', String(await this.tidOf(targetIqn)), '--initiator-name', initiatorIqn]);
   }
 
-  async setChap(targetIqn: string, chap: ChapSecrets | null): Promise<void> {
+  async setChap(targetIqn: string, accounts: TargetChapAccounts | null): Promise<void> {
     const target = await this.target(targetIqn);
     const tid = String(target.tid);
-    const wantIn = chap ? [chap.policy.user] : [];
-    const wantOut = chap?.policy.mutualUser ? [chap.policy.mutualUser] : [];
+    const wantIn = (accounts?.incoming ?? []).map((a) => a.user);
+    const wantOut = accounts?.outgoing ? [accounts.outgoing.user] : [];
     const existing = new Set(parseTgtAccounts(await this.tgtadm('account', 'show', [])));
-    // tgt accounts are global to tgtd; one per site user, bound to each target.
-    const ensure = async (user: string, secret: ChapSecrets['secret']): Promise<void> => {
-      if (existing.has(user)) return;
-      await this.tgtadm('account', 'new', ['--user', user, '--password', { hidden: secret.reveal() }]);
-      existing.add(user);
+    // tgt accounts are global to tgtd: one per node (and one for the target), bound to each target that admits it.
+    const ensure = async (a: ChapAccount): Promise<void> => {
+      if (existing.has(a.user)) return;
+      await this.tgtadm('account', 'new', ['--user', a.user, '--password', { hidden: a.secret.reveal() }]);
+      existing.add(a.user);
     };
-    if (chap) await ensure(chap.policy.user, chap.secret);
-    if (chap?.policy.mutualUser && chap.mutualSecret) await ensure(chap.policy.mutualUser, chap.mutualSecret);
+    for (const a of accounts?.incoming ?? []) await ensure(a);
+    if (accounts?.outgoing) await ensure(accounts.outgoing);
     for (const u of target.accounts.filter((a) => !wantIn.includes(a))) await this.tgtadm('account', 'unbind', ['--tid', tid, '--user', u]);
     for (const u of target.outgoingAccounts.filter((a) => !wantOut.includes(a))) await this.tgtadm('account', 'unbind', ['--tid', tid, '--user', u, '--outgoing']);
     for (const u of wantIn.filter((a) => !target.accounts.includes(a))) await this.tgtadm('account', 'bind', ['--tid', tid, '--user', u]);
@@ -128,7 +128,9 @@ export class TgtBackend implements IscsiBackend {
         if (err) {
           const code = (err as NodeJS.ErrnoException).code;
           // Never err.message: it repeats the argv, secrets included.
-          const why = code === 'ENOENT' ? `${this.#opts.tgtadmPath} not found on PATH (install tgt)` : stderr.trim() || `exit status ${String(code)}`;
+          let why = code === 'ENOENT' ? `${this.#opts.tgtadmPath} not found on PATH (install tgt)` : stderr.trim() || `exit status ${String(code)}`;
+          // tgtd answers its management socket only for uid 0 (it checks the peer's credentials).
+          if (code !== 'ENOENT' && process.getuid?.() !== 0) why += `; tgtd accepts tgtadm only from root and this agent runs as uid ${process.getuid?.()} (docs/iscsi.md, "What a site host needs")`;
           reject(new SkybootError('INTERNAL_SERVER_ERROR', `tgtadm ${shown} failed: ${why}`));
           return;
         }

@@ -18,9 +18,9 @@ import { dhcpLeaseTable } from '../pxe/http/dhcpLeases.js';
 import { symlinkTargetDirs } from '../pxe/tftp/ipxeBinaries.js';
 import { createTftpServer, type TftpServer } from '../pxe/tftp/server.js';
 import { createDhcpServer, type DhcpServer } from '../pxe/dhcp/server.js';
-import { createIscsiService } from '../iscsi/service.js';
+import { createIscsiService, type IscsiServiceStatus } from '../iscsi/service.js';
 import { hostname } from 'node:os';
-import { iscsiBootParameters } from './iscsiBootParameters.js';
+import { bootScriptCarriesSecrets, iscsiBootParameters } from './iscsiBootParameters.js';
 import { reportAgentPortals } from '../iscsi/portals-report.js';
 import { startOrchestrator } from '../orchestrator/start.js';
 
@@ -44,7 +44,7 @@ export interface AgentStatus {
   http: ReturnType<typeof createAgentHttpServer>['counters'];
   tftp: ReturnType<TftpServer['stats']> | null;
   dhcp: (ReturnType<DhcpServer['stats']> & { running: true; ports: ReturnType<DhcpServer['ports']> }) | { mode: string; running: false };
-  iscsi: { mode: string; running: boolean; lastReconcileAt: string | null; lastError: string | null };
+  iscsi: IscsiServiceStatus | { mode: string; running: false; lastReconcileAt: null; lastError: null };
 }
 
 /** Outbox transport when no cloud is configured: every delivery fails, entries wait on disk. */
@@ -78,20 +78,18 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
   // Before anything else is enqueued: the site's other agents learn this agent's portals from the snapshot.
   await reportAgentPortals(outbox, config.dataDir, agentName, config.iscsi);
   const iscsi = createIscsiService({ config, agentName, cache, sink: outbox });
-  const iscsiState = { lastReconcileAt: null as string | null, lastError: null as string | null };
+  // Exports follow the verified cache: a rootfs that finishes downloading is exported at once.
+  const unwatchCache = iscsi ? cache.onVerifiedChange(() => void iscsi.onCacheChange().catch(() => undefined)) : () => undefined;
   const syncer = new Syncer(config.dataDir, client ?? new CloudClient({ url: 'http://127.0.0.1:9', token: 'none' }), cache, {
     intervalMs: config.syncIntervalMs,
     baseDelayMs: opts.syncBackoffBaseMs,
     // The link came back: deliver what waited instead of sleeping out the backoff.
     onLinkUp: () => outbox.nudge(),
-    // Exports follow the snapshot; a failed reconcile is retried on the next change or restart.
-    onSnapshot: (index) => {
-      if (!iscsi) return;
-      iscsi.onSnapshot(index.stored.snapshot).then(
-        () => { iscsiState.lastReconcileAt = new Date().toISOString(); iscsiState.lastError = null; },
-        (err: Error) => { iscsiState.lastError = err.message; },
-      );
-    },
+    // Not awaited: a slow tgtd must not hold up the pull. Failures show in status and are
+    // retried by the next cache change or periodic check.
+    onSnapshot: (index) => void iscsi?.onSnapshot(index.stored.snapshot).catch(() => undefined),
+    // GC keeps what tgt still exports (grace period, logged-in nodes).
+    ...(iscsi ? { gcProtected: () => iscsi.protectedRootfs() } : {}),
   });
   await syncer.init();
 
@@ -117,7 +115,11 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       agentName,
       () => syncer.index?.stored.snapshot.siteDomain ?? null,
       () => syncer.index?.stored.snapshot.iscsiPortals ?? [],
+      iscsi ? (xname, sha) => iscsi.rootAccess(xname, sha) : undefined,
     ),
+    ...(iscsi ? { bootScriptEpoch: () => iscsi.epoch() } : {}),
+    // A script with the node's own CHAP secret is for that node alone (node-scoped serving).
+    bootScriptCarriesSecrets: (node) => node.boot?.carriesSecrets === true || (node.boot !== null && bootScriptCarriesSecrets(config, node.boot)),
   });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -155,12 +157,13 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       http: { ...http.counters, refused: { ...http.counters.refused } },
       tftp: tftp?.stats() ?? null,
       dhcp: dhcp ? { ...dhcp.stats(), running: true, ports: dhcp.ports() } : { mode: config.dhcp.mode, running: false },
-      iscsi: { mode: config.iscsi.mode, running: iscsi !== null, ...iscsiState },
+      iscsi: iscsi ? iscsi.status() : { mode: config.iscsi.mode, running: false, lastReconcileAt: null, lastError: null },
     };
   };
 
   if (client) syncer.start();
   outbox.start();
+  const stopIscsiChecks = iscsi?.startChecks() ?? (() => undefined);
   const orchestrator = await startOrchestrator({ dataDir: config.dataDir, client, outbox, iscsi });
   log.info({ http: httpUrl, tftp: tftp?.address() ?? null, dhcp: dhcp?.ports() ?? null, iscsi: config.iscsi.mode, cloud: config.cloud, revision: syncer.index?.stored.revision ?? null }, 'agent running');
 
@@ -173,6 +176,8 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     cache,
     status: () => statusFn(),
     async stop() {
+      stopIscsiChecks();
+      unwatchCache();
       await orchestrator.stop();
       await syncer.stop();
       await outbox.stop();

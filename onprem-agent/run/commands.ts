@@ -52,6 +52,7 @@ export function registerRunCommands(program: Command): void {
     .option('--iscsi <backend>', 'tgt | lio | off (default off)')
     .option('--iscsi-portal <addr:port>', 'portal this agent advertises (repeatable)', collect)
     .option('--tgt-control-port <n>', 'tgtd control port (non-default instance)')
+    .option('--iscsi-chap <mode>', 'off | one-way | mutual: a CHAP secret per node (default off)')
     .option('--sync-interval <s>', 'seconds between snapshot pulls (default 30)')
     .action(async (o: RawConfig & { config?: string }) => {
       try {

@@ -18,6 +18,11 @@ export interface SyncerOptions {
   downloadConcurrency?: number;
   onSnapshot?: (index: SnapshotIndex) => void | Promise<void>;
   onLinkUp?: () => void;
+  /**
+   * Artifacts GC must keep although the snapshot no longer lists them: what the iSCSI target
+   * still exports (grace period, logged-in nodes). Asked at every GC; a failure skips that GC.
+   */
+  gcProtected?: () => Promise<Iterable<string>>;
 }
 
 export interface SyncStatus {
@@ -119,7 +124,19 @@ export class Syncer {
     this.artifactErrors = errors;
     this.missing = [];
     for (const a of wanted) if (!(await this.cache.has(a.sha256))) this.missing.push(a.sha256);
-    const removed = await this.cache.gc(this.current.referenced());
+    const keep = new Set(this.current.referenced());
+    if (this.opts.gcProtected) {
+      let held: Iterable<string>;
+      try {
+        held = await this.opts.gcProtected();
+      } catch (err) {
+        // Not knowing what is exported, removing nothing is the only safe answer.
+        log.warn({ err: (err as Error).message }, 'artifact GC skipped: cannot tell which artifacts are still exported');
+        return;
+      }
+      for (const sha of held) keep.add(sha);
+    }
+    const removed = await this.cache.gc(keep);
     if (removed.length) log.info({ removed }, 'unreferenced artifacts removed');
   }
 

@@ -20,23 +20,29 @@ function target(xname: string, nid: number | null, b: SnapshotBoot): BootTarget 
   return { xname, nid, kernel: b.kernel, initrd: b.initrd, rootfs: b.rootfs, rootfsProvider: b.rootfsProvider, kernelParameters: b.kernelParameters, matchedSelector: b.matchedSelector };
 }
 
+/**
+ * What the iSCSI module adds for a node: its parameters (rd.iscsi.initiator, netroot), or why
+ * the node must wait (its root is not exported yet), or nothing.
+ */
+export type NodeKernelParameters = (xname: string, boot: SnapshotBoot) => string | { wait: string } | undefined;
+
 export interface BootScriptRequest {
   mac: string;
   agentBaseUrl: string;
   arch: SnapshotArch;
   attempt: number;
-  /** Parameters the iSCSI module adds for a node (rd.iscsi.initiator, netroot). */
-  extraKernelParameters?: (xname: string, boot: SnapshotBoot) => string | undefined;
+  extraKernelParameters?: NodeKernelParameters;
 }
 
 export function bootScriptFor(index: SnapshotIndex | null, req: BootScriptRequest): string {
   const node = index?.byMac.get(req.mac) ?? null;
   if (node?.boot) {
+    const extra = req.extraKernelParameters?.(node.xname, node.boot);
     return renderBootScript({
       mac: req.mac,
       agentBaseUrl: req.agentBaseUrl,
       node: target(node.xname, node.nid, node.boot),
-      extraKernelParameters: req.extraKernelParameters?.(node.xname, node.boot),
+      ...(typeof extra === 'object' ? { wait: { reason: extra.wait, attempt: req.attempt } } : { extraKernelParameters: extra }),
     });
   }
   const discovery = index?.stored.snapshot.discovery?.find((d) => d.arch === (node?.arch ?? req.arch))?.boot;

@@ -44,7 +44,7 @@ export function bootScriptRoutes(s: HttpServices): Route[] {
         }
         s.counters.bootScripts++;
         const memo = renderedFor(index ?? null);
-        const key = `${mac}|${agentBaseUrl}|${arch}|${attempt}`;
+        const key = `${mac}|${agentBaseUrl}|${arch}|${attempt}|${s.opts.bootScriptEpoch?.() ?? 0}`;
         let script = memo.get(key);
         if (script === undefined) {
           script = bootScriptFor(index ?? null, { mac, agentBaseUrl, arch, attempt, extraKernelParameters: s.opts.extraKernelParameters });

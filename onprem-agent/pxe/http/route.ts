@@ -4,10 +4,11 @@
  * exporting its routes; server.ts only dispatches.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SnapshotBoot, SnapshotNode } from '../../../schema/siteSnapshot.js';
+import type { SnapshotNode } from '../../../schema/siteSnapshot.js';
 import type { ArtifactCache } from '../../cache/artifactCache.js';
 import type { ObservationSink } from '../../outbox/sink.js';
 import type { SnapshotIndex } from '../../sync/snapshotStore.js';
+import type { NodeKernelParameters } from './bootScript.js';
 import type { HttpCounters } from './counters.js';
 import type { LeaseTable } from './nodeScope.js';
 import type { TokenBuckets } from './rateLimit.js';
@@ -19,7 +20,9 @@ export interface AgentHttpOptions {
   status: () => Promise<unknown>;
   /** The URL nodes reach this server at; default: from each request's Host header. */
   advertiseUrl?: string;
-  extraKernelParameters?: (xname: string, boot: SnapshotBoot) => string | undefined;
+  extraKernelParameters?: NodeKernelParameters;
+  /** Changes whenever what extraKernelParameters answers may change (iSCSI exports), so memoised scripts are not reused across it. */
+  bootScriptEpoch?: () => number;
   /**
    * Where the iPXE binaries are (the TFTP root): UEFI HTTP-boot clients get
    * `/boot/v1/ipxe/<file>` as their boot file from DHCP and fetch it here.

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DesiredFile } from '../../../onprem-agent/iscsi/commands.js';
 import type { ActualExport } from '../../../onprem-agent/iscsi/backend.js';
-import { CHAP_FILE } from '../../../onprem-agent/iscsi/chap.js';
+import { CHAP_FILE, nodeChapAccount, Secret } from '../../../onprem-agent/iscsi/chap.js';
 import { initiatorIqnFor } from '../../../onprem-agent/iscsi/naming.js';
 import { saveSnapshot } from '../../../onprem-agent/sync/snapshotStore.js';
 import type { SiteSnapshot } from '../../../schema/siteSnapshot.js';
@@ -74,9 +74,11 @@ describe('skyboot-agent export', () => {
     const list = await agent('export', 'list', '--json');
     const exports = JSON.parse(list.stdout) as ActualExport[];
     expect(exports).toHaveLength(1);
-    expect(exports[0]).toMatchObject({ acl: [initiatorIqnFor('x1000c0s0b0n0')], chapUsers: [user], sessions: [] });
+    // The node logs in with its own account, derived from the site key in the file.
+    const own = nodeChapAccount({ policy: { mode: 'one-way', user }, secret: new Secret(secret) }, 'x1000c0s0b0n0');
+    expect(exports[0]).toMatchObject({ acl: [initiatorIqnFor('x1000c0s0b0n0')], chapUsers: [own.user], sessions: [] });
     const login = await run('iscsi-inq', ['-i', initiatorIqnFor('x1000c0s0b0n0'),
-      iscsiUrl({ portal: tgtd.portal, targetIqn: exports[0]!.targetIqn, initiatorIqn: initiatorIqnFor('x1000c0s0b0n0'), user, secret })]);
+      iscsiUrl({ portal: tgtd.portal, targetIqn: exports[0]!.targetIqn, initiatorIqn: initiatorIqnFor('x1000c0s0b0n0'), user: own.user, secret: own.secret.reveal() })]);
     expect(login.stderr).toBe('');
   });
 

@@ -1,83 +1,214 @@
-/** The service `run` drives: snapshot in, exports on a real tgtd, sessions out to the outbox. */
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+/**
+ * The iSCSI service as `skyboot-agent run` drives it, end to end on real parts: an image set in
+ * the cloud (test gateway, s3rver), an agent that downloads and verifies the rootfs itself and
+ * exports it on a real tgtd, and libiscsi's iscsi-ls/iscsi-inq as the node. Nothing is put in
+ * the agent's cache by the test.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SiteSnapshot } from '../../../schema/siteSnapshot.js';
-import { ArtifactCache } from '../../../onprem-agent/cache/artifactCache.js';
 import { resolveConfig } from '../../../onprem-agent/config.js';
-import { initiatorIqnFor } from '../../../onprem-agent/iscsi/naming.js';
-import { createIscsiService } from '../../../onprem-agent/iscsi/service.js';
-import { ISCSI_SESSIONS_KIND, type IscsiSessionsReport } from '../../../onprem-agent/iscsi/sessions-report.js';
-import { buildSquashfs, holdSession, startTgtd, type Tgtd } from './tgtd.js';
+import { exportTargetIqn, initiatorIqnFor, targetIqnFor } from '../../../onprem-agent/iscsi/naming.js';
+import type { IscsiServiceStatus } from '../../../onprem-agent/iscsi/service.js';
+import { startAgent, type RunningAgent } from '../../../onprem-agent/run/agent.js';
+import { startTestCloud, type TestCloud } from '../sync/cloud.js';
+import { siteFixture, type SiteFixture } from '../sync/siteFixture.js';
+import { deleteRootfs, pushIscsiImage, putRootfs, until, type Squashfs } from './siteImage.js';
+import { buildSquashfs, holdSession, iscsiUrl, requireTools, run, startTgtd, type Tgtd } from './tgtd.js';
 
+const NODE_A = { xname: 'x1000c0s0b0n0', mac: '02-00-00-00-00-01' };
+const NODE_B = { xname: 'x1000c0s1b0n0', mac: '02-00-00-00-00-02' };
+const DOMAIN = 'test.skyboot';
+
+let cloud: TestCloud;
+let fx: SiteFixture;
 let dir: string;
-let tgtd: Tgtd;
-let image: { path: string; sha256: string; size: number };
+let rootA: Squashfs;
+let rootB: Squashfs;
+let imageA: string;
+let imageB: string;
+const tgtds: Tgtd[] = [];
+const agents: RunningAgent[] = [];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'skyboot-iscsi-svc-'));
-  image = await buildSquashfs(dir, 'svc', 1);
-  await mkdir(join(dir, 'data', 'cache', 'sha256'), { recursive: true });
-  await copyFile(image.path, join(dir, 'data', 'cache', 'sha256', image.sha256));
-  tgtd = await startTgtd();
-});
+  requireTools('iscsi-ls', 'iscsi-inq', 'qemu-io');
+  cloud = await startTestCloud();
+  fx = await siteFixture(cloud.gw, 'iscsi-svc');
+  dir = mkdtempSync(join(tmpdir(), 'skyboot-iscsi-svc-'));
+  rootA = await buildSquashfs(dir, 'root-a', 1);
+  rootB = await buildSquashfs(dir, 'root-b', 1);
+  imageA = await pushIscsiImage(cloud, fx, 'root-a', rootA);
+  imageB = await pushIscsiImage(cloud, fx, 'root-b', rootB);
+  writeFileSync(join(dir, 'agent.token'), fx.agentToken);
+}, 60_000);
 
 afterAll(async () => {
-  await tgtd?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  for (const a of agents) await a.stop();
+  for (const t of tgtds) await t.stop();
+  await cloud?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function snapshot(revision: number, xnames: string[]): SiteSnapshot {
-  const boot = { configId: 'c1', matchedSelector: 'role:Compute', imageId: 'img-1', kernel: 'k'.repeat(64), initrd: null, rootfs: image.sha256, kernelParameters: '', rootfsProvider: 'ISCSI' as const };
-  return {
-    site: 'site1', siteDomain: 'site1.example.org', revision, unchanged: false, contentHash: `h${revision}`, generatedAt: new Date().toISOString(),
-    nodes: xnames.map((xname) => ({ xname, nid: null, role: 'Compute', subRole: null, arch: 'X86' as const, groups: [], interfaces: [], boot, cloudInit: null })),
-    discovery: [],
-    artifacts: [{ sha256: image.sha256, size: image.size, type: 'rootfs', status: 'READY', url: null, urlExpiresAt: null }],
-    images: [{ id: 'img-1', name: 'compute', version: '1', arch: 'X86', status: 'READY' }],
-  };
+async function agentOn(name: string, opts: { chap?: 'one-way' | 'mutual' } = {}): Promise<{ agent: RunningAgent; tgtd: Tgtd }> {
+  const tgtd = await startTgtd();
+  tgtds.push(tgtd);
+  const agent = await startAgent(
+    resolveConfig({
+      cloud: cloud.gw.url, tokenFile: join(dir, 'agent.token'), dataDir: join(dir, name), http: '127.0.0.1:0', syncInterval: 3600,
+      iscsi: 'tgt', iscsiPortal: tgtd.portal, tgtControlPort: String(tgtd.controlPort), ...(opts.chap ? { iscsiChap: opts.chap } : {}),
+    }),
+    { agentName: name, outboxBackoffBaseMs: 50, syncBackoffBaseMs: 50 },
+  );
+  agents.push(agent);
+  return { agent, tgtd };
 }
 
-describe('iSCSI service', () => {
-  it('reconciles on each snapshot, folds overlapping changes into one run, and reports sessions with xnames', async () => {
-    const sent: Array<{ kind: string; payload: IscsiSessionsReport; key: string }> = [];
-    const config = resolveConfig({ dataDir: join(dir, 'data'), iscsi: 'tgt', tgtControlPort: String(tgtd.controlPort) });
-    const service = createIscsiService({
-      config, agentName: 'agent-a', cache: new ArtifactCache(join(dir, 'data', 'cache')),
-      sink: { enqueue: async (kind, payload, key) => void sent.push({ kind, payload: payload as IscsiSessionsReport, key }) },
-    })!;
-    const [first, second, third] = await Promise.all([
-      service.onSnapshot(snapshot(1, ['x1000c0s0b0n0'])),
-      service.onSnapshot(snapshot(2, ['x1000c0s0b0n0', 'x1000c0s0b0n1'])),
-      service.onSnapshot(snapshot(3, ['x1000c0s0b0n0', 'x1000c0s0b0n1'])),
-    ]);
-    // All three arrived before the first run started: only the newest is reconciled, once.
-    expect(first!.steps.map((s) => s.op)).toEqual(['ensure-export', 'bind-initiator', 'bind-initiator']);
-    expect(second).toBeNull();
-    expect(third).toBeNull();
-    expect(sent).toHaveLength(1);
-    expect((await service.onSnapshot(snapshot(4, ['x1000c0s0b0n0', 'x1000c0s0b0n1'])))!.steps).toEqual([]);
+const iscsiStatus = async (agent: RunningAgent) => (await agent.status()).iscsi as IscsiServiceStatus;
+const bootScript = async (agent: RunningAgent, mac: string) => (await fetch(`${agent.httpUrl}/boot/v1/bootscript?mac=${mac}`)).text();
+const targetOf = (agentName: string, rootfs: Squashfs) => exportTargetIqn(targetIqnFor(agentName, DOMAIN), rootfs.sha256);
 
-    const target = first!.steps[0]!.targetIqn;
-    const session = await holdSession({ portal: tgtd.portal, targetIqn: target, initiatorIqn: initiatorIqnFor('x1000c0s0b0n1') }, tgtd.controlPort);
+/** What a node's discovery shows: the target and its image LUN, through libiscsi, as `initiator`. */
+async function lunVisible(tgtd: Tgtd, initiator: string, target: string): Promise<boolean> {
+  const r = await run('iscsi-ls', ['-s', '-i', initiator, `iscsi://${tgtd.portal}`]);
+  return r.stdout.includes(`Target:${target}`) && /Lun:1\s+Type:DIRECT_ACCESS/.test(r.stdout);
+}
+
+describe('exports follow the verified cache (agent-a, no CHAP)', () => {
+  let agent: RunningAgent;
+  let tgtd: Tgtd;
+  let target: string;
+  const initiatorA = initiatorIqnFor(NODE_A.xname);
+
+  beforeAll(async () => {
+    // The rootfs is READY in the cloud but its object cannot be fetched: the agent cannot cache it yet.
+    await deleteRootfs(cloud, rootA);
+    await fx.setBoot({ selector: { xnames: [NODE_A.xname] }, imageId: imageA, kernelParameters: 'console=ttyS0', rootfsProvider: 'ISCSI' });
+    ({ agent, tgtd } = await agentOn('agent-a'));
+    target = targetOf('agent-a', rootA);
+  }, 60_000);
+
+  it('shows the skipped export with its reason, and the node’s boot script waits, saying why', async () => {
+    const s = await until('the skipped export in status', async () => {
+      const st = await iscsiStatus(agent);
+      return st.skipped.length > 0 && st;
+    });
+    expect(s.skipped).toEqual([{ imageId: imageA, rootfsSha256: rootA.sha256, reason: `rootfs sha256:${rootA.sha256} is not in the cache yet` }]);
+    expect(s.lastError).toContain(`rootfs sha256:${rootA.sha256} is not in the cache yet`);
+    expect(s.exports).toEqual([]);
+    const script = await bootScript(agent, NODE_A.mac);
+    expect(script).toContain(`echo Skyboot: ${NODE_A.xname} waits: rootfs sha256:${rootA.sha256} is not in the cache yet (attempt 1 of 20)`);
+    expect(script).toContain(`chain --replace --autofree ${agent.httpUrl}/boot/v1/bootscript?mac=02:00:00:00:00:01&attempt=2`);
+    expect(script).not.toContain('netroot=');
+    expect(await lunVisible(tgtd, initiatorA, target)).toBe(false);
+  }, 30_000);
+
+  it('exports the rootfs within seconds of its download finishing, with no snapshot change', async () => {
+    const revision = agent.syncer.status().revision;
+    await putRootfs(cloud, rootA);
+    const t0 = Date.now();
+    // The syncer retries missing artifacts every 5 s; the export follows the cache's event.
+    await until('the LUN in iscsi-ls', () => lunVisible(tgtd, initiatorA, target), 20_000);
+    const seconds = (Date.now() - t0) / 1000;
+    expect(seconds).toBeLessThan(15);
+    expect(agent.syncer.status().revision).toBe(revision);
+    // The boot script names the root once the reconcile has read the export back (moments later).
+    const script = await until('the root in the boot script', async () => {
+      const text = await bootScript(agent, NODE_A.mac);
+      return text.includes('netroot=') && text;
+    }, 5_000);
+    const s = await iscsiStatus(agent);
+    expect(s).toMatchObject({ lastError: null, skipped: [], exports: [{ imageId: imageA, rootfsSha256: rootA.sha256, targetIqn: target, initiators: 1 }] });
+    expect(script).toContain(`netroot=iscsi:${tgtd.portal.replace(/:(\d+)$/, '::$1')}:1:${target}`);
+    expect(script).toContain(`rd.iscsi.initiator=${initiatorA}`);
+    expect(script).not.toContain('waits:');
+  }, 30_000);
+
+  it('notices a tgtd restart and exports again', async () => {
+    await tgtd.restart();
+    expect(await lunVisible(tgtd, initiatorA, target)).toBe(false);
+    const before = (await iscsiStatus(agent)).driftRepairs;
+    const t0 = Date.now();
+    await until('the LUN after the tgtd restart', () => lunVisible(tgtd, initiatorA, target), 20_000);
+    expect((Date.now() - t0) / 1000).toBeLessThan(15);
+    expect((await iscsiStatus(agent)).driftRepairs).toBe(before + 1);
+  }, 30_000);
+
+  it('keeps an exported rootfs with a node logged in through GC, after the snapshot stops naming it', async () => {
+    const session = await holdSession({ portal: tgtd.portal, targetIqn: target, initiatorIqn: initiatorA }, tgtd.controlPort);
     try {
-      expect((await service.onSnapshot(snapshot(5, ['x1000c0s0b0n0', 'x1000c0s0b0n1'])))!.steps).toEqual([]);
+      await fx.setBoot({ selector: { xnames: [NODE_A.xname] }, imageId: fx.imageId, kernelParameters: 'console=ttyS0' });
+      const r = await agent.syncer.syncOnce();
+      expect(r.changed).toBe(true);
+      expect(agent.syncer.index!.referenced().has(rootA.sha256)).toBe(false);
+      // The GC of that pass ran: the rootfs stays because tgt still exports it.
+      expect(existsSync(join(agent.cache.verifiedDir, rootA.sha256))).toBe(true);
+      await until('the deferred removal in status', async () => (await iscsiStatus(agent)).deferred.some((d) => d.targetIqn === target && d.what === 'remove-export'));
+      expect((await iscsiStatus(agent)).deferred.find((d) => d.targetIqn === target)!.reason).toContain(`logged in: ${initiatorA}`);
+      expect(await lunVisible(tgtd, initiatorA, target)).toBe(true);
     } finally {
       await session.close();
     }
-    const last = sent[sent.length - 1]!;
-    expect(last.kind).toBe(ISCSI_SESSIONS_KIND);
-    expect(last.payload).toEqual({
-      agent: 'agent-a',
-      sessions: [{ targetIqn: target, lun: 1, initiatorIqn: initiatorIqnFor('x1000c0s0b0n1'), xname: 'x1000c0s0b0n1', rootfsSha256: image.sha256 }],
-    });
-    expect(sent[0]!.payload.sessions).toEqual([]);
-    expect(last.key).not.toBe(sent[0]!.key);
-    // Unchanged sessions are not sent again; the logout is sent without waiting for a snapshot.
-    expect(sent).toHaveLength(2);
-    expect(await service.reportSessions()).toEqual({ agent: 'agent-a', sessions: [] });
-    expect(sent).toHaveLength(3);
-    expect(await service.reportSessions()).toBeNull();
-    expect(sent).toHaveLength(3);
+    // Logged out, the grace period (a day by default) still holds the export (the periodic check
+    // sees the logout), and so the file.
+    await until('the grace period in status', async () => /^unreferenced since .*; grace period ends /.test((await iscsiStatus(agent)).deferred.find((d) => d.targetIqn === target)?.reason ?? ''), 15_000);
+    await agent.syncer.syncOnce();
+    expect(existsSync(join(agent.cache.verifiedDir, rootA.sha256))).toBe(true);
+    // A node still running from it can log in again (a network blip) until the grace period ends.
+    expect(await lunVisible(tgtd, initiatorA, target)).toBe(true);
+  }, 40_000);
+});
+
+describe('per-node CHAP (agent-c, one-way)', () => {
+  let agent: RunningAgent;
+  let tgtd: Tgtd;
+  const creds = (script: string) => {
+    const m = /netroot=iscsi:([^:@\s]+):([^:@\s]+)@/.exec(script);
+    if (!m) throw new Error(`no CHAP credentials in the boot script:\n${script}`);
+    return { user: m[1]!, secret: m[2]! };
+  };
+
+  beforeAll(async () => {
+    await fx.setBoot({ selector: { xnames: [NODE_A.xname] }, imageId: imageA, kernelParameters: 'console=ttyS0', rootfsProvider: 'ISCSI' });
+    await fx.setBoot({ selector: { xnames: [NODE_B.xname] }, imageId: imageB, kernelParameters: 'console=ttyS0', rootfsProvider: 'ISCSI' });
+    ({ agent, tgtd } = await agentOn('agent-c', { chap: 'one-way' }));
+    await until('both exports', async () => (await iscsiStatus(agent)).exports.length === 2 && (await bootScript(agent, NODE_B.mac)).includes('netroot='));
+  }, 60_000);
+
+  it('gives each node its own secret, in its own boot script only, and never in status', async () => {
+    const a = creds(await bootScript(agent, NODE_A.mac));
+    const b = creds(await bootScript(agent, NODE_B.mac));
+    expect(a.user).toBe(`skyboot-iscsi-svc.${NODE_A.xname}`);
+    expect(b.user).toBe(`skyboot-iscsi-svc.${NODE_B.xname}`);
+    expect(a.secret).toMatch(/^[A-Za-z0-9]{16}$/);
+    expect(a.secret).not.toBe(b.secret);
+    expect(await bootScript(agent, NODE_B.mac)).not.toContain(a.secret);
+    expect(JSON.stringify(await agent.status())).not.toContain(a.secret);
   });
+
+  it('lets node A in with its secret, and refuses it for node B’s login and LUN', async () => {
+    const a = creds(await bootScript(agent, NODE_A.mac));
+    const targetA = targetOf('agent-c', rootA);
+    const targetB = targetOf('agent-c', rootB);
+    const inq = (initiator: string, targetIqn: string, c: { user: string; secret: string } | null) =>
+      run('iscsi-inq', ['-i', initiator, iscsiUrl({ portal: tgtd.portal, targetIqn, initiatorIqn: initiator, ...(c ?? {}) })]);
+
+    const own = await inq(initiatorIqnFor(NODE_A.xname), targetA, a);
+    expect(own.stderr).toBe('');
+    expect(own.stdout).toContain('Peripheral Device Type:DIRECT_ACCESS');
+    // Node A's secret, presented under node B's initiator name, on node B's target.
+    const asB = await inq(initiatorIqnFor(NODE_B.xname), targetB, a);
+    expect(asB.code).not.toBe(0);
+    expect(asB.stderr).toContain('Authentication failure');
+    // Node A's secret, presented under node B's account name.
+    const asBUser = await inq(initiatorIqnFor(NODE_B.xname), targetB, { user: `skyboot-iscsi-svc.${NODE_B.xname}`, secret: a.secret });
+    expect(asBUser.code).not.toBe(0);
+    expect(asBUser.stderr).toContain('Authentication failure');
+    // Without credentials the target refuses even the right initiator.
+    const none = await inq(initiatorIqnFor(NODE_A.xname), targetA, null);
+    expect(none.code).not.toBe(0);
+    expect(none.stderr).toContain('Authentication failure');
+    // And node B's own secret works for node B.
+    const b = creds(await bootScript(agent, NODE_B.mac));
+    expect((await inq(initiatorIqnFor(NODE_B.xname), targetB, b)).stdout).toContain('Peripheral Device Type:DIRECT_ACCESS');
+  }, 30_000);
 });

@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadOrCreateChapSecrets, type ChapSecrets } from '../../../onprem-agent/iscsi/chap.js';
+import { loadOrCreateChapSecrets, nodeChapAccount, type ChapSecrets } from '../../../onprem-agent/iscsi/chap.js';
 import { buildIscsiDesiredState, type IscsiDesiredState } from '../../../onprem-agent/iscsi/desired.js';
 import { initiatorIqnFor, lunIdentity } from '../../../onprem-agent/iscsi/naming.js';
 import { reconcileExports } from '../../../onprem-agent/iscsi/reconcile.js';
@@ -108,8 +108,10 @@ describe('tgt export with mutual CHAP', () => {
   const login = (over: Partial<Parameters<typeof iscsiUrl>[0]> = {}): Promise<Awaited<ReturnType<typeof run>>> =>
     run('iscsi-inq', ['-i', ALLOWED, iscsiUrl({ portal: agentA.portal, targetIqn: target, initiatorIqn: ALLOWED, ...over })]);
 
-  it('lets the node in with the site secret and verifies the target back', async () => {
-    const r = await login({ user: chap.policy.user, secret: chap.secret.reveal(), mutualUser: chap.policy.mutualUser!, mutualSecret: chap.mutualSecret!.reveal() });
+  const own = () => nodeChapAccount(chap, 'x1000c0s0b0n0');
+
+  it('lets the node in with its own secret and verifies the target back', async () => {
+    const r = await login({ user: own().user, secret: own().secret.reveal(), mutualUser: chap.policy.mutualUser!, mutualSecret: chap.mutualSecret!.reveal() });
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('Peripheral Device Type:DIRECT_ACCESS');
   });
@@ -120,14 +122,20 @@ describe('tgt export with mutual CHAP', () => {
     expect(r.stderr).toContain('Authentication failure');
   });
 
+  it('refuses the site key itself: it is no account', async () => {
+    const r = await login({ user: chap.policy.user, secret: chap.secret.reveal() });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('Authentication failure');
+  });
+
   it('refuses a wrong secret', async () => {
-    const r = await login({ user: chap.policy.user, secret: 'WrongSecret1234' });
+    const r = await login({ user: own().user, secret: 'WrongSecret1234' });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('Authentication failure');
   });
 
   it('lets the node reject a target that does not know the mutual secret', async () => {
-    const r = await login({ user: chap.policy.user, secret: chap.secret.reveal(), mutualUser: chap.policy.mutualUser!, mutualSecret: 'NotTheTarget123' });
+    const r = await login({ user: own().user, secret: own().secret.reveal(), mutualUser: chap.policy.mutualUser!, mutualSecret: 'NotTheTarget123' });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('Invalid CHAP_R response from the target');
   });

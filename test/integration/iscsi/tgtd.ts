@@ -42,6 +42,8 @@ export interface Tgtd {
   portal: string;
   port: number;
   controlPort: number;
+  /** Kills tgtd (SIGKILL, as a crash would) and starts a fresh one on the same ports: no targets, no accounts. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -53,37 +55,47 @@ async function freeControlPort(): Promise<number> {
   }
 }
 
-export async function startTgtd(): Promise<Tgtd> {
-  requireTools('tgtd', 'tgtadm');
-  const port = await freeTcpPort();
-  const controlPort = await freeControlPort();
+async function spawnTgtd(port: number, controlPort: number): Promise<ChildProcess> {
   const child: ChildProcess = spawn('tgtd', ['-f', '--iscsi', `portal=127.0.0.1:${port}`, '-C', String(controlPort)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + 10_000;
   for (;;) {
     const r = await run('tgtadm', ['-C', String(controlPort), '--lld', 'iscsi', '--mode', 'target', '--op', 'show']);
-    if (r.code === 0) break;
+    if (r.code === 0) return child;
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`tgtd on 127.0.0.1:${port} (control ${controlPort}) did not start: ${stderr}`);
     }
     await new Promise((r2) => setTimeout(r2, 100));
   }
+}
+
+async function kill(child: ChildProcess, controlPort: number): Promise<void> {
+  // tgtd ignores SIGTERM while it has targets; it keeps no state worth a clean shutdown here.
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGKILL');
+    await exited;
+  }
+  await rm(`/var/run/tgtd/socket.${controlPort}`, { force: true });
+  await rm(`/var/run/tgtd/socket.${controlPort}.lock`, { force: true });
+}
+
+export async function startTgtd(): Promise<Tgtd> {
+  requireTools('tgtd', 'tgtadm');
+  const port = await freeTcpPort();
+  const controlPort = await freeControlPort();
+  let child = await spawnTgtd(port, controlPort);
   return {
     portal: `127.0.0.1:${port}`,
     port,
     controlPort,
-    async stop() {
-      // tgtd ignores SIGTERM while it has targets; it keeps no state worth a clean shutdown here.
-      if (child.exitCode === null) {
-        child.kill('SIGKILL');
-        await exited;
-      }
-      await rm(`/var/run/tgtd/socket.${controlPort}`, { force: true });
-      await rm(`/var/run/tgtd/socket.${controlPort}.lock`, { force: true });
+    async restart() {
+      await kill(child, controlPort);
+      child = await spawnTgtd(port, controlPort);
     },
+    stop: () => kill(child, controlPort),
   };
 }
 

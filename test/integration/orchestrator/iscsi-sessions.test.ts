@@ -1,78 +1,82 @@
 /**
- * The sessions timer `run` starts: a login to (and a logout from) a real tgtd export shows up in
- * the outbox without any snapshot change.
+ * The sessions timer `run` starts: a node's login to (and logout from) the LUN the agent
+ * exported by itself (the rootfs downloaded from S3 through the snapshot, never copied in by the
+ * test) reaches the cloud through the outbox without any snapshot change, and shows on the
+ * node's `iscsiSessions` through the gateway.
  */
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SiteSnapshot } from '../../../schema/siteSnapshot.js';
-import { ArtifactCache } from '../../../onprem-agent/cache/artifactCache.js';
 import { resolveConfig } from '../../../onprem-agent/config.js';
-import { initiatorIqnFor } from '../../../onprem-agent/iscsi/naming.js';
-import { createIscsiService } from '../../../onprem-agent/iscsi/service.js';
-import type { IscsiSessionsReport } from '../../../onprem-agent/iscsi/sessions-report.js';
-import { startOrchestrator } from '../../../onprem-agent/orchestrator/start.js';
-import { buildSquashfs, holdSession, startTgtd, type Tgtd } from '../iscsi/tgtd.js';
+import { exportTargetIqn, initiatorIqnFor, targetIqnFor } from '../../../onprem-agent/iscsi/naming.js';
+import { ISCSI_REPORT_INTERVAL_ENV } from '../../../onprem-agent/orchestrator/start.js';
+import { startAgent, type RunningAgent } from '../../../onprem-agent/run/agent.js';
+import { startTestCloud, type TestCloud } from '../sync/cloud.js';
+import { siteFixture, type SiteFixture } from '../sync/siteFixture.js';
+import { pushIscsiImage, until } from '../iscsi/siteImage.js';
+import { buildSquashfs, holdSession, requireTools, run, startTgtd, type Tgtd } from '../iscsi/tgtd.js';
 
-const XNAME = 'x1000c0s3b0n0';
+const XNAME = 'x1000c0s0b0n0';
+let cloud: TestCloud;
+let fx: SiteFixture;
 let dir: string;
 let tgtd: Tgtd;
+let agent: RunningAgent | undefined;
+const previousInterval = process.env[ISCSI_REPORT_INTERVAL_ENV];
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'skyboot-orch-iscsi-'));
+  requireTools('iscsi-ls', 'qemu-io');
+  cloud = await startTestCloud();
+  fx = await siteFixture(cloud.gw, 'orch-iscsi');
+  dir = mkdtempSync(join(tmpdir(), 'skyboot-orch-iscsi-'));
   tgtd = await startTgtd();
-});
-afterAll(async () => {
-  await tgtd?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
-
-async function until(what: string, ok: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-test('logins and logouts are reported on the timer, between snapshots', async () => {
-  const image = await buildSquashfs(dir, 'orch', 1);
-  await mkdir(join(dir, 'data', 'cache', 'sha256'), { recursive: true });
-  await copyFile(image.path, join(dir, 'data', 'cache', 'sha256', image.sha256));
-  const sent: IscsiSessionsReport[] = [];
-  const service = createIscsiService({
-    config: resolveConfig({ dataDir: join(dir, 'data'), iscsi: 'tgt', tgtControlPort: String(tgtd.controlPort) }),
-    agentName: 'agent-o', cache: new ArtifactCache(join(dir, 'data', 'cache')),
-    sink: { enqueue: async (_kind, payload) => void sent.push(payload as IscsiSessionsReport) },
-  })!;
-  const boot = { configId: 'c1', matchedSelector: 'role:Compute', imageId: 'img-o', kernel: 'k'.repeat(64), initrd: null, rootfs: image.sha256, kernelParameters: '', rootfsProvider: 'ISCSI' as const };
-  const snapshot: SiteSnapshot = {
-    site: 'site1', siteDomain: 'site1.example.org', revision: 1, unchanged: false, contentHash: 'h1', generatedAt: new Date().toISOString(),
-    nodes: [{ xname: XNAME, nid: null, role: 'Compute', subRole: null, arch: 'X86', groups: [], interfaces: [], boot, cloudInit: null }],
-    discovery: [],
-    artifacts: [{ sha256: image.sha256, size: image.size, type: 'rootfs', status: 'READY', url: null, urlExpiresAt: null }],
-    images: [{ id: 'img-o', name: 'compute', version: '1', arch: 'X86', status: 'READY' }],
-  };
-  const plan = (await service.onSnapshot(snapshot))!;
-  const targetIqn = plan.steps[0]!.targetIqn;
-  expect(sent).toEqual([{ agent: 'agent-o', sessions: [] }]);
-
-  const orchestrator = await startOrchestrator({ dataDir: join(dir, 'data'), client: null, iscsi: service, iscsiReportIntervalMs: 100 });
-  try {
-    const session = await holdSession({ portal: tgtd.portal, targetIqn, initiatorIqn: initiatorIqnFor(XNAME) }, tgtd.controlPort);
-    try {
-      await until('the login report', () => sent.length === 2);
-      expect(sent[1]).toEqual({ agent: 'agent-o', sessions: [{ targetIqn, lun: 1, initiatorIqn: initiatorIqnFor(XNAME), xname: XNAME, rootfsSha256: image.sha256 }] });
-      // Unchanged sessions are not sent again on later ticks.
-      await new Promise((r) => setTimeout(r, 400));
-      expect(sent).toHaveLength(2);
-    } finally {
-      await session.close();
-    }
-    await until('the logout report', () => sent.length === 3);
-    expect(sent[2]).toEqual({ agent: 'agent-o', sessions: [] });
-  } finally {
-    await orchestrator.stop();
-  }
-  expect(orchestrator.power).toBeNull();
 }, 60_000);
+afterAll(async () => {
+  await agent?.stop();
+  await tgtd?.stop();
+  await cloud?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  if (previousInterval === undefined) delete process.env[ISCSI_REPORT_INTERVAL_ENV];
+  else process.env[ISCSI_REPORT_INTERVAL_ENV] = previousInterval;
+});
+
+interface Seen { agent: string; lun: number; initiatorIqn: string; xname: string | null; rootfsSha256: string }
+const sessions = async (): Promise<Seen[]> => {
+  const r = await cloud.gw.gql<{ component: { iscsiSessions: Seen[] } }>(
+    `{ component(xname: "${XNAME}") { iscsiSessions { agent lun initiatorIqn xname rootfsSha256 } } }`, undefined, cloud.gw.tokens.viewer);
+  if (r.errors) throw new Error(JSON.stringify(r.errors));
+  return r.data!.component.iscsiSessions;
+};
+
+test('logins and logouts reach the cloud on the timer, between snapshots', async () => {
+  const image = await buildSquashfs(dir, 'orch', 1);
+  const imageId = await pushIscsiImage(cloud, fx, 'orch', image);
+  await fx.setBoot({ selector: { xnames: [XNAME] }, imageId, kernelParameters: 'console=ttyS0', rootfsProvider: 'ISCSI' });
+  writeFileSync(join(dir, 'agent.token'), fx.agentToken);
+  process.env[ISCSI_REPORT_INTERVAL_ENV] = '0.2';
+  agent = await startAgent(
+    resolveConfig({
+      cloud: cloud.gw.url, tokenFile: join(dir, 'agent.token'), dataDir: join(dir, 'data'), http: '127.0.0.1:0', syncInterval: 3600,
+      iscsi: 'tgt', iscsiPortal: tgtd.portal, tgtControlPort: String(tgtd.controlPort),
+    }),
+    { agentName: 'agent-o', outboxBackoffBaseMs: 50 },
+  );
+  const targetIqn = exportTargetIqn(targetIqnFor('agent-o', 'test.skyboot'), image.sha256);
+  const initiatorIqn = initiatorIqnFor(XNAME);
+  await until('the agent’s own export of the downloaded rootfs', async () => {
+    const r = await run('iscsi-ls', ['-s', '-i', initiatorIqn, `iscsi://${tgtd.portal}`]);
+    return r.stdout.includes(`Target:${targetIqn}`);
+  });
+  const revision = agent.syncer.status().revision;
+
+  const session = await holdSession({ portal: tgtd.portal, targetIqn, initiatorIqn }, tgtd.controlPort);
+  try {
+    const seen = await until('the login in the cloud', async () => (await sessions()).length === 1 && sessions());
+    expect(seen).toEqual([{ agent: 'agent-o', lun: 1, initiatorIqn, xname: XNAME, rootfsSha256: image.sha256 }]);
+  } finally {
+    await session.close();
+  }
+  await until('the logout in the cloud', async () => (await sessions()).length === 0);
+  // No snapshot change carried any of it.
+  expect(agent.syncer.status().revision).toBe(revision);
+}, 90_000);

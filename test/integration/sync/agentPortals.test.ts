@@ -1,7 +1,7 @@
 /**
  * agent.portals observations → siteSnapshot.iscsiPortals → the agent's boot scripts, through the
- * real gateway and an agent started with iSCSI (its tgtd control port has no tgtd: exports fail
- * and are logged, boot scripts do not depend on them).
+ * real gateway and an agent started with iSCSI on a real tgtd of the test's own (a boot script
+ * names the root only once this agent exports it).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { verifyArtifact } from '../../../functions/images/verify.js';
 import { s3KeyFor } from '../../../functions/images/keys.js';
 import { startTestCloud, type TestCloud } from './cloud.js';
 import { blob, siteFixture, type Blob, type SiteFixture } from './siteFixture.js';
+import { startTgtd, type Tgtd } from '../iscsi/tgtd.js';
 
 const REPORT = `mutation($b: [ObservationInput!]!) { reportObservations(batch: $b) { idempotencyKey outcome error } }`;
 
@@ -24,6 +25,7 @@ describe('agent.portals: every agent learns the site’s iSCSI portals (gateway,
   let rootfs: Blob;
   let dir: string;
   let agent: RunningAgent | undefined;
+  let tgtd: Tgtd | undefined;
   let seq = 0;
   beforeAll(async () => {
     cloud = await startTestCloud();
@@ -42,6 +44,7 @@ describe('agent.portals: every agent learns the site’s iSCSI portals (gateway,
   });
   afterAll(async () => {
     await agent?.stop();
+    await tgtd?.stop();
     await cloud.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -91,10 +94,11 @@ describe('agent.portals: every agent learns the site’s iSCSI portals (gateway,
 
   it('serves ISCSI nodes a netroot per portal of every agent, its own included', async () => {
     writeFileSync(join(dir, 'agent.token'), fx.agentToken);
+    tgtd = await startTgtd();
     agent = await startAgent(
       resolveConfig({
         cloud: cloud.gw.url, tokenFile: join(dir, 'agent.token'), dataDir: join(dir, 'data'), http: '127.0.0.1:0', syncInterval: 3600,
-        iscsi: 'tgt', iscsiPortal: '127.0.0.1:3260', tgtControlPort: 61_111,
+        iscsi: 'tgt', iscsiPortal: '127.0.0.1:3260', tgtControlPort: tgtd.controlPort,
       }),
       { agentName: 'agent-a', outboxBackoffBaseMs: 50 },
     );
@@ -110,7 +114,12 @@ describe('agent.portals: every agent learns the site’s iSCSI portals (gateway,
       `netroot=iscsi:10.0.1.12::3260:1:iqn.2026-11.skyboot.test:agent-b:img-${sha16}`,
     ];
     await agent.syncer.syncOnce();
-    // Its own portals come from its config, before its observation has made the round trip.
+    // Its own portals come from its config, before its observation has made the round trip;
+    // the root is named once the downloaded rootfs is exported (moments after the pull).
+    for (let i = 0; !(await netroots()); i++) {
+      if (i > 200) throw new Error(`the boot script never named the iSCSI root: ${JSON.stringify((await agent.status()).iscsi)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
     expect(await netroots()).toEqual(expected);
     for (let i = 0; agent.outbox.depth > 0; i++) {
       if (i > 200) throw new Error('the agent.portals observation was not delivered');

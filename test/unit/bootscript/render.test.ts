@@ -138,3 +138,21 @@ describe('unknown MACs', () => {
     expect(s).toMatch(new RegExp(`^kernel --name kernel ${BASE}/artifacts/sha256/${K} initrd=initrd BOOTIF=01-aa-bb-cc-dd-ee-01 skyboot.discovery=1 \\|\\| goto failed1$`, 'm'));
   });
 });
+
+describe('a known node that must wait (its iSCSI root is not exported yet)', () => {
+  const iscsiNode: BootTarget = { xname: 'x1000c0s0b0n0', nid: 1, kernel: K, initrd: I, rootfs: R, rootfsProvider: 'ISCSI', kernelParameters: '' };
+  it('says why, sleeps and asks again with the next attempt, and never names a root', () => {
+    const s = renderBootScript({ mac: MAC, agentBaseUrl: BASE, node: iscsiNode, wait: { reason: `rootfs sha256:${R} is not in the cache yet`, attempt: 3 } });
+    expect(s).toContain(`echo Skyboot: x1000c0s0b0n0 waits: rootfs sha256:${R} is not in the cache yet (attempt 3 of 20), asking again in 15 s`);
+    expect(s).toContain(`chain --replace --autofree ${BASE}/boot/v1/bootscript?mac=${MAC}&attempt=4 || goto failed`);
+    expect(s).not.toMatch(/^kernel /m);
+    expect(s).not.toContain('netroot');
+  });
+  it('gives up after the last attempt with the reason, bounded', () => {
+    const s = renderBootScript({ mac: MAC, agentBaseUrl: BASE, node: iscsiNode, wait: { reason: 'not exported; a;b #c', attempt: 20 } });
+    expect(s).toContain('Gave up after 20 attempts');
+    expect(s).not.toContain('chain ');
+    // The reason is reduced to the safe set: no iPXE command can ride on it.
+    expect(s).toContain('not exported? a?b ?c');
+  });
+});

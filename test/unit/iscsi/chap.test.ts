@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { CHAP_FILE, generateChapSecret, loadOrCreateChapSecrets, Secret } from '../../../onprem-agent/iscsi/chap.js';
+import { accountForUser, CHAP_FILE, generateChapSecret, loadOrCreateChapSecrets, nodeChapAccount, Secret } from '../../../onprem-agent/iscsi/chap.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -44,5 +44,18 @@ describe('CHAP secrets', () => {
     await chmod(join(dir, CHAP_FILE), 0o644);
     await loadOrCreateChapSecrets(dir, 'one-way');
     expect((await stat(join(dir, CHAP_FILE))).mode & 0o777).toBe(0o600);
+  });
+
+  it('derives one secret per node from the site key: the same on every agent holding the key, different across nodes and keys', () => {
+    const site = (key: string) => ({ policy: { mode: 'one-way' as const, user: 'skyboot-site1' }, secret: new Secret(key) });
+    const a = nodeChapAccount(site('AbcdEfgh2345Jkmn'), 'x1000c0s0b0n0');
+    expect(a.user).toBe('skyboot-site1.x1000c0s0b0n0');
+    expect(a.secret.reveal()).toMatch(/^[A-Za-z0-9]{16}$/);
+    expect(nodeChapAccount(site('AbcdEfgh2345Jkmn'), 'x1000c0s0b0n0').secret.reveal()).toBe(a.secret.reveal());
+    expect(nodeChapAccount(site('AbcdEfgh2345Jkmn'), 'x1000c0s0b0n1').secret.reveal()).not.toBe(a.secret.reveal());
+    expect(nodeChapAccount(site('ZyxwVuts9876Qrst'), 'x1000c0s0b0n0').secret.reveal()).not.toBe(a.secret.reveal());
+    expect(accountForUser(site('AbcdEfgh2345Jkmn'), a.user)!.secret.reveal()).toBe(a.secret.reveal());
+    expect(accountForUser(site('AbcdEfgh2345Jkmn'), 'skyboot-site2.x1000c0s0b0n0')).toBeNull();
+    expect(JSON.stringify(a)).not.toContain(a.secret.reveal());
   });
 });

@@ -32,11 +32,11 @@ describe('buildIscsiDesiredState', () => {
     expect(d.exports).toEqual([{
       imageId: 'img-1', imageName: 'compute', version: '1', rootfsSha256: A, rootfsPath: `/cache/${A}`, size: 8192,
       targetIqn: `iqn.2026-11.org.example.site1:agent-a:img-${A.slice(0, 16)}`, lun: 1,
-      initiators: [initiatorIqnFor('x1000c0s0b0n0'), initiatorIqnFor('x1000c0s0b0n1')],
+      initiators: [initiatorIqnFor('x1000c0s0b0n0'), initiatorIqnFor('x1000c0s0b0n1')], chapUsers: [],
     }]);
     expect(d.skipped).toEqual([
-      { imageId: 'img-2', reason: `rootfs ${'c'.repeat(64)} is not in the cache yet` },
-      { imageId: 'img-3', reason: 'image status is UPLOADING, not READY' },
+      { imageId: 'img-2', reason: `rootfs sha256:${'c'.repeat(64)} is not in the cache yet`, rootfsSha256: 'c'.repeat(64) },
+      { imageId: 'img-3', reason: 'image status is UPLOADING, not READY', rootfsSha256: expect.any(String) },
       { imageId: 'img-9', reason: 'image is not in the snapshot' },
     ]);
   });

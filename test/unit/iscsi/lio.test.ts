@@ -6,7 +6,7 @@
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Secret, type ChapSecrets } from '../../../onprem-agent/iscsi/chap.js';
+import { nodeChapSecret, Secret, type ChapSecrets } from '../../../onprem-agent/iscsi/chap.js';
 import { buildIscsiDesiredState } from '../../../onprem-agent/iscsi/desired.js';
 import { LioBackend } from '../../../onprem-agent/iscsi/lio-backend.js';
 import { initiatorIqnFor } from '../../../onprem-agent/iscsi/naming.js';
@@ -16,6 +16,10 @@ const SHA = '5bc63c2c843ab342e5162cafa67769c39b6d78810b69569b00676725d82a6269';
 const T = 'iqn.2026-11.org.example.site1:agent-a:img-5bc63c2c843ab342';
 const N0 = initiatorIqnFor('x1000c0s0b0n0');
 const CHAP: ChapSecrets = { policy: { mode: 'mutual', user: 'skyboot-site1', mutualUser: 'skyboot-site1-target' }, secret: new Secret('AbcdEfgh2345Jkmn'), mutualSecret: new Secret('ZyxwVuts9876Qrst') };
+
+// Each node logs in with its own account, derived from the site key.
+const N0_USER = 'skyboot-site1.x1000c0s0b0n0';
+const N0_SECRET = nodeChapSecret(CHAP, 'x1000c0s0b0n0').reveal();
 
 let dir: string;
 beforeEach(async () => {
@@ -54,7 +58,7 @@ describe('LIO backend (targetcli recorded, configfs laid out by the test)', () =
       [
         `/iscsi/${T}/tpg1/acls create ${N0} add_mapped_luns=false`,
         `/iscsi/${T}/tpg1/acls/${N0} create mapped_lun=1 tpg_lun_or_backstore=lun1 write_protect=1`,
-        `/iscsi/${T}/tpg1/acls/${N0} set auth userid=skyboot-site1 password=AbcdEfgh2345Jkmn mutual_userid=skyboot-site1-target mutual_password=ZyxwVuts9876Qrst`,
+        `/iscsi/${T}/tpg1/acls/${N0} set auth userid=${N0_USER} password=${N0_SECRET} mutual_userid=skyboot-site1-target mutual_password=ZyxwVuts9876Qrst`,
         'saveconfig',
       ],
     ]);
@@ -75,7 +79,7 @@ describe('LIO backend (targetcli recorded, configfs laid out by the test)', () =
     await mkdir(join(acl, 'lun_1'), { recursive: true });
     await mkdir(join(acl, 'auth'), { recursive: true });
     await writeFile(join(acl, 'lun_1', 'write_protect'), '1\n');
-    await writeFile(join(acl, 'auth', 'userid'), 'skyboot-site1\n');
+    await writeFile(join(acl, 'auth', 'userid'), `${N0_USER}\n`);
     await writeFile(join(acl, 'auth', 'userid_mutual'), 'skyboot-site1-target\n');
     await writeFile(join(acl, 'info'), `InitiatorName: ${N0}\nInitiatorAlias:\nLIO Session ID: 3   ISID: 0x00023d000001  TSIH: 3  SessionType: Normal\n`);
 
@@ -84,7 +88,7 @@ describe('LIO backend (targetcli recorded, configfs laid out by the test)', () =
     expect(await backend.listExports()).toEqual([{
       targetIqn: T,
       lun: { lun: 1, backingPath: '/var/lib/skyboot/cache/sha256/5b/5bc63c2c', readonly: true, scsiId: '5bc63c2c-843a-b342-e516-2cafa67769c3', serial: '5bc63c2c-843a-b342-e516-2cafa67769c3' },
-      acl: [N0], sessions: [N0], chapUsers: ['skyboot-site1'], chapMutualUsers: ['skyboot-site1-target'],
+      acl: [N0], sessions: [N0], chapUsers: [N0_USER], chapMutualUsers: ['skyboot-site1-target'],
     }]);
     const { plan } = await reconcileExports({ backend, desired: desired(), dataDir: join(dir, 'data'), chap: CHAP });
     expect(plan.steps).toEqual([]);
@@ -104,7 +108,7 @@ describe('LIO backend (targetcli recorded, configfs laid out by the test)', () =
       [
         `/iscsi/${T}/tpg1/acls create ${N0} add_mapped_luns=false`,
         `/iscsi/${T}/tpg1/acls/${N0} create mapped_lun=1 tpg_lun_or_backstore=lun1 write_protect=1`,
-        `/iscsi/${T}/tpg1/acls/${N0} set auth userid=skyboot-site1 password=AbcdEfgh2345Jkmn mutual_userid=skyboot-site1-target mutual_password=ZyxwVuts9876Qrst`,
+        `/iscsi/${T}/tpg1/acls/${N0} set auth userid=${N0_USER} password=${N0_SECRET} mutual_userid=skyboot-site1-target mutual_password=ZyxwVuts9876Qrst`,
         'saveconfig',
       ],
       [`/iscsi/${T}/tpg1/acls delete ${N0}`, 'saveconfig'],

@@ -29,7 +29,7 @@ function applied(d: IscsiDesiredState, sessions: Record<string, string[]> = {}):
     const id = lunIdentity(e.rootfsSha256);
     return {
       targetIqn: e.targetIqn, lun: { lun: 1, backingPath: e.rootfsPath, readonly: true, scsiId: id.scsiId, serial: id.serial },
-      acl: [...e.initiators], sessions: sessions[e.targetIqn] ?? [], chapUsers: d.chap ? [d.chap.user] : [], chapMutualUsers: d.chap?.mutualUser ? [d.chap.mutualUser] : [],
+      acl: [...e.initiators], sessions: sessions[e.targetIqn] ?? [], chapUsers: d.chap ? e.chapUsers : [], chapMutualUsers: d.chap?.mutualUser ? [d.chap.mutualUser] : [],
     };
   });
 }
@@ -96,7 +96,7 @@ describe('planReconcile', () => {
   it('binds and unbinds CHAP users as the policy changes', () => {
     const plain = desired([['x1000c0s0b0n0', 'A']]);
     const chap = desired([['x1000c0s0b0n0', 'A']], { mode: 'mutual', user: 'u', mutualUser: 'm' });
-    expect(planReconcile(chap, applied(plain), opts()).steps).toEqual([{ op: 'set-chap', targetIqn: plain.exports[0]!.targetIqn, users: ['u'], mutualUsers: ['m'] }]);
+    expect(planReconcile(chap, applied(plain), opts()).steps).toEqual([{ op: 'set-chap', targetIqn: plain.exports[0]!.targetIqn, users: ['u.x1000c0s0b0n0'], mutualUsers: ['m'] }]);
     expect(planReconcile(plain, applied(chap), opts()).steps).toEqual([{ op: 'set-chap', targetIqn: plain.exports[0]!.targetIqn, users: [], mutualUsers: [] }]);
     expect(planReconcile(chap, applied(chap), opts()).steps).toEqual([]);
   });

@@ -14,8 +14,8 @@ describe('agent.portals report', () => {
     dirs.push(dir);
     const sent: { kind: string; payload: unknown; key: string }[] = [];
     const sink: ObservationSink = { enqueue: async (kind, payload, key) => void sent.push({ kind, payload, key }) };
-    expect(await reportAgentPortals(sink, dir, 'not_a_dns_label', { mode: 'off', portals: [], tgtControlPort: null })).toBeNull();
-    const on = { mode: 'tgt' as const, portals: ['10.0.1.5:3260', ' 10.0.0.5:3260', '10.0.1.5:3260'], tgtControlPort: null };
+    expect(await reportAgentPortals(sink, dir, 'not_a_dns_label', { mode: 'off', portals: [], tgtControlPort: null, chap: 'off' as const })).toBeNull();
+    const on = { mode: 'tgt' as const, portals: ['10.0.1.5:3260', ' 10.0.0.5:3260', '10.0.1.5:3260'], tgtControlPort: null, chap: 'off' as const };
     await reportAgentPortals(sink, dir, 'Agent-A', on, new Date(1000));
     await reportAgentPortals(sink, dir, 'Agent-A', on, new Date(2000));
     await reportAgentPortals(sink, dir, 'Agent-A', { ...on, mode: 'off' }, new Date(3000));

@@ -43,7 +43,7 @@ describe('desiredInputFromSnapshot', () => {
       [A, 4096, [initiatorIqnFor('x1000c0s0b0n0')]],
       [B, 8192, [initiatorIqnFor('x1000c0s0b0n1')]],
     ]);
-    expect(d.skipped).toEqual([{ imageId: 'img-2', reason: 'image status is READY/VERIFYING, not READY' }]);
+    expect(d.skipped).toEqual([{ imageId: 'img-2', reason: 'image status is READY/VERIFYING, not READY', rootfsSha256: C }]);
     expect(asked.sort()).toEqual([A, B, C]);
   });
 
