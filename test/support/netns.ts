@@ -103,9 +103,9 @@ export async function createLan(hosts: HostSpec[]): Promise<Lan> {
       await ip(['-n', ns, 'link', 'set', 'lo', 'up']);
       await ip(['-n', ns, 'link', 'set', 'eth0', 'up']);
       if (h.cidr) {
+        // Only the connected subnet: no default route and no route for 255.255.255.255, as on
+        // a site's boot NIC. A server that needs more must create it or say so at start-up.
         await ip(['-n', ns, 'addr', 'add', h.cidr, 'dev', 'eth0']);
-        // Sending to 255.255.255.255 needs a route when the namespace has no default route.
-        await ip(['-n', ns, 'route', 'add', '255.255.255.255/32', 'dev', 'eth0']);
       }
       out[h.name] = {
         name: h.name,
