@@ -138,6 +138,11 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       httpBaseUrl: config.advertiseUrl ?? ((serverAddress) => `http://${serverAddress}:${addr.port}`),
       ...(opts.dhcpPort !== undefined ? { port: opts.dhcpPort } : {}),
       ...(opts.dhcpPxePort !== undefined ? { pxePort: opts.dhcpPxePort } : {}),
+    }).catch(async (err: unknown) => {
+      // A failed start-up check must end the start, not leave HTTP answering "starting".
+      await new Promise<void>((r) => http.close(() => r()));
+      await tftp?.close();
+      throw err;
     });
 
   statusFn = async () => {

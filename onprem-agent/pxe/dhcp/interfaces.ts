@@ -14,7 +14,7 @@
  * does not exist, is down, or has no IPv4 address, or a `dhcpAddress` that no boot
  * interface holds.
  */
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { networkInterfaces } from 'node:os';
 import { BadUserInputError } from '../../../schema/errors.js';
 import { cidrContains, parseCidr, type Cidr } from '../../../schema/ip.js';
@@ -27,49 +27,60 @@ export class DhcpInterfaceError extends BadUserInputError {
 
 export interface DhcpInterface {
   name: string;
+  /** False when the link was down at start-up: worth a warning, not a refusal. */
+  carrier: boolean;
   /** The address replies are sent from: server identifier and next-server on this segment. */
   address: string;
   /** The connected subnet, e.g. 10.60.0.0/24. */
   subnet: Cidr;
 }
 
-/** What the host has, as `os.networkInterfaces()` plus the up flag; tests pass their own. */
+/** What the host has; tests pass their own. */
 export interface HostInterface {
   name: string;
   up: boolean;
+  /** Link detected; an interface can be up, addressed and still without carrier (cable, VM not started). */
+  carrier?: boolean;
   ipv4: Array<{ address: string; cidr: string }>;
 }
 
-const IFF_UP = 0x1;
-
-function isUp(name: string): boolean {
-  try {
-    return (Number.parseInt(readFileSync(`/sys/class/net/${name}/flags`, 'utf8').trim(), 16) & IFF_UP) !== 0;
-  } catch {
-    return true; // no sysfs (not Linux): os.networkInterfaces only lists configured ones
-  }
+interface IpJsonLink {
+  ifname: string;
+  flags?: string[];
+  addr_info?: Array<{ family: string; local: string; prefixlen: number }>;
 }
 
-/** The host's interfaces (of this network namespace), with their IPv4 addresses. */
+/**
+ * The interfaces of this network namespace with their IPv4 addresses, from `ip -j addr`
+ * (iproute2). Not os.networkInterfaces(): libuv leaves out every interface without carrier,
+ * so a boot NIC whose link is not up yet (a switch port still negotiating, a bridge whose
+ * VM has not started) would look absent.
+ */
 export function hostInterfaces(): HostInterface[] {
-  const byName = new Map<string, HostInterface>();
-  let sysNames: string[] = [];
+  let links: IpJsonLink[];
   try {
-    sysNames = readFileSync('/proc/net/dev', 'utf8').split('\n').slice(2).map((l) => l.split(':')[0]!.trim()).filter(Boolean);
-  } catch {
-    // not Linux: only interfaces with an address are known
+    links = JSON.parse(execFileSync('ip', ['-j', 'addr', 'show'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })) as IpJsonLink[];
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') throw new DhcpInterfaceError(`cannot list interfaces with "ip -j addr show": ${(err as Error).message}`);
+    // No iproute2: only interfaces with carrier are visible, the check says so when it fails.
+    return Object.entries(networkInterfaces()).map(([name, addrs]) => ({
+      name,
+      up: true,
+      carrier: true,
+      ipv4: (addrs ?? []).filter((a) => a.family === 'IPv4' && a.cidr).map((a) => ({ address: a.address, cidr: a.cidr! })),
+    }));
   }
-  for (const name of sysNames) byName.set(name, { name, up: isUp(name), ipv4: [] });
-  for (const [name, addrs] of Object.entries(networkInterfaces())) {
-    const entry = byName.get(name) ?? { name, up: isUp(name), ipv4: [] };
-    for (const a of addrs ?? []) if (a.family === 'IPv4' && a.cidr) entry.ipv4.push({ address: a.address, cidr: a.cidr });
-    byName.set(name, entry);
-  }
-  return [...byName.values()];
+  return links.map((l) => ({
+    name: l.ifname,
+    up: (l.flags ?? []).includes('UP'),
+    carrier: (l.flags ?? []).includes('LOWER_UP'),
+    ipv4: (l.addr_info ?? []).filter((a) => a.family === 'inet').map((a) => ({ address: a.local, cidr: `${a.local}/${a.prefixlen}` })),
+  }));
 }
 
 function toDhcpInterface(i: HostInterface, address: { address: string; cidr: string }): DhcpInterface {
-  return { name: i.name, address: address.address, subnet: parseCidr(address.cidr, `dhcpInterface.${i.name}`) };
+  return { name: i.name, carrier: i.carrier ?? true, address: address.address, subnet: parseCidr(address.cidr, `dhcpInterface.${i.name}`) };
 }
 
 /**

@@ -61,7 +61,7 @@ export interface ResponderConfig {
   leaseStore?: DhcpLeaseStore;
   bootFiles?: Partial<Record<ArchFamily, string>>;
   httpBootPrefix?: string;
-  /** Where broadcast replies go; see the server for why this is configurable. */
+  /** Where broadcast replies go; default 255.255.255.255, which needs no route (server.ts). */
   broadcastAddress?: string;
   clientPort?: number;
   relayPort?: number;
@@ -359,6 +359,8 @@ export class DhcpResponder {
     const renewing = req.ciaddr !== '0.0.0.0';
     const asked = renewing ? req.ciaddr : requested;
     if (!asked) return undefined;
+    // Heard on several segments, from a machine the inventory places on another one: not ours to NAK.
+    if (ambiguous && fixed && !cidrContains(subnet.cidr, fixed.ip)) return undefined;
     if (!cidrContains(subnet.cidr, asked)) {
       // Wrong network: NAK is allowed only when this server knows which network the client is on.
       return ambiguous || renewing ? undefined : this.nak(req, `${asked} is not on this network`, id);

@@ -119,6 +119,7 @@ export async function createDhcpServer(options: DhcpServerOptions): Promise<Dhcp
   const ifaces = resolveDhcpInterfaces(options.interfaces ?? [], options.dhcpAddress, options.hostInterfaces);
   const primary = ifaces.find((i) => i.address === options.dhcpAddress) ?? ifaces[0]!;
   stats.interfaces = ifaces.map((i) => ({ name: i.name, address: i.address }));
+  for (const i of ifaces.filter((x) => !x.carrier)) log.warn({ interface: i.name, address: i.address }, 'dhcp interface has no carrier yet; replies leave once its link is up');
   const responder = new DhcpResponder({
     ...options,
     mode,

@@ -98,6 +98,19 @@ describe('start-up check', () => {
     await expectStartFails(srv, { mode: 'proxy', httpBaseUrl: 'http://10.82.0.1:8080', ...extra }, message);
   });
 
+  it('starts on a boot NIC that has its address but no carrier yet (the switch port or the VM not up)', async () => {
+    await srv.exec('ip', ['link', 'add', 'nc0', 'type', 'veth', 'peer', 'name', 'nc1']);
+    await srv.exec('ip', ['addr', 'add', '10.85.0.1/24', 'dev', 'nc0']);
+    await srv.exec('ip', ['link', 'set', 'nc0', 'up']);
+    expect((await srv.exec('ip', ['link', 'show', 'nc0'])).stdout).toContain('NO-CARRIER');
+    const s = await startDhcp(srv, { mode: 'proxy', httpBaseUrl: 'http://10.85.0.1:8080', dhcpAddress: '10.85.0.1' });
+    try {
+      expect((await s.stats()).interfaces).toEqual([{ name: 'nc0', address: '10.85.0.1' }]);
+    } finally {
+      await s.stop();
+    }
+  });
+
   it('names an interface without an IPv4 address', async () => {
     await expectStartFails(cliA, { mode: 'proxy', httpBaseUrl: 'http://10.82.0.1:8080', interfaces: ['eth0'] }, /interface "eth0" has no IPv4 address/);
   });

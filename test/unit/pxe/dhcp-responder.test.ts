@@ -201,7 +201,7 @@ describe('DHCP responder', () => {
       { name: 'ens3', up: true, ipv4: [] },
       { name: 'ens4', up: false, ipv4: [{ address: '10.4.0.1', cidr: '10.4.0.1/24' }] },
     ];
-    expect(resolveDhcpInterfaces([], '10.0.0.2', host)).toEqual([{ name: 'ens2', address: '10.0.0.2', subnet: parseCidr('10.0.0.0/24') }]);
+    expect(resolveDhcpInterfaces([], '10.0.0.2', host)).toEqual([{ name: 'ens2', carrier: true, address: '10.0.0.2', subnet: parseCidr('10.0.0.0/24') }]);
     expect(resolveDhcpInterfaces(['ens2'], undefined, host).map((i) => i.address)).toEqual(['10.0.0.1']);
     const fails = (names: string[], address?: string): string => {
       try {
