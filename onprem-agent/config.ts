@@ -26,7 +26,8 @@ export interface AgentConfig {
   advertiseUrl: string | null;
   tftp: HostPort | null;
   tftpRoot: string | null;
-  dhcp: { mode: DhcpMode; address: string | null; subnet: string | null; range: string | null; router: string | null };
+  /** `interfaces`: the boot NICs replies leave from (empty: the one holding `address`). */
+  dhcp: { mode: DhcpMode; address: string | null; interfaces: string[]; subnet: string | null; range: string | null; router: string | null };
   /** chap: per-node CHAP on the exports and in the nodes' boot scripts (docs/iscsi.md). */
   iscsi: { mode: IscsiMode; portals: string[]; tgtControlPort: number | null; chap: IscsiChapMode };
   syncIntervalMs: number;
@@ -46,6 +47,7 @@ export const KEYS = {
   tftpRoot: '--tftp-root',
   dhcp: '--dhcp',
   dhcpAddress: '--dhcp-address',
+  dhcpInterface: '--dhcp-interface',
   dhcpSubnet: '--dhcp-subnet',
   dhcpRange: '--dhcp-range',
   dhcpRouter: '--dhcp-router',
@@ -58,13 +60,16 @@ export const KEYS = {
 
 export const DEFAULT_DATA_DIR = '/var/lib/skyboot-agent';
 
+/** Keys whose env value is a comma-separated list. */
+const LIST_KEYS = new Set<keyof typeof KEYS>(['iscsiPortal', 'dhcpInterface']);
+
 const envName = (k: string) => `SKYBOOT_AGENT_${k.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 
 export function fromEnv(env: NodeJS.ProcessEnv = process.env): RawConfig {
   const out: RawConfig = {};
   for (const k of Object.keys(KEYS) as (keyof typeof KEYS)[]) {
     const v = env[envName(k)];
-    if (v !== undefined && v !== '') out[k] = k === 'iscsiPortal' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v;
+    if (v !== undefined && v !== '') out[k] = LIST_KEYS.has(k) ? v.split(',').map((s) => s.trim()).filter(Boolean) : v;
   }
   return out;
 }
@@ -108,7 +113,8 @@ export function resolveConfig(...sources: RawConfig[]): AgentConfig {
   const raw: RawConfig = Object.assign({}, ...sources.map((s) => Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined))));
   const dhcpMode = oneOf(raw.dhcp, ['proxy', 'full', 'off'] as const, 'off', 'dhcp');
   const dhcpAddress = str(raw.dhcpAddress, 'dhcpAddress');
-  if (dhcpMode !== 'off' && !dhcpAddress) throw new BadUserInputError('dhcpAddress', `--dhcp ${dhcpMode} needs --dhcp-address (the server identifier and next-server)`);
+  const dhcpInterfaces = raw.dhcpInterface === undefined ? [] : (Array.isArray(raw.dhcpInterface) ? raw.dhcpInterface : String(raw.dhcpInterface).split(',')).map((s) => String(s).trim()).filter(Boolean);
+  if (dhcpMode !== 'off' && !dhcpAddress && dhcpInterfaces.length === 0) throw new BadUserInputError('dhcpInterface', `--dhcp ${dhcpMode} needs --dhcp-interface (the boot NIC replies leave from) or --dhcp-address (an address of it)`);
   if (dhcpMode === 'full' && !str(raw.dhcpSubnet, 'dhcpSubnet')) throw new BadUserInputError('dhcpSubnet', '--dhcp full needs --dhcp-subnet');
   const tftp = str(raw.tftp, 'tftp');
   const portals = raw.iscsiPortal === undefined ? [] : Array.isArray(raw.iscsiPortal) ? raw.iscsiPortal.map(String) : [String(raw.iscsiPortal)];
@@ -124,7 +130,7 @@ export function resolveConfig(...sources: RawConfig[]): AgentConfig {
     advertiseUrl: str(raw.advertiseUrl, 'advertiseUrl'),
     tftp: tftp === null || tftp === 'off' ? null : parseHostPort(tftp, 'tftp', 69),
     tftpRoot: str(raw.tftpRoot, 'tftpRoot') ? resolve(str(raw.tftpRoot, 'tftpRoot')!) : null,
-    dhcp: { mode: dhcpMode, address: dhcpAddress, subnet: str(raw.dhcpSubnet, 'dhcpSubnet'), range: str(raw.dhcpRange, 'dhcpRange'), router: str(raw.dhcpRouter, 'dhcpRouter') },
+    dhcp: { mode: dhcpMode, address: dhcpAddress, interfaces: dhcpInterfaces, subnet: str(raw.dhcpSubnet, 'dhcpSubnet'), range: str(raw.dhcpRange, 'dhcpRange'), router: str(raw.dhcpRouter, 'dhcpRouter') },
     iscsi: { mode: oneOf(raw.iscsi, ['tgt', 'lio', 'off'] as const, 'off', 'iscsi'), portals, tgtControlPort: tgtPort,
       chap: oneOf(raw.iscsiChap, ['off', 'one-way', 'mutual'] as const, 'off', 'iscsiChap') },
     syncIntervalMs: Math.round(interval * 1000),

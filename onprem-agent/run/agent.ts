@@ -18,6 +18,7 @@ import { dhcpLeaseTable } from '../pxe/http/dhcpLeases.js';
 import { symlinkTargetDirs } from '../pxe/tftp/ipxeBinaries.js';
 import { createTftpServer, type TftpServer } from '../pxe/tftp/server.js';
 import { createDhcpServer, type DhcpServer } from '../pxe/dhcp/server.js';
+import { inventoryLeases } from '../pxe/dhcp/inventory.js';
 import { createIscsiService, type IscsiServiceStatus } from '../iscsi/service.js';
 import { hostname } from 'node:os';
 import { bootScriptCarriesSecrets, iscsiBootParameters } from './iscsiBootParameters.js';
@@ -130,20 +131,24 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
   const httpUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`;
 
   // DHCP answers from the snapshot too: static leases are the inventory's MAC → IP.
-  dhcp = config.dhcp.mode === 'off' || !config.dhcp.address
+  dhcp = config.dhcp.mode === 'off'
     ? null
     : await createDhcpServer({
       mode: config.dhcp.mode,
-      dhcpAddress: config.dhcp.address,
+      ...(config.dhcp.address ? { dhcpAddress: config.dhcp.address } : {}),
+      interfaces: config.dhcp.interfaces,
+      leaseFile: join(config.dataDir, 'dhcp-leases.json'),
       subnets: config.dhcp.subnet ? [{ cidr: config.dhcp.subnet, ...(config.dhcp.range ? { range: config.dhcp.range } : {}), ...(config.dhcp.router ? { router: config.dhcp.router } : {}) }] : [],
-      lookupStaticLease: (mac) => {
-        const node = syncer.index?.byMac.get(mac);
-        const ip = node?.interfaces.find((i) => i.mac === mac)?.ipAddresses[0];
-        return node && ip ? { ip, hostname: node.xname } : undefined;
-      },
-      httpBaseUrl: config.advertiseUrl ?? `http://${config.dhcp.address}:${addr.port}`,
+      ...inventoryLeases(() => syncer.index),
+      // Each boot segment reaches the HTTP server at the agent's address on that segment.
+      httpBaseUrl: config.advertiseUrl ?? ((serverAddress) => `http://${serverAddress}:${addr.port}`),
       ...(opts.dhcpPort !== undefined ? { port: opts.dhcpPort } : {}),
       ...(opts.dhcpPxePort !== undefined ? { pxePort: opts.dhcpPxePort } : {}),
+    }).catch(async (err: unknown) => {
+      // A failed start-up check must end the start, not leave HTTP answering "starting".
+      await new Promise<void>((r) => http.close(() => r()));
+      await tftp?.close();
+      throw err;
     });
 
   statusFn = async () => {

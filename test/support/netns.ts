@@ -37,6 +37,11 @@ export interface NetnsHost {
 
 export interface Lan {
   hosts: Record<string, NetnsHost>;
+  /**
+   * Plugs a host of another LAN into this one as a second NIC (`ifname` inside the host),
+   * for multi-homed servers; `cidr` as in HostSpec. Removed with either LAN.
+   */
+  attach(host: NetnsHost, ifname: string, cidr?: string): Promise<void>;
   destroy(): Promise<void>;
 }
 
@@ -103,9 +108,9 @@ export async function createLan(hosts: HostSpec[]): Promise<Lan> {
       await ip(['-n', ns, 'link', 'set', 'lo', 'up']);
       await ip(['-n', ns, 'link', 'set', 'eth0', 'up']);
       if (h.cidr) {
+        // Only the connected subnet: no default route and no route for 255.255.255.255, as on
+        // a site's boot NIC. A server that needs more must create it or say so at start-up.
         await ip(['-n', ns, 'addr', 'add', h.cidr, 'dev', 'eth0']);
-        // Sending to 255.255.255.255 needs a route when the namespace has no default route.
-        await ip(['-n', ns, 'route', 'add', '255.255.255.255/32', 'dev', 'eth0']);
       }
       out[h.name] = {
         name: h.name,
@@ -135,7 +140,15 @@ export async function createLan(hosts: HostSpec[]): Promise<Lan> {
         }),
       };
     }
-    return { hosts: out, destroy };
+    let extra = 0;
+    const attach = async (host: NetnsHost, ifname: string, cidr?: string): Promise<void> => {
+      const port = `x${extra++}`;
+      await ip(['-n', host.ns, 'link', 'add', ifname, 'address', randomMac(hosts.length + extra), 'type', 'veth', 'peer', 'name', port, 'netns', sw]);
+      await ip(['-n', sw, 'link', 'set', port, 'master', 'br0', 'up']);
+      if (cidr) await ip(['-n', host.ns, 'addr', 'add', cidr, 'dev', ifname]);
+      await ip(['-n', host.ns, 'link', 'set', ifname, 'up']);
+    };
+    return { hosts: out, attach, destroy };
   } catch (err) {
     await destroy();
     throw err;

@@ -1,7 +1,10 @@
 /**
  * The dynamic pool of one subnet in full mode. Static leases come from the inventory and
  * are not stored here; this table only remembers what it handed to unknown machines, so
- * a rebooting machine gets its address back and two machines never share one.
+ * a rebooting machine gets its address back and two machines never share one. `excluded`
+ * is asked at every allocation (not copied at start), so an address the inventory assigns
+ * after the pool was built is never offered either. The table survives restarts through
+ * `leaseStore.ts`.
  */
 import { intToIPv4, ipv4ToInt } from '../../../schema/ip.js';
 
@@ -25,7 +28,12 @@ export class LeasePool {
   private readonly last: number;
   private cursor: number;
 
-  constructor(range: { start: string; end: string }, private readonly reserved: ReadonlySet<string>, private readonly now: () => number = Date.now) {
+  constructor(
+    range: { start: string; end: string },
+    private readonly reserved: ReadonlySet<string>,
+    private readonly now: () => number = Date.now,
+    private readonly excluded: (ip: string) => boolean = () => false,
+  ) {
     this.first = ipv4ToInt(range.start);
     this.last = ipv4ToInt(range.end);
     this.cursor = this.first;
@@ -54,6 +62,11 @@ export class LeasePool {
     return l?.state === 'declined' ? undefined : l;
   }
 
+  /** Not reserved, not the inventory's, not held by anyone. */
+  private usable(ip: string): boolean {
+    return this.contains(ip) && !this.reserved.has(ip) && !this.excluded(ip);
+  }
+
   holderOf(ip: string): Lease | undefined {
     return this.live(this.byIp.get(ip));
   }
@@ -61,14 +74,15 @@ export class LeasePool {
   /** The client's current address, the one it asks for if free, or the next free one. */
   offer(mac: string, wanted?: string): Lease | undefined {
     const existing = this.current(mac);
-    if (existing) return existing;
+    if (existing && this.usable(existing.ip)) return existing;
+    if (existing) this.drop(existing); // the inventory has since assigned it to a machine
     let ip: string | undefined;
-    if (wanted && this.contains(wanted) && !this.reserved.has(wanted) && !this.holderOf(wanted)) ip = wanted;
+    if (wanted && this.usable(wanted) && !this.holderOf(wanted)) ip = wanted;
     const size = this.last - this.first + 1;
     for (let i = 0; ip === undefined && i < size; i++) {
       const candidate = intToIPv4(this.cursor);
       this.cursor = this.cursor >= this.last ? this.first : this.cursor + 1;
-      if (!this.reserved.has(candidate) && !this.holderOf(candidate)) ip = candidate;
+      if (this.usable(candidate) && !this.holderOf(candidate)) ip = candidate;
     }
     if (ip === undefined) return undefined;
     const lease: Lease = { mac, ip, expiresAt: this.now() + OFFER_HOLD_MS, state: 'offered' };
@@ -80,7 +94,7 @@ export class LeasePool {
   bind(mac: string, ip: string, seconds: number): Lease | undefined {
     const holder = this.holderOf(ip);
     if (holder && holder.mac !== mac) return undefined;
-    if (!this.contains(ip) || this.reserved.has(ip)) return undefined;
+    if (!this.usable(ip)) return undefined;
     const old = this.byMac.get(mac);
     if (old && old.ip !== ip) this.drop(old);
     const lease: Lease = { mac, ip, expiresAt: this.now() + seconds * 1000, state: 'bound' };
@@ -89,9 +103,12 @@ export class LeasePool {
     return lease;
   }
 
-  release(mac: string, ip: string): void {
+  /** True when the client held that address (so the table changed). */
+  release(mac: string, ip: string): boolean {
     const l = this.byMac.get(mac);
-    if (l && l.ip === ip) this.drop(l);
+    if (!l || l.ip !== ip) return false;
+    this.drop(l);
+    return true;
   }
 
   decline(ip: string): void {
@@ -101,13 +118,25 @@ export class LeasePool {
     this.byIp.set(ip, bad);
   }
 
-  /** Forgets an offer the client turned down by choosing another server. */
-  withdraw(mac: string): void {
+  /** Forgets an offer the client turned down by choosing another server; true if there was one. */
+  withdraw(mac: string): boolean {
     const l = this.byMac.get(mac);
-    if (l?.state === 'offered') this.drop(l);
+    if (l?.state !== 'offered') return false;
+    this.drop(l);
+    return true;
   }
 
   list(): Lease[] {
     return [...this.byIp.values()].filter((l) => this.live(l) !== undefined);
+  }
+
+  /** Puts back leases read from the lease file; expired ones and ones outside the range are dropped. */
+  restore(leases: readonly Lease[]): void {
+    for (const l of leases) {
+      if (l.expiresAt <= this.now() || !this.contains(l.ip) || this.reserved.has(l.ip) || this.byIp.has(l.ip)) continue;
+      const lease = { ...l };
+      this.byIp.set(l.ip, lease);
+      if (l.state !== 'declined') this.byMac.set(l.mac, lease);
+    }
   }
 }

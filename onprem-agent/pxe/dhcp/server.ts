@@ -1,13 +1,22 @@
 /**
  * The agent's DHCP listener: ProxyDHCP (default), full DHCP, or off.
  *
- * Both sockets bind the wildcard address: dgram cannot bind to a device, and a socket
- * bound to a unicast address never sees the broadcasts clients send before they have an
- * address. Which requests to answer is decided by the responder from giaddr, ciaddr and
- * `dhcpAddress`. Replies to clients without an address go to `broadcastAddress`
- * (255.255.255.255 by default); on a multi-homed host the kernel routes that out of the
- * interface its table names, so set the boot network's directed broadcast address (or add
- * `ip route add 255.255.255.255 dev IFACE`) when the boot network is not the default route.
+ * Sockets, per boot interface (`dhcpInterface`, or the one holding `dhcpAddress`):
+ * - `<interface address>:67` (and `:4011`): every reply for that interface leaves from it.
+ *   Linux sends a limited broadcast from a socket bound to a local address out of the
+ *   interface holding that address, with no route for 255.255.255.255 and no default route
+ *   (see interfaces.ts); a wildcard socket would need such a route, or follow the default
+ *   route out of the wrong NIC. Unicast requests to that address (relays, renewals, PXE
+ *   4011) arrive here too, so their interface is known.
+ * - one `255.255.255.255:67` socket: what clients without an address send. It hears every
+ *   interface alike (Node has no IP_PKTINFO or SO_BINDTODEVICE), so with one boot interface
+ *   the broadcast is that interface's, and with several the responder is asked once per
+ *   interface and answers only where the request does not place the client elsewhere.
+ * Binding these two addresses instead of 0.0.0.0 needs no SO_REUSEADDR, so a second DHCP
+ * server on this host still makes the start fail with EADDRINUSE.
+ *
+ * A reply is counted when the kernel accepted it; a failed send is counted in `sendErrors`,
+ * logged with its reason, and kept as `lastSendError` for `skyboot-agent status`.
  *
  * Ports 67/68 must never be bound on a developer's or CI host: tests run this server
  * inside network namespaces, and `port`/`pxePort`/`clientPort` let benches move it.
@@ -15,20 +24,37 @@
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { log } from '../../logger.js';
 import { DhcpPacketError } from './errors.js';
-import { decodePacket, encodePacket, macOf } from './packet.js';
-import { DhcpResponder, type Arrival, type ResponderConfig } from './responder.js';
+import { resolveDhcpInterfaces, type DhcpInterface, type HostInterface } from './interfaces.js';
+import { DhcpLeaseStore } from './leaseStore.js';
+import { decodePacket, encodePacket, macOf, type DhcpPacket } from './packet.js';
+import { DhcpResponder, type Arrival, type Reply, type ResponderConfig } from './responder.js';
 
-export interface DhcpServerOptions extends ResponderConfig {
-  /** Default 0.0.0.0; see above for why a unicast address is wrong in production. */
-  bindAddress?: string;
+export interface DhcpServerOptions extends Omit<ResponderConfig, 'dhcpAddress' | 'leaseStore' | 'ownAddresses'> {
+  /** Server identifier on the interface that holds it; default: the first interface's address. */
+  dhcpAddress?: string;
+  /** Boot interfaces by name; default: the interface that holds `dhcpAddress`. */
+  interfaces?: string[];
+  /** Pool leases survive restarts here (the agent: `<dataDir>/dhcp-leases.json`). */
+  leaseFile?: string;
   /** Default 67; 0 picks a free port (tests and benches). */
   port?: number;
   /** PXE boot-server port, default 4011; null to not listen (full mode without PXE). */
   pxePort?: number | null;
+  /** The host's interfaces; default: read from this network namespace. */
+  hostInterfaces?: HostInterface[];
+}
+
+export interface DhcpSendError {
+  at: string;
+  kind: Reply['kind'];
+  interface: string;
+  to: string;
+  reason: string;
 }
 
 export interface DhcpStats {
   mode: string;
+  interfaces: Array<{ name: string; address: string }>;
   received: number;
   malformed: number;
   ignored: number;
@@ -37,7 +63,10 @@ export interface DhcpStats {
   naks: number;
   proxyOffers: number;
   proxyAcks: number;
+  /** Requests whose answer could not be built, e.g. the lease file could not be written. */
+  failures: number;
   sendErrors: number;
+  lastSendError: DhcpSendError | null;
   leases: number;
 }
 
@@ -49,79 +78,149 @@ export interface DhcpServer {
   close(): Promise<void>;
 }
 
-function bind(sock: Socket, port: number, address: string): Promise<void> {
+/** A DHCP port that could not be bound, named with its address. */
+export class DhcpSocketError extends Error {
+  constructor(address: string, port: number, cause: Error) {
+    const inUse = (cause as NodeJS.ErrnoException).code === 'EADDRINUSE' ? ' (another DHCP server on this host?)' : '';
+    super(`cannot bind UDP ${address}:${port}: ${cause.message}${inUse}`, { cause });
+    this.name = 'DhcpSocketError';
+  }
+}
+
+function bound(address: string, port: number, recvBufferSize?: number): Promise<Socket> {
+  const sock = createSocket({ type: 'udp4', reuseAddr: false, ...(recvBufferSize ? { recvBufferSize } : {}) });
   return new Promise((resolve, reject) => {
-    sock.once('error', reject);
+    sock.once('error', (err) => {
+      sock.close();
+      reject(new DhcpSocketError(address, port, err));
+    });
     sock.bind({ port, address, exclusive: true }, () => {
-      sock.off('error', reject);
+      sock.removeAllListeners('error');
       sock.setBroadcast(true);
-      resolve();
+      resolve(sock);
     });
   });
 }
 
+const COUNTER = { offer: 'offers', ack: 'acks', 'inform-ack': 'acks', nak: 'naks', 'proxy-offer': 'proxyOffers', 'proxy-ack': 'proxyAcks' } as const;
+
+interface Served {
+  iface: DhcpInterface;
+  dhcp: Socket;
+  pxe?: Socket;
+}
+
 export async function createDhcpServer(options: DhcpServerOptions): Promise<DhcpServer> {
   const mode = options.mode ?? 'proxy';
-  const responder = new DhcpResponder({ ...options, mode });
-  const stats: DhcpStats = { mode, received: 0, malformed: 0, ignored: 0, offers: 0, acks: 0, naks: 0, proxyOffers: 0, proxyAcks: 0, sendErrors: 0, leases: 0 };
-  const sockets: Socket[] = [];
-  const bindAddress = options.bindAddress ?? '0.0.0.0';
+  const stats: DhcpStats = { mode, interfaces: [], received: 0, malformed: 0, ignored: 0, offers: 0, acks: 0, naks: 0, proxyOffers: 0, proxyAcks: 0, failures: 0, sendErrors: 0, lastSendError: null, leases: 0 };
+  if (mode === 'off') {
+    return { ports: () => ({ dhcp: undefined, pxe: undefined }), stats: () => ({ ...stats }), leases: () => [], close: async () => undefined };
+  }
+  const ifaces = resolveDhcpInterfaces(options.interfaces ?? [], options.dhcpAddress, options.hostInterfaces);
+  const primary = ifaces.find((i) => i.address === options.dhcpAddress) ?? ifaces[0]!;
+  stats.interfaces = ifaces.map((i) => ({ name: i.name, address: i.address }));
+  for (const i of ifaces.filter((x) => !x.carrier)) log.warn({ interface: i.name, address: i.address }, 'dhcp interface has no carrier yet; replies leave once its link is up');
+  const responder = new DhcpResponder({
+    ...options,
+    mode,
+    dhcpAddress: primary.address,
+    ownAddresses: ifaces.map((i) => i.address),
+    ...(options.leaseFile ? { leaseStore: new DhcpLeaseStore(options.leaseFile) } : {}),
+  });
+  await responder.restoreLeases();
+  const allSubnets = ifaces.map((i) => i.subnet);
 
-  const handle = (sock: Socket, listener: Arrival['listener']) => async (msg: Buffer, rinfo: RemoteInfo): Promise<void> => {
-    stats.received++;
-    try {
-      const req = decodePacket(msg);
-      const reply = await responder.respond(req, { listener, address: rinfo.address, port: rinfo.port });
-      if (!reply) {
-        stats.ignored++;
-        return;
-      }
-      const counter = ({ offer: 'offers', ack: 'acks', 'inform-ack': 'acks', nak: 'naks', 'proxy-offer': 'proxyOffers', 'proxy-ack': 'proxyAcks' } as const)[reply.kind];
-      stats[counter]++;
-      if (log.isLevelEnabled('debug')) log.debug({ mac: macOf(req), kind: reply.kind, to: reply.address, bootFile: reply.boot?.bootFile }, 'dhcp reply');
-      sock.send(encodePacket(reply.packet), reply.port, reply.address, (err) => {
-        if (!err) return;
+  const send = (served: Served, listener: Arrival['listener'], reply: Reply, req: DhcpPacket): Promise<void> => new Promise((resolve) => {
+    const sock = listener === 'pxe' ? served.pxe! : served.dhcp;
+    sock.send(encodePacket(reply.packet), reply.port, reply.address, (err) => {
+      if (err) {
         stats.sendErrors++;
-        log.warn({ err: err.message, to: reply.address }, 'dhcp send failed');
-      });
-    } catch (err) {
-      if (err instanceof DhcpPacketError) {
-        stats.malformed++;
-        log.debug({ from: rinfo.address, reason: err.message }, 'dhcp packet dropped');
-        return;
+        stats.lastSendError = { at: new Date().toISOString(), kind: reply.kind, interface: served.iface.name, to: `${reply.address}:${reply.port}`, reason: err.message };
+        log.warn({ mac: macOf(req), kind: reply.kind, interface: served.iface.name, from: served.iface.address, to: reply.address, err: err.message }, 'dhcp reply not sent');
+      } else {
+        stats[COUNTER[reply.kind]]++;
+        if (log.isLevelEnabled('debug')) log.debug({ mac: macOf(req), kind: reply.kind, interface: served.iface.name, to: reply.address, bootFile: reply.boot?.bootFile }, 'dhcp reply');
       }
-      stats.ignored++;
-      log.error({ err }, 'dhcp request failed');
+      resolve();
+    });
+  });
+
+  /** `arrivedOn` is undefined for the broadcast socket: the request may concern any interface. */
+  const handle = (listener: Arrival['listener'], arrivedOn: Served | undefined) => async (msg: Buffer, rinfo: RemoteInfo): Promise<void> => {
+    stats.received++;
+    let req: DhcpPacket;
+    try {
+      req = decodePacket(msg);
+    } catch (err) {
+      stats.malformed++;
+      log.debug({ from: rinfo.address, reason: (err as Error).message }, 'dhcp packet dropped');
+      return;
     }
+    const candidates = arrivedOn ? [arrivedOn] : served;
+    let answered = 0;
+    for (const s of candidates) {
+      try {
+        const reply = await responder.respond(req, {
+          listener,
+          address: rinfo.address,
+          port: rinfo.port,
+          via: { address: s.iface.address, subnet: s.iface.subnet },
+          ...(arrivedOn ? {} : { heardOn: allSubnets }),
+        });
+        if (!reply) continue;
+        answered++;
+        await send(s, listener, reply, req);
+      } catch (err) {
+        const malformed = err instanceof DhcpPacketError;
+        if (malformed) stats.malformed++;
+        else stats.failures++;
+        log[malformed ? 'debug' : 'error']({ mac: macOf(req), interface: s.iface.name, err: (err as Error).message }, 'dhcp request not answered');
+        answered++; // counted as malformed or failed, not as ignored
+      }
+    }
+    if (answered === 0) stats.ignored++;
   };
 
-  if (mode !== 'off') {
+  const served: Served[] = [];
+  const sockets: Socket[] = [];
+  try {
     // A rack powering on at once bursts DISCOVERs; the default buffer would drop some.
-    const dhcp = createSocket({ type: 'udp4', reuseAddr: false, recvBufferSize: 4 * 2 ** 20 });
-    dhcp.on('message', (m, r) => void handle(dhcp, 'dhcp')(m, r));
-    await bind(dhcp, options.port ?? 67, bindAddress);
-    sockets.push(dhcp);
-    if (options.pxePort !== null) {
-      const pxe = createSocket({ type: 'udp4', reuseAddr: false });
-      pxe.on('message', (m, r) => void handle(pxe, 'pxe')(m, r));
-      try {
-        await bind(pxe, options.pxePort ?? 4011, bindAddress);
-      } catch (err) {
-        dhcp.close();
-        throw err;
+    const buffer = 4 * 2 ** 20;
+    let port = options.port ?? 67;
+    let pxePort = options.pxePort === null ? null : options.pxePort ?? 4011;
+    for (const iface of ifaces) {
+      const dhcp = await bound(iface.address, port, buffer);
+      sockets.push(dhcp);
+      port = dhcp.address().port;
+      const s: Served = { iface, dhcp };
+      if (pxePort !== null) {
+        s.pxe = await bound(iface.address, pxePort);
+        sockets.push(s.pxe);
+        pxePort = s.pxe.address().port;
       }
-      sockets.push(pxe);
+      served.push(s);
     }
-    for (const s of sockets) s.on('error', (err) => log.error({ err }, 'dhcp socket error'));
-    log.info({ mode, bindAddress, dhcpAddress: options.dhcpAddress, ports: sockets.map((s) => s.address().port) }, 'dhcp server listening');
+    const broadcast = await bound('255.255.255.255', port, buffer);
+    sockets.push(broadcast);
+    broadcast.on('message', (m, r) => void handle('dhcp', undefined)(m, r));
+    for (const s of served) {
+      s.dhcp.on('message', (m, r) => void handle('dhcp', s)(m, r));
+      s.pxe?.on('message', (m, r) => void handle('pxe', s)(m, r));
+    }
+  } catch (err) {
+    for (const s of sockets) s.close();
+    throw err;
   }
+  for (const s of sockets) s.on('error', (err) => log.error({ err }, 'dhcp socket error'));
+  log.info({ mode, interfaces: stats.interfaces, ports: { dhcp: served[0]!.dhcp.address().port, pxe: served[0]!.pxe?.address().port ?? null } }, 'dhcp server listening');
 
   return {
-    ports: () => ({ dhcp: sockets[0]?.address().port, pxe: sockets[1]?.address().port }),
+    ports: () => ({ dhcp: served[0]?.dhcp.address().port, pxe: served[0]?.pxe?.address().port }),
     stats: () => ({ ...stats, leases: responder.leases().length }),
     leases: () => responder.leases(),
     close: async () => {
       await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+      await responder.flushLeases();
     },
   };
 }

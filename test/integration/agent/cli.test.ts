@@ -59,6 +59,6 @@ describe('skyboot-agent run / status', () => {
   it('refuses a bad configuration naming the key', async () => {
     const r = await run(process.execPath, [BIN, 'run', '--dhcp', 'proxy', '--data-dir', join(dir, 'x'), '--http', '127.0.0.1:0']).catch((e: { code: number; stderr: string }) => e);
     expect(r).toMatchObject({ code: 2 });
-    expect((r as { stderr: string }).stderr).toContain('dhcpAddress: --dhcp proxy needs --dhcp-address');
+    expect((r as { stderr: string }).stderr).toContain('dhcpInterface: --dhcp proxy needs --dhcp-interface');
   });
 });

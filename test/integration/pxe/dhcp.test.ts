@@ -5,14 +5,14 @@
  *   relay 10.60.0.2/24  a DHCP relay for 10.61.5.0/24 (hand-built packets with giaddr)
  *   site  10.60.0.3/24  dnsmasq as the site's ordinary DHCP server (proxy-mode tests)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { createLan, type Lan, type NetnsHost } from '../../support/netns.js';
 import { pxeRequest } from '../../../onprem-agent/pxe/dhcp/clientPacket.js';
 import { MessageType, messageType, Opt, ipOption, stringOption, decodeSubOptions } from '../../../onprem-agent/pxe/dhcp/options.js';
-import { macOf } from '../../../onprem-agent/pxe/dhcp/packet.js';
+import { macOf, type DhcpPacket } from '../../../onprem-agent/pxe/dhcp/packet.js';
 import { probe, pxeArgs, startDhcp, udhcpc, type Captured, type RunningDhcp, type ServerConfig } from './dhcpHarness.js';
 import { requireTool } from './tools.js';
 
@@ -50,11 +50,26 @@ describe('full mode', () => {
       { cidr: '10.60.0.0/24', range: '10.60.0.100-10.60.0.120', router: '10.60.0.1', dns: ['10.60.0.1'], leaseSeconds: 600 },
       { cidr: '10.61.5.0/24', range: '10.61.5.100-10.61.5.110', router: '10.61.5.1' },
     ],
-    staticLeases: { [cli.mac]: { ip: '10.60.0.42', hostname: 'x1000c0s0b0n0' } },
+    // 10.61.5.100, the first pool address, is a node's in the inventory: never pooled.
+    staticLeases: { [cli.mac]: { ip: '10.60.0.42', hostname: 'x1000c0s0b0n0' }, '52:54:00:be:ef:99': { ip: '10.61.5.100', hostname: 'x1000c0s9b0n0' } },
+    leaseFile: join(leaseDir, 'dhcp-leases.json'),
   });
 
-  beforeAll(async () => { server = await startDhcp(srv, config()); });
-  afterAll(async () => { await server?.stop(); });
+  let leaseDir: string;
+  beforeAll(async () => {
+    leaseDir = mkdtempSync(join(tmpdir(), 'skyboot-dhcp-leases-'));
+    server = await startDhcp(srv, config());
+  });
+  afterAll(async () => {
+    await server?.stop();
+    if (leaseDir) rmSync(leaseDir, { recursive: true, force: true });
+  });
+
+  /** Sends hand-built relayed packets from the relay host and returns what came back to it on :67. */
+  async function relayed(...packets: DhcpPacket[]): Promise<DhcpPacket[]> {
+    const p = await probe(relay, { port: 67, listenMs: 1500, send: packets.map((packet) => ({ packet, address: '10.60.0.1', port: 67 })) });
+    return (await p.done).map((c) => c.packet);
+  }
 
   it.each([
     ['BIOS', pxeArgs(0), 'undionly.kpxe'],
@@ -84,7 +99,7 @@ describe('full mode', () => {
     expect(offers).toHaveLength(1);
     const offer = offers[0]!.packet;
     expect(messageType(offer)).toBe(MessageType.Offer);
-    expect(offer.yiaddr).toMatch(/^10\.61\.5\.1(0\d|10)$/);
+    expect(offer.yiaddr).toMatch(/^10\.61\.5\.1(0[1-9]|10)$/); // not .100: the inventory's
     expect(offer.giaddr).toBe('10.61.5.1');
     expect(offer.file).toBe('ipxe.efi');
     expect(ipOption(offer, Opt.Router)).toBe('10.61.5.1');
@@ -102,6 +117,55 @@ describe('full mode', () => {
     const stats = await server.stats();
     expect(stats).toMatchObject({ mode: 'full', leases: 1 });
     expect(stats.naks).toBeGreaterThanOrEqual(1);
+  });
+
+  it('stays silent for a REQUEST that chose another server and for an INIT-REBOOT it has no record of, and NAKs only its own client', async () => {
+    const before = await server.stats();
+    const otherServer = pxeRequest({ mac: '52:54:00:be:ef:10', giaddr: '10.61.5.1', xid: 0x5101, type: MessageType.Request, requestedIp: '10.61.5.105', serverId: '10.61.5.250' });
+    const unknownReboot = pxeRequest({ mac: '52:54:00:be:ef:11', giaddr: '10.61.5.1', xid: 0x5102, type: MessageType.Request, requestedIp: '10.61.5.106' });
+    const unknownRenew = pxeRequest({ mac: '52:54:00:be:ef:12', giaddr: '10.61.5.1', xid: 0x5103, type: MessageType.Request, ciaddr: '10.61.5.107' });
+    const knownWrong = pxeRequest({ mac: '52:54:00:be:ef:99', giaddr: '10.61.5.1', xid: 0x5104, type: MessageType.Request, requestedIp: '10.61.5.108' });
+    const got = await relayed(otherServer, unknownReboot, unknownRenew, knownWrong);
+    expect(got.map((p) => [p.xid, messageType(p)])).toEqual([[0x5104, MessageType.Nak]]);
+    const after = await server.stats();
+    expect({ ignored: after.ignored - before.ignored, naks: after.naks - before.naks }).toEqual({ ignored: 3, naks: 1 });
+  });
+
+  it('echoes the relay agent information (option 82) in offers, ACKs and NAKs to a relay', async () => {
+    const agentInfo = Buffer.from([1, 6, 0, 4, 0, 0x0a, 0, 7, 2, 6, 0x52, 0x54, 0, 0xaa, 0xbb, 0xcc]); // circuit id, remote id
+    const with82 = (p: DhcpPacket): DhcpPacket => { p.options.set(82, agentInfo); return p; };
+    const mac = '52:54:00:be:ef:20';
+    const [offer] = await relayed(with82(pxeRequest({ mac, arch: 7, giaddr: '10.61.5.1', xid: 0x8201 })));
+    expect(offer && messageType(offer)).toBe(MessageType.Offer);
+    expect(offer!.options.get(82)).toEqual(agentInfo);
+    const got = await relayed(
+      with82(pxeRequest({ mac, giaddr: '10.61.5.1', xid: 0x8202, type: MessageType.Request, requestedIp: offer!.yiaddr, serverId: '10.60.0.1' })),
+      with82(pxeRequest({ mac: '52:54:00:be:ef:99', giaddr: '10.61.5.1', xid: 0x8203, type: MessageType.Request, requestedIp: offer!.yiaddr })),
+    );
+    const byXid = new Map(got.map((p) => [p.xid, p]));
+    expect(messageType(byXid.get(0x8202)!)).toBe(MessageType.Ack);
+    expect(messageType(byXid.get(0x8203)!)).toBe(MessageType.Nak);
+    expect([byXid.get(0x8202)!.options.get(82), byXid.get(0x8203)!.options.get(82)]).toEqual([agentInfo, agentInfo]);
+  });
+
+  it('keeps pool leases across a restart: the same machine gets its address back, another one does not get it', async () => {
+    const mac = '52:54:00:be:ef:30';
+    const [offer] = await relayed(pxeRequest({ mac, giaddr: '10.61.5.1', xid: 0x3001 }));
+    const [ack] = await relayed(pxeRequest({ mac, giaddr: '10.61.5.1', xid: 0x3002, type: MessageType.Request, requestedIp: offer!.yiaddr, serverId: '10.60.0.1' }));
+    expect(ack && messageType(ack)).toBe(MessageType.Ack);
+    const stored = JSON.parse(readFileSync(join(leaseDir, 'dhcp-leases.json'), 'utf8')) as { leases: Array<{ mac: string; ip: string; state: string }> };
+    expect(stored.leases).toContainEqual(expect.objectContaining({ mac, ip: ack!.yiaddr, state: 'bound' }));
+
+    await server.stop();
+    server = await startDhcp(srv, config());
+    const [other] = await relayed(pxeRequest({ mac: '52:54:00:be:ef:31', giaddr: '10.61.5.1', xid: 0x3003 }));
+    const [again] = await relayed(pxeRequest({ mac, giaddr: '10.61.5.1', xid: 0x3004 }));
+    expect(other!.yiaddr).not.toBe(ack!.yiaddr);
+    expect(other!.yiaddr).not.toBe('10.61.5.100');
+    expect(again!.yiaddr).toBe(ack!.yiaddr);
+    // Renewing after the restart: the server has the record, so it ACKs rather than staying silent.
+    const [renewed] = await relayed(pxeRequest({ mac, giaddr: '10.61.5.1', xid: 0x3005, type: MessageType.Request, ciaddr: ack!.yiaddr }));
+    expect(renewed && messageType(renewed)).toBe(MessageType.Ack);
   });
 });
 

@@ -10,7 +10,12 @@ import type { StaticLease } from '../../../onprem-agent/pxe/dhcp/responder.js';
 
 const FIXTURES = 'test/integration/pxe/fixtures';
 
-export type ServerConfig = Omit<DhcpServerOptions, 'lookupStaticLease'> & { staticLeases?: Record<string, StaticLease> };
+export type ServerConfig = Omit<DhcpServerOptions, 'lookupStaticLease' | 'isInventoryIp' | 'httpBaseUrl'> & {
+  staticLeases?: Record<string, StaticLease>;
+  /** The HTTP base URL, or `httpPort` for one per boot-NIC address (what `skyboot-agent run` does). */
+  httpBaseUrl?: string;
+  httpPort?: number;
+};
 
 export interface RunningDhcp {
   child: ChildProcess;

@@ -84,7 +84,6 @@ export function createVmSite(opts: VmSiteOptions = {}): VmSite {
       ip(['-n', hostNs, 'link', 'set', 'lo', 'up']);
       ip(['-n', hostNs, 'addr', 'add', `${hostAddress}/24`, 'dev', 'eth0']);
       ip(['-n', hostNs, 'link', 'set', 'eth0', 'up']);
-      ip(['-n', hostNs, 'route', 'add', '255.255.255.255/32', 'dev', 'eth0']);
       return {
         ns: hostNs,
         address: hostAddress,
@@ -104,10 +103,8 @@ export function createVmSite(opts: VmSiteOptions = {}): VmSite {
     ip(['-n', ns, 'link', 'add', bridge, 'type', 'bridge', 'forward_delay', '0', 'stp_state', '0']);
     ip(['-n', ns, 'addr', 'add', `${address}/24`, 'dev', bridge]);
     ip(['-n', ns, 'link', 'set', bridge, 'up']);
-    // A server that binds 0.0.0.0 answers address-less clients at 255.255.255.255; without a
-    // route for it (the namespace has no default route) the kernel refuses the send. A site
-    // server's boot NIC normally carries the default route; this stands in for it.
-    ip(['-n', ns, 'route', 'add', '255.255.255.255/32', 'dev', bridge]);
+    // Only the connected subnet, no default route and no route for 255.255.255.255: a boot
+    // NIC as sites have it. The agent's DHCP server (and dnsmasq beside it) need nothing more.
     ip(['-n', ns, 'tuntap', 'add', 'dev', tap, 'mode', 'tap']);
     ip(['-n', ns, 'link', 'set', tap, 'master', bridge]);
     ip(['-n', ns, 'link', 'set', tap, 'up']);

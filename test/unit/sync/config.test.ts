@@ -33,7 +33,7 @@ describe('agent configuration', () => {
   });
 
   it.each([
-    [{ dhcp: 'proxy' }, 'dhcpAddress'],
+    [{ dhcp: 'proxy' }, 'dhcpInterface'],
     [{ dhcp: 'full', dhcpAddress: '10.0.0.2' }, 'dhcpSubnet'],
     [{ dhcp: 'relay' }, 'dhcp'],
     [{ cloud: 'http://x' }, 'tokenFile'],
@@ -42,6 +42,15 @@ describe('agent configuration', () => {
     [{ syncInterval: '-1' }, 'syncInterval'],
   ])('refuses %j naming %s', (raw, field) => {
     expect(() => resolveConfig(raw)).toThrow(expect.objectContaining({ field }));
+  });
+
+  it('takes the DHCP boot interfaces from the file or the environment (comma-separated), with or without dhcpAddress', () => {
+    const f = join(dir, 'dhcp.json');
+    writeFileSync(f, JSON.stringify({ dhcp: 'proxy', dhcpInterface: ['ens2', 'ens3'] }));
+    expect(loadAgentConfig({ config: f }, {}).dhcp).toMatchObject({ mode: 'proxy', address: null, interfaces: ['ens2', 'ens3'] });
+    expect(loadAgentConfig({}, { SKYBOOT_AGENT_DHCP: 'full', SKYBOOT_AGENT_DHCP_SUBNET: '10.0.0.0/24', SKYBOOT_AGENT_DHCP_INTERFACE: 'ens2, ens3' }).dhcp.interfaces).toEqual(['ens2', 'ens3']);
+    expect(resolveConfig({ dhcp: 'proxy', dhcpAddress: '10.0.0.2' }).dhcp).toMatchObject({ address: '10.0.0.2', interfaces: [] });
+    expect(resolveConfig({ dhcp: 'proxy', dhcpInterface: 'ens2' }).dhcp.interfaces).toEqual(['ens2']);
   });
 
   it('refuses unknown keys in the file', () => {
