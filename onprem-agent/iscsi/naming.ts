@@ -94,15 +94,16 @@ export interface LunIdentity {
 /**
  * The LUN's identity, from the digest alone, so two agents exporting one image present one
  * device to dm-multipath. scsi_id is 32 hex digits: tgt stores at most 36 characters and turns
- * the hex digits into a 128-bit NAA 6 designator, OR-ing 6 into the top nibble.
+ * the hex digits into a 128-bit NAA 6 designator whose top nibble it replaces with the NAA type
+ * (6), so the first digest digit never reaches the designator. Seen from a booted node: scsi_id
+ * 3600…01 showed up as /dev/disk/by-id/dm-uuid-mpath-3660…01.
  */
 export function lunIdentity(rootfsSha256: string): LunIdentity {
   const sha = assertSha256(rootfsSha256);
   const scsiId = sha.slice(0, 32);
-  const topNibble = (parseInt(sha[0]!, 16) | 0x6).toString(16);
   // 28 bits keeps the tid a positive int on every platform; 0 is not a valid tid.
   const tid = parseInt(sha.slice(0, 7), 16) || 1;
-  return { scsiId, serial: sha.slice(0, 24), tid, wwid: `3${topNibble}${sha.slice(1, 32)}` };
+  return { scsiId, serial: sha.slice(0, 24), tid, wwid: `36${sha.slice(1, 32)}` };
 }
 
 /** LIO's unit serial, formatted as the UUID targetcli itself would generate. */

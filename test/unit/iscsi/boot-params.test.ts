@@ -15,7 +15,7 @@ describe('dracut kernel parameters', () => {
       'netroot=iscsi:10.1.0.6::3260:1:iqn.2026-11.org.example.site1:agent-b:img-5bc63c2c843ab342',
       'rd.multipath=default',
       'rd.iscsi.param=node.session.timeo.replacement_timeout=5',
-      'root=live:/dev/disk/by-id/dm-uuid-mpath-37bc63c2c843ab342e5162cafa67769c3',
+      'root=live:/dev/disk/by-id/dm-uuid-mpath-36bc63c2c843ab342e5162cafa67769c3',
       'rd.live.image',
       'rd.live.overlay.overlayfs=1',
       'ro',
@@ -26,7 +26,7 @@ describe('dracut kernel parameters', () => {
     const params = iscsiKernelParameters({ initiatorIqn: INIT, paths: [{ portal: '10.1.0.5:3260', targetIqn: 't' }], rootfsSha256: SHA });
     expect(params).not.toContain('rd.multipath=default');
     expect(params).toContain(`root=live:${rootDevicePath(SHA, false)}`);
-    expect(rootDevicePath(SHA, false)).toBe('/dev/disk/by-id/wwn-0x7bc63c2c843ab342e5162cafa67769c3');
+    expect(rootDevicePath(SHA, false)).toBe('/dev/disk/by-id/wwn-0x6bc63c2c843ab342e5162cafa67769c3');
   });
 
   it('puts one-way and mutual CHAP in netroot, and refuses credentials that would break its fields', () => {

@@ -31,8 +31,9 @@ describe('iSCSI naming', () => {
     expect(id.scsiId.length).toBeLessThanOrEqual(36);
     expect(id.serial).toBe(SHA.slice(0, 24));
     expect(id.tid).toBe(parseInt(SHA.slice(0, 7), 16));
-    // tgt ORs NAA type 6 into the top nibble of its 128-bit designator: a (1010) | 0110 = e.
-    expect(id.wwid).toBe(`3e${SHA.slice(1, 32)}`);
+    // tgt puts NAA type 6 in place of the top nibble of its 128-bit designator (the digest's 'a'
+    // is dropped); udev prefixes 3 for an NAA designator.
+    expect(id.wwid).toBe(`36${SHA.slice(1, 32)}`);
     expect(lunIdentity('0'.repeat(64)).tid).toBe(1);
     expect(lioUnitSerial(SHA)).toBe('a3b1c2d4-e5f6-0718-293a-4b5c6d7e8f90');
   });
