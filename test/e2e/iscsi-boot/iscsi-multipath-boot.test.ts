@@ -17,7 +17,8 @@
  *
  * What the harness supplies that a site would not: nothing on the boot path. The agents reach the
  * cloud through relays (the namespaces have no route to the host's loopback), as a site's agents
- * reach AWS through its uplink.
+ * reach AWS through its uplink. The site's CHAP key file is copied from agent A to agent B, the
+ * step docs/iscsi.md asks of an operator (the cloud does not distribute it yet).
  */
 import { createHash } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -235,6 +236,11 @@ beforeAll(async () => {
   for (const h of hosts) await startNamespaceRelays(h, specs);
   for (const h of hosts) await startTgtd(h);
   await startAgent(hosts[0]!, ['--tftp', `${s.address}:69`, '--tftp-root', tftpRoot, '--dhcp', 'full', '--dhcp-address', s.address, '--dhcp-subnet', s.subnet, '--dhcp-range', `10.77.${VM.octet}.100-10.77.${VM.octet}.150`]);
+  // docs/iscsi.md: every agent of a site holds the same CHAP key file, copied from the first.
+  const chapKey = join(work, 'agent-agent-a', 'iscsi-chap.json');
+  await until("agent A's CHAP key file", () => existsSync(chapKey), 60_000);
+  mkdirSync(join(work, 'agent-agent-b'), { recursive: true });
+  copyFileSync(chapKey, join(work, 'agent-agent-b', 'iscsi-chap.json'));
   await startAgent(hosts[1]!, ['--tftp', 'off', '--dhcp', 'off']);
   // Each agent downloads, verifies and exports the root by itself; each learns the other's portal.
   for (const h of hosts) {
