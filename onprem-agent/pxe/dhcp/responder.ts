@@ -347,6 +347,7 @@ export class DhcpResponder {
     if (serverId !== undefined) {
       if (serverId !== id.address) {
         if (subnet.pool?.withdraw(mac)) this.persistLater();
+        log.debug({ mac, serverId, interface: id.address }, 'dhcp request for another server: silent');
         return undefined; // the client chose another server's offer
       }
       if (!requested) return undefined; // SELECTING without option 50 is malformed
@@ -367,7 +368,10 @@ export class DhcpResponder {
     }
     const lease = fixed ? undefined : subnet.pool?.current(mac);
     const recorded = fixed?.ip ?? lease?.ip;
-    if (recorded === undefined) return undefined; // no record of this client: another server's
+    if (recorded === undefined) {
+      log.debug({ mac, asked, interface: id.address }, 'dhcp request from a client without a record here: silent (RFC 2131 4.3.2)');
+      return undefined;
+    }
     if (recorded !== asked) return this.nak(req, `${asked} is not this client's address`, id);
     if (fixed) return this.ack(req, subnet, asked, fixed.hostname, boot, id);
     if (!subnet.pool?.bind(mac, asked, seconds)) return this.nak(req, `${asked} is not available to this client`, id);
