@@ -139,13 +139,13 @@ export function registerIscsiCommands(program: Command): void {
   configFlags(exp.command('reconcile').description("plan and apply exports for the stored snapshot (or --desired FILE)"))
     .option('--desired <file>', 'desired-state JSON instead of the snapshot (agentName, siteDomain, images, nodes, cachedPaths, chap)')
     .option('--agent-name <name>', "this agent's name in target IQNs (default: the short host name)")
-    .option('--chap <mode>', 'off | one-way | mutual, with the snapshot (default off)')
+    .option('--chap <mode>', 'off | one-way | mutual, with the snapshot (default: the iscsiChap setting, off)')
     .option('--grace-period <seconds>', 'keep an unreferenced image exported this long', (v) => intIn(v, 'gracePeriod', 0, 365 * 86400) * 1000, DEFAULT_GRACE_PERIOD_MS)
     .option('--dry-run', 'print the plan, change nothing')
     .option('--json', 'machine output')
     .action((o: ConfigFlags & { desired?: string; agentName?: string; chap?: string; gracePeriod: number; dryRun?: boolean; json?: boolean }) => guarded(async () => {
       const cfg = agentConfig(o);
-      const { input, chap } = o.desired ? await inputFromFile(o.desired, cfg.dataDir) : await inputFromSnapshot(cfg.dataDir, o.agentName, o.chap);
+      const { input, chap } = o.desired ? await inputFromFile(o.desired, cfg.dataDir) : await inputFromSnapshot(cfg.dataDir, o.agentName, o.chap ?? cfg.iscsi.chap);
       const backend = makeBackend(cfg.iscsi, chap, o.configfs);
       if (!backend) throw OFF;
       const desired = buildIscsiDesiredState(input);

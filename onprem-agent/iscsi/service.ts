@@ -115,6 +115,7 @@ export function createIscsiService(opts: IscsiServiceOptions): IscsiService | nu
   let reconciles = 0;
   let driftRepairs = 0;
   let epoch = 0;
+  let lastSkippedKey = '[]';
   const listingBackend = makeBackend(opts.config.iscsi, null)!;
 
   const report = async (): Promise<IscsiSessionsReport | null> => {
@@ -145,7 +146,10 @@ export function createIscsiService(opts: IscsiServiceOptions): IscsiService | nu
       current = { desired, backend, chap };
       epoch++;
       const { plan } = await reconcileExports({ backend, desired, dataDir: opts.config.dataDir, chap, gracePeriodMs: opts.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS });
-      for (const s of desired.skipped) log.warn({ imageId: s.imageId, reason: s.reason }, 'iscsi export skipped');
+      // Logged when the skipped set changes, not on every periodic check.
+      const skippedKey = JSON.stringify(desired.skipped);
+      if (skippedKey !== lastSkippedKey) for (const s of desired.skipped) log.warn({ imageId: s.imageId, reason: s.reason }, 'iscsi export skipped');
+      lastSkippedKey = skippedKey;
       if (plan.steps.length > 0 && triggers.every((t) => t === 'check')) {
         driftRepairs++;
         log.warn({ steps: plan.steps.length }, 'iscsi backend had drifted from the desired state (tgtd restarted?); reconciled');

@@ -89,6 +89,7 @@ describe('exports follow the verified cache (agent-a, no CHAP)', () => {
 
   it('shows the skipped export with its reason, and the node’s boot script waits, saying why', async () => {
     const s = await until('the skipped export in status', async () => {
+      agent.syncer.wake();
       const st = await iscsiStatus(agent);
       return st.skipped.length > 0 && st;
     });
@@ -171,7 +172,13 @@ describe('per-node CHAP (agent-c, one-way)', () => {
     await fx.setBoot({ selector: { xnames: [NODE_A.xname] }, imageId: imageA, kernelParameters: 'console=ttyS0', rootfsProvider: 'ISCSI' });
     await fx.setBoot({ selector: { xnames: [NODE_B.xname] }, imageId: imageB, kernelParameters: 'console=ttyS0', rootfsProvider: 'ISCSI' });
     ({ agent, tgtd } = await agentOn('agent-c', { chap: 'one-way' }));
-    await until('both exports', async () => (await iscsiStatus(agent)).exports.length === 2 && (await bootScript(agent, NODE_B.mac)).includes('netroot='));
+    // The snapshot is built from eventually consistent reads: pull again (as the sync interval
+    // would) until both nodes' configurations are in it and both roots are exported.
+    await until('both exports in both boot scripts', async () => {
+      agent.syncer.wake();
+      return (await iscsiStatus(agent)).exports.length === 2
+        && (await bootScript(agent, NODE_A.mac)).includes('netroot=') && (await bootScript(agent, NODE_B.mac)).includes('netroot=');
+    }, 30_000);
   }, 60_000);
 
   it('gives each node its own secret, in its own boot script only, and never in status', async () => {
