@@ -254,7 +254,8 @@ export function createAgentHttpServer(opts: AgentHttpOptions): Server & { counte
   const server = createServer((req, res) => {
     counters.requests++;
     route(req, res).catch((err: Error) => {
-      const status = err instanceof HttpError ? err.status : (err as { code?: string }).code === 'BAD_USER_INPUT' ? 400 : 500;
+      // An error may name its own status: a full outbox (OutboxFullError) is 503, retry later.
+      const status = err instanceof HttpError ? err.status : (err as { httpStatus?: number }).httpStatus ?? ((err as { code?: string }).code === 'BAD_USER_INPUT' ? 400 : 500);
       if (status === 404) counters.notFound++;
       else counters.errors++;
       if (status >= 500) log.error({ url: req.url, err: err.message }, 'http request failed');
