@@ -67,7 +67,7 @@ function describe(states: EntryState[]): string {
     if (s.state === 'parked') reasons.push(s.reason);
   }
   const text = [...counts].map(([l, n]) => (states.length === 1 ? l : `${n} ${l}`)).join(', ');
-  return `${states.length === 1 ? '' : `${states.length} parts: `}${text}${reasons.length ? `; parked because: ${reasons.join('; ')}` : ''}`;
+  return `${states.length === 1 ? '' : `${states.length} parts: `}${text}${reasons.length ? `; parked because: ${[...new Set(reasons)].join('; ')}` : ''}`;
 }
 
 /** An agent that took the lock a moment ago may not listen yet: retry for a few seconds. */
