@@ -28,6 +28,8 @@ export interface AgentConfig {
   dhcp: { mode: DhcpMode; address: string | null; subnet: string | null; range: string | null; router: string | null };
   iscsi: { mode: IscsiMode; portals: string[]; tgtControlPort: number | null };
   syncIntervalMs: number;
+  /** Bytes pending observations may take before enqueue refuses (OutboxFullError). */
+  outboxMaxBytes: number;
 }
 
 /** Raw values as they come from any source (strings from env/flags, JSON types from the file). */
@@ -51,6 +53,7 @@ export const KEYS = {
   iscsiPortal: '--iscsi-portal',
   tgtControlPort: '--tgt-control-port',
   syncInterval: '--sync-interval',
+  outboxMaxMb: '--outbox-max-mb',
 } as const;
 
 export const DEFAULT_DATA_DIR = '/var/lib/skyboot-agent';
@@ -111,6 +114,8 @@ export function resolveConfig(...sources: RawConfig[]): AgentConfig {
   const portals = raw.iscsiPortal === undefined ? [] : Array.isArray(raw.iscsiPortal) ? raw.iscsiPortal.map(String) : [String(raw.iscsiPortal)];
   const interval = raw.syncInterval === undefined ? 30 : Number(raw.syncInterval);
   if (!Number.isFinite(interval) || interval <= 0) throw new BadUserInputError('syncInterval', `"${String(raw.syncInterval)}" is not a positive number of seconds`);
+  const outboxMaxMb = raw.outboxMaxMb === undefined ? 256 : Number(raw.outboxMaxMb);
+  if (!Number.isFinite(outboxMaxMb) || outboxMaxMb <= 0) throw new BadUserInputError('outboxMaxMb', `"${String(raw.outboxMaxMb)}" is not a positive number of MiB`);
   const tgtPort = raw.tgtControlPort === undefined ? null : Number(raw.tgtControlPort);
   if (tgtPort !== null && !Number.isInteger(tgtPort)) throw new BadUserInputError('tgtControlPort', 'must be an integer');
   const cfg: AgentConfig = {
@@ -124,6 +129,7 @@ export function resolveConfig(...sources: RawConfig[]): AgentConfig {
     dhcp: { mode: dhcpMode, address: dhcpAddress, subnet: str(raw.dhcpSubnet, 'dhcpSubnet'), range: str(raw.dhcpRange, 'dhcpRange'), router: str(raw.dhcpRouter, 'dhcpRouter') },
     iscsi: { mode: oneOf(raw.iscsi, ['tgt', 'lio', 'off'] as const, 'off', 'iscsi'), portals, tgtControlPort: tgtPort },
     syncIntervalMs: Math.round(interval * 1000),
+    outboxMaxBytes: Math.round(outboxMaxMb * 1024 * 1024),
   };
   if (cfg.cloud && !cfg.tokenFile) throw new BadUserInputError('tokenFile', '--cloud needs --token-file (the site agent token)');
   if (cfg.tftp && !cfg.tftpRoot) throw new BadUserInputError('tftpRoot', '--tftp needs --tftp-root (where ipxe.efi and undionly.kpxe are)');

@@ -85,6 +85,7 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
   const outbox = await new Outbox(join(config.dataDir, 'outbox'), client ?? offlineTransport, {
     baseDelayMs: opts.outboxBackoffBaseMs,
     maxDelayMs: opts.outboxBackoffMaxMs ?? Math.max(5_000, config.syncIntervalMs),
+    maxBytes: config.outboxMaxBytes,
   }).init({ removeStaleTempFiles: true });
   const agentName = opts.agentName ?? hostname().split('.')[0]!.toLowerCase();
   // Before anything else is enqueued: the site's other agents learn this agent's portals from the snapshot.

@@ -66,6 +66,7 @@ export function registerRunCommands(program: Command): void {
     .option('--iscsi-portal <addr:port>', 'portal this agent advertises (repeatable)', collect)
     .option('--tgt-control-port <n>', 'tgtd control port (non-default instance)')
     .option('--sync-interval <s>', 'seconds between snapshot pulls (default 30)')
+    .option('--outbox-max-mb <n>', 'MiB of pending observations before new ones are refused with 503 (default 256)')
     .action(async (o: RawConfig & { config?: string }) => {
       try {
         const agent = await startAgent(loadAgentConfig(o));

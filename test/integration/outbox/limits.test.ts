@@ -78,6 +78,30 @@ describe('outbox limits against the real gateway', () => {
     }
   }, 60_000);
 
+  it('a flood of heartbeats meets the byte budget: the agent answers 503 beyond it and status counts the refusals', async () => {
+    const dataDir = join(dir, 'flood');
+    // No cloud: nothing drains, as during an outage.
+    const agent = await startAgent(resolveConfig({ dataDir, http: '127.0.0.1:0', tftp: 'off', dhcp: 'off', iscsi: 'off', outboxMaxMb: '0.05' }));
+    try {
+      const codes: number[] = [];
+      let refusal = '';
+      for (let i = 0; i < 60; i++) {
+        const res = await fetch(`${agent.httpUrl}/heartbeat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mac: '02:00:00:00:00:09', stage: 'flood', note: 'n'.repeat(2000) }) });
+        codes.push(res.status);
+        if (res.status === 503) refusal = await res.text();
+      }
+      const accepted = codes.filter((c) => c === 202).length;
+      expect(accepted).toBeGreaterThan(10);
+      expect(codes.slice(accepted).every((c) => c === 503)).toBe(true);
+      expect(refusal).toMatch(/^outbox full: \d+ bytes pending of a 52429-byte budget/);
+      const s = await agent.status();
+      expect(s.outbox).toMatchObject({ depth: accepted, refused: 60 - accepted, maxBytes: 52429 });
+      expect(s.outbox.bytes).toBeLessThanOrEqual(52429);
+    } finally {
+      await agent.stop();
+    }
+  }, 60_000);
+
   it('a 7 MB discovery report is split into parts; the cloud applies every part, once', async () => {
     const dataDir = join(dir, 'discover');
     mkdirSync(join(dataDir, 'outbox', 'pending'), { recursive: true });
