@@ -20,7 +20,7 @@ import { Outbox, type EntryState } from '../outbox/outbox.js';
 import type { ObservationSink } from '../outbox/sink.js';
 import { REPORT_DISCOVERY_KIND } from '../redfish/cloud-input.js';
 import { agentRequest, AgentUnreachableError } from '../run/adminSocket.js';
-import { acquireDataDirLock, DataDirLockedError, type LockHolder } from '../run/dataDirLock.js';
+import { DataDirLockedError, withDataDirLock, type LockHolder } from '../run/dataDirLock.js';
 import { CloudClient, CloudUnreachableError, type CloudObservation, type ObservationResult } from '../sync/cloudClient.js';
 import { splitDiscoveryReport, type DiscoveryPayload } from './discoveryParts.js';
 
@@ -101,8 +101,7 @@ async function handToAgent(holder: LockHolder, kind: string, parts: { idempotenc
 }
 
 async function enqueueAsOwner(dataDir: string, env: NodeJS.ProcessEnv, kind: string, parts: { idempotencyKey: string; payload: unknown }[]): Promise<string> {
-  const lock = await acquireDataDirLock(dataDir, 'skyboot-agent discover');
-  try {
+  return withDataDirLock(dataDir, 'skyboot-agent discover', async () => {
     const client = configuredClient(dataDir, env);
     const outbox = await new Outbox(join(dataDir, 'outbox'), client ?? parked).init({ removeStaleTempFiles: true });
     for (const p of parts) await outbox.enqueue(kind, p.payload, p.idempotencyKey);
@@ -114,9 +113,7 @@ async function enqueueAsOwner(dataDir: string, env: NodeJS.ProcessEnv, kind: str
       return `${queued} (sending now failed: ${(err as Error).message})`;
     }
     return `report sent to ${client.graphqlUrl}: ${describe(parts.map((p) => outbox.whereIs(p.idempotencyKey)))}`;
-  } finally {
-    await lock.release();
-  }
+  });
 }
 
 /** The agent's outbox in `dataDir` as a sink, or null when the data dir has none (no agent ran there). */

@@ -125,3 +125,13 @@ export async function acquireDataDirLock(dataDir: string, command: string, opts:
   const h = await readHolder(path);
   throw h ? new DataDirLockedError(dataDir, h) : new Error(`data dir ${dataDir}: could not take ${path}`);
 }
+
+/** Runs `fn` holding the data dir lock (a one-shot command that changes what an agent owns). */
+export async function withDataDirLock<T>(dataDir: string, command: string, fn: () => Promise<T>): Promise<T> {
+  const lock = await acquireDataDirLock(dataDir, command);
+  try {
+    return await fn();
+  } finally {
+    await lock.release();
+  }
+}
