@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Outbox, OutboxEntryTooLargeError, OutboxFullError, readParked } from '../../../onprem-agent/outbox/outbox.js';
+import { offlineStatus } from '../../../onprem-agent/run/commands.js';
 import { CloudRequestTooLargeError, type CloudObservation, type ObservationResult } from '../../../onprem-agent/sync/cloudClient.js';
 
 class FakeCloud {
@@ -59,6 +60,19 @@ describe('outbox', () => {
     // The reasons survive a restart and are what status reads without a running agent.
     expect((await readParked(dir)).map((p) => p.reason)).toEqual(['bad']);
     expect((await (await new Outbox(dir, cloud).init()).stats()).parked.count).toBe(1);
+  });
+
+  it('`status` without a running agent shows pending bytes and parked entries with their reasons from disk', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'outbox-dd-'));
+    const cloud = new FakeCloud();
+    cloud.reject.add('refused-hb');
+    const o = await new Outbox(join(dataDir, 'outbox'), cloud).init();
+    await o.enqueue('heartbeat', { n: 1 }, 'refused-hb');
+    await o.drain();
+    cloud.down = true;
+    await o.enqueue('heartbeat', { n: 2 }, 'waiting-hb');
+    const offline = (await offlineStatus(dataDir)) as { outbox: { depth: number; bytes: number; parked: { count: number; newest: { idempotencyKey: string; reason: string }[] } } };
+    expect(offline.outbox).toMatchObject({ depth: 1, bytes: (await o.stats()).bytes, parked: { count: 1, newest: [{ idempotencyKey: 'refused-hb', reason: 'bad' }] } });
   });
 
   it('batches by bytes: no request carries more than maxBatchBytes', async () => {
