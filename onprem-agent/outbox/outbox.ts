@@ -7,7 +7,9 @@
  *
  * Limits, so that one entry or one flood cannot stop the rest:
  * - a batch is at most `batchSize` entries and `maxBatchBytes` bytes, under the cloud's request
- *   body limit (schema/requestLimits.ts) with room for the GraphQL envelope;
+ *   body limit (schema/requestLimits.ts) with room for the GraphQL envelope; entries are measured
+ *   as JSON strings (quotes escaped), since in AWS the body reaches the Lambda inside a JSON event,
+ *   which is what the 6 MB invoke limit counts;
  * - an entry the cloud refuses (REJECTED for validation, or a request refused for its size or
  *   its input, narrowed down to the one entry by halving the batch) is parked under
  *   `<dir>/parked/` with its reason, and delivery goes on with the entries behind it;
@@ -119,12 +121,15 @@ export type EntryState = { state: 'pending' } | { state: 'delivered'; outcome: '
 
 interface Pending {
   file: string;
+  /** On disk: what the byte budget counts. */
   bytes: number;
+  /** As a JSON string (quotes escaped): what it adds to a request once API Gateway wraps the body in a Lambda event. */
+  wireBytes: number;
 }
 
-interface Loaded {
-  file: string;
-  bytes: number;
+const wireSize = (text: string): number => Buffer.byteLength(JSON.stringify(text));
+
+interface Loaded extends Pending {
   entry: OutboxEntry;
 }
 
@@ -223,7 +228,7 @@ export class Outbox implements ObservationSink {
         const e = JSON.parse(text) as OutboxEntry;
         if (!this.pending.has(e.idempotencyKey)) {
           const bytes = Buffer.byteLength(text);
-          this.pending.set(e.idempotencyKey, { file: f, bytes });
+          this.pending.set(e.idempotencyKey, { file: f, bytes, wireBytes: wireSize(text) });
           this.bytes += bytes;
         }
       } catch (err) {
@@ -250,17 +255,19 @@ export class Outbox implements ObservationSink {
     const entry: OutboxEntry = { idempotencyKey, kind, at: now.toISOString(), payload, enqueuedAt: now.toISOString() };
     const text = JSON.stringify(entry);
     const size = Buffer.byteLength(text);
-    if (size > this.maxBatchBytes) {
-      this.refuse(new OutboxEntryTooLargeError(kind, size, this.maxBatchBytes));
-    }
+    const wireBytes = wireSize(text);
+    if (wireBytes > this.maxBatchBytes) this.refuse(new OutboxEntryTooLargeError(kind, wireBytes, this.maxBatchBytes));
     if (this.bytes + this.reserved + size > this.maxBytes) this.refuse(new OutboxFullError(this.bytes + this.reserved, this.maxBytes, size));
     const name = `${String(now.getTime()).padStart(15, '0')}-${String(this.seq++ % 1e6).padStart(6, '0')}-${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 16)}.json`;
     this.reserved += size;
     const write = (async () => {
       try {
         await writeFileAtomic(join(this.pendingDir, name), text);
-        this.pending.set(idempotencyKey, { file: name, bytes: size });
-        this.bytes += size;
+        // The idle rescan may have found the file between its rename and here.
+        if (!this.pending.has(idempotencyKey)) {
+          this.pending.set(idempotencyKey, { file: name, bytes: size, wireBytes });
+          this.bytes += size;
+        }
       } finally {
         this.reserved -= size;
         this.writing.delete(idempotencyKey);
@@ -314,11 +321,11 @@ export class Outbox implements ObservationSink {
     const order = [...this.pending.entries()].sort((a, b) => (a[1].file < b[1].file ? -1 : 1));
     for (const [key, p] of order) {
       if (batch.length >= (this.opts.batchSize ?? 50)) break;
-      if (p.bytes > this.maxBatchBytes) {
-        await this.park(p.file, { idempotencyKey: key, kind: 'unknown', bytes: p.bytes }, 'agent', `${p.bytes} bytes: larger than one request to the cloud may carry (${this.maxBatchBytes} bytes)`);
+      if (p.wireBytes > this.maxBatchBytes) {
+        await this.park(p.file, { idempotencyKey: key, kind: 'unknown', bytes: p.bytes }, 'agent', `${p.wireBytes} bytes as sent: larger than one request to the cloud may carry (${this.maxBatchBytes} bytes)`);
         continue;
       }
-      if (bytes + p.bytes > this.maxBatchBytes) break;
+      if (bytes + p.wireBytes > this.maxBatchBytes) break;
       let entry: OutboxEntry;
       try {
         entry = JSON.parse(await readFile(join(this.pendingDir, p.file), 'utf8')) as OutboxEntry;
@@ -331,8 +338,8 @@ export class Outbox implements ObservationSink {
         await this.park(p.file, { idempotencyKey: key, kind: 'unknown', bytes: p.bytes }, 'agent', `unreadable entry: ${(err as Error).message}`);
         continue;
       }
-      batch.push({ file: p.file, bytes: p.bytes, entry });
-      bytes += p.bytes;
+      batch.push({ ...p, entry });
+      bytes += p.wireBytes;
     }
     return batch;
   }
