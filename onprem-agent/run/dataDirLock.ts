@@ -83,7 +83,8 @@ async function readHolder(path: string): Promise<LockHolder | null> {
 
 /** The live holder of the data dir's lock, or null when none (no lock, or a dead process's). */
 export async function lockHolder(dataDir: string): Promise<LockHolder | null> {
-  const h = await readHolder(join(dataDir, LOCK_FILE));
+  // A lock this user may not read (another user's data dir) names nobody it could talk to.
+  const h = await readHolder(join(dataDir, LOCK_FILE)).catch(() => null);
   return h && h.pid > 0 && (await isAlive(h)) ? h : null;
 }
 
