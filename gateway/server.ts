@@ -9,6 +9,7 @@ import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { loadTypeDefs } from '../schema/index.js';
+import { MAX_REQUEST_BODY_BYTES } from '../schema/requestLimits.js';
 import { buildResolvers } from './resolvers.js';
 import { domains as registeredDomains, type DomainRegistration } from './domains.js';
 import { formatErrorFor } from './plugins/formatError.js';
@@ -23,7 +24,7 @@ export const LIMITS = {
   maxCost: 20000,
   maxDirectives: 20,
   /** Lambda's synchronous payload limit; the local entry enforces the same. */
-  maxBodyBytes: 6 * 1024 * 1024,
+  maxBodyBytes: MAX_REQUEST_BODY_BYTES,
 } as const;
 
 export function buildSchema(domains: DomainRegistration[] = registeredDomains): GraphQLSchema {

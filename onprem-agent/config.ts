@@ -31,6 +31,8 @@ export interface AgentConfig {
   /** chap: per-node CHAP on the exports and in the nodes' boot scripts (docs/iscsi.md). */
   iscsi: { mode: IscsiMode; portals: string[]; tgtControlPort: number | null; chap: IscsiChapMode };
   syncIntervalMs: number;
+  /** Bytes pending observations may take before enqueue refuses (OutboxFullError). */
+  outboxMaxBytes: number;
 }
 
 /** Raw values as they come from any source (strings from env/flags, JSON types from the file). */
@@ -56,6 +58,7 @@ export const KEYS = {
   tgtControlPort: '--tgt-control-port',
   iscsiChap: '--iscsi-chap',
   syncInterval: '--sync-interval',
+  outboxMaxMb: '--outbox-max-mb',
 } as const;
 
 export const DEFAULT_DATA_DIR = '/var/lib/skyboot-agent';
@@ -120,6 +123,8 @@ export function resolveConfig(...sources: RawConfig[]): AgentConfig {
   const portals = raw.iscsiPortal === undefined ? [] : Array.isArray(raw.iscsiPortal) ? raw.iscsiPortal.map(String) : [String(raw.iscsiPortal)];
   const interval = raw.syncInterval === undefined ? 30 : Number(raw.syncInterval);
   if (!Number.isFinite(interval) || interval <= 0) throw new BadUserInputError('syncInterval', `"${String(raw.syncInterval)}" is not a positive number of seconds`);
+  const outboxMaxMb = raw.outboxMaxMb === undefined ? 256 : Number(raw.outboxMaxMb);
+  if (!Number.isFinite(outboxMaxMb) || outboxMaxMb <= 0) throw new BadUserInputError('outboxMaxMb', `"${String(raw.outboxMaxMb)}" is not a positive number of MiB`);
   const tgtPort = raw.tgtControlPort === undefined ? null : Number(raw.tgtControlPort);
   if (tgtPort !== null && !Number.isInteger(tgtPort)) throw new BadUserInputError('tgtControlPort', 'must be an integer');
   const cfg: AgentConfig = {
@@ -134,6 +139,7 @@ export function resolveConfig(...sources: RawConfig[]): AgentConfig {
     iscsi: { mode: oneOf(raw.iscsi, ['tgt', 'lio', 'off'] as const, 'off', 'iscsi'), portals, tgtControlPort: tgtPort,
       chap: oneOf(raw.iscsiChap, ['off', 'one-way', 'mutual'] as const, 'off', 'iscsiChap') },
     syncIntervalMs: Math.round(interval * 1000),
+    outboxMaxBytes: Math.round(outboxMaxMb * 1024 * 1024),
   };
   if (cfg.cloud && !cfg.tokenFile) throw new BadUserInputError('tokenFile', '--cloud needs --token-file (the site agent token)');
   if (cfg.tftp && !cfg.tftpRoot) throw new BadUserInputError('tftpRoot', '--tftp needs --tftp-root (where ipxe.efi and undionly.kpxe are)');

@@ -3,7 +3,10 @@
  * call (endpoints, then components with their interfaces, then hardware). Each part is an
  * idempotent upsert; the receipt item written last makes a redelivered report (same
  * idempotencyKey, e.g. retried from the agent's outbox) answer the first result without
- * applying anything again.
+ * applying anything again. An agent splits a large report into parts, each its own report with its
+ * own idempotency key (every part is applied once, in any order: the upserts do not depend on each
+ * other). The receipt keeps the first MAX_RECEIPT_ERRORS errors, each message capped, and counts
+ * all of them, so a report that fails on every item still fits DynamoDB's 400 KB item limit.
  */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { BadUserInputError, ForbiddenError, SkybootError, toErrorShape } from '../../schema/errors.js';
@@ -21,12 +24,16 @@ export interface DiscoveryReportResult {
   replayed: boolean;
   endpoints: number;
   components: number;
+  /** The first MAX_RECEIPT_ERRORS errors; errorCount counts them all. */
   errors: UpsertError[];
+  errorCount: number;
 }
 
 /** Receipts outlive any outbox retry window, then DynamoDB TTL removes them. */
 const RECEIPT_TTL_SECONDS = 30 * 24 * 3600;
 const MAX_REPORT = 5000;
+export const MAX_RECEIPT_ERRORS = 100;
+const MAX_ERROR_MESSAGE = 500;
 
 export async function reportDiscovery(ctx: OperationContext, args: { input: unknown }): Promise<DiscoveryReportResult> {
   const site = ctx.identity.site;
@@ -40,7 +47,11 @@ export async function reportDiscovery(ctx: OperationContext, args: { input: unkn
 
   const TableName = ctx.clients.config.tableName;
   const receipt = await ctx.clients.doc.send(new GetCommand({ TableName, Key: discoveryReceiptKey(site, key), ConsistentRead: true }));
-  if (receipt.Item) return { ...(receipt.Item.result as DiscoveryReportResult), replayed: true };
+  if (receipt.Item) {
+    const stored = receipt.Item.result as DiscoveryReportResult;
+    // Receipts written before errorCount existed stored every error.
+    return { ...stored, errorCount: stored.errorCount ?? stored.errors.length, replayed: true };
+  }
 
   // A malformed endpoint, xname or hardware record refuses the whole report before any write;
   // a component the upsert refuses (bad MAC, a taken MAC, another site's) is a per-item error.
@@ -89,7 +100,14 @@ export async function reportDiscovery(ctx: OperationContext, args: { input: unkn
     }
   });
 
-  const result: DiscoveryReportResult = { idempotencyKey: key, replayed: false, endpoints: endpointCount, components: upserted.components.length, errors };
+  const result: DiscoveryReportResult = {
+    idempotencyKey: key,
+    replayed: false,
+    endpoints: endpointCount,
+    components: upserted.components.length,
+    errors: errors.slice(0, MAX_RECEIPT_ERRORS).map((e) => ({ ...e, message: e.message.length > MAX_ERROR_MESSAGE ? `${e.message.slice(0, MAX_ERROR_MESSAGE)}…` : e.message })),
+    errorCount: errors.length,
+  };
   await ctx.clients.doc.send(
     new PutCommand({
       TableName,

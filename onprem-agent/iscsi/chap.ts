@@ -7,7 +7,8 @@
  * JSON dump prints "[redacted]".
  */
 import { createHmac, randomInt } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile, rename } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../sync/atomicFile.js';
 import { inspect } from 'node:util';
 import { join } from 'node:path';
 import { BadUserInputError } from '../../schema/errors.js';
@@ -136,9 +137,7 @@ export async function loadOrCreateChapSecrets(dataDir: string, mode: ChapPolicy[
       ...(mode === 'mutual' ? { mutualUser: stored?.mutualUser ?? `skyboot-${siteName}-target`, mutualSecret: stored?.mutualSecret ?? generateChapSecret().reveal() } : {}),
     };
     await mkdir(dataDir, { recursive: true });
-    const tmp = `${path}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(stored, null, 2), { mode: 0o600 });
-    await rename(tmp, path);
+    await writeFileAtomic(path, JSON.stringify(stored, null, 2), 0o600);
   }
   // A file restored from a backup may have lost its mode; secrets are never group-readable.
   await chmod(path, 0o600);

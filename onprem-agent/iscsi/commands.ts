@@ -16,6 +16,7 @@ import { buildIscsiDesiredState, type ChapPolicy, type DesiredImageInput, type D
 import { initiatorIqnFor, parsePortal } from './naming.js';
 import { DEFAULT_GRACE_PERIOD_MS, reconcileExports } from './reconcile.js';
 import { makeBackend, snapshotInput } from './service.js';
+import { withDataDirLock } from '../run/dataDirLock.js';
 
 /** The agent-config flags the export commands share with `run`; the config file and env fill in the rest. */
 function configFlags(cmd: Command): Command {
@@ -149,7 +150,9 @@ export function registerIscsiCommands(program: Command): void {
       const backend = makeBackend(cfg.iscsi, chap, o.configfs);
       if (!backend) throw OFF;
       const desired = buildIscsiDesiredState(input);
-      const { plan, applied } = await reconcileExports({ backend, desired, dataDir: cfg.dataDir, chap, gracePeriodMs: o.gracePeriod, dryRun: o.dryRun ?? false });
+      // Applying is the running agent's job while one runs: the lock refuses a second reconciler of one tgtd.
+      const reconcile = () => reconcileExports({ backend, desired, dataDir: cfg.dataDir, chap, gracePeriodMs: o.gracePeriod, dryRun: o.dryRun ?? false });
+      const { plan, applied } = o.dryRun ? await reconcile() : await withDataDirLock(cfg.dataDir, 'skyboot-agent export reconcile', reconcile);
       if (o.json) {
         process.stdout.write(`${JSON.stringify({ dryRun: o.dryRun ?? false, applied, ...plan, skipped: desired.skipped }, null, 2)}\n`);
         return;

@@ -2,7 +2,8 @@
  * When each managed target was first seen unreferenced. Kept in the data dir so an agent restart
  * does not restart the grace period (nor end it early).
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../sync/atomicFile.js';
 import { join } from 'node:path';
 
 export const UNREFERENCED_FILE = 'iscsi-unreferenced.json';
@@ -21,7 +22,5 @@ export async function loadUnreferencedSince(dataDir: string): Promise<Record<str
 export async function saveUnreferencedSince(dataDir: string, since: Record<string, string>): Promise<void> {
   await mkdir(dataDir, { recursive: true });
   const path = join(dataDir, UNREFERENCED_FILE);
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(since, null, 2)}\n`);
-  await rename(tmp, path);
+  await writeFileAtomic(path, `${JSON.stringify(since, null, 2)}\n`);
 }

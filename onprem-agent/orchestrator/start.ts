@@ -3,21 +3,17 @@
  * - the power runner (claims the site's power requests, runs them on the BMCs, reports results
  *   durably), only with a cloud configured: without one there is nothing to claim;
  * - the iSCSI sessions report on a timer when iSCSI is on: logins and logouts do not wait for a
- *   snapshot change, and the iSCSI service sends an observation only when the set changed;
- * - the handoff of discovery reports that `skyboot-agent discover` queued while this agent ran.
+ *   snapshot change, and the iSCSI service sends an observation only when the set changed.
+ * (`skyboot-agent discover` hands its reports to the running agent over the admin socket.)
  */
 import type { IscsiService } from '../iscsi/service.js';
-import { log } from '../logger.js';
-import type { ObservationSink } from '../outbox/sink.js';
 import type { CloudClient } from '../sync/cloudClient.js';
-import { adoptHandoffs } from './handoff.js';
 import { PowerRunner, type PowerRunnerOptions } from './powerRunner.js';
 import { startTicker, type Ticker } from './ticker.js';
 
 export const POWER_INTERVAL_ENV = 'SKYBOOT_AGENT_POWER_INTERVAL';
 export const ISCSI_REPORT_INTERVAL_ENV = 'SKYBOOT_AGENT_ISCSI_REPORT_INTERVAL';
 export const DEFAULT_ISCSI_REPORT_INTERVAL_MS = 15_000;
-export const HANDOFF_INTERVAL_MS = 2_000;
 
 export interface RunningOrchestrator {
   power: PowerRunner | null;
@@ -36,24 +32,18 @@ function intervalFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefin
 export interface OrchestratorOptions extends Partial<Omit<PowerRunnerOptions, 'client' | 'dataDir'>> {
   dataDir: string;
   client: CloudClient | null;
-  /** The agent's outbox: handed-off discovery reports are enqueued here. */
-  outbox?: ObservationSink | null;
   iscsi?: Pick<IscsiService, 'reportSessions'> | null;
   iscsiReportIntervalMs?: number;
 }
 
 export async function startOrchestrator(opts: OrchestratorOptions, env: NodeJS.ProcessEnv = process.env): Promise<RunningOrchestrator> {
-  const { client, outbox, iscsi, iscsiReportIntervalMs, ...power } = opts;
+  const { client, iscsi, iscsiReportIntervalMs, ...power } = opts;
   const runner = client ? await new PowerRunner({ intervalMs: intervalFromEnv(env, POWER_INTERVAL_ENV), ...power, client }).init() : null;
   runner?.start();
   const tickers: Ticker[] = [];
   if (iscsi) {
     const ms = iscsiReportIntervalMs ?? intervalFromEnv(env, ISCSI_REPORT_INTERVAL_ENV) ?? DEFAULT_ISCSI_REPORT_INTERVAL_MS;
     tickers.push(startTicker('iscsi sessions report', ms, () => iscsi.reportSessions()));
-  }
-  if (outbox) {
-    await adoptHandoffs(opts.dataDir, outbox).catch((err: Error) => log.warn({ module: 'orchestrator', err: err.message }, 'discovery handoff failed; retried'));
-    tickers.push(startTicker('discovery handoff', HANDOFF_INTERVAL_MS, () => adoptHandoffs(opts.dataDir, outbox)));
   }
   return {
     power: runner,

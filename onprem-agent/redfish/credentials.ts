@@ -5,7 +5,8 @@
  * a log line or a report.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { createFileExclusive, writeFileAtomic } from '../sync/atomicFile.js';
 import { join } from 'node:path';
 import { BadUserInputError } from '../../schema/errors.js';
 import { cidrContains, parseCidr, type Cidr } from '../../schema/ip.js';
@@ -138,9 +139,7 @@ async function loadKey(dataDir: string, create: boolean): Promise<Buffer | null>
   await mkdir(p.dir, { recursive: true, mode: 0o700 });
   const key = randomBytes(32);
   // 'wx' so two agents racing cannot each write a key and lock the other out of the store.
-  await writeFile(p.key, key, { mode: 0o600, flag: 'wx' }).catch(async (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EEXIST') throw err;
-  });
+  await createFileExclusive(p.key, key, 0o600);
   await chmod(p.key, 0o600);
   return readFile(p.key);
 }
@@ -173,9 +172,7 @@ export async function storeCredentials(dataDir: string, rules: CredentialRule[])
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   const data = Buffer.concat([cipher.update(JSON.stringify([...merged.values()]), 'utf8'), cipher.final()]);
   const sealed: SealedFile = { v: 1, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64') };
-  const tmp = `${p.store}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(sealed) + '\n', { mode: 0o600 });
-  await rename(tmp, p.store);
+  await writeFileAtomic(p.store, JSON.stringify(sealed) + '\n', 0o600);
   return merged.size;
 }
 

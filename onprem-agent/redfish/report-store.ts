@@ -4,7 +4,8 @@
  * file sink used until the durable outbox is wired in.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../sync/atomicFile.js';
 import { join, resolve } from 'node:path';
 import type { ObservationSink } from '../outbox/sink.js';
 import type { DiscoveryReport } from './types.js';
@@ -24,11 +25,7 @@ export function lastReportPath(dataDir: string): string {
   return join(discoveryDir(dataDir), 'last-report.json');
 }
 
-async function writeAtomic(file: string, text: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(tmp, text, { mode: 0o600 });
-  await rename(tmp, file);
-}
+const writeAtomic = (file: string, text: string): Promise<void> => writeFileAtomic(file, text, 0o600);
 
 export async function saveLastReport(dataDir: string, report: DiscoveryReport): Promise<string> {
   await mkdir(discoveryDir(dataDir), { recursive: true });

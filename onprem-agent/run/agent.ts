@@ -24,6 +24,8 @@ import { hostname } from 'node:os';
 import { bootScriptCarriesSecrets, iscsiBootParameters } from './iscsiBootParameters.js';
 import { reportAgentPortals } from '../iscsi/portals-report.js';
 import { startOrchestrator } from '../orchestrator/start.js';
+import { adminSocketPath, startAdminSocket } from './adminSocket.js';
+import { acquireDataDirLock, type DataDirLock } from './dataDirLock.js';
 
 export interface RunningAgent {
   config: AgentConfig;
@@ -69,12 +71,24 @@ export interface StartAgentOptions {
 export async function startAgent(config: AgentConfig, opts: StartAgentOptions = {}): Promise<RunningAgent> {
   const startedAt = new Date().toISOString();
   await mkdir(config.dataDir, { recursive: true });
+  // One agent per data dir; one-shot commands talk to it over the admin socket (run/adminSocket.ts).
+  const lock = await acquireDataDirLock(config.dataDir, 'skyboot-agent run', { socket: adminSocketPath(config.dataDir) });
+  try {
+    return await startAgentHoldingLock(config, opts, startedAt, lock);
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOptions, startedAt: string, lock: DataDirLock): Promise<RunningAgent> {
   const cache = await new ArtifactCache(join(config.dataDir, 'cache')).init();
   const client = config.cloud ? new CloudClient({ url: config.cloud, tokenFile: config.tokenFile ?? undefined }) : null;
   const outbox = await new Outbox(join(config.dataDir, 'outbox'), client ?? offlineTransport, {
     baseDelayMs: opts.outboxBackoffBaseMs,
     maxDelayMs: opts.outboxBackoffMaxMs ?? Math.max(5_000, config.syncIntervalMs),
-  }).init();
+    maxBytes: config.outboxMaxBytes,
+  }).init({ removeStaleTempFiles: true });
   const agentName = opts.agentName ?? hostname().split('.')[0]!.toLowerCase();
   // Before anything else is enqueued: the site's other agents learn this agent's portals from the snapshot.
   await reportAgentPortals(outbox, config.dataDir, agentName, config.iscsi);
@@ -166,10 +180,11 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
     };
   };
 
+  const admin = await startAdminSocket({ dataDir: config.dataDir, outbox, status: () => statusFn() });
   if (client) syncer.start();
   outbox.start();
   const stopIscsiChecks = iscsi?.startChecks() ?? (() => undefined);
-  const orchestrator = await startOrchestrator({ dataDir: config.dataDir, client, outbox, iscsi });
+  const orchestrator = await startOrchestrator({ dataDir: config.dataDir, client, iscsi });
   log.info({ http: httpUrl, tftp: tftp?.address() ?? null, dhcp: dhcp?.ports() ?? null, iscsi: config.iscsi.mode, cloud: config.cloud, revision: syncer.index?.stored.revision ?? null }, 'agent running');
 
   return {
@@ -191,6 +206,8 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       await closed;
       await tftp?.close();
       await dhcp?.close();
+      await admin?.close();
+      await lock.release();
     },
   };
 }

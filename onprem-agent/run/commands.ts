@@ -6,7 +6,11 @@ import { SkybootError } from '../../schema/errors.js';
 import { loadAgentConfig, type RawConfig } from '../config.js';
 import { log } from '../logger.js';
 import { loadSnapshot } from '../sync/snapshotStore.js';
+import { readParked, type ParkedEntry } from '../outbox/outbox.js';
+import { TEMP_FILE } from '../sync/atomicFile.js';
 import { startAgent } from './agent.js';
+import { agentRequest } from './adminSocket.js';
+import { lockHolder } from './dataDirLock.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -15,10 +19,19 @@ function fail(err: unknown): void {
   process.exitCode = 2;
 }
 
-async function dirStats(dir: string): Promise<{ entries: number; bytes: number }> {
-  const files = await readdir(dir).catch(() => [] as string[]);
+async function dirStats(dir: string, include: (name: string) => boolean = () => true): Promise<{ entries: number; bytes: number }> {
+  const files = (await readdir(dir).catch(() => [] as string[])).filter(include);
   const sizes = await Promise.all(files.map(async (f) => (await stat(join(dir, f)).catch(() => null))?.size ?? 0));
   return { entries: files.length, bytes: sizes.reduce((a, b) => a + b, 0) };
+}
+
+async function pendingStats(dir: string): Promise<{ depth: number; bytes: number }> {
+  const all = await dirStats(dir, (f) => f.endsWith('.json') && !TEMP_FILE.test(f));
+  return { depth: all.entries, bytes: all.bytes };
+}
+
+function parkedSummary(parked: Awaited<ReturnType<typeof readParked>>): { count: number; bytes: number; newest: ParkedEntry[] } {
+  return { count: parked.length, bytes: parked.reduce((a, p) => a + p.bytes, 0), newest: parked.slice(-20).reverse().map(({ file: _f, ...p }) => p) };
 }
 
 /** What the data dir says when no agent answers: the stored snapshot, cache and outbox on disk. */
@@ -28,7 +41,7 @@ export async function offlineStatus(dataDir: string): Promise<Record<string, unk
     agent: { running: false, dataDir },
     snapshot: stored ? { revision: stored.revision, contentHash: stored.contentHash, storedAt: stored.storedAt, nodes: stored.snapshot.nodes?.length ?? 0 } : null,
     cache: { ...(await dirStats(join(dataDir, 'cache', 'sha256'))), partial: await dirStats(join(dataDir, 'cache', 'partial')) },
-    outbox: { depth: (await dirStats(join(dataDir, 'outbox', 'pending'))).entries, rejected: (await dirStats(join(dataDir, 'outbox', 'rejected'))).entries },
+    outbox: { ...(await pendingStats(join(dataDir, 'outbox', 'pending'))), parked: parkedSummary(await readParked(join(dataDir, 'outbox'))) },
   };
 }
 
@@ -55,6 +68,7 @@ export function registerRunCommands(program: Command): void {
     .option('--tgt-control-port <n>', 'tgtd control port (non-default instance)')
     .option('--iscsi-chap <mode>', 'off | one-way | mutual: a CHAP secret per node (default off)')
     .option('--sync-interval <s>', 'seconds between snapshot pulls (default 30)')
+    .option('--outbox-max-mb <n>', 'MiB of pending observations before new ones are refused with 503 (default 256)')
     .action(async (o: RawConfig & { config?: string }) => {
       try {
         const agent = await startAgent(loadAgentConfig(o));
@@ -79,11 +93,16 @@ export function registerRunCommands(program: Command): void {
         const cfg = loadAgentConfig(o);
         const host = cfg.http.address === '0.0.0.0' ? '127.0.0.1' : cfg.http.address.includes(':') ? `[${cfg.http.address}]` : cfg.http.address;
         let status: unknown;
+        // The agent that holds the data dir answers on its socket, whatever its --http says.
+        const holder = await lockHolder(cfg.dataDir);
         try {
-          const res = await fetch(`http://${host}:${cfg.http.port}/status`, { signal: AbortSignal.timeout(3000) });
-          status = await res.json();
+          if (holder?.socket) status = (await agentRequest(holder.socket, 'GET', '/status', undefined, 3000)).body;
+          else {
+            const res = await fetch(`http://${host}:${cfg.http.port}/status`, { signal: AbortSignal.timeout(3000) });
+            status = await res.json();
+          }
         } catch {
-          status = await offlineStatus(cfg.dataDir);
+          status = { ...(await offlineStatus(cfg.dataDir)), ...(holder ? { lock: { heldBy: holder } } : {}) };
         }
         process.stdout.write(o.json ? JSON.stringify(status) + '\n' : JSON.stringify(status, null, 2) + '\n');
       } catch (err) {

@@ -12,6 +12,12 @@ export class CloudRequestError extends Error {
     super(message);
   }
 }
+/** HTTP 413: the request body is larger than the cloud accepts; sending it again cannot help. */
+export class CloudRequestTooLargeError extends CloudRequestError {
+  constructor(message: string) {
+    super(message, 'PAYLOAD_TOO_LARGE');
+  }
+}
 
 export interface CloudClientOptions {
   /** The gateway's base URL (http://host:4000) or its /graphql URL. */
@@ -78,6 +84,12 @@ export class CloudClient {
       throw new CloudUnreachableError(`${this.graphqlUrl}: ${cause?.code ?? (err as Error).message}`);
     }
     if (res.status >= 500 || res.status === 429) throw new CloudUnreachableError(`${this.graphqlUrl}: HTTP ${res.status}`);
+    if (res.status === 413) {
+      // The gateway names the limit in a GraphQL error; API Gateway answers with its own body.
+      const text = await res.text().catch(() => '');
+      const said = (() => { try { return (JSON.parse(text) as { errors?: { message?: string }[] }).errors?.[0]?.message; } catch { return undefined; } })();
+      throw new CloudRequestTooLargeError(`${this.graphqlUrl}: HTTP 413: ${said ?? (text.slice(0, 200) || 'request body too large')}`);
+    }
     let body: { data?: T | null; errors?: { message: string; extensions?: { code?: string } }[] };
     try {
       body = (await res.json()) as typeof body;

@@ -55,7 +55,8 @@ export function createAgentHttpServer(opts: AgentHttpOptions): Server & { counte
     counters.requests++;
     const requester = requesterAddress(req);
     dispatch(req, res, requester).catch((err: Error) => {
-      const status = err instanceof HttpError ? err.status : (err as { code?: string }).code === 'BAD_USER_INPUT' ? 400 : 500;
+      // An error may name its own status: a full outbox (OutboxFullError) is 503, retry later.
+      const status = err instanceof HttpError ? err.status : (err as { httpStatus?: number }).httpStatus ?? ((err as { code?: string }).code === 'BAD_USER_INPUT' ? 400 : 500);
       if (err instanceof RequestRefusedError) refusals.record(err, requester, req.method, (req.url ?? '/').split('?')[0]!);
       else if (status === 404) counters.notFound++;
       else counters.errors++;

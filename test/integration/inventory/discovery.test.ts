@@ -1,3 +1,4 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { freshAws, type TestAws } from '../../support/aws.js';
 import { admin, agentOf, callMany, fails, ok, operator, viewer } from './call.js';
 
@@ -36,7 +37,7 @@ describe('inventory discovery reports, Redfish endpoints and hardware inventory'
 
   it('an agent reports its site: endpoints, components, interfaces and hardware in one call', async () => {
     const res = await ok(agentOf('s5'), 'reportDiscovery', report('walk-1'));
-    expect(res).toEqual({ idempotencyKey: 'walk-1', replayed: false, endpoints: 2, components: 3, errors: [] });
+    expect(res).toEqual({ idempotencyKey: 'walk-1', replayed: false, endpoints: 2, components: 3, errors: [], errorCount: 0 });
     const node = await ok(viewer, 'component', { xname: 'x5c0s0b0n0' });
     expect(node).toMatchObject({ site: 's5', state: 'ON', version: 1, interfaces: [{ mac: '02:dd:00:00:00:01', ipAddresses: ['10.5.1.1'] }] });
     const ep = await ok(viewer, 'redfishEndpoint', { xname: 'x5c0s1b0' });
@@ -73,6 +74,16 @@ describe('inventory discovery reports, Redfish endpoints and hardware inventory'
     const bad = await ok(agentOf('s6'), 'reportDiscovery', { input: { idempotencyKey: 'bad', components: [{ xname: 'x6c0s0b0n2', interfaces: [{ mac: 'nope' }] }, { xname: 'x6c0s0b0n3' }] } });
     expect(bad.components).toBe(1);
     expect(bad.errors).toEqual([{ xname: 'x6c0s0b0n2', code: 'BAD_USER_INPUT', message: expect.stringMatching(/^interfaces\[0\]\.mac: /) }]);
+    // A report that fails on every item keeps a receipt under DynamoDB's 400 KB: the first 100 errors, all counted.
+    const many = Array.from({ length: 600 }, (_, i) => ({ xname: `x6c1s${Math.floor(i / 8)}b0n${i % 8}`, interfaces: [{ mac: `not-a-mac-${'z'.repeat(900)}-${i}` }] }));
+    const capped = await ok(agentOf('s6'), 'reportDiscovery', { input: { idempotencyKey: 'all-bad', components: many } });
+    expect(capped).toMatchObject({ replayed: false, components: 0, errorCount: 600 });
+    expect(capped.errors).toHaveLength(100);
+    expect(Math.max(...capped.errors.map((e: { message: string }) => e.message.length))).toBeLessThanOrEqual(501);
+    const receipt = await aws.clients.doc.send(new GetCommand({ TableName: aws.tableName, Key: { PK: 'DISCO#s6#all-bad', SK: 'DISCO' } }));
+    expect(receipt.Item).toBeDefined();
+    expect(Buffer.byteLength(JSON.stringify(receipt.Item))).toBeLessThan(400 * 1024);
+    expect(await ok(agentOf('s6'), 'reportDiscovery', { input: { idempotencyKey: 'all-bad', components: many } })).toMatchObject({ replayed: true, errorCount: 600 });
     // A malformed endpoint or xname refuses the whole report before anything is written.
     expect(await fails(agentOf('s6'), 'reportDiscovery', { input: { idempotencyKey: 'bad2', endpoints: [{ xname: 'x6c0s9b0', address: 'a b', discoveryStatus: 'OK' }], components: [{ xname: 'x6c0s0b0n4' }] } })).toMatchObject({
       code: 'BAD_USER_INPUT',

@@ -1,7 +1,7 @@
 /**
  * The agent's orchestrator against a real gateway (behind a TCP pass-through the test cuts to
- * make the cloud unreachable) and simulated BMCs over HTTP: `skyboot-agent discover` queues its
- * report in the outbox of the running agent, which delivers it when the cloud is back; an
+ * make the cloud unreachable) and simulated BMCs over HTTP: `skyboot-agent discover` hands its
+ * report to the running agent (over its admin socket), which delivers it when the cloud is back; an
  * operator's power requests are claimed by the running agent, carried out on the BMCs and come
  * back DONE with a result per node; a completion that could not be reported during an outage is
  * reported after it, across a restart of the agent.
@@ -92,21 +92,20 @@ describe('agent orchestrator: discovery to the cloud, power requests run by the 
     rmSync(tokenFile, { force: true });
   });
 
-  test('discover queues its report in the outbox of the running agent while the cloud is down; the agent delivers it when the cloud is back', async () => {
+  test('discover hands its report to the running agent while the cloud is down; the agent delivers it when the cloud is back', async () => {
     await startTheAgent();
     await proxy.down();
     const creds = join(dataDir, 'bmc-creds.yaml');
     writeFileSync(creds, `- match: "127.0.0.1"\n  username: ${fleet.username}\n  password: ${fleet.password}\n`);
     const cli = await discoverCli(['--credentials', creds]);
     expect(cli.stdout).toMatch(/2 BMCs, 3 nodes/);
-    expect(cli.stderr).toMatch(/report queued in the agent's outbox .* \(sending now failed: .*ECONNREFUSED/);
+    expect(cli.stderr).toContain(`report handed to the running agent (pid ${process.pid}): queued`);
     const pendingDir = join(dataDir, 'outbox', 'pending');
     const kinds = readdirSync(pendingDir).map((f) => (JSON.parse(readFileSync(join(pendingDir, f), 'utf8')) as { kind: string }).kind);
     expect(kinds).toContain('inventory.reportDiscovery');
     report = (await loadLastReport(dataDir))!;
-    // The running agent takes it over without a restart.
-    await until('the running agent to adopt the report', async () => (await agent!.status()).outbox.depth === 1);
-    expect(readdirSync(join(dataDir, 'orchestrator', 'handoff'))).toEqual([]);
+    // The running agent enqueued it itself, without a restart.
+    expect((await agent!.status()).outbox.depth).toBe(1);
 
     await proxy.up();
     const dmtf = node('dmtf');
@@ -119,16 +118,16 @@ describe('agent orchestrator: discovery to the cloud, power requests run by the 
     expect(seen.site).toBe(SITE);
     expect(seen.interfaces.map((i) => i.mac.toLowerCase()).sort()).toEqual(macs);
     await until('the outbox to empty', async () => (await agent!.status()).outbox.depth === 0);
-
-    // The command's own copy goes at the next start, answered DUPLICATE.
-    await stopTheAgent();
-    await startTheAgent();
-    await until('the copy to be answered', async () => (await agent!.status()).outbox.duplicates === 1);
     expect(readdirSync(pendingDir)).toEqual([]);
 
-    // With the cloud up the command also sends at once; the same findings are the same report.
+    // With the cloud up the agent delivers at once and the command says so; the same findings are the same report.
     const again = await discoverCli();
-    expect(again.stderr).toMatch(/report delivered to .*\/graphql \(DUPLICATE\)/);
+    expect(again.stderr).toContain(`report handed to the running agent (pid ${process.pid}): delivered (DUPLICATE)`);
+    // With no agent running, the command owns the data dir and sends itself.
+    await stopTheAgent();
+    const alone = await discoverCli();
+    expect(alone.stderr).toMatch(/report sent to .*\/graphql: delivered \(DUPLICATE\)/);
+    await startTheAgent();
   }, 90_000);
 
   test('CYCLE and PXE_ONCE are claimed and carried out on the BMCs; a node without a discovered BMC fails by name', async () => {
