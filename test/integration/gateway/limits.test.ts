@@ -47,7 +47,14 @@ describe('gateway limits (production mode)', () => {
     const big = JSON.stringify({ query: '{ sites { name } }', variables: { pad: 'x'.repeat(10 * 1024 * 1024) } });
     const res = await refusedCheaply(big);
     expect(res.status).toBe(413);
-    expect(res.text).toMatch(/exceeds/);
+    expect(res.text).toMatch(/exceeds 10485760 bytes \(API Gateway's body limit\)/);
+  });
+
+  it("refuses a 7 MB body (under API Gateway's 10 MB) with 413: the gateway Lambda's event would exceed 6 MB", async () => {
+    const big = JSON.stringify({ query: '{ sites { name } }', variables: { pad: 'x'.repeat(7 * 1000 * 1000) } });
+    const res = await refusedCheaply(big);
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.text).errors[0].message).toMatch(/^request exceeds Lambda's 6291456-byte invoke payload limit: the gateway event would be 700\d{4} bytes$/);
   });
 
   it('refuses a batched array of operations', async () => {
