@@ -18,6 +18,7 @@ import type { Clients } from '../shared/clients.js';
 export const AUDIT_DEFAULT_DAYS = 31;
 export const AUDIT_MAX_DAYS = 92;
 const DAY_MS = 24 * 3600 * 1000;
+const DAYS_AT_ONCE = 8;
 
 type Item = Record<string, unknown>;
 
@@ -117,20 +118,27 @@ export async function auditLog(ctx: OperationContext, args: AuditLogArgs): Promi
   };
 
   const out: { item: Item; day: string; sk: string }[] = [];
-  const startDay = cursor ? days.indexOf(cursor.d as string) : 0;
-  for (let i = Math.max(0, startDay); i < days.length && out.length <= want; i++) {
-    const day = days[i]!;
+  const startDay = Math.max(0, cursor ? days.indexOf(cursor.d as string) : 0);
+  const readDay = async (day: string, need: number) => {
     const resumeHere = cursor && cursor.d === day ? (cursor.s as string) : undefined;
     // Sort keys start with the ISO time; '\uffff' puts every key of `to`'s instant inside.
     const w: Window = { lo: from, hi: resumeHere ?? `${to}\uffff` };
-    const need = want + 1 - out.length;
     const shards = await Promise.all(sourcesOf(day).map(async (s) => (await readShard(ctx.clients, s, w, need + 1)).map((item) => ({ item, day, sk: item[s.sk] as string }))));
-    const merged = shards
+    return shards
       .flat()
       .filter((e) => e.sk !== resumeHere)
-      .sort((a, b) => (a.sk < b.sk ? 1 : a.sk > b.sk ? -1 : 0))
-      .slice(0, need);
-    out.push(...merged);
+      .sort((a, b) => (a.sk < b.sk ? 1 : a.sk > b.sk ? -1 : 0));
+  };
+  // Days are read in growing batches (1, 2, 4 … DAYS_AT_ONCE; their shards in parallel), each
+  // for what the page still needed before the batch: a busy day fills a page in one round
+  // trip, a sparse log costs a few round trips rather than one per day.
+  for (let i = startDay, n = 1; i < days.length && out.length <= want; i += n, n = Math.min(n * 2, DAYS_AT_ONCE)) {
+    const need = want + 1 - out.length;
+    const batch = await Promise.all(days.slice(i, i + n).map((day) => readDay(day, need)));
+    for (const merged of batch) {
+      if (out.length > want) break;
+      out.push(...merged.slice(0, want + 1 - out.length));
+    }
   }
   const page = out.slice(0, want);
   const edges = page.map((e) => ({ cursor: encodeCursor({ d: e.day, s: e.sk }), node: recordJson(e.item) }));

@@ -66,13 +66,24 @@ function cut(text: string, bytes: number): string[] {
   return out;
 }
 
+/** The table and index keys of one audit item (a record, or one part of it: `sk` differs). */
+export function auditKeys(r: { id: string; at: string; target: string; site: string | null }, sk = `${r.at}#${r.id}`): Record<string, string> {
+  const day = auditDay(r.at);
+  return {
+    PK: auditPartition(day, shardOf(r.id, AUDIT_SHARDS)),
+    SK: sk,
+    GSI1PK: auditTargetPk(r.target),
+    GSI1SK: sk,
+    ...(r.site ? { GSI2PK: auditSitePk(r.site, day, shardOf(r.id, AUDIT_SITE_SHARDS)), GSI2SK: sk } : {}),
+  };
+}
+
 type AuditPut = { Put: { TableName: string; Item: Record<string, unknown> } };
 
 /** The Puts that record `input`: one, or its parts when before/after exceed one item. */
 export function auditPuts(ctx: OperationContext, input: AuditInput, now = new Date(), partBytes = AUDIT_PART_BYTES): AuditPut[] {
   const at = now.toISOString();
   const id = randomUUID();
-  const day = auditDay(at);
   const site = input.site ?? ctx.identity.site ?? null;
   const before = json(input.before);
   const after = json(input.after);
@@ -87,13 +98,7 @@ export function auditPuts(ctx: OperationContext, input: AuditInput, now = new Da
     operation: input.operation,
     target: input.target,
   };
-  const keysFor = (sk: string) => ({
-    PK: auditPartition(day, shardOf(id, AUDIT_SHARDS)),
-    SK: sk,
-    GSI1PK: auditTargetPk(input.target),
-    GSI1SK: sk,
-    ...(site ? { GSI2PK: auditSitePk(site, day, shardOf(id, AUDIT_SITE_SHARDS)), GSI2SK: sk } : {}),
-  });
+  const keysFor = (sk: string) => auditKeys({ id, at, target: input.target, site }, sk);
   const TableName = ctx.clients.config.tableName;
   if (Buffer.byteLength(before ?? '') + Buffer.byteLength(after ?? '') <= partBytes) {
     return [{ Put: { TableName, Item: { ...keysFor(`${at}#${id}`), ...base, before, after } } }];

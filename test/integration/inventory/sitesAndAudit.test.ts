@@ -1,5 +1,6 @@
 import { freshAws, type TestAws } from '../../support/aws.js';
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { migrateLegacyAudit } from '../../../functions/shared/auditMigration.js';
 import { auditPut, auditPuts } from '../../../functions/shared/audit.js';
 import { admin, agentOf, fails, ok, operator, viewer } from './call.js';
 
@@ -131,5 +132,32 @@ describe('inventory site scoping for agents, and the audit log', () => {
     const inOrder = [...parts].reverse();
     expect(JSON.parse(inOrder.map((p: { before: string | null }) => p.before ?? '').join(''))).toEqual(before);
     expect(JSON.parse(inOrder.map((p: { after: string | null }) => p.after ?? '').join(''))).toEqual(after);
+  });
+
+  it('records an earlier version wrote (one partition per month) are moved to the sharded keys, idempotently', async () => {
+    // Two items exactly as the earlier audit.ts wrote them.
+    const at = new Date(Date.now() - 2 * 24 * 3600 * 1000).toISOString();
+    const legacy = [
+      { id: '00000000-0000-4000-8000-000000000001', target: 'x1c0s0b0n0', site: null, operation: 'updateComponent' },
+      { id: '00000000-0000-4000-8000-000000000002', target: 'x7c0s0b0n0', site: 'a', operation: 'reportDiscovery' },
+    ];
+    for (const l of legacy) {
+      await aws.clients.doc.send(
+        new PutCommand({
+          TableName: aws.tableName,
+          Item: { PK: `AUDIT#${at.slice(0, 7)}`, SK: `${at}#${l.id}`, entity: 'Audit', id: l.id, at, actor: 'old-actor', roles: ['operator'], site: l.site, requestId: 'r-old', operation: l.operation, target: l.target, before: '{"state":"OFF"}', after: '{"state":"ON"}' },
+        }),
+      );
+    }
+    expect(await migrateLegacyAudit(aws.clients, [at.slice(0, 7)])).toEqual({ moved: 2, alreadyMoved: 0 });
+    expect(await migrateLegacyAudit(aws.clients, [at.slice(0, 7)])).toEqual({ moved: 0, alreadyMoved: 0 });
+    const left = await aws.clients.doc.send(new QueryCommand({ TableName: aws.tableName, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': `AUDIT#${at.slice(0, 7)}` } }));
+    expect(left.Items).toEqual([]);
+    const byTarget = (await ok(admin, 'auditLog', { target: 'x7c0s0b0n0' })).edges.map((e: { node: unknown }) => e.node);
+    expect(byTarget).toEqual([expect.objectContaining({ id: legacy[1]!.id, at, actor: 'old-actor', operation: 'reportDiscovery', site: 'a', before: '{"state":"OFF"}', after: '{"state":"ON"}' })]);
+    const siteA = (await ok(admin, 'auditLog', { site: 'a', first: 1000 })).edges.map((e: { node: { id: string } }) => e.node.id);
+    expect(siteA).toContain(legacy[1]!.id);
+    const all = (await ok(admin, 'auditLog', { first: 1000 })).edges.map((e: { node: { id: string } }) => e.node.id);
+    expect(all).toEqual(expect.arrayContaining(legacy.map((l) => l.id)));
   });
 });
