@@ -4,27 +4,15 @@
  * bump, no index rewrite, no audit record.
  */
 import type { ComponentRecord } from './model.js';
+import { canonicalJson } from '../shared/canonicalJson.js';
 
 /** Fields that record a write rather than the component's state. */
 const BOOKKEEPING = new Set<string>(['version', 'updatedAt']);
 
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[k];
-      if (v !== undefined) out[k] = canonical(v);
-    }
-    return out;
-  }
-  return value;
-}
-
 function state(r: ComponentRecord): string {
   const copy: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(r)) if (!BOOKKEEPING.has(k)) copy[k] = v;
-  return JSON.stringify(canonical(copy));
+  return canonicalJson(copy);
 }
 
 export function sameComponent(before: ComponentRecord, after: ComponentRecord): boolean {

@@ -21,6 +21,7 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/l
 import { SkybootError } from '../../schema/errors.js';
 import type { Clients } from './clients.js';
 import { TTL_ATTRIBUTE } from './table.js';
+import { canonicalJson } from './canonicalJson.js';
 
 export type IdempotencyStatus = 'INPROGRESS' | 'COMPLETED';
 
@@ -66,22 +67,9 @@ const POLL_MS = 100;
 
 export const idempotencyKey = (scope: string, key: string) => ({ PK: `IDEM#${scope}#${key}`, SK: 'IDEM' });
 
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[k];
-      if (v !== undefined) out[k] = canonical(v);
-    }
-    return out;
-  }
-  return value;
-}
-
 /** sha256 of the payload's canonical JSON (keys sorted, undefined dropped). */
 export function payloadHash(payload: unknown): string {
-  return createHash('sha256').update(JSON.stringify(canonical(payload ?? null))).digest('hex');
+  return createHash('sha256').update(canonicalJson(payload)).digest('hex');
 }
 
 const isConditionFailure = (err: unknown) => (err as { name?: string }).name === 'ConditionalCheckFailedException';
