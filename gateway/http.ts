@@ -11,6 +11,7 @@ import type { TokenVerifier } from './auth/verifier.js';
 import type { Invoker } from './invoker.js';
 import { ideAsset, ideHtml } from './ide.js';
 import { LIMITS } from './server.js';
+import { jsonBytes, LAMBDA_REQUEST_LIMIT_BYTES, LAMBDA_RESPONSE_LIMIT_BYTES } from './payloadLimits.js';
 
 export interface HttpEntryOptions {
   apollo: ApolloServer<GatewayContext>;
@@ -78,13 +79,20 @@ async function handle(opts: HttpEntryOptions, req: IncomingMessage, res: ServerR
         // Answer at once and close: the rest of the body is read into nothing, never stored.
         res.setHeader('connection', 'close');
         req.resume();
-        return send(res, 413, JSON.stringify({ errors: [{ message: `request body exceeds ${LIMITS.maxBodyBytes} bytes`, extensions: { code: 'BAD_REQUEST' } }] }));
+        return send(res, 413, JSON.stringify({ errors: [{ message: `request body exceeds ${LIMITS.maxBodyBytes} bytes (API Gateway's body limit)`, extensions: { code: 'BAD_REQUEST' } }] }));
       }
       throw err;
     }
   }
   const headers = new HeaderMap();
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+  // In AWS the body reaches the gateway Lambda inside an API Gateway event, which Lambda
+  // refuses over its request limit: measure that event, not just the body.
+  const eventBytes = jsonBytes(JSON.stringify(gatewayEvent(req.method ?? 'GET', url, Object.fromEntries(headers), raw)));
+  if (eventBytes > LAMBDA_REQUEST_LIMIT_BYTES) {
+    res.setHeader('connection', 'close');
+    return send(res, 413, JSON.stringify({ errors: [{ message: `request exceeds Lambda's ${LAMBDA_REQUEST_LIMIT_BYTES}-byte invoke payload limit: the gateway event would be ${eventBytes} bytes`, extensions: { code: 'BAD_REQUEST', limitBytes: LAMBDA_REQUEST_LIMIT_BYTES, bytes: eventBytes } }] }));
+  }
   let body: unknown = raw;
   if (raw && (headers.get('content-type') ?? '').includes('application/json')) {
     try {
@@ -100,11 +108,40 @@ async function handle(opts: HttpEntryOptions, req: IncomingMessage, res: ServerR
   });
   const outHeaders: Record<string, string> = { 'x-request-id': requestId };
   for (const [k, v] of result.headers) outHeaders[k] = v;
-  res.writeHead(result.status ?? 200, outHeaders);
-  if (result.body.kind === 'complete') {
-    res.end(result.body.string);
-  } else {
-    for await (const chunk of result.body.asyncIterator) res.write(chunk);
-    res.end();
+  let text = '';
+  if (result.body.kind === 'complete') text = result.body.string;
+  else for await (const chunk of result.body.asyncIterator) text += chunk;
+  // The gateway Lambda's result ({statusCode, headers, body}) is bound by Lambda's response
+  // limit; over it, API Gateway gets no response and answers 502.
+  const responseBytes = jsonBytes(JSON.stringify({ statusCode: result.status ?? 200, headers: outHeaders, body: text }));
+  if (responseBytes > LAMBDA_RESPONSE_LIMIT_BYTES) {
+    return send(res, 502, JSON.stringify({ message: 'Internal Server Error', errors: [{ message: `response exceeds Lambda's ${LAMBDA_RESPONSE_LIMIT_BYTES}-byte response payload limit: the gateway result would be ${responseBytes} bytes`, extensions: { code: 'PAYLOAD_TOO_LARGE', limitBytes: LAMBDA_RESPONSE_LIMIT_BYTES, bytes: responseBytes } }] }));
   }
+  res.writeHead(result.status ?? 200, outHeaders);
+  res.end(text);
+}
+
+/** The API Gateway HTTP API (payload v2) event the gateway Lambda would receive for this request. */
+function gatewayEvent(method: string, url: URL, headers: Record<string, string>, body: string) {
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: 'localhost',
+      domainPrefix: 'localhost',
+      http: { method, path: url.pathname, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      requestId: 'local-request-id-0000000000000000',
+      routeKey: '$default',
+      stage: '$default',
+      time: '01/Jan/2026:00:00:00 +0000',
+      timeEpoch: 0,
+    },
+    body,
+    isBase64Encoded: false,
+  };
 }

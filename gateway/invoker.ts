@@ -6,6 +6,7 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { DomainEvent, DomainHandler, DomainResult } from '../functions/shared/handler.js';
 import type { DomainRegistration } from './domains.js';
+import { assertRequestFits, assertResponseFits, bytesFromResponseTooLarge, PayloadTooLargeError, RESPONSE_TOO_LARGE_TYPE } from './payloadLimits.js';
 
 export interface Invoker {
   invoke(event: DomainEvent): Promise<DomainResult>;
@@ -29,8 +30,13 @@ export function inProcessInvoker(domains: DomainRegistration[]): Invoker {
         loaded.set(event.domain, handler);
       }
       count += 1;
-      // A structured clone mirrors the JSON boundary of a real invoke: no shared objects.
-      return structuredClone(await (await handler)(structuredClone(event)));
+      // The JSON round trip is the boundary of a real invoke: no shared objects, and the
+      // same payload limits Lambda applies to the serialized request and response.
+      const request = JSON.stringify(event);
+      assertRequestFits(event.domain, request);
+      const response = JSON.stringify(await (await handler)(JSON.parse(request) as DomainEvent));
+      assertResponseFits(event.domain, response);
+      return JSON.parse(response) as DomainResult;
     },
   };
 }
@@ -46,10 +52,30 @@ export function lambdaInvoker(client = new LambdaClient({}), env: NodeJS.Process
       const name = env[`SKYBOOT_FUNCTION_${event.domain.toUpperCase()}`];
       if (!name) throw new Error(`SKYBOOT_FUNCTION_${event.domain.toUpperCase()} is not set`);
       count += 1;
-      const out = await client.send(new InvokeCommand({ FunctionName: name, Payload: new TextEncoder().encode(JSON.stringify(event)) }));
+      const payload = new TextEncoder().encode(JSON.stringify(event));
+      let out;
+      try {
+        out = await client.send(new InvokeCommand({ FunctionName: name, Payload: payload }));
+      } catch (err) {
+        if ((err as { name?: string }).name === 'RequestEntityTooLargeException') throw new PayloadTooLargeError(event.domain, 'request', payload.byteLength);
+        throw err;
+      }
       const text = new TextDecoder().decode(out.Payload);
-      if (out.FunctionError) throw new Error(`${event.domain} function failed: ${text.slice(0, 500)}`);
+      if (out.FunctionError) {
+        const failure = parseFunctionError(text);
+        if (failure?.errorType === RESPONSE_TOO_LARGE_TYPE) throw new PayloadTooLargeError(event.domain, 'response', bytesFromResponseTooLarge(failure.errorMessage ?? ''));
+        throw new Error(`${event.domain} function failed: ${text.slice(0, 500)}`);
+      }
       return JSON.parse(text) as DomainResult;
     },
   };
+}
+
+function parseFunctionError(text: string): { errorType?: string; errorMessage?: string } | undefined {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return v && typeof v === 'object' ? (v as { errorType?: string; errorMessage?: string }) : undefined;
+  } catch {
+    return undefined;
+  }
 }

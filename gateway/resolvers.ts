@@ -8,6 +8,7 @@ import { scalarResolvers } from '../schema/scalars.js';
 import { assertAllowed } from '../functions/shared/identity.js';
 import type { DomainRegistration } from './domains.js';
 import type { GatewayContext } from './context.js';
+import { selectedFields } from './selection.js';
 
 type Resolver = GraphQLFieldResolver<Record<string, unknown> | undefined, GatewayContext, Record<string, unknown>>;
 export type ResolverMap = Record<string, Record<string, Resolver> | (typeof scalarResolvers)[keyof typeof scalarResolvers]>;
@@ -25,9 +26,10 @@ export function buildResolvers(domains: DomainRegistration[]): ResolverMap {
       map[type] ??= {};
       if (map[type][field]) throw new Error(`${spec.field} is resolved by two operations`);
       const isRoot = type === 'Query' || type === 'Mutation';
-      map[type][field] = (source, args, ctx) => {
+      map[type][field] = (source, args, ctx, info) => {
         assertAllowed(ctx.identity, spec.access, spec.field!);
-        return ctx.loaders(manifest.domain).load(isRoot || !source ? { operation, args } : { operation, args, source });
+        const selection = spec.selection ? { selection: selectedFields(info) } : {};
+        return ctx.loaders(manifest.domain).load(isRoot || !source ? { operation, args, ...selection } : { operation, args, source, ...selection });
       };
     }
   }

@@ -16,6 +16,7 @@ import { formatErrorFor } from './plugins/formatError.js';
 import { introspectionForAdmins } from './plugins/introspectionForAdmins.js';
 import { requestLogging } from './plugins/requestLogging.js';
 import type { GatewayContext } from './context.js';
+import { API_GATEWAY_BODY_LIMIT_BYTES } from './payloadLimits.js';
 
 export const LIMITS = {
   maxDepth: 12,
@@ -23,8 +24,8 @@ export const LIMITS = {
   maxTokens: 5000,
   maxCost: 20000,
   maxDirectives: 20,
-  /** Lambda's synchronous payload limit; the local entry enforces the same. */
-  maxBodyBytes: MAX_REQUEST_BODY_BYTES,
+  /** API Gateway's body limit; the gateway Lambda's 6 MB event limit applies after it (gateway/payloadLimits.ts). */
+  maxBodyBytes: API_GATEWAY_BODY_LIMIT_BYTES,
 } as const;
 
 export function buildSchema(domains: DomainRegistration[] = registeredDomains): GraphQLSchema {

@@ -62,7 +62,7 @@ export async function setCloudInit(args: { input: CloudInitInput }, ctx: Operati
   const c = ctx.clients;
   await c.doc.send(
     new TransactWriteCommand({
-      TransactItems: [{ Put: { TableName: c.config.tableName, Item: item } }, auditPut(ctx, { operation: 'setCloudInit', target: `cloudInit:${site}:${item.scope}`, after: { size } })],
+      TransactItems: [{ Put: { TableName: c.config.tableName, Item: item } }, auditPut(ctx, { operation: 'setCloudInit', target: `cloudInit:${site}:${item.scope}`, site, after: { size } })],
     }),
   );
   return { scope: item.scope, site, metaData: item.metaData, userData: item.userData, vendorData: item.vendorData, sources: [item.scope] };

@@ -91,7 +91,7 @@ export function componentSteps(ctx: OperationContext, before: ComponentRecord | 
         ...(onConditionFailed ? { onConditionFailed } : {}),
       };
   const steps = [main, ...claimSteps(ctx, before, after)];
-  if (o.audit !== false) steps.push({ item: auditPut(ctx, { operation: o.operation, target: xname, before: componentSummary(before), after: componentSummary(after) }) });
+  if (o.audit !== false) steps.push({ item: auditPut(ctx, { operation: o.operation, target: xname, site: (after ?? before)!.site, before: componentSummary(before), after: componentSummary(after) }) });
   return steps;
 }
 

@@ -4,8 +4,15 @@
  * lists are packed into shared transactions of up to 100 items sent with bounded concurrency.
  * A pack that fails is replayed component by component (re-reading each), so every component
  * is all-or-nothing and a bad one reports its own error without failing its neighbours.
- * A pack writes one audit record naming all its components (a replayed component writes its
- * own): item writes are what a bulk load costs, and one record per component would double them.
+ * Every written component gets its own audit record (full before/after) inside its pack's
+ * transaction, so a pack stays within DynamoDB's 100 items and the trail is per target; audit
+ * writes cost what the records weigh (1 WCU per KB), as one pack-wide record of the same
+ * content would.
+ * A component the input leaves as stored is not written at all (no version bump, no audit).
+ *
+ * The answer grows with the input only as far as Lambda's 6 MB response allows: counts, the
+ * errors (each naming its input index and path) up to a byte budget, and the components
+ * themselves only when the selection asks for them and the input is small enough.
  */
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { BadUserInputError, ConflictError, SkybootError, toErrorShape } from '../../schema/errors.js';
@@ -13,30 +20,53 @@ import type { OperationContext } from '../shared/handler.js';
 import { applyChanges, readComponentInput, type ComponentInputN } from './componentInput.js';
 import { componentSteps, getComponent, getComponents } from './componentStore.js';
 import { mapLimit } from '../shared/concurrency.js';
-import { componentJson, componentSummary, type ComponentJson, type ComponentRecord } from './model.js';
-import { auditPut } from '../shared/audit.js';
+import { componentJson, type ComponentJson, type ComponentRecord } from './model.js';
 import { assertSiteAccess, registerSite, writeSite } from './sites.js';
 import { MAX_TRANSACTION_ITEMS, transact, type Step } from './transact.js';
 import { list } from './validation.js';
+import { sameComponent } from './componentDiff.js';
 
 export interface UpsertError {
+  /** The position of the input element, so a caller can map it back to its row. */
+  index: number;
+  /** Where in the request: `input[3].interfaces[0].mac`. */
+  path: string;
   xname: string;
   code: string;
   message: string;
 }
 
 export interface UpsertResult {
-  components: ComponentJson[];
+  created: number;
+  updated: number;
+  unchanged: number;
+  failed: number;
   errors: UpsertError[];
+  /** Errors counted in `failed` but not listed, once the listed ones reach ERROR_BYTES (4.5 MiB). */
+  errorsOmitted: number;
+  /** Only when asked for (the selection names `components`), in input order. */
+  components?: ComponentJson[];
 }
 
-const MAX_INPUT = 20_000;
+export type UpsertOutcome = 'created' | 'updated' | 'unchanged';
+
+export const MAX_INPUT = 20_000;
+/**
+ * Inputs up to which `components` may be selected: at about 450 bytes a component, 1,000
+ * stay far inside Lambda's 6 MB response. Larger loads read the counts and errors, and read
+ * components back with components(filter:).
+ */
+export const MAX_RETURNED_COMPONENTS = 1_000;
+/** Budget of the listed errors (JSON bytes): with the rest of the answer, far below 6 MB. */
+const ERROR_BYTES = 4.5 * 1024 * 1024;
+/** An error echoes the caller's value; cap it so one error cannot take the whole budget. */
+const MAX_MESSAGE = 300;
 const PACKS_IN_FLIGHT = 16;
 /**
- * Writes per pack. Below DynamoDB's 100: a smaller pack loses less work when one member makes
- * it fail, and measured against DynamoDB Local mid-sized packs wrote fastest.
+ * Writes per pack, audit records included: DynamoDB's 100-item transaction limit. A pack that
+ * fails is replayed member by member, so its size bounds the work a bad member costs.
  */
-const PACK_ITEMS = 50;
+const PACK_ITEMS = 100;
 
 interface Planned {
   index: number;
@@ -44,6 +74,7 @@ interface Planned {
   input: ComponentInputN;
   steps: Step[];
   record: ComponentRecord;
+  outcome: UpsertOutcome;
 }
 
 /** Claims two inputs of one request both want: the later one is refused up front. */
@@ -58,27 +89,31 @@ function claimKeys(input: ComponentInputN): { key: string; field: string; what: 
   return out;
 }
 
-/** Plans one component against its current record; throws the component's own error. */
-function plan(ctx: OperationContext, input: ComponentInputN, existing: ComponentRecord | undefined, operation: string, now: string, audit: boolean): { steps: Step[]; record: ComponentRecord } {
+/**
+ * Plans one component against its current record; throws the component's own error. An
+ * input that changes nothing plans no steps and keeps the stored record.
+ */
+function plan(ctx: OperationContext, input: ComponentInputN, existing: ComponentRecord | undefined, operation: string, now: string, audit: boolean): { steps: Step[]; record: ComponentRecord; outcome: UpsertOutcome } {
   if (existing) assertSiteAccess(ctx, existing.site, `component ${input.xname}`);
   const site = existing && input.changes.site === undefined ? existing.site : writeSite(ctx, input.changes.site, 'site');
   const record = applyChanges(existing, input.xname, input.type, site, { ...input.changes, site }, now);
+  if (existing && sameComponent(existing, record)) return { steps: [], record: existing, outcome: 'unchanged' };
   const steps = componentSteps(ctx, existing, record, { operation, audit });
   if (steps.length + (audit ? 0 : 1) > MAX_TRANSACTION_ITEMS) {
     throw new BadUserInputError('interfaces', `component ${input.xname} needs ${steps.length} writes (interfaces, addresses and their releases); one component may need at most ${MAX_TRANSACTION_ITEMS}`);
   }
-  return { steps, record };
+  return { steps, record, outcome: existing ? 'updated' : 'created' };
 }
 
 /** One component in its own transaction, re-reading on a lost race. */
-export async function upsertOne(ctx: OperationContext, input: ComponentInputN, operation: string): Promise<ComponentRecord> {
-  let record: ComponentRecord | undefined;
+export async function upsertOne(ctx: OperationContext, input: ComponentInputN, operation: string): Promise<{ record: ComponentRecord; outcome: UpsertOutcome }> {
+  let planned: { record: ComponentRecord; outcome: UpsertOutcome } | undefined;
   await transact(ctx, async () => {
     const p = plan(ctx, input, await getComponent(ctx, input.xname), operation, new Date().toISOString(), true);
-    record = p.record;
+    planned = p;
     return p.steps;
   });
-  return record!;
+  return planned!;
 }
 
 function packs(planned: Planned[]): Planned[][] {
@@ -86,8 +121,7 @@ function packs(planned: Planned[]): Planned[][] {
   let cur: Planned[] = [];
   let size = 0;
   for (const p of planned) {
-    // One slot of every pack is its audit record.
-    if (cur.length && size + p.steps.length + 1 > PACK_ITEMS) {
+    if (cur.length && size + p.steps.length > PACK_ITEMS) {
       out.push(cur);
       cur = [];
       size = 0;
@@ -99,23 +133,45 @@ function packs(planned: Planned[]): Planned[][] {
   return out;
 }
 
-/** One audit record for a pack: every target, and a before/after summary of each. */
-function packAudit(ctx: OperationContext, operation: string, pack: Planned[]) {
-  return auditPut(ctx, {
-    operation,
-    target: pack.map((p) => p.input.xname).join(','),
-    before: pack.map((p) => componentSummary(p.before) ?? null),
-    after: pack.map((p) => componentSummary(p.record)),
-  });
+export interface UpsertOptions {
+  operation?: string;
+  /** Return the components (the caller's selection asked for them); bounded by MAX_RETURNED_COMPONENTS. */
+  components?: boolean;
 }
 
-export async function upsertComponents(ctx: OperationContext, rawInputs: unknown, operation = 'upsertComponents'): Promise<UpsertResult> {
+/** The answer plus every component now stored as the input says (for callers inside the domain). */
+export interface UpsertWork {
+  result: UpsertResult;
+  stored: ComponentRecord[];
+}
+
+export async function upsertComponents(ctx: OperationContext, rawInputs: unknown, opts: UpsertOptions = {}): Promise<UpsertResult> {
+  return (await upsertComponentRecords(ctx, rawInputs, opts)).result;
+}
+
+/** The path an error names: the input element, then the field inside it. */
+function errorPath(index: number, field: string | undefined): string {
+  const element = `input[${index}]`;
+  if (!field) return element;
+  return field.startsWith(element) ? field : `${element}.${field}`;
+}
+
+const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n)}…` : s);
+
+export async function upsertComponentRecords(ctx: OperationContext, rawInputs: unknown, opts: UpsertOptions = {}): Promise<UpsertWork> {
+  const operation = opts.operation ?? 'upsertComponents';
   const inputs = list(rawInputs, 'input');
   if (inputs.length > MAX_INPUT) throw new BadUserInputError('input', `has ${inputs.length} components; at most ${MAX_INPUT} per call`);
+  if (opts.components && inputs.length > MAX_RETURNED_COMPONENTS) {
+    throw new BadUserInputError(
+      'input',
+      `has ${inputs.length} components; \`components\` may be selected for at most ${MAX_RETURNED_COMPONENTS} per call (the answer must stay under Lambda's 6 MB): select the counts and errors, and read components with components(filter:)`,
+    );
+  }
   const errors: { index: number; error: UpsertError }[] = [];
   const fail = (index: number, xname: string, err: unknown) => {
     const shape = toErrorShape(err);
-    errors.push({ index, error: { xname, code: shape.code, message: shape.message } });
+    errors.push({ index, error: { index, path: errorPath(index, shape.field), xname: clip(xname, 64), code: shape.code, message: clip(shape.message, MAX_MESSAGE) } });
   };
 
   const seenXnames = new Set<string>();
@@ -123,12 +179,13 @@ export async function upsertComponents(ctx: OperationContext, rawInputs: unknown
   const valid: { index: number; input: ComponentInputN }[] = [];
   inputs.forEach((raw, index) => {
     const rawXname = String((raw as { xname?: unknown } | null)?.xname ?? '');
+    const prefix = `input[${index}].`;
     try {
-      const input = readComponentInput(raw, '');
-      if (seenXnames.has(input.xname)) throw new BadUserInputError('xname', `${input.xname} appears more than once in this request`);
+      const input = readComponentInput(raw, prefix);
+      if (seenXnames.has(input.xname)) throw new BadUserInputError(`${prefix}xname`, `${input.xname} appears more than once in this request`);
       for (const k of claimKeys(input)) {
         const holder = claimedBy.get(k.key);
-        if (holder !== undefined) throw new ConflictError(`${k.field}: ${k.what} is also given to ${holder} in this request`, k.field);
+        if (holder !== undefined) throw new ConflictError(`${prefix}${k.field}: ${k.what} is also given to ${holder} in this request`, `${prefix}${k.field}`);
       }
       seenXnames.add(input.xname);
       for (const k of claimKeys(input)) claimedBy.set(k.key, input.xname);
@@ -142,9 +199,12 @@ export async function upsertComponents(ctx: OperationContext, rawInputs: unknown
   const existing = await getComponents(ctx, valid.map((v) => v.input.xname));
   const now = new Date().toISOString();
   const planned: Planned[] = [];
+  const done: { index: number; record: ComponentRecord; outcome: UpsertOutcome }[] = [];
   valid.forEach((v, i) => {
     try {
-      planned.push({ ...v, before: existing[i], ...plan(ctx, v.input, existing[i], operation, now, false) });
+      const p: Planned = { ...v, before: existing[i], ...plan(ctx, v.input, existing[i], operation, now, true) };
+      if (p.outcome === 'unchanged') done.push({ index: p.index, record: p.record, outcome: p.outcome });
+      else planned.push(p);
     } catch (err) {
       if (!(err instanceof SkybootError)) throw err;
       fail(v.index, v.input.xname, err);
@@ -154,16 +214,15 @@ export async function upsertComponents(ctx: OperationContext, rawInputs: unknown
   const sites = [...new Set(planned.map((p) => p.record.site))];
   for (const s of sites) await registerSite(ctx, s);
 
-  const done: { index: number; record: ComponentRecord }[] = [];
   await mapLimit(packs(planned), PACKS_IN_FLIGHT, async (pack) => {
     try {
-      await ctx.clients.doc.send(new TransactWriteCommand({ TransactItems: [...pack.flatMap((p) => p.steps.map((s) => s.item)), packAudit(ctx, operation, pack)] }));
-      for (const p of pack) done.push({ index: p.index, record: p.record });
+      await ctx.clients.doc.send(new TransactWriteCommand({ TransactItems: pack.flatMap((p) => p.steps.map((s) => s.item)) }));
+      for (const p of pack) done.push({ index: p.index, record: p.record, outcome: p.outcome });
     } catch {
       // Which member failed, and why, is for its own transaction to say.
       for (const p of pack) {
         try {
-          done.push({ index: p.index, record: await upsertOne(ctx, p.input, operation) });
+          done.push({ index: p.index, ...(await upsertOne(ctx, p.input, operation)) });
         } catch (err) {
           if (!(err instanceof SkybootError)) throw err;
           fail(p.index, p.input.xname, err);
@@ -172,8 +231,24 @@ export async function upsertComponents(ctx: OperationContext, rawInputs: unknown
     }
   });
 
-  return {
-    components: done.sort((a, b) => a.index - b.index).map((d) => componentJson(d.record)),
-    errors: errors.sort((a, b) => a.index - b.index).map((e) => e.error),
+  done.sort((a, b) => a.index - b.index);
+  errors.sort((a, b) => a.index - b.index);
+  const listed: UpsertError[] = [];
+  let budget = ERROR_BYTES;
+  for (const e of errors) {
+    budget -= Buffer.byteLength(JSON.stringify(e.error));
+    if (budget < 0) break;
+    listed.push(e.error);
+  }
+  const count = (o: UpsertOutcome) => done.filter((d) => d.outcome === o).length;
+  const result: UpsertResult = {
+    created: count('created'),
+    updated: count('updated'),
+    unchanged: count('unchanged'),
+    failed: errors.length,
+    errors: listed,
+    errorsOmitted: errors.length - listed.length,
+    ...(opts.components ? { components: done.map((d) => componentJson(d.record)) } : {}),
   };
+  return { result, stored: done.map((d) => d.record) };
 }

@@ -1,21 +1,18 @@
 /**
  * reportDiscovery: what an agent's Redfish walk found, applied for the agent's own site in one
  * call (endpoints, then components with their interfaces, then hardware). Each part is an
- * idempotent upsert; the receipt item written last makes a redelivered report (same
- * idempotencyKey, e.g. retried from the agent's outbox) answer the first result without
- * applying anything again. An agent splits a large report into parts, each its own report with its
- * own idempotency key (every part is applied once, in any order: the upserts do not depend on each
- * other). The receipt keeps the first MAX_RECEIPT_ERRORS errors, each message capped, and counts
- * all of them, so a report that fails on every item still fits DynamoDB's 400 KB item limit.
+ * idempotent upsert; the report as a whole runs under functions/shared/idempotency.ts, so a
+ * redelivered report (same idempotencyKey and content, e.g. retried from the agent's outbox)
+ * answers the first result without applying anything again, a concurrent redelivery waits
+ * for it, and the same key with other content is CONFLICT.
  */
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { BadUserInputError, ForbiddenError, SkybootError, toErrorShape } from '../../schema/errors.js';
+import { idempotent } from '../shared/idempotency.js';
 import type { OperationContext } from '../shared/handler.js';
-import { upsertComponents, type UpsertError } from './componentUpsert.js';
+import { upsertComponentRecords, type UpsertError } from './componentUpsert.js';
 import { mapLimit } from '../shared/concurrency.js';
 import { DISCOVERY_STATUSES, enumValue } from './enums.js';
 import { readHardware, writeHardware } from './hardware.js';
-import { discoveryReceiptKey } from './keys.js';
 import { address, bmcXname, writeEndpoint } from './redfishEndpoints.js';
 import { list, object, optionalString, xname } from './validation.js';
 
@@ -24,16 +21,17 @@ export interface DiscoveryReportResult {
   replayed: boolean;
   endpoints: number;
   components: number;
-  /** The first MAX_RECEIPT_ERRORS errors; errorCount counts them all. */
+  /** At most MAX_LISTED_ERRORS errors, in input order; errorsOmitted counts the rest. */
   errors: UpsertError[];
-  errorCount: number;
+  /** Errors beyond MAX_LISTED_ERRORS, counted but not listed. */
+  errorsOmitted: number;
 }
 
-/** Receipts outlive any outbox retry window, then DynamoDB TTL removes them. */
-const RECEIPT_TTL_SECONDS = 30 * 24 * 3600;
+/** Results outlive any outbox retry window, then DynamoDB TTL removes them. */
+const RESULT_TTL_SECONDS = 30 * 24 * 3600;
 const MAX_REPORT = 5000;
-export const MAX_RECEIPT_ERRORS = 100;
-const MAX_ERROR_MESSAGE = 500;
+/** The result is stored for replay: its errors are capped so the record stays far below 400 KB. */
+const MAX_LISTED_ERRORS = 500;
 
 export async function reportDiscovery(ctx: OperationContext, args: { input: unknown }): Promise<DiscoveryReportResult> {
   const site = ctx.identity.site;
@@ -45,14 +43,16 @@ export async function reportDiscovery(ctx: OperationContext, args: { input: unkn
   const comps = input.components === undefined || input.components === null ? [] : list(input.components, 'input.components');
   if (endpoints.length + comps.length > MAX_REPORT) throw new BadUserInputError('input', `at most ${MAX_REPORT} endpoints and components per report`);
 
-  const TableName = ctx.clients.config.tableName;
-  const receipt = await ctx.clients.doc.send(new GetCommand({ TableName, Key: discoveryReceiptKey(site, key), ConsistentRead: true }));
-  if (receipt.Item) {
-    const stored = receipt.Item.result as DiscoveryReportResult;
-    // Receipts written before errorCount existed stored every error.
-    return { ...stored, errorCount: stored.errorCount ?? stored.errors.length, replayed: true };
-  }
+  const { idempotencyKey: _k, ...content } = input;
+  const run = await idempotent(
+    ctx.clients,
+    { scope: `discovery#${site}`, key, payload: content, expiresAfterSeconds: RESULT_TTL_SECONDS, field: 'input.idempotencyKey' },
+    () => applyReport(ctx, site, key, endpoints, comps),
+  );
+  return { ...run.result, replayed: run.replayed };
+}
 
+async function applyReport(ctx: OperationContext, site: string, key: string, endpoints: unknown[], comps: unknown[]): Promise<DiscoveryReportResult> {
   // A malformed endpoint, xname or hardware record refuses the whole report before any write;
   // a component the upsert refuses (bad MAC, a taken MAC, another site's) is a per-item error.
   const now = new Date().toISOString();
@@ -78,47 +78,33 @@ export async function reportDiscovery(ctx: OperationContext, args: { input: unkn
 
   const errors: UpsertError[] = [];
   let endpointCount = 0;
-  await mapLimit(endpointChanges, 16, async (c) => {
+  await mapLimit(endpointChanges.map((c, index) => ({ c, index })), 16, async ({ c, index }) => {
     try {
       await writeEndpoint(ctx, c, 'reportDiscovery');
       endpointCount++;
     } catch (err) {
       if (!(err instanceof SkybootError)) throw err;
-      errors.push({ xname: c.xname, ...pick(err) });
+      errors.push({ index, path: `input.endpoints[${index}]`, xname: c.xname, ...pick(err) });
     }
   });
-  const upserted = await upsertComponents(ctx, componentInputs, 'reportDiscovery');
-  errors.push(...upserted.errors);
-  await mapLimit(upserted.components, 16, async (c) => {
+  const upserted = await upsertComponentRecords(ctx, componentInputs, { operation: 'reportDiscovery' });
+  // The upsert names its own input list; here that list is input.components.
+  errors.push(...upserted.result.errors.map((e) => ({ ...e, path: e.path.replace(/^input\[/, 'input.components['), message: e.message.replace(/^input\[/, 'input.components[') })));
+  const componentIndex = new Map(componentInputs.map((c, i) => [c.xname, i]));
+  await mapLimit(upserted.stored, 16, async (c) => {
     const inv = hardware.get(c.xname);
     if (!inv) return;
+    const index = componentIndex.get(c.xname) ?? -1;
     try {
       await writeHardware(ctx, c.xname, site, inv, 'reportDiscovery');
     } catch (err) {
       if (!(err instanceof SkybootError)) throw err;
-      errors.push({ xname: c.xname, ...pick(err) });
+      errors.push({ index, path: `input.components[${index}].hardware`, xname: c.xname, ...pick(err) });
     }
   });
 
-  const result: DiscoveryReportResult = {
-    idempotencyKey: key,
-    replayed: false,
-    endpoints: endpointCount,
-    components: upserted.components.length,
-    errors: errors.slice(0, MAX_RECEIPT_ERRORS).map((e) => ({ ...e, message: e.message.length > MAX_ERROR_MESSAGE ? `${e.message.slice(0, MAX_ERROR_MESSAGE)}…` : e.message })),
-    errorCount: errors.length,
-  };
-  await ctx.clients.doc.send(
-    new PutCommand({
-      TableName,
-      Item: { ...discoveryReceiptKey(site, key), entity: 'DiscoveryReceipt', site, result, at: now, ttl: Math.floor(Date.now() / 1000) + RECEIPT_TTL_SECONDS },
-      ConditionExpression: 'attribute_not_exists(PK)',
-    }),
-  ).catch((err: unknown) => {
-    // A concurrent delivery of the same report finished first; both applied the same upserts.
-    if ((err as { name?: string }).name !== 'ConditionalCheckFailedException') throw err;
-  });
-  return result;
+  const omitted = errors.length - Math.min(errors.length, MAX_LISTED_ERRORS) + upserted.result.errorsOmitted;
+  return { idempotencyKey: key, replayed: false, endpoints: endpointCount, components: upserted.stored.length, errors: errors.slice(0, MAX_LISTED_ERRORS), errorsOmitted: omitted };
 }
 
 function pick(err: SkybootError): { code: string; message: string } {

@@ -39,7 +39,7 @@ function memberSteps(ctx: OperationContext, label: string, exclusiveGroup: strin
       onConditionFailed: () => new ConflictError(`xnames: ${c.xname} is already in another group of exclusive group ${exclusiveGroup}`, 'xnames'),
     });
   }
-  steps.push({ item: auditPut(ctx, { operation: adding ? 'addGroupMembers' : 'removeGroupMembers', target: c.xname, before: { groups: c.groups }, after: { group: label } }) });
+  steps.push({ item: auditPut(ctx, { operation: adding ? 'addGroupMembers' : 'removeGroupMembers', target: c.xname, site: c.site, before: { groups: c.groups }, after: { group: label } }) });
   return steps;
 }
 

@@ -52,7 +52,7 @@ export const handler = domainHandler(inventoryManifest, {
   componentHardware: op(componentHardware),
   groupMembers: op(groupMembers),
   partitionMembers: op(partitionMembers),
-  upsertComponents: op((ctx, a: { input?: unknown }) => upsertComponents(ctx, a.input)),
+  upsertComponents: op((ctx, a: { input?: unknown }) => upsertComponents(ctx, a.input, { components: ctx.selection?.includes('components') ?? false })),
   updateComponent: op(updateComponent),
   setComponentState: op(setComponentState),
   deleteComponent: op(deleteComponent),

@@ -21,7 +21,7 @@ export const inventoryManifest = {
     groupMembers: { access: 'read', field: 'Group.members' },
     partitionMembers: { access: 'read', field: 'Partition.members' },
 
-    upsertComponents: { access: 'write', field: 'Mutation.upsertComponents' },
+    upsertComponents: { access: 'write', field: 'Mutation.upsertComponents', selection: true },
     updateComponent: { access: 'write', field: 'Mutation.updateComponent' },
     setComponentState: { access: 'write', field: 'Mutation.setComponentState' },
     deleteComponent: { access: 'write', field: 'Mutation.deleteComponent' },

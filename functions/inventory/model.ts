@@ -68,19 +68,8 @@ export function componentJson(r: ComponentRecord): ComponentJson {
   };
 }
 
-/** What an audit record keeps of a component: enough to see what changed, small enough to store. */
-export function componentSummary(r: ComponentRecord | undefined): Record<string, unknown> | undefined {
+/** What an audit record keeps of a component: its whole state, so the trail can rebuild any change. */
+export function componentSummary(r: ComponentRecord | undefined): ComponentRecord | undefined {
   if (!r) return undefined;
-  return {
-    state: r.state,
-    flag: r.flag,
-    enabled: r.enabled,
-    role: r.role,
-    subRole: r.subRole,
-    nid: r.nid,
-    arch: r.arch,
-    site: r.site,
-    version: r.version,
-    macs: r.interfaces.map((i) => i.mac),
-  };
+  return { ...r, interfaces: r.interfaces.map((i) => ({ ...i, ipAddresses: [...i.ipAddresses] })), groups: [...r.groups] };
 }

@@ -116,7 +116,7 @@ export async function writeEndpoint(ctx: OperationContext, change: EndpointChang
         },
         retryOnConditionFailed: true,
       },
-      { item: auditPut(ctx, { operation, target: change.xname, before: cur ? endpointJson(cur) : undefined, after: endpointJson(next) }) },
+      { item: auditPut(ctx, { operation, target: change.xname, site: String(next.site), before: cur ? endpointJson(cur) : undefined, after: endpointJson(next) }) },
     ];
   });
   await registerSite(ctx, out!.site as string);

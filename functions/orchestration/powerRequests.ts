@@ -9,6 +9,7 @@ import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '../../schema/errors.js';
 import { normaliseXName } from '../../schema/xname.js';
 import { auditPut } from '../shared/audit.js';
+import { idempotent } from '../shared/idempotency.js';
 import type { OperationContext } from '../shared/handler.js';
 import { siteScope } from '../shared/identity.js';
 import { dynamoNodeFacts } from '../boot/nodeFacts.js';
@@ -40,6 +41,8 @@ export interface PowerRequest {
 }
 
 const MAX_TARGETS = 1000;
+/** Completions are replayable for longer than any agent retries one. */
+const COMPLETION_TTL_SECONDS = 30 * 24 * 3600;
 
 function toRequest(item: Record<string, unknown>): PowerRequest {
   return {
@@ -76,7 +79,7 @@ export async function requestPower(ctx: OperationContext, args: { xnames: string
       new TransactWriteCommand({
         TransactItems: [
           { Put: { TableName: ctx.clients.config.tableName, Item: { ...commandKey(id), entity: 'PowerRequest', ...req, GSI1PK: siteCommandsPk(site, 'PENDING'), GSI1SK: `${now}#${id}` }, ConditionExpression: 'attribute_not_exists(PK)' } },
-          auditPut(ctx, { operation: 'requestPower', target: `power:${id}`, after: { site, action: req.action, xnames: req.xnames } }),
+          auditPut(ctx, { operation: 'requestPower', target: `power:${id}`, site, after: { site, action: req.action, xnames: req.xnames } }),
         ],
       }),
     );
@@ -182,29 +185,34 @@ export async function completePowerRequest(ctx: OperationContext, args: { id: st
   }));
   const unknown = results.filter((r) => !current.xnames.includes(r.xname)).map((r) => r.xname);
   if (unknown.length) throw new BadUserInputError('results', `${unknown.join(', ')} not targets of request ${args.id}`);
-  if (current.status === 'DONE') {
-    const canonical = (list: PowerResult[]) => JSON.stringify(list.map((r) => [r.xname, r.ok, r.powerState ?? null, r.bootOverride ?? null, r.error ?? null]));
-    if (canonical(current.results) === canonical(results)) return current;
-    throw new ConflictError(`power request ${args.id} is already complete with other results`, 'id');
-  }
-  const now = new Date().toISOString();
-  try {
-    const upd = await ctx.clients.doc.send(
-      new UpdateCommand({
-        TableName: ctx.clients.config.tableName,
-        Key: commandKey(args.id),
-        UpdateExpression: 'SET #s = :done, completedAt = :now, results = :r, GSI1PK = :pk',
-        ConditionExpression: '#s = :running AND site = :site',
-        ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: { ':done': 'DONE', ':running': 'RUNNING', ':now': now, ':r': results, ':pk': siteCommandsPk(site, 'DONE'), ':site': site },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
-    return toRequest(upd.Attributes!);
-  } catch (err) {
-    if ((err as Error).name === 'ConditionalCheckFailedException') {
-      throw new ConflictError(`power request ${args.id} is ${current.status}, not RUNNING: claim it first`, 'id');
-    }
-    throw err;
-  }
+  // A completion is idempotent per request: a retry with the same results (the agent's answer
+  // was lost) gets the request as completed; other results for a completed request are CONFLICT.
+  await idempotent(
+    ctx.clients,
+    { scope: 'powerComplete', key: args.id, payload: results, expiresAfterSeconds: COMPLETION_TTL_SECONDS, field: 'id' },
+    async () => {
+      try {
+        await ctx.clients.doc.send(
+          new UpdateCommand({
+            TableName: ctx.clients.config.tableName,
+            Key: commandKey(args.id),
+            UpdateExpression: 'SET #s = :done, completedAt = :now, results = :r, GSI1PK = :pk',
+            ConditionExpression: '#s = :running AND site = :site',
+            ExpressionAttributeNames: { '#s': 'status' },
+            ExpressionAttributeValues: { ':done': 'DONE', ':running': 'RUNNING', ':now': new Date().toISOString(), ':r': results, ':pk': siteCommandsPk(site, 'DONE'), ':site': site },
+          }),
+        );
+      } catch (err) {
+        if ((err as Error).name === 'ConditionalCheckFailedException') {
+          throw new ConflictError(`power request ${args.id} is ${current.status}, not RUNNING: claim it first`, 'id');
+        }
+        throw err;
+      }
+      // The request itself is the answer; the record keeps only that the completion ran.
+      return { id: args.id };
+    },
+  );
+  const done = await ctx.clients.doc.send(new GetCommand({ TableName: ctx.clients.config.tableName, Key: commandKey(args.id), ConsistentRead: true }));
+  if (!done.Item) throw new NotFoundError('power request', args.id, 'id');
+  return toRequest(done.Item);
 }

@@ -15,6 +15,8 @@ export interface DomainCall {
   args: Record<string, unknown>;
   /** For type-field resolvers: the parent object the field hangs off. */
   source?: Record<string, unknown>;
+  /** The result fields the caller selected, for operations whose manifest asks (`selection: true`). */
+  selection?: string[];
 }
 
 export interface DomainEvent {
@@ -34,6 +36,8 @@ export interface OperationContext {
   identity: Identity;
   requestId: string;
   clients: Clients;
+  /** The call's selected result fields, when the operation's manifest asks for them. */
+  selection?: readonly string[];
 }
 
 /**
@@ -42,7 +46,8 @@ export interface OperationContext {
  */
 export interface DomainManifest {
   domain: string;
-  operations: Record<string, { access: Access; field?: string }>;
+  /** `selection`: the gateway passes the selected result fields, so the operation can leave out costly ones. */
+  operations: Record<string, { access: Access; field?: string; selection?: boolean }>;
 }
 
 // Operations declare their own argument types; the map erases them to one callable shape.
@@ -65,7 +70,7 @@ export function domainHandler<M extends DomainManifest>(manifest: M, operations:
         try {
           if (!spec || !run) throw new Error(`${domain} has no operation ${call.operation}`);
           assertAllowed(event.identity, spec.access, call.operation);
-          return { ok: true, value: await run(call.args, ctx, call.source) };
+          return { ok: true, value: await run(call.args, call.selection ? { ...ctx, selection: call.selection } : ctx, call.source) };
         } catch (err) {
           const error = toErrorShape(err);
           if (error.code === 'INTERNAL_SERVER_ERROR') {

@@ -62,7 +62,7 @@ export async function createSite(
               ConditionExpression: 'attribute_not_exists(PK)',
             },
           },
-          auditPut(ctx, { operation: 'createSite', target: `site:${name}`, after: site }),
+          auditPut(ctx, { operation: 'createSite', target: `site:${name}`, site: name, after: site }),
         ],
       }),
     );

@@ -1,14 +1,17 @@
 /**
  * reportObservations: what an agent's outbox delivers (boot events, heartbeats, cloud-init
- * phone-home, discovery reports). Each observation is stored once per (site, idempotencyKey) by a
- * conditional put, so a batch redelivered after an outage or a lost acknowledgement changes
- * nothing. Discovery reports are handed to the inventory domain's reportDiscovery, which keeps its
- * own receipt under the same key: the report is applied once even if this function dies between
- * the two writes and the agent sends the batch again. `agent.portals` replaces the reporting
- * agent's advertised iSCSI portals (functions/sites/agentPortals.ts).
+ * phone-home, discovery reports). Each observation is applied once per (site, idempotencyKey)
+ * through functions/shared/idempotency.ts: a batch redelivered after an outage or a lost
+ * acknowledgement is DUPLICATE and changes nothing, a concurrent redelivery waits for the first,
+ * and the same key with other content is REJECTED (a new observation needs a new key).
+ * Discovery reports are handed to the inventory domain's reportDiscovery, which is idempotent
+ * under the same key by the same mechanism: the report is applied once even if this function
+ * dies between the two and the agent sends the batch again. `agent.portals` replaces the
+ * reporting agent's advertised iSCSI portals (functions/sites/agentPortals.ts).
  */
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { BadUserInputError, ForbiddenError, toErrorShape } from '../../schema/errors.js';
+import { idempotent, IdempotencyKeyReusedError } from '../shared/idempotency.js';
 import type { OperationContext } from '../shared/handler.js';
 import { reportDiscovery } from '../inventory/discoveryReport.js';
 import { reportIscsiSessions } from '../orchestration/iscsiSessions.js';
@@ -47,11 +50,22 @@ function validate(o: ObservationInput, i: number): void {
   }
 }
 
+/**
+ * The content a key promises is the kind and payload; `at` is when the agent noted it, and two
+ * deliveries of one observation may stamp it differently (the outbox's copy and a direct send).
+ */
 async function storeOne(ctx: OperationContext, site: string, o: ObservationInput): Promise<ObservationResult['outcome']> {
+  const run = await idempotent(
+    ctx.clients,
+    { scope: `observation#${site}`, key: o.idempotencyKey, payload: { kind: o.kind, payload: o.payload ?? null }, expiresAfterSeconds: OBSERVATION_TTL_SECONDS },
+    () => applyOne(ctx, site, o),
+  );
+  return run.replayed ? 'DUPLICATE' : run.result;
+}
+
+async function applyOne(ctx: OperationContext, site: string, o: ObservationInput): Promise<'STORED'> {
   const TableName = ctx.clients.config.tableName;
   const Key = observationKey(site, o.idempotencyKey);
-  const seen = await ctx.clients.doc.send(new GetCommand({ TableName, Key, ConsistentRead: true }));
-  if (seen.Item) return 'DUPLICATE';
   let stored: unknown = o.payload;
   if (o.kind === 'inventory.reportDiscovery') {
     const payload = (o.payload ?? {}) as Record<string, unknown>;
@@ -72,8 +86,7 @@ async function storeOne(ctx: OperationContext, site: string, o: ObservationInput
     const portals = parseAgentPortals(o.payload);
     stored = { ...portals, applied: await applyAgentPortals(ctx.clients, site, portals, at) };
   }
-  try {
-    await ctx.clients.doc.send(
+  await ctx.clients.doc.send(
       new PutCommand({
         TableName,
         Item: {
@@ -90,14 +103,9 @@ async function storeOne(ctx: OperationContext, site: string, o: ObservationInput
           payload: stored,
           [TTL_ATTRIBUTE]: Math.floor(Date.now() / 1000) + OBSERVATION_TTL_SECONDS,
         },
-        ConditionExpression: 'attribute_not_exists(PK)',
       }),
     );
-    return 'STORED';
-  } catch (err) {
-    if ((err as Error).name === 'ConditionalCheckFailedException') return 'DUPLICATE';
-    throw err;
-  }
+  return 'STORED';
 }
 
 export async function reportObservations(args: { batch: ObservationInput[] }, ctx: OperationContext): Promise<ObservationResult[]> {
@@ -112,8 +120,9 @@ export async function reportObservations(args: { batch: ObservationInput[] }, ct
       out.push({ idempotencyKey: o.idempotencyKey, outcome: await storeOne(ctx, site, o), error: null });
     } catch (err) {
       const shape = toErrorShape(err);
-      // Only a refusal of the input is final; anything else fails the call so the agent retries.
-      if (shape.code !== 'BAD_USER_INPUT') throw err;
+      // Only a refusal of the input is final (a reused key is one); anything else fails the
+      // call so the agent retries.
+      if (shape.code !== 'BAD_USER_INPUT' && !(err instanceof IdempotencyKeyReusedError)) throw err;
       out.push({ idempotencyKey: String(o.idempotencyKey), outcome: 'REJECTED', error: shape.message });
     }
   }

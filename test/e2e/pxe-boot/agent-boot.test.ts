@@ -174,7 +174,7 @@ beforeAll(async () => {
   cloud = await startTestCloud();
   cloudRunning = true;
   fx = await siteFixture(cloud.gw, 'pxeboot');
-  const upsert = await cloud.gw.gql(`mutation($in: [ComponentInput!]!) { upsertComponents(input: $in) { components { xname } } }`, {
+  const upsert = await cloud.gw.gql(`mutation($in: [ComponentInput!]!) { upsertComponents(input: $in) { created updated unchanged failed errors { path message } } }`, {
     in: [{ xname: VM.xname, site: 'pxeboot', role: 'APPLICATION', nid: 50, arch: 'X86', interfaces: [{ mac: VM.mac, ipAddresses: [VM_IP], network: 'boot' }] }],
   });
   if (upsert.errors?.length) throw new Error(`upsertComponents: ${JSON.stringify(upsert.errors)}`);

@@ -47,7 +47,33 @@ describe('gateway limits (production mode)', () => {
     const big = JSON.stringify({ query: '{ sites { name } }', variables: { pad: 'x'.repeat(10 * 1024 * 1024) } });
     const res = await refusedCheaply(big);
     expect(res.status).toBe(413);
-    expect(res.text).toMatch(/exceeds/);
+    expect(res.text).toMatch(/exceeds 10485760 bytes \(API Gateway's body limit\)/);
+  });
+
+  it("refuses a 7 MB body (under API Gateway's 10 MB) with 413: the gateway Lambda's event would exceed 6 MB", async () => {
+    const big = JSON.stringify({ query: '{ sites { name } }', variables: { pad: 'x'.repeat(7 * 1000 * 1000) } });
+    const res = await refusedCheaply(big);
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.text).errors[0].message).toMatch(/^request exceeds Lambda's 6291456-byte invoke payload limit: the gateway event would be 700\d{4} bytes$/);
+  });
+
+  it("answers 502 when the gateway Lambda's own result would exceed 6 MB, though every domain invoke fits", async () => {
+    // 20 cloud-init scripts of 127 Ki double quotes (under the 256 KiB limit once JSON-escaped), one variable: the body is 256 KB, each
+    // domain answer 256 KB (a quote is 2 bytes in JSON), the GraphQL answer 5 MB, and the
+    // gateway Lambda's result, which carries that answer as a JSON string, 10 MB.
+    const script = '"'.repeat(127 * 1024);
+    const fields = Array.from({ length: 20 }, (_, i) => `c${i}: setCloudInit(input: { group: "quoted-${i}", userData: $u }) { userData }`).join(' ');
+    const res = await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${gw.tokens.admin}` },
+      body: JSON.stringify({ query: `mutation($u: String!) { ${fields} }`, variables: { u: script } }),
+    });
+    expect(res.status).toBe(502);
+    const body = (await res.json()) as { message: string; errors: { message: string; extensions: { code: string; bytes: number } }[] };
+    expect(body.message).toBe('Internal Server Error');
+    expect(body.errors[0]!.message).toMatch(/^response exceeds Lambda's 6291556-byte response payload limit: the gateway result would be \d+ bytes$/);
+    expect(body.errors[0]!.extensions.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(body.errors[0]!.extensions.bytes).toBeGreaterThan(10_000_000);
   });
 
   it('refuses a batched array of operations', async () => {

@@ -13,11 +13,13 @@ export interface CallSpec {
   operation: string;
   args?: Record<string, unknown>;
   source?: Record<string, unknown>;
+  /** The result fields a GraphQL selection names (the gateway passes them for operations that ask). */
+  selection?: string[];
 }
 
 /** One event with several calls, as the gateway batches a request's fields. */
 export async function callMany(identity: Identity, calls: CallSpec[]) {
-  const out = await handler({ domain: 'inventory', identity, requestId: randomUUID(), calls: calls.map((c) => ({ operation: c.operation, args: c.args ?? {}, ...(c.source ? { source: c.source } : {}) })) });
+  const out = await handler({ domain: 'inventory', identity, requestId: randomUUID(), calls: calls.map((c) => ({ operation: c.operation, args: c.args ?? {}, ...(c.source ? { source: c.source } : {}), ...(c.selection ? { selection: c.selection } : {}) })) });
   return out.results;
 }
 
@@ -25,6 +27,14 @@ export async function callMany(identity: Identity, calls: CallSpec[]) {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function ok<T = any>(identity: Identity, operation: string, args: Record<string, unknown> = {}, source?: Record<string, unknown>): Promise<T> {
   const [r] = await callMany(identity, [{ operation, args, ...(source ? { source } : {}) }]);
+  if (!r!.ok) throw new Error(`${operation} failed: ${r!.error.code} ${r!.error.message}`);
+  return r!.value as T;
+}
+
+/** As ok(), for a caller whose selection names `selection` (e.g. upsertComponents' components). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function okSelecting<T = any>(identity: Identity, operation: string, args: Record<string, unknown>, selection: string[]): Promise<T> {
+  const [r] = await callMany(identity, [{ operation, args, selection }]);
   if (!r!.ok) throw new Error(`${operation} failed: ${r!.error.code} ${r!.error.message}`);
   return r!.value as T;
 }

@@ -1,5 +1,13 @@
 import { freshAws, type TestAws } from '../../support/aws.js';
-import { callMany, fails, ok, operator, viewer } from './call.js';
+import { admin, callMany, fails, ok, okSelecting, operator, viewer } from './call.js';
+
+const WITH_COMPONENTS = ['created', 'updated', 'unchanged', 'failed', 'errors', 'components'];
+
+/** Every audit record of `xname` (auditLog by target), newest first. */
+async function auditFor(xname: string): Promise<{ id: string; operation: string }[]> {
+  const page: { edges: { node: { id: string; operation: string } }[] } = await ok(admin, 'auditLog', { target: xname, first: 1000 });
+  return page.edges.map((e) => ({ id: e.node.id, operation: e.node.operation }));
+}
 
 describe('inventory components (handler against DynamoDB Local)', () => {
   let aws: TestAws;
@@ -9,10 +17,10 @@ describe('inventory components (handler against DynamoDB Local)', () => {
   afterAll(() => aws.dispose());
 
   it('upserts a node with defaults, normalises xname and MAC, and reads it by xname and by MAC', async () => {
-    const res = await ok(operator, 'upsertComponents', {
+    const res = await okSelecting(operator, 'upsertComponents', {
       input: [{ xname: 'X1000C0S0B0N0', nid: 1, interfaces: [{ mac: 'AA-BB-CC-00-00-01', ipAddresses: ['10.0.0.1'] }] }],
-    });
-    expect(res.errors).toEqual([]);
+    }, WITH_COMPONENTS);
+    expect(res).toMatchObject({ created: 1, updated: 0, unchanged: 0, failed: 0, errors: [], errorsOmitted: 0 });
     const c = res.components[0];
     expect(c).toMatchObject({ xname: 'x1000c0s0b0n0', type: 'Node', state: 'UNKNOWN', flag: 'OK', enabled: true, role: 'COMPUTE', arch: 'X86', nid: 1, site: 'local', version: 1 });
     expect(c.interfaces).toEqual([{ mac: 'aa:bb:cc:00:00:01', ipAddresses: ['10.0.0.1'], network: 'default', description: null, componentXname: 'x1000c0s0b0n0' }]);
@@ -22,13 +30,22 @@ describe('inventory components (handler against DynamoDB Local)', () => {
     expect(await ok(viewer, 'componentByMac', { mac: '00:00:00:00:00:99' })).toBeNull();
   });
 
-  it('re-upserting the same component with the same MAC is idempotent; a moved MAC is released', async () => {
+  it('re-upserting the same component with the same MAC writes nothing (no version bump, no audit); a moved MAC is released', async () => {
     const input = { xname: 'x1000c0s1b0n0', interfaces: [{ mac: '02:00:00:00:01:01' }] };
-    const first = await ok(operator, 'upsertComponents', { input: [input] });
-    const again = await ok(operator, 'upsertComponents', { input: [input] });
-    expect(first.errors).toEqual([]);
-    expect(again.errors).toEqual([]);
-    expect(again.components[0].version).toBe(2);
+    const first = await okSelecting(operator, 'upsertComponents', { input: [input] }, WITH_COMPONENTS);
+    const auditBefore = await auditFor('x1000c0s1b0n0');
+    const again = await okSelecting(operator, 'upsertComponents', { input: [input] }, WITH_COMPONENTS);
+    expect(first).toMatchObject({ created: 1, errors: [] });
+    expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 1, failed: 0, errors: [] });
+    expect(again.components[0]).toMatchObject({ version: 1, updatedAt: first.components[0].updatedAt });
+    expect((await ok(viewer, 'component', { xname: 'x1000c0s1b0n0' })).version).toBe(1);
+    expect(await auditFor('x1000c0s1b0n0')).toEqual(auditBefore);
+    expect(auditBefore).toHaveLength(1);
+    // A real change is written once and bumps the version.
+    const changed = await okSelecting(operator, 'upsertComponents', { input: [{ ...input, subRole: 'login' }] }, WITH_COMPONENTS);
+    expect(changed).toMatchObject({ updated: 1, unchanged: 0 });
+    expect(changed.components[0].version).toBe(2);
+    expect(await auditFor('x1000c0s1b0n0')).toHaveLength(2);
     // Move the MAC: the old component lists a new one, the MAC goes to another component.
     const moved = await ok(operator, 'upsertComponents', {
       input: [{ xname: 'x1000c0s1b0n0', interfaces: [{ mac: '02:00:00:00:01:02' }] }],
@@ -41,9 +58,10 @@ describe('inventory components (handler against DynamoDB Local)', () => {
 
   it('duplicate MAC in two components, sequentially: the second gets CONFLICT naming the MAC', async () => {
     await ok(operator, 'upsertComponents', { input: [{ xname: 'x1000c0s2b0n0', interfaces: [{ mac: '02:00:00:00:02:01' }] }] });
-    const second = await ok(operator, 'upsertComponents', { input: [{ xname: 'x1000c0s2b0n1', interfaces: [{ mac: '02:00:00:00:02:01' }] }] });
+    const second = await okSelecting(operator, 'upsertComponents', { input: [{ xname: 'x1000c0s2b0n1', interfaces: [{ mac: '02:00:00:00:02:01' }] }] }, WITH_COMPONENTS);
     expect(second.components).toEqual([]);
-    expect(second.errors).toEqual([{ xname: 'x1000c0s2b0n1', code: 'CONFLICT', message: expect.stringContaining('02:00:00:00:02:01') }]);
+    expect(second).toMatchObject({ created: 0, failed: 1 });
+    expect(second.errors).toEqual([{ index: 0, path: expect.stringMatching(/^input\[0\]/), xname: 'x1000c0s2b0n1', code: 'CONFLICT', message: expect.stringContaining('02:00:00:00:02:01') }]);
     expect(await ok(viewer, 'component', { xname: 'x1000c0s2b0n1' })).toBeNull();
   });
 
@@ -51,8 +69,8 @@ describe('inventory components (handler against DynamoDB Local)', () => {
     for (let round = 0; round < 5; round++) {
       const mac = `02:00:00:00:03:0${round}`;
       const [a, b] = await Promise.all([
-        ok(operator, 'upsertComponents', { input: [{ xname: `x1000c0s3b${round}n0`, interfaces: [{ mac }] }] }),
-        ok(operator, 'upsertComponents', { input: [{ xname: `x1000c0s3b${round}n1`, interfaces: [{ mac }] }] }),
+        okSelecting(operator, 'upsertComponents', { input: [{ xname: `x1000c0s3b${round}n0`, interfaces: [{ mac }] }] }, WITH_COMPONENTS),
+        okSelecting(operator, 'upsertComponents', { input: [{ xname: `x1000c0s3b${round}n1`, interfaces: [{ mac }] }] }, WITH_COMPONENTS),
       ]);
       const wins = [a, b].filter((r) => r.components.length === 1);
       const losses = [a, b].filter((r) => r.errors.length === 1);
@@ -64,14 +82,14 @@ describe('inventory components (handler against DynamoDB Local)', () => {
   });
 
   it('the same MAC twice in one request: the later element gets CONFLICT, the earlier one is stored', async () => {
-    const res = await ok(operator, 'upsertComponents', {
+    const res = await okSelecting(operator, 'upsertComponents', {
       input: [
         { xname: 'x1000c0s4b0n0', interfaces: [{ mac: '02:00:00:00:04:01' }] },
         { xname: 'x1000c0s4b0n1', interfaces: [{ mac: '02:00:00:00:04:01' }] },
       ],
-    });
+    }, WITH_COMPONENTS);
     expect(res.components.map((c: { xname: string }) => c.xname)).toEqual(['x1000c0s4b0n0']);
-    expect(res.errors).toEqual([{ xname: 'x1000c0s4b0n1', code: 'CONFLICT', message: expect.stringContaining('interfaces[0].mac') }]);
+    expect(res.errors).toEqual([{ index: 1, path: 'input[1].interfaces[0].mac', xname: 'x1000c0s4b0n1', code: 'CONFLICT', message: expect.stringMatching(/^input\[1\]\.interfaces\[0\]\.mac: /) }]);
   });
 
   it('NID and IP (per network) are unique; the same IP in another network is fine', async () => {
@@ -90,20 +108,27 @@ describe('inventory components (handler against DynamoDB Local)', () => {
   });
 
   it('invalid xname, MAC and IP are BAD_USER_INPUT naming the field', async () => {
-    const res = await ok(operator, 'upsertComponents', {
+    const res = await okSelecting(operator, 'upsertComponents', {
       input: [
         { xname: 'not-an-xname' },
         { xname: 'x1000c0s6b0n0', interfaces: [{ mac: 'zz:00:00:00:00:01' }] },
         { xname: 'x1000c0s6b0n1', interfaces: [{ mac: '02:00:00:00:06:01', ipAddresses: ['10.0.0.256'] }] },
         { xname: 'x1000c0s6b0n2', role: 'WIZARD' },
       ],
-    });
+    }, WITH_COMPONENTS);
     expect(res.components).toEqual([]);
+    expect(res).toMatchObject({ created: 0, failed: 4 });
     expect(res.errors.map((e: { code: string }) => e.code)).toEqual(['BAD_USER_INPUT', 'BAD_USER_INPUT', 'BAD_USER_INPUT', 'BAD_USER_INPUT']);
-    expect(res.errors[0].message).toMatch(/^xname: /);
-    expect(res.errors[1].message).toMatch(/^interfaces\[0\]\.mac: /);
-    expect(res.errors[2].message).toMatch(/^interfaces\[0\]\.ipAddresses\[0\]: /);
-    expect(res.errors[3].message).toMatch(/^role: /);
+    expect(res.errors.map((e: { index: number; path: string }) => [e.index, e.path])).toEqual([
+      [0, 'input[0].xname'],
+      [1, 'input[1].interfaces[0].mac'],
+      [2, 'input[2].interfaces[0].ipAddresses[0]'],
+      [3, 'input[3].role'],
+    ]);
+    expect(res.errors[0].message).toMatch(/^input\[0\]\.xname: /);
+    expect(res.errors[1].message).toMatch(/^input\[1\]\.interfaces\[0\]\.mac: /);
+    expect(res.errors[2].message).toMatch(/^input\[2\]\.interfaces\[0\]\.ipAddresses\[0\]: /);
+    expect(res.errors[3].message).toMatch(/^input\[3\]\.role: /);
     expect(await fails(viewer, 'component', { xname: 'x1000c0s6q0' })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'xname' });
     expect(await fails(viewer, 'componentByMac', { mac: 'nope' })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'mac' });
     expect(await fails(operator, 'addEthernetInterface', { xname: 'x1000c0s0b0n0', input: { mac: '02:00:00:00:06:02', ipAddresses: ['1.2.3'] } })).toMatchObject({

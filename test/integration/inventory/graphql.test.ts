@@ -8,7 +8,7 @@ describe('inventory through the GraphQL gateway', () => {
   });
   afterAll(() => gw.close());
 
-  const upsert = `mutation($input: [ComponentInput!]!) { upsertComponents(input: $input) { components { xname type version } errors { xname code message } } }`;
+  const upsert = `mutation($input: [ComponentInput!]!) { upsertComponents(input: $input) { created updated unchanged failed components { xname type version } errors { index path xname code message } } }`;
 
   it('upserts, lists with nested interfaces, groups and hardware, and pages with cursors', async () => {
     const up = await gw.gql(upsert, {
@@ -26,6 +26,10 @@ describe('inventory through the GraphQL gateway', () => {
           { xname: 'x1000c0s0b0n1', type: 'Node', version: 1 },
           { xname: 'x1000c0s0b0', type: 'NodeBMC', version: 1 },
         ],
+        created: 3,
+        updated: 0,
+        unchanged: 0,
+        failed: 0,
         errors: [],
       },
     });
@@ -64,7 +68,9 @@ describe('inventory through the GraphQL gateway', () => {
 
   it('errors carry extensions.code and name the field', async () => {
     const dupe = await gw.gql(upsert, { input: [{ xname: 'x1000c0s1b0n0', interfaces: [{ mac: 'aa:bb:cc:00:00:01' }] }] }, gw.tokens.operator);
-    expect((dupe.data as { upsertComponents: { errors: unknown[] } }).upsertComponents.errors).toEqual([{ xname: 'x1000c0s1b0n0', code: 'CONFLICT', message: expect.stringContaining('interfaces[0].mac') }]);
+    expect((dupe.data as { upsertComponents: { errors: unknown[] } }).upsertComponents.errors).toEqual([
+      { index: 0, path: 'input[0].interfaces[0].mac', xname: 'x1000c0s1b0n0', code: 'CONFLICT', message: expect.stringContaining('interfaces[0].mac') },
+    ]);
     const badMac = await gw.gql(`{ componentByMac(mac: "zz") { xname } }`, undefined, gw.tokens.viewer);
     expect(badMac.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(badMac.errors?.[0]?.message).toMatch(/MAC/);
@@ -103,4 +109,42 @@ describe('inventory through the GraphQL gateway', () => {
     expect(mine.errors).toBeUndefined();
     expect(mine.data!.components.edges.map((e) => e.node)).toEqual([{ xname: 'x9c0s0b0n0', site: 'lab' }]);
   });
+
+  it('answers counts without components unless selected (also through a fragment), and refuses components for more than 1,000 inputs before writing', async () => {
+    const input = [{ xname: 'x1000c0s2b0n0' }, { xname: 'x1000c0s2b0n1' }];
+    const counts = await gw.gql(`mutation($input: [ComponentInput!]!) { upsertComponents(input: $input) { created updated unchanged failed errorsOmitted } }`, { input }, gw.tokens.operator);
+    expect(counts.data).toEqual({ upsertComponents: { created: 2, updated: 0, unchanged: 0, failed: 0, errorsOmitted: 0 } });
+    const viaFragment = await gw.gql(
+      `mutation($input: [ComponentInput!]!) { upsertComponents(input: $input) { ...R } } fragment R on UpsertComponentsResult { unchanged components { xname version } }`,
+      { input },
+      gw.tokens.operator,
+    );
+    expect(viaFragment.data).toEqual({ upsertComponents: { unchanged: 2, components: [{ xname: 'x1000c0s2b0n0', version: 1 }, { xname: 'x1000c0s2b0n1', version: 1 }] } });
+    const many = Array.from({ length: 1001 }, (_, i) => ({ xname: `x1001c0s${i % 64}b${i >> 6}n0` }));
+    const refused = await gw.gql(`mutation($input: [ComponentInput!]!) { upsertComponents(input: $input) { created components { xname } } }`, { input: many }, gw.tokens.operator);
+    expect(refused.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', field: 'input' }, message: expect.stringMatching(/^input: has 1001 components; `components` may be selected for at most 1000 per call/) });
+    expect((await gw.gql(`{ component(xname: "x1001c0s0b0n0") { xname } }`, undefined, gw.tokens.viewer)).data).toEqual({ component: null });
+  });
+
+  it('a 20,000-item upsert answers under the 6 MB limit through the limit-enforcing invoker (all but one refused: the largest answer)', async () => {
+    // Every item claims one MAC, so all but the first are errors naming their index, path and
+    // the holder: the answer an input can make largest. One component is written.
+    const input = Array.from({ length: 20_000 }, (_, i) => ({ xname: `x${2000 + (i >> 10)}c0s${(i >> 4) & 63}b0n${i & 15}`, interfaces: [{ mac: '02:00:00:99:99:99' }] }));
+    const res = await fetch(`${gw.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${gw.tokens.operator}` },
+      body: JSON.stringify({ query: `mutation($input: [ComponentInput!]!) { upsertComponents(input: $input) { created updated unchanged failed errorsOmitted errors { index path xname code message } } }`, variables: { input } }),
+    });
+    const text = await res.text();
+    expect([res.status, res.status === 200 ? '' : text.slice(0, 300)]).toEqual([200, '']);
+    expect(Buffer.byteLength(text)).toBeLessThan(6_291_456);
+    const body = JSON.parse(text) as { errors?: unknown; data: { upsertComponents: { created: number; failed: number; errorsOmitted: number; errors: { index: number; path: string; code: string }[] } } };
+    expect(body.errors).toBeUndefined();
+    const r = body.data.upsertComponents;
+    expect(r).toMatchObject({ created: 1, updated: 0, unchanged: 0, failed: 19_999 });
+    expect(r.errors.length + r.errorsOmitted).toBe(19_999);
+    expect(r.errors.length).toBeGreaterThan(10_000);
+    r.errors.forEach((e, i) => expect(e).toMatchObject({ index: i + 1, path: `input[${i + 1}].interfaces[0].mac`, code: 'CONFLICT' }));
+    process.stderr.write(`20,000-item upsert answer: ${Buffer.byteLength(text)} bytes, ${r.errors.length} errors listed, ${r.errorsOmitted} omitted\n`);
+  }, 120_000);
 });

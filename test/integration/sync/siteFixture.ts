@@ -59,7 +59,7 @@ export async function siteFixture(gw: TestGateway, site: string, opts: SiteFixtu
     { xname: 'x1000c0s1b0n0', mac: '02:00:00:00:00:02', ip: ip1 },
   ];
   ok(
-    await gw.gql(`mutation($in: [ComponentInput!]!) { upsertComponents(input: $in) { components { xname } } }`, {
+    await gw.gql(`mutation($in: [ComponentInput!]!) { upsertComponents(input: $in) { created updated unchanged failed errors { path message } } }`, {
       in: nodes.map((n, i) => ({ xname: n.xname, site, role: 'COMPUTE', nid: i + 1, arch: 'X86', interfaces: [{ mac: n.mac, ipAddresses: [n.ip], network: 'hsn' }] })),
     }),
   );

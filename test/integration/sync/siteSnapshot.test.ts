@@ -80,6 +80,9 @@ describe('siteSnapshot / reportObservations (gateway, agent token)', () => {
     expect(first.data!.reportObservations[1]!.error).toMatch(/kind/);
     const again = await gw.gql<{ reportObservations: { outcome: string }[] }>(m, { b: batch.slice(0, 1) }, fx.agentToken);
     expect(again.data!.reportObservations[0]!.outcome).toBe('DUPLICATE');
+    // The same key with other content is refused for good, and the stored observation stays.
+    const reused = await gw.gql<{ reportObservations: { outcome: string; error: string | null }[] }>(m, { b: [{ ...batch[0], payload: { xname: 'x1000c0s0b0n0', stage: 'booted' } }] }, fx.agentToken);
+    expect(reused.data!.reportObservations[0]).toMatchObject({ outcome: 'REJECTED', error: 'idempotencyKey: hb-1 was already used for a different payload (observation#snap); use a new key for new content' });
     const item = await gw.aws.clients.doc.send(new GetCommand({ TableName: gw.aws.tableName, Key: { PK: 'OBS#snap#hb-1', SK: 'OBS' } }));
     expect(item.Item).toMatchObject({ kind: 'heartbeat', site: 'snap', payload: { stage: 'initramfs' } });
   });
