@@ -242,8 +242,9 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      // A client may introspect and revoke only its own tokens (the CLI revokes its refresh token at logout).
+      introspection: { enabled: true, allowedPolicy: async (_ctx: KoaContext, client: { clientId: string }, token: { clientId?: string }) => token.clientId === client.clientId },
+      revocation: { enabled: true, allowedPolicy: async (_ctx: KoaContext, client: { clientId: string }, token: { clientId?: string }) => token.clientId === client.clientId },
       registration: {
         enabled: true,
         initialAccessToken: secrets.registrationToken,
