@@ -11,7 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CliIo } from './imageCommands.js';
-import { CliError, DEFAULT_URL, graphqlClient } from './client.js';
+import { CliError, DEFAULT_URL, clientConfig, graphqlClient } from './client.js';
 import { clientCredentials, discover, profileName, ProfileStore, tokenRequest, type Profile } from './profiles.js';
 
 const LOCAL_CLI_CLIENT = 'skyboot-cli';
@@ -147,6 +147,16 @@ export function registerLoginCommands(program: Command, io: CliIo): void {
         }
       }
       io.out(store.forgetTokens(name) ? `logged out of profile ${name}` : `profile ${name} was not logged in`);
+    });
+
+  program
+    .command('token')
+    .description("print the profile's access token (refreshed first if it is about to expire), for curl or the GraphQL IDE")
+    .action(async () => {
+      const cfg = clientConfig(process.env, program.opts<{ profile?: string }>().profile);
+      const token = typeof cfg.token === 'function' ? await cfg.token() : cfg.token;
+      if (!token) throw new CliError('no token: run `skyboot login`');
+      io.out(token);
     });
 
   program

@@ -21,7 +21,6 @@ say(`GraphQL API and IDE: ${stack.graphqlUrl}`);
 say(`agent (site local): http://127.0.0.1:${agentHttpPort}/status   boot script: http://127.0.0.1:${agentHttpPort}/boot/v1/bootscript?mac=<MAC>`);
 say(`simulated BMCs: ${fleet.bmcs.length} (user ${fleet.username}); discover them with: SKYBOOT_BMC_USERNAME=${fleet.username} SKYBOOT_BMC_PASSWORD=${fleet.password} npx skyboot-agent discover --data-dir ${dataDir}/agent --range ${ranges}`);
 say(`health: ${stack.url}/health`);
-say(`authorization server: ${stack.auth.issuer} (access tokens live ${stack.auth.tokenTtlSeconds} s)`);
 say(`dev users (kept in ${stack.dataDir}/auth/secrets.json): ${stack.auth.users.map((u) => `${u.username} / ${u.password}`).join('   ')}`);
 say(`agent (site local) client: ${stack.agentClient.clientId}, config ${stack.dataDir}/agent/cloud.json`);
 say(`log in (once per profile): npx skyboot login --api ${stack.graphqlUrl} --issuer ${stack.auth.issuer}   then: npx skyboot whoami`);

@@ -77,6 +77,7 @@ describe('skyboot login, whoami, logout (local authorization server, the browser
     expect(JSON.parse(later.out)).toEqual([]);
     expect(gw.auth.issued.refreshGrants).toBe(refreshesBefore + 1);
     expect(cachedAccessToken('lab')).not.toBe(first);
+    expect(await cli(['token', '--profile', 'lab'])).toMatchObject({ code: 0, out: cachedAccessToken('lab') });
 
     // A fixed redirect must be this CLI's own loopback listener.
     const away = await cli(['login', '--profile', 'lab', '--redirect-uri', 'http://example.org:8765/callback']);
