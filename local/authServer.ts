@@ -41,7 +41,7 @@ export const DEV_USERS = ['admin', 'operator', 'viewer'] as const;
 export type DevUserName = (typeof DEV_USERS)[number];
 
 export interface DevUser {
-  username: DevUserName;
+  username: string;
   password: string;
   groups: string[];
 }
@@ -52,6 +52,11 @@ export interface AuthServerOptions {
   /** 0 picks a free port. */
   port?: number;
   tokenTtlSeconds?: number;
+  /**
+   * More users besides admin, operator and viewer, e.g. `{ username: 'op-lab-a', groups:
+   * ['operator@lab-a'] }`; their passwords are generated at each start (see `users`).
+   */
+  extraUsers?: { username: string; groups: string[] }[];
   log?: (line: string) => void;
 }
 
@@ -210,7 +215,9 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
   });
   const issuer = `http://${host}:${(server.address() as AddressInfo).port}`;
 
-  const users = new Map(secrets.users.map((u) => [u.username, u]));
+  const extra: DevUser[] = (opts.extraUsers ?? []).map((u) => ({ ...u, password: randomBytes(9).toString('base64url') }));
+  const allUsers = [...secrets.users, ...extra];
+  const users = new Map(allUsers.map((u) => [u.username, u]));
   const configuration: Configuration = {
     adapter: adapterClass(dir),
     jwks: { keys: [secrets.signingKey] },
@@ -271,13 +278,13 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     interactions: { url: (_ctx: KoaContext, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
     findAccount: async (_ctx, id) => {
-      const user = users.get(id as DevUserName);
+      const user = users.get(id);
       if (!user) return undefined;
       return { accountId: id, claims: async () => ({ sub: id, preferred_username: id, 'cognito:groups': user.groups }) };
     },
     // Cognito's access-token claims, which the gateway's verifier reads.
     extraTokenClaims: async (_ctx, token: ProviderToken) => {
-      const user = token.accountId ? users.get(token.accountId as DevUserName) : undefined;
+      const user = token.accountId ? users.get(token.accountId) : undefined;
       return { token_use: 'access', ...(user ? { username: user.username, 'cognito:groups': user.groups } : {}) };
     },
   };
@@ -333,7 +340,7 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
     if (details.prompt.name === 'login') {
       if (req.method === 'POST' && path.endsWith('/login')) {
         const form = await readForm(req);
-        const user = users.get(form.get('username') as DevUserName);
+        const user = users.get(form.get('username') ?? '');
         if (!user || !passwordMatches(user.password, form.get('password') ?? '')) {
           return page(401, `<p>Unknown user or wrong password.</p>${loginForm(details.uid)}`);
         }
@@ -373,7 +380,7 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
     authorizationEndpoint: `${issuer}/auth`,
     registrationEndpoint: `${issuer}/reg`,
     registrationToken: secrets.registrationToken,
-    users: secrets.users,
+    users: allUsers,
     tokenTtlSeconds: ttl,
     issued,
     async stop() {

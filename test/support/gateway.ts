@@ -34,7 +34,7 @@ export interface TestGateway {
   auth: AuthServer;
   invoker: Invoker;
   /** A person's access token, from a login (authorization code + PKCE) as that dev user. */
-  login(user: DevUserName): Promise<string>;
+  login(user: DevUserName | string): Promise<string>;
   /** A new agent client for `site` (registered as createSite registers one) and its client-credentials token. */
   agentToken(site: string): Promise<string>;
   /** A token the authorization server would never issue, signed with its key (refusal tests only). */
@@ -45,10 +45,18 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-export async function startTestGateway(opts: { production?: boolean; domains?: DomainRegistration[]; tokenTtlSeconds?: number } = {}): Promise<TestGateway> {
+export interface TestGatewayOptions {
+  production?: boolean;
+  domains?: DomainRegistration[];
+  tokenTtlSeconds?: number;
+  /** People besides admin, operator and viewer, with their Cognito-style groups (e.g. `operator@lab-a`). */
+  users?: { username: string; groups: string[] }[];
+}
+
+export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
   const aws = await freshAws('gw');
   const dir = mkdtempSync(join(tmpdir(), 'skyboot-auth-'));
-  const auth = await startAuthServer({ dataDir: dir, port: 0, ...(opts.tokenTtlSeconds ? { tokenTtlSeconds: opts.tokenTtlSeconds } : {}) });
+  const auth = await startAuthServer({ dataDir: dir, port: 0, ...(opts.tokenTtlSeconds ? { tokenTtlSeconds: opts.tokenTtlSeconds } : {}), ...(opts.users ? { extraUsers: opts.users } : {}) });
   process.env.SKYBOOT_JWT_ISSUER = auth.issuer;
   process.env.SKYBOOT_JWKS_URL = auth.jwksUri;
   process.env.SKYBOOT_CLIENT_REGISTRATION_TOKEN = auth.registrationToken;
@@ -60,8 +68,10 @@ export async function startTestGateway(opts: { production?: boolean; domains?: D
   const http: Server = createGatewayHttpServer({ apollo, verify, invoker, ide: true });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  const login = async (user: DevUserName) => {
-    const password = auth.users.find((u) => u.username === user)!.password;
+  const login = async (user: string) => {
+    const found = auth.users.find((u) => u.username === user);
+    if (!found) throw new Error(`no user ${user} on the test authorization server (give it in startTestGateway({ users }))`);
+    const password = found.password;
     return (await pkceLogin({ authorizationEndpoint: auth.authorizationEndpoint, tokenEndpoint: auth.tokenEndpoint, clientId: CLI_CLIENT_ID, username: user, password })).access_token;
   };
   const register = localIssuer(process.env);

@@ -1,11 +1,11 @@
-import { generateKeyPair, SignJWT } from 'jose';
+import { decodeJwt, generateKeyPair, SignJWT } from 'jose';
 import { startTestGateway, type TestGateway } from '../../support/gateway.js';
 import { clientCredentialsToken } from '../../support/oauthBrowser.js';
 
 describe('gateway authentication and roles', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway();
+    gw = await startTestGateway({ users: [{ username: 'op-lab-a', groups: ['operator@lab-a'] }] });
   });
   afterAll(() => gw.close());
 
@@ -58,6 +58,17 @@ describe('gateway authentication and roles', () => {
     const none = await gw.forgedToken({ groups: [] });
     const res = await gw.gql(whoami, undefined, none);
     expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('issues access tokens with the claims Cognito puts in them', async () => {
+    const person = decodeJwt(gw.tokens.operator);
+    expect(person).toMatchObject({ iss: gw.auth.issuer, token_use: 'access', client_id: 'skyboot-cli', username: 'operator', 'cognito:groups': ['operator'], sub: 'operator' });
+    expect((person.exp ?? 0) - (person.iat ?? 0)).toBe(gw.auth.tokenTtlSeconds);
+    expect(decodeJwt(await gw.login('op-lab-a'))).toMatchObject({ username: 'op-lab-a', 'cognito:groups': ['operator@lab-a'] });
+    const agent = decodeJwt(await gw.agentToken('alpha'));
+    expect(agent).toMatchObject({ iss: gw.auth.issuer, token_use: 'access', scope: 'skyboot/agent skyboot/site.alpha' });
+    expect(agent.client_id).toBe(agent.sub);
+    expect(agent['cognito:groups']).toBeUndefined();
   });
 
   it('reads roles from cognito:groups and the agent site from its scope', async () => {
