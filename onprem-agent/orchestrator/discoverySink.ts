@@ -17,6 +17,7 @@ import { log } from '../logger.js';
 import { Outbox } from '../outbox/outbox.js';
 import type { ObservationSink } from '../outbox/sink.js';
 import { CloudClient, CloudUnreachableError, type CloudObservation, type ObservationResult } from '../sync/cloudClient.js';
+import { tokenSourceFor } from '../sync/tokenProvider.js';
 import { writeHandoff } from './handoff.js';
 
 export interface NotingSink extends ObservationSink {
@@ -38,7 +39,7 @@ async function isDir(path: string): Promise<boolean> {
 function configuredClient(dataDir: string, env: NodeJS.ProcessEnv): CloudClient | null {
   try {
     const cfg = loadAgentConfig({ dataDir }, env);
-    return cfg.cloud ? new CloudClient({ url: cfg.cloud, tokenFile: cfg.tokenFile ?? undefined, timeoutMs: 30_000 }) : null;
+    return cfg.cloud ? new CloudClient({ url: cfg.cloud, tokens: tokenSourceFor(cfg), timeoutMs: 30_000 }) : null;
   } catch (err) {
     log.warn({ err: (err as Error).message }, 'agent config unusable; the report waits in the outbox');
     return null;
