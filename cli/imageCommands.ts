@@ -7,6 +7,8 @@ import { mapArch, pushImage, type ImageJson as PushedImage, type PushOptions } f
 
 export interface CliIo {
   gql: Gql;
+  /** The GraphQL URL the CLI talks to (agent configs name it). */
+  apiUrl?: string;
   out: (line: string) => void;
   err: (line: string) => void;
   /** stderr is a terminal: progress bars are drawn. */

@@ -4,15 +4,18 @@ import { CliError, graphqlClient, clientConfig } from './client.js';
 import { registerBootCommands } from './bootCommands.js';
 import { registerImageCommands, type CliIo } from './imageCommands.js';
 import { registerSiteCommands } from './siteCommands.js';
+import { registerLoginCommands } from './loginCommands.js';
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command('skyboot')
-    .description(`Skyboot control-plane CLI (GraphQL at \${SKYBOOT_URL:-http://127.0.0.1:4000/graphql}; token from SKYBOOT_TOKEN or \${SKYBOOT_DATA_DIR:-.skyboot}/admin.token)`)
+    .description('Skyboot control-plane CLI: `skyboot login` once per profile, then any command (SKYBOOT_URL and SKYBOOT_TOKEN override the profile)')
+    .option('--profile <name>', 'profile: API URL and login (default: $SKYBOOT_PROFILE or "default")')
     .exitOverride()
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
   registerImageCommands(program, io);
   registerBootCommands(program, io);
   registerSiteCommands(program, io);
+  registerLoginCommands(program, io);
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();
@@ -20,9 +23,23 @@ export function buildProgram(io: CliIo): Command {
   return program;
 }
 
+/** `--profile X` or `--profile=X` anywhere on the line (commander takes program options before and after the subcommand). */
+function profileFlag(argv: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--profile') return argv[i + 1];
+    if (argv[i]!.startsWith('--profile=')) return argv[i]!.slice('--profile='.length);
+  }
+  return undefined;
+}
+
 export async function runCli(argv: string[], io?: Partial<CliIo>): Promise<number> {
+  let config: ReturnType<typeof clientConfig> | undefined;
+  const lazyConfig = () => (config ??= clientConfig(process.env, profileFlag(argv)));
   const full: CliIo = {
-    gql: io?.gql ?? graphqlClient(clientConfig()),
+    gql: io?.gql ?? ((q, v) => graphqlClient(lazyConfig())(q, v)),
+    get apiUrl() {
+      return io?.apiUrl ?? lazyConfig().url;
+    },
     out: io?.out ?? ((l) => process.stdout.write(`${l}\n`)),
     err: io?.err ?? ((l) => process.stderr.write(`${l}\n`)),
     tty: io?.tty ?? Boolean(process.stderr.isTTY),

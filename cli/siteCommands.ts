@@ -2,6 +2,10 @@
 import type { Command } from 'commander';
 import type { CliIo } from './imageCommands.js';
 import { table } from './output.js';
+import { CliError, DEFAULT_URL } from './client.js';
+import { agentClientConfig } from '../schema/agentClientConfig.js';
+
+const DEFAULT_SECRET_FILE = '/etc/skyboot-agent/client.secret';
 
 interface SiteJson {
   name: string;
@@ -23,22 +27,27 @@ export function registerSiteCommands(program: Command, io: CliIo): void {
 
   site
     .command('create <name>')
-    .description('create a site and its agent credentials; the secret is printed once, here')
+    .description("create a site and its agent's OAuth client; prints the agent's config file, and the secret once, here")
     .option('--description <text>', 'what the site is')
     .option('--domain <dns>', "the site's DNS domain (iSCSI SRV records, target names)")
-    .option('--json', 'print the result as JSON')
-    .action(async (name: string, opts: { description?: string; domain?: string; json?: boolean }) => {
+    .option('--secret-file <path>', 'where the agent will read its client secret', DEFAULT_SECRET_FILE)
+    .option('--json', 'print the result as JSON (with agentConfig)')
+    .action(async (name: string, opts: { description?: string; domain?: string; secretFile: string; json?: boolean }) => {
       const out = await io.gql<{ createSite: { site: SiteJson; agentCredentials: Credentials } }>(
         'mutation($i: CreateSiteInput!) { createSite(input: $i) { site { name description domain createdAt } agentCredentials { clientId clientSecret tokenEndpoint token scopes } } }',
         { i: { name, ...(opts.description ? { description: opts.description } : {}), ...(opts.domain ? { domain: opts.domain } : {}) } },
       );
       const { site: s, agentCredentials: c } = out.createSite;
-      if (opts.json) return io.out(JSON.stringify(out.createSite, null, 2));
-      io.out(`site ${s.name} created`);
-      io.out(`agent client id: ${c.clientId}`);
-      if (c.clientSecret) io.out(`agent client secret: ${c.clientSecret}   (shown only now: store it in the agent's token file config)`);
-      if (c.tokenEndpoint) io.out(`token endpoint: ${c.tokenEndpoint}   scopes: ${c.scopes.join(' ')}`);
-      if (c.token) io.out(`agent token: ${c.token}`);
+      if (!c.tokenEndpoint) throw new CliError(`site ${s.name} was created, but the API returned no token endpoint for its agent client ${c.clientId}`);
+      const config = agentClientConfig({ ...c, tokenEndpoint: c.tokenEndpoint }, { cloud: io.apiUrl ?? DEFAULT_URL, clientSecretFile: opts.secretFile });
+      if (opts.json) return io.out(JSON.stringify({ ...out.createSite, agentConfig: config }, null, 2));
+      io.out(`site ${s.name} created; agent client id ${c.clientId}, scopes ${c.scopes.join(' ')}`);
+      if (c.clientSecret) {
+        io.out(`1. Store the client secret (shown only now) on the agent host, readable by the agent only:`);
+        io.out(`   install -m 0600 /dev/stdin ${opts.secretFile} <<<'${c.clientSecret}'`);
+      }
+      io.out(`2. The agent's config file (e.g. /etc/skyboot-agent/agent.json; add the site's DHCP/TFTP/iSCSI keys):`);
+      io.out(JSON.stringify(config, null, 2));
     });
 
   site

@@ -42,7 +42,7 @@ export function ideHtml(endpoint: string): string {
 <style>body{margin:0;height:100vh;display:flex;flex-direction:column;font-family:sans-serif}#bar{padding:6px;background:#1b2240;color:#fff;display:flex;gap:8px;align-items:center}#bar input{flex:1;font-family:monospace}#ide{flex:1}</style>
 </head>
 <body>
-<div id="bar"><b>Skyboot</b><label for="token">Bearer token</label><input id="token" placeholder="paste the contents of .skyboot/admin.token"></div>
+<div id="bar"><b>Skyboot</b><label for="token">Bearer token</label><input id="token" placeholder="paste the output of: npx skyboot token"></div>
 <div id="ide"></div>
 <script src="/ide/assets/react.js"></script>
 <script src="/ide/assets/react-dom.js"></script>

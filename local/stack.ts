@@ -1,9 +1,10 @@
 /**
  * The cloud half on one machine: DynamoDB Local persisted in the data dir, s3rver storing
- * under it, the table and bucket, a local token issuer, the site `local` with its agent
- * token, and the gateway on 127.0.0.1. `npm start` and the end-to-end tests both use it.
+ * under it, the table and bucket, a local OAuth 2.0 authorization server (local/authServer.ts),
+ * the site `local` with its agent's client, and the gateway on 127.0.0.1. `npm start` and the
+ * end-to-end tests both use it.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,13 +12,15 @@ import { startDynamoDbLocal, startS3rver, type RunningEmulator, type RunningS3 }
 import { ensureTableAndBucket } from './table.js';
 import { deliverS3rverEvents } from '../functions/images/localEvents.js';
 import { clients, resetClients } from '../functions/shared/clients.js';
-import { loadOrCreateKeys, signToken, LOCAL_ISSUER } from '../functions/shared/localTokens.js';
+import { startAuthServer, type AuthServer } from './authServer.js';
+import { agentClientConfig, type AgentClientConfig } from '../schema/agentClientConfig.js';
 import { buildGateway } from '../gateway/server.js';
 import { createGatewayHttpServer } from '../gateway/http.js';
 import { inProcessInvoker, type Invoker } from '../gateway/invoker.js';
 import { domains } from '../gateway/domains.js';
 import { createTokenVerifier } from '../gateway/auth/verifier.js';
 import type { Identity } from '../functions/shared/identity.js';
+import type { AgentCredentials } from '../functions/sites/credentials.js';
 
 export interface LocalStackOptions {
   dataDir: string;
@@ -25,6 +28,8 @@ export interface LocalStackOptions {
   host?: string;
   /** External AWS endpoints (LocalStack, a test harness); otherwise the embedded emulators start. */
   external?: boolean;
+  /** The authorization server's port (its issuer URL names it); 0 picks one. */
+  authPort?: number;
   log?: (line: string) => void;
 }
 
@@ -32,8 +37,9 @@ export interface LocalStack {
   url: string;
   graphqlUrl: string;
   dataDir: string;
-  adminToken: string;
-  agentToken: string;
+  auth: AuthServer;
+  /** Site `local`'s agent: client id, secret file and token endpoint, as `skyboot site create` prints them. */
+  agentClient: AgentClientConfig;
   invoker: Invoker;
   s3: RunningS3 | undefined;
   stop(): Promise<void>;
@@ -86,21 +92,20 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const events = s3 ? deliverS3rverEvents(s3.server, { bucket: c.config.bucketName }) : undefined;
     if (events) running.unshift({ endpoint: 'local S3 events', stop: async () => events.stop() });
 
-    const keys = await loadOrCreateKeys(dataDir);
-    process.env.SKYBOOT_JWT_ISSUER = LOCAL_ISSUER;
-    process.env.SKYBOOT_JWKS_FILE = join(dataDir, 'jwks.json');
-    process.env.SKYBOOT_LOCAL_SIGNING_KEY = join(dataDir, 'signing-key.jwk.json');
+    const auth = await startAuthServer({ dataDir, host: opts.host ?? '127.0.0.1', port: opts.authPort ?? 0, log });
+    running.unshift({ endpoint: auth.issuer, stop: () => auth.stop() });
+    // The sites domain registers agent clients here, as it creates Cognito app clients in AWS.
+    process.env.SKYBOOT_JWT_ISSUER = auth.issuer;
+    process.env.SKYBOOT_JWKS_URL = auth.jwksUri;
+    process.env.SKYBOOT_CLIENT_REGISTRATION_TOKEN = auth.registrationToken;
     process.env.SKYBOOT_AGENT_CREDENTIALS = 'local';
-    const adminToken = await signToken(keys, { subject: 'local-admin', roles: ['admin'] });
-    writeFileSync(join(dataDir, 'admin.token'), adminToken, { mode: 0o600 });
 
     const invoker = inProcessInvoker(domains);
-    const agentToken = await ensureLocalSite(invoker, dataDir);
 
     const apollo = buildGateway({ production: false });
     await apollo.start();
     apolloStop = () => apollo.stop();
-    const verify = createTokenVerifier({ issuer: LOCAL_ISSUER, jwks: { keys: keys.jwks } });
+    const verify = createTokenVerifier({ issuer: auth.issuer, jwks: { url: auth.jwksUri } });
     let ready = false;
     http = createGatewayHttpServer({ apollo, verify, invoker, ide: true, ready: () => ready });
     await new Promise<void>((r, j) => {
@@ -109,13 +114,14 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     });
     const port = (http.address() as AddressInfo).port;
     const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
+    const agentClient = await ensureLocalSite(invoker, dataDir, auth, `${url}/graphql`);
     ready = true;
     return {
       url,
       graphqlUrl: `${url}/graphql`,
       dataDir,
-      adminToken,
-      agentToken,
+      auth,
+      agentClient,
       invoker,
       s3,
       stop,
@@ -126,10 +132,20 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   }
 }
 
-/** The site `local` exists after the first start; its agent token is (re)written each start. */
-async function ensureLocalSite(invoker: Invoker, dataDir: string): Promise<string> {
+/**
+ * The site `local` exists after the first start. Its agent's client is registered once; the
+ * client id, secret file and token endpoint are kept in the data dir (agent/cloud.json), and new
+ * credentials are made only when those point at another authorization server.
+ */
+async function ensureLocalSite(invoker: Invoker, dataDir: string, auth: AuthServer, graphqlUrl: string): Promise<AgentClientConfig> {
   const admin: Identity = { subject: 'local-stack', roles: ['admin'], site: null };
-  const tokenFile = join(dataDir, 'agent.token');
+  const agentDir = join(dataDir, 'agent');
+  const configFile = join(agentDir, 'cloud.json');
+  const secretFile = join(agentDir, 'client.secret');
+  if (existsSync(configFile) && existsSync(secretFile)) {
+    const kept = JSON.parse(readFileSync(configFile, 'utf8')) as AgentClientConfig;
+    if (kept.tokenEndpoint === auth.tokenEndpoint) return { ...kept, cloud: graphqlUrl };
+  }
   const existing = await invoker.invoke({ domain: 'sites', identity: admin, requestId: 'local-start', calls: [{ operation: 'site', args: { name: LOCAL_SITE } }] });
   const found = existing.results[0];
   const operation = found?.ok && found.value ? 'rotateAgentCredentials' : 'createSite';
@@ -137,10 +153,12 @@ async function ensureLocalSite(invoker: Invoker, dataDir: string): Promise<strin
   const out = await invoker.invoke({ domain: 'sites', identity: admin, requestId: 'local-start', calls: [{ operation, args }] });
   const r = out.results[0];
   if (!r?.ok) throw new Error(`could not create site ${LOCAL_SITE}: ${r ? r.error.message : 'no result'}`);
-  const value = r.value as { agentCredentials?: { token: string }; token?: string };
-  const token = value.agentCredentials?.token ?? value.token;
-  if (!token) throw new Error('local agent credentials carry no token');
-  if (!existsSync(dataDir)) mkdirSync(dataDir, { recursive: true });
-  writeFileSync(tokenFile, token, { mode: 0o600 });
-  return token;
+  const value = r.value as { agentCredentials?: AgentCredentials } & Partial<AgentCredentials>;
+  const credentials = value.agentCredentials ?? (value as AgentCredentials);
+  if (!credentials.clientSecret || !credentials.tokenEndpoint) throw new Error('local agent credentials carry no client secret or token endpoint');
+  mkdirSync(agentDir, { recursive: true });
+  writeFileSync(secretFile, credentials.clientSecret, { mode: 0o600 });
+  const config = agentClientConfig({ ...credentials, tokenEndpoint: credentials.tokenEndpoint }, { cloud: graphqlUrl, clientSecretFile: secretFile });
+  writeFileSync(configFile, JSON.stringify(config, null, 2), { mode: 0o600 });
+  return config;
 }

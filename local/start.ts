@@ -10,7 +10,8 @@ const dataDir = process.env.SKYBOOT_DATA_DIR ?? '.skyboot';
 const port = Number(process.env.PORT ?? 4000);
 const say = (line: string) => process.stderr.write(`[skyboot] ${line}\n`);
 
-const stack = await startLocalStack({ dataDir, port, external: Boolean(process.env.AWS_ENDPOINT_URL), log: say });
+const authPort = Number(process.env.SKYBOOT_AUTH_PORT ?? port + 1);
+const stack = await startLocalStack({ dataDir, port, authPort, external: Boolean(process.env.AWS_ENDPOINT_URL), log: say });
 const agentHttpPort = Number(process.env.SKYBOOT_AGENT_HTTP_PORT ?? 8080);
 const agent = await startLocalAgent(stack, { httpPort: agentHttpPort, tftpPort: Number(process.env.SKYBOOT_AGENT_TFTP_PORT ?? 6969) });
 // A small simulated BMC fleet on loopback, so the demo site has something to discover.
@@ -20,8 +21,9 @@ say(`GraphQL API and IDE: ${stack.graphqlUrl}`);
 say(`agent (site local): http://127.0.0.1:${agentHttpPort}/status   boot script: http://127.0.0.1:${agentHttpPort}/boot/v1/bootscript?mac=<MAC>`);
 say(`simulated BMCs: ${fleet.bmcs.length} (user ${fleet.username}); discover them with: SKYBOOT_BMC_USERNAME=${fleet.username} SKYBOOT_BMC_PASSWORD=${fleet.password} npx skyboot-agent discover --data-dir ${dataDir}/agent --range ${ranges}`);
 say(`health: ${stack.url}/health`);
-say(`admin token: ${stack.dataDir}/admin.token   agent token (site local): ${stack.dataDir}/agent.token`);
-say(`try: curl -s ${stack.graphqlUrl} -H "authorization: Bearer $(cat ${dataDir}/admin.token)" -H 'content-type: application/json' -d '{"query":"{ whoami { subject roles } sites { name } }"}'`);
+say(`dev users (kept in ${stack.dataDir}/auth/secrets.json): ${stack.auth.users.map((u) => `${u.username} / ${u.password}`).join('   ')}`);
+say(`agent (site local) client: ${stack.agentClient.clientId}, config ${stack.dataDir}/agent/cloud.json`);
+say(`log in (once per profile): npx skyboot login --api ${stack.graphqlUrl} --issuer ${stack.auth.issuer}   then: npx skyboot whoami`);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

@@ -20,6 +20,8 @@ export interface AgentConfig {
   /** Gateway URL (http://host:4000 or .../graphql); null runs from the stored snapshot only. */
   cloud: string | null;
   tokenFile: string | null;
+  /** OAuth 2.0 client credentials for the cloud (preferred over tokenFile); null without. */
+  clientCredentials: { tokenEndpoint: string; clientId: string; clientSecretFile: string; scope: string | null } | null;
   dataDir: string;
   http: HostPort;
   /** What nodes use to reach the HTTP server (boot-script URLs); default: the Host header. */
@@ -42,6 +44,10 @@ export type RawConfig = Partial<Record<keyof typeof KEYS, unknown>>;
 export const KEYS = {
   cloud: '--cloud',
   tokenFile: '--token-file',
+  tokenEndpoint: '--token-endpoint',
+  clientId: '--client-id',
+  clientSecretFile: '--client-secret-file',
+  scope: '--scope',
   dataDir: '--data-dir',
   http: '--http',
   advertiseUrl: '--advertise-url',
@@ -111,6 +117,28 @@ function oneOf<T extends string>(v: unknown, allowed: readonly T[], fallback: T,
   return s as T;
 }
 
+/** All three of tokenEndpoint, clientId and clientSecretFile, or none. */
+function clientCredentials(raw: RawConfig): AgentConfig['clientCredentials'] {
+  const tokenEndpoint = str(raw.tokenEndpoint, 'tokenEndpoint');
+  const clientId = str(raw.clientId, 'clientId');
+  const secretFile = str(raw.clientSecretFile, 'clientSecretFile');
+  const scope = str(raw.scope, 'scope');
+  if (!tokenEndpoint && !clientId && !secretFile) {
+    if (scope) throw new BadUserInputError('scope', '--scope is for client credentials: give --token-endpoint, --client-id and --client-secret-file too');
+    return null;
+  }
+  const missing = (['tokenEndpoint', 'clientId', 'clientSecretFile'] as const).filter((k) => !str(raw[k], k));
+  if (missing.length) throw new BadUserInputError(missing[0]!, `client credentials need ${missing.map((k) => KEYS[k]).join(', ')} as well`);
+  let url: URL;
+  try {
+    url = new URL(tokenEndpoint!);
+  } catch {
+    throw new BadUserInputError('tokenEndpoint', `"${tokenEndpoint}" is not a URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new BadUserInputError('tokenEndpoint', `"${tokenEndpoint}" is not an http(s) URL`);
+  return { tokenEndpoint: url.toString(), clientId: clientId!, clientSecretFile: resolve(secretFile!), scope };
+}
+
 /** Merges sources (later wins) and validates. */
 export function resolveConfig(...sources: RawConfig[]): AgentConfig {
   const raw: RawConfig = Object.assign({}, ...sources.map((s) => Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined))));
@@ -130,6 +158,7 @@ export function resolveConfig(...sources: RawConfig[]): AgentConfig {
   const cfg: AgentConfig = {
     cloud: str(raw.cloud, 'cloud'),
     tokenFile: str(raw.tokenFile, 'tokenFile') ? resolve(str(raw.tokenFile, 'tokenFile')!) : null,
+    clientCredentials: clientCredentials(raw),
     dataDir: resolve(str(raw.dataDir, 'dataDir') ?? DEFAULT_DATA_DIR),
     http: parseHostPort(str(raw.http, 'http') ?? '0.0.0.0:8080', 'http'),
     advertiseUrl: str(raw.advertiseUrl, 'advertiseUrl'),
@@ -141,7 +170,9 @@ export function resolveConfig(...sources: RawConfig[]): AgentConfig {
     syncIntervalMs: Math.round(interval * 1000),
     outboxMaxBytes: Math.round(outboxMaxMb * 1024 * 1024),
   };
-  if (cfg.cloud && !cfg.tokenFile) throw new BadUserInputError('tokenFile', '--cloud needs --token-file (the site agent token)');
+  if (cfg.cloud && !cfg.tokenFile && !cfg.clientCredentials) {
+    throw new BadUserInputError('tokenEndpoint', '--cloud needs client credentials (--token-endpoint, --client-id, --client-secret-file) or --token-file (a site agent token)');
+  }
   if (cfg.tftp && !cfg.tftpRoot) throw new BadUserInputError('tftpRoot', '--tftp needs --tftp-root (where ipxe.efi and undionly.kpxe are)');
   return cfg;
 }

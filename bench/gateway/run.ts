@@ -15,7 +15,8 @@ import { startDynamoDbLocal } from '../../local/emulators.js';
 import { clients, resetClients } from '../../functions/shared/clients.js';
 import { tableDefinition } from '../../functions/shared/table.js';
 import { handler as inventory } from '../../functions/inventory/handler.js';
-import { loadOrCreateKeys, signToken, LOCAL_ISSUER } from '../../functions/shared/localTokens.js';
+import { startAuthServer, CLI_CLIENT_ID } from '../../local/authServer.js';
+import { pkceLogin } from '../../test/support/oauthBrowser.js';
 import { buildGateway } from '../../gateway/server.js';
 import { createGatewayHttpServer } from '../../gateway/http.js';
 import { inProcessInvoker } from '../../gateway/invoker.js';
@@ -76,9 +77,10 @@ for (let after: string | null = null; ; ) {
 }
 if (all.length !== COUNT) throw new Error(`expected ${COUNT} components, read ${all.length}`);
 
-const keys = await loadOrCreateKeys(mkdtempSync(join(tmpdir(), 'bench-keys-')));
-const token = await signToken(keys, { subject: 'bench', roles: ['admin'] });
-const verify = createTokenVerifier({ issuer: LOCAL_ISSUER, jwks: { keys: keys.jwks } });
+const auth = await startAuthServer({ dataDir: mkdtempSync(join(tmpdir(), 'bench-auth-')), port: 0 });
+const benchAdmin = auth.users.find((u) => u.username === 'admin')!;
+const token = (await pkceLogin({ authorizationEndpoint: auth.authorizationEndpoint, tokenEndpoint: auth.tokenEndpoint, clientId: CLI_CLIENT_ID, username: benchAdmin.username, password: benchAdmin.password })).access_token;
+const verify = createTokenVerifier({ issuer: auth.issuer, jwks: { url: auth.jwksUri } });
 
 async function serve(regs: DomainRegistration[]): Promise<{ url: string; close: () => Promise<void> }> {
   const apollo = buildGateway({ production: true, domains: regs });
@@ -164,6 +166,7 @@ for (const kind of ['list', 'one'] as const) {
 
 await real.close();
 await memory.close();
+await auth.stop();
 await dynamo.stop();
 
 const lines = [

@@ -1,10 +1,9 @@
 /**
  * Agent credentials. In AWS each site's agent is a Cognito app client allowed the
  * client-credentials grant with the scopes `skyboot/agent` and `skyboot/site.<name>`; the
- * gateway reads the site from the scope. Locally the stack's own key signs an equivalent
- * token. Which one runs is chosen by SKYBOOT_AGENT_CREDENTIALS (cognito | local).
+ * gateway reads the site from the scope. Locally the stack's authorization server registers an
+ * equivalent client. Which one runs is chosen by SKYBOOT_AGENT_CREDENTIALS (cognito | local).
  */
-import { readFileSync } from 'node:fs';
 import {
   CognitoIdentityProviderClient,
   CreateUserPoolClientCommand,
@@ -14,9 +13,7 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ApiGatewayV2Client, UpdateAuthorizerCommand } from '@aws-sdk/client-apigatewayv2';
-import type { JWK } from 'jose';
 import { AGENT_SCOPE, SITE_SCOPE_PREFIX } from '../shared/identity.js';
-import { signToken } from '../shared/localTokens.js';
 
 export interface AgentCredentials {
   clientId: string;
@@ -32,19 +29,39 @@ function scopesFor(site: string): string[] {
   return [AGENT_SCOPE, `${SITE_SCOPE_PREFIX}${site}`];
 }
 
-export function localIssuer(env: NodeJS.ProcessEnv = process.env): AgentCredentialIssuer {
+export const AGENT_CLIENT_PREFIX = 'skyboot-agent-';
+
+/**
+ * The local stack's authorization server registers the agent's client through OpenID Connect
+ * Dynamic Client Registration (RFC 7591), as Cognito's CreateUserPoolClient does in AWS: a
+ * client-credentials client allowed the site's scopes. Nothing here signs a token.
+ */
+export function localIssuer(env: NodeJS.ProcessEnv = process.env, fetchFn: typeof fetch = fetch): AgentCredentialIssuer {
   return async (site) => {
-    const keyFile = env.SKYBOOT_LOCAL_SIGNING_KEY;
-    const jwksFile = env.SKYBOOT_JWKS_FILE;
-    if (!keyFile || !jwksFile) throw new Error('SKYBOOT_LOCAL_SIGNING_KEY and SKYBOOT_JWKS_FILE must be set for local agent credentials');
-    const keys = { privateJwk: JSON.parse(readFileSync(keyFile, 'utf8')) as JWK, jwks: JSON.parse(readFileSync(jwksFile, 'utf8')) };
-    const clientId = `agent-${site}`;
-    const token = await signToken(keys, { subject: clientId, agentSite: site, ttlSeconds: 365 * 24 * 3600, issuer: env.SKYBOOT_JWT_ISSUER });
-    return { clientId, clientSecret: null, tokenEndpoint: null, token, scopes: scopesFor(site) };
+    const issuer = env.SKYBOOT_JWT_ISSUER;
+    const registrationToken = env.SKYBOOT_CLIENT_REGISTRATION_TOKEN;
+    if (!issuer || !registrationToken) throw new Error('SKYBOOT_JWT_ISSUER and SKYBOOT_CLIENT_REGISTRATION_TOKEN must be set for local agent credentials');
+    const discovery = await fetchFn(`${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`);
+    if (!discovery.ok) throw new Error(`authorization server ${issuer}: discovery answered HTTP ${discovery.status}`);
+    const meta = (await discovery.json()) as { registration_endpoint?: string; token_endpoint?: string };
+    if (!meta.registration_endpoint || !meta.token_endpoint) throw new Error(`authorization server ${issuer} offers no client registration`);
+    const res = await fetchFn(meta.registration_endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${registrationToken}` },
+      body: JSON.stringify({
+        client_name: `${AGENT_CLIENT_PREFIX}${site}`,
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+        token_endpoint_auth_method: 'client_secret_basic',
+        skyboot_allowed_scopes: scopesFor(site).join(' '),
+      }),
+    });
+    const body = (await res.json()) as { client_id?: string; client_secret?: string; error?: string; error_description?: string };
+    if (!res.ok || !body.client_id || !body.client_secret) throw new Error(`client registration for site ${site} failed: HTTP ${res.status} ${body.error ?? ''} ${body.error_description ?? ''}`.trim());
+    return { clientId: body.client_id, clientSecret: body.client_secret, tokenEndpoint: meta.token_endpoint, token: null, scopes: scopesFor(site) };
   };
 }
-
-export const AGENT_CLIENT_PREFIX = 'skyboot-agent-';
 
 const REQUIRED_AWS_SETTINGS = [
   'SKYBOOT_USER_POOL_ID',

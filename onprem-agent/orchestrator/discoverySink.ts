@@ -23,6 +23,7 @@ import { agentRequest, AgentUnreachableError } from '../run/adminSocket.js';
 import { DataDirLockedError, withDataDirLock, type LockHolder } from '../run/dataDirLock.js';
 import { CloudClient, CloudUnreachableError, type CloudObservation, type ObservationResult } from '../sync/cloudClient.js';
 import { splitDiscoveryReport, type DiscoveryPayload } from './discoveryParts.js';
+import { tokenSourceFor } from '../sync/tokenProvider.js';
 
 export interface NotingSink extends ObservationSink {
   /** One line for the operator: where the last observation went. */
@@ -46,7 +47,7 @@ async function isDir(path: string): Promise<boolean> {
 function configuredClient(dataDir: string, env: NodeJS.ProcessEnv): CloudClient | null {
   try {
     const cfg = loadAgentConfig({ dataDir }, env);
-    return cfg.cloud ? new CloudClient({ url: cfg.cloud, tokenFile: cfg.tokenFile ?? undefined, timeoutMs: 30_000 }) : null;
+    return cfg.cloud ? new CloudClient({ url: cfg.cloud, tokens: tokenSourceFor(cfg), timeoutMs: 30_000 }) : null;
   } catch (err) {
     log.warn({ err: (err as Error).message }, 'agent config unusable; the report waits in the outbox');
     return null;

@@ -10,6 +10,7 @@ import type { AgentConfig } from '../config.js';
 import { log } from '../logger.js';
 import { ArtifactCache } from '../cache/artifactCache.js';
 import { CloudClient, type CloudObservation, type ObservationResult } from '../sync/cloudClient.js';
+import { tokenSourceFor, type TokenStatus } from '../sync/tokenProvider.js';
 import { CloudUnreachableError } from '../sync/cloudClient.js';
 import { Syncer } from '../sync/syncer.js';
 import { Outbox } from '../outbox/outbox.js';
@@ -40,7 +41,7 @@ export interface RunningAgent {
 
 export interface AgentStatus {
   agent: { pid: number; startedAt: string; dataDir: string; http: string; site: string | null };
-  cloud: { configured: boolean; up: boolean | null; since: string; lastSuccessAt: string | null; lastError: string | null; consecutiveFailures: number };
+  cloud: { configured: boolean; up: boolean | null; since: string; lastSuccessAt: string | null; lastError: string | null; consecutiveFailures: number; auth: TokenStatus | null };
   snapshot: { revision: number | null; contentHash: string | null; storedAt: string | null; nodes: number; lastPullAt: string | null; lastPullUnchanged: boolean | null };
   cache: Awaited<ReturnType<ArtifactCache['stats']>> & { referenced: number; missing: string[] };
   outbox: Awaited<ReturnType<Outbox['stats']>>;
@@ -83,7 +84,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
 
 async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOptions, startedAt: string, lock: DataDirLock): Promise<RunningAgent> {
   const cache = await new ArtifactCache(join(config.dataDir, 'cache')).init();
-  const client = config.cloud ? new CloudClient({ url: config.cloud, tokenFile: config.tokenFile ?? undefined }) : null;
+  const client = config.cloud ? new CloudClient({ url: config.cloud, tokens: tokenSourceFor(config) }) : null;
   const outbox = await new Outbox(join(config.dataDir, 'outbox'), client ?? offlineTransport, {
     baseDelayMs: opts.outboxBackoffBaseMs,
     maxDelayMs: opts.outboxBackoffMaxMs ?? Math.max(5_000, config.syncIntervalMs),
@@ -169,7 +170,7 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
     const s = syncer.status();
     return {
       agent: { pid: process.pid, startedAt, dataDir: config.dataDir, http: httpUrl, site: syncer.index?.stored.snapshot.site ?? null },
-      cloud: { configured: client !== null, up: s.link.up, since: s.link.since, lastSuccessAt: s.link.lastSuccessAt, lastError: s.link.lastError, consecutiveFailures: s.link.consecutiveFailures },
+      cloud: { configured: client !== null, up: s.link.up, since: s.link.since, lastSuccessAt: s.link.lastSuccessAt, lastError: s.link.lastError, consecutiveFailures: s.link.consecutiveFailures, auth: client?.tokens?.status() ?? null },
       snapshot: { revision: s.revision, contentHash: s.contentHash, storedAt: s.storedAt, nodes: syncer.index?.byXname.size ?? 0, lastPullAt: s.lastPullAt, lastPullUnchanged: s.lastPullUnchanged },
       cache: { ...(await cache.stats()), referenced: s.artifacts.referenced, missing: s.artifacts.missing },
       outbox: await outbox.stats(),

@@ -53,7 +53,11 @@ const configOptions = (cmd: Command): Command => cmd
 export function registerRunCommands(program: Command): void {
   configOptions(program.command('run').description('run every agent service: sync, outbox, HTTP, TFTP, DHCP, iSCSI'))
     .option('--cloud <url>', 'the Skyboot gateway URL')
-    .option('--token-file <file>', "the site agent's bearer token")
+    .option('--token-endpoint <url>', 'OAuth 2.0 token endpoint for the client-credentials grant')
+    .option('--client-id <id>', "the site agent's OAuth client id")
+    .option('--client-secret-file <file>', "file holding the site agent's client secret")
+    .option('--scope <scopes>', 'scopes to request (default: every scope the client is allowed)')
+    .option('--token-file <file>', "a site agent bearer token instead of client credentials (re-read on every request)")
     .option('--advertise-url <url>', 'base URL nodes use to reach the HTTP service (default: the Host header)')
     .option('--tftp <addr[:port]>', 'TFTP service address ("off" to disable)')
     .option('--tftp-root <dir>', 'directory with the iPXE binaries')

@@ -1,5 +1,5 @@
 /**
- * The demo agent `npm start` runs for site `local`: DHCP off, HTTP and TFTP on 127.0.0.1 only,
+ * The demo agent `npm start` runs for site `local`, with OAuth client credentials: DHCP off, HTTP and TFTP on 127.0.0.1 only,
  * state under the stack's data dir. The TFTP root is Debian's ipxe package directory when it
  * exists; without it TFTP stays off (the HTTP side still serves scripts and artifacts).
  */
@@ -11,6 +11,8 @@ import { startAgent, type RunningAgent } from './agent.js';
 export interface LocalStackLike {
   graphqlUrl: string;
   dataDir: string;
+  /** The site's agent client (client credentials), as the stack registered it. */
+  agentClient: { tokenEndpoint: string; clientId: string; clientSecretFile: string; scope: string };
 }
 
 export async function startLocalAgent(stack: LocalStackLike, opts: { httpPort?: number; tftpPort?: number; tftpRoot?: string } = {}): Promise<RunningAgent> {
@@ -20,7 +22,10 @@ export async function startLocalAgent(stack: LocalStackLike, opts: { httpPort?: 
   return startAgent(
     resolveConfig({
       cloud: stack.graphqlUrl,
-      tokenFile: join(stack.dataDir, 'agent.token'),
+      tokenEndpoint: stack.agentClient.tokenEndpoint,
+      clientId: stack.agentClient.clientId,
+      clientSecretFile: stack.agentClient.clientSecretFile,
+      scope: stack.agentClient.scope,
       dataDir,
       http: `127.0.0.1:${opts.httpPort ?? 8080}`,
       tftp: tftpRoot ? `127.0.0.1:${opts.tftpPort ?? 6969}` : 'off',

@@ -1,27 +1,20 @@
 /**
- * The agent's GraphQL client: POST with the site's agent token, read from its file on every call
- * so a rotated token is picked up without a restart. Transport failures and 5xx are
- * CloudUnreachableError (retry later); GraphQL errors are CloudRequestError.
+ * The agent's GraphQL client: POST with the bearer token its TokenSource gives (client
+ * credentials, or a token file re-read on every call). A 401 makes the source fetch a new token
+ * and the request is sent once more. Transport failures and 5xx are CloudUnreachableError (retry
+ * later); GraphQL errors are CloudRequestError.
  */
-import { readFile } from 'node:fs/promises';
 import type { SiteSnapshot } from '../../schema/siteSnapshot.js';
+import { CloudRequestError, CloudUnreachableError } from './errors.js';
+import { StaticTokenSource, TokenFileSource, type TokenSource } from './tokenProvider.js';
 
-export class CloudUnreachableError extends Error {}
-export class CloudRequestError extends Error {
-  constructor(message: string, readonly code: string | undefined) {
-    super(message);
-  }
-}
-/** HTTP 413: the request body is larger than the cloud accepts; sending it again cannot help. */
-export class CloudRequestTooLargeError extends CloudRequestError {
-  constructor(message: string) {
-    super(message, 'PAYLOAD_TOO_LARGE');
-  }
-}
+export { CloudRequestError, CloudRequestTooLargeError, CloudUnreachableError } from './errors.js';
 
 export interface CloudClientOptions {
   /** The gateway's base URL (http://host:4000) or its /graphql URL. */
   url: string;
+  /** Where tokens come from; else `tokenFile` (re-read per call) or a fixed `token`. */
+  tokens?: TokenSource;
   tokenFile?: string;
   token?: string;
   timeoutMs?: number;
@@ -59,18 +52,27 @@ const REPORT_MUTATION = `mutation Report($batch: [ObservationInput!]!) {
 
 export class CloudClient {
   readonly graphqlUrl: string;
+  readonly tokens: TokenSource | null;
   constructor(private readonly opts: CloudClientOptions) {
     this.graphqlUrl = opts.url.replace(/\/+$/, '').endsWith('/graphql') ? opts.url.replace(/\/+$/, '') : `${opts.url.replace(/\/+$/, '')}/graphql`;
-  }
-
-  private async token(): Promise<string> {
-    if (this.opts.token) return this.opts.token;
-    if (!this.opts.tokenFile) throw new CloudRequestError('no agent token: give --token-file', 'UNAUTHENTICATED');
-    return (await readFile(this.opts.tokenFile, 'utf8')).trim();
+    this.tokens = opts.tokens ?? (opts.tokenFile ? new TokenFileSource(opts.tokenFile) : opts.token ? new StaticTokenSource(opts.token) : null);
   }
 
   async request<T>(query: string, variables: Record<string, unknown>): Promise<T> {
-    const token = await this.token();
+    if (!this.tokens) throw new CloudRequestError('no agent credentials: give --token-endpoint, --client-id and --client-secret-file, or --token-file', 'UNAUTHENTICATED');
+    const first = await this.tokens.token();
+    try {
+      return await this.send<T>(query, variables, first);
+    } catch (err) {
+      // One retry with a fresh token: the old one expired early, was revoked, or the file was rotated.
+      if (err instanceof CloudRequestError && err.code === 'UNAUTHENTICATED' && this.tokens.rejected(first)) {
+        return this.send<T>(query, variables, await this.tokens.token());
+      }
+      throw err;
+    }
+  }
+
+  private async send<T>(query: string, variables: Record<string, unknown>, token: string): Promise<T> {
     let res: Response;
     try {
       res = await fetch(this.graphqlUrl, {
@@ -90,6 +92,8 @@ export class CloudClient {
       const said = (() => { try { return (JSON.parse(text) as { errors?: { message?: string }[] }).errors?.[0]?.message; } catch { return undefined; } })();
       throw new CloudRequestTooLargeError(`${this.graphqlUrl}: HTTP 413: ${said ?? (text.slice(0, 200) || 'request body too large')}`);
     }
+    // API Gateway's JWT authorizer answers 401 with its own body, not GraphQL's.
+    if (res.status === 401) throw new CloudRequestError(`${this.graphqlUrl}: HTTP 401 ${(await res.text().catch(() => '')).slice(0, 200)}`, 'UNAUTHENTICATED');
     let body: { data?: T | null; errors?: { message: string; extensions?: { code?: string } }[] };
     try {
       body = (await res.json()) as typeof body;

@@ -42,9 +42,9 @@ describe('agent offline: boots are served from the cache while the cloud is unre
     fx = await siteFixture(cloud.gw, 'offline', { nodeAddresses: NODE_ADDRESSES });
     proxy = await startTcpProxy(cloud.gw.url);
     dir = mkdtempSync(join(tmpdir(), 'skyboot-offline-'));
-    writeFileSync(join(dir, 'agent.token'), fx.agentToken);
+    writeFileSync(join(dir, 'client.secret'), fx.agentClient.clientSecret, { mode: 0o600 });
     // A fixed port for this agent's lifetime (read from port 0 first), so a restart keeps its URLs.
-    config = resolveConfig({ cloud: proxy.url, tokenFile: join(dir, 'agent.token'), dataDir: join(dir, 'data'), http: `127.0.0.1:${await freeTcpPort()}`, syncInterval: 0.3 });
+    config = resolveConfig({ cloud: proxy.url, tokenEndpoint: fx.agentClient.tokenEndpoint, clientId: fx.agentClient.clientId, clientSecretFile: join(dir, 'client.secret'), dataDir: join(dir, 'data'), http: `127.0.0.1:${await freeTcpPort()}`, syncInterval: 0.3 });
   });
   afterAll(async () => {
     await agent?.stop();

@@ -1,19 +1,26 @@
 /**
  * A gateway for tests: the real Apollo server and HTTP entry on 127.0.0.1 (port 0), domains
- * in-process, a fresh table and bucket, and a local key pair to sign tokens for any role.
+ * in-process, a fresh table and bucket, and the local authorization server (local/authServer.ts)
+ * that issues every token: people log in with authorization code + PKCE (the browser played by
+ * test/support/oauthBrowser.ts), agents use client credentials of a client registered as the
+ * sites domain registers one. Only the refusal tests forge tokens (test/support/forgedTokens.ts).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { JWK } from 'jose';
 import { freshAws, type TestAws } from './aws.js';
-import { loadOrCreateKeys, signToken, LOCAL_ISSUER, type LocalKeys, type TokenRequest } from '../../functions/shared/localTokens.js';
+import { startAuthServer, CLI_CLIENT_ID, type AuthServer, type DevUserName } from '../../local/authServer.js';
+import { localIssuer } from '../../functions/sites/credentials.js';
 import { buildGateway } from '../../gateway/server.js';
 import { createGatewayHttpServer } from '../../gateway/http.js';
 import { inProcessInvoker, type Invoker } from '../../gateway/invoker.js';
 import { domains as allDomains, type DomainRegistration } from '../../gateway/domains.js';
 import { createTokenVerifier } from '../../gateway/auth/verifier.js';
+import { clientCredentialsToken, pkceLogin } from './oauthBrowser.js';
+import { authServerSigningKey, forgeToken, type ForgedTokenRequest } from './forgedTokens.js';
 
 export interface GraphQLResponse<T = Record<string, unknown>> {
   status: number;
@@ -24,42 +31,66 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
 export interface TestGateway {
   url: string;
   aws: TestAws;
-  keys: LocalKeys;
+  auth: AuthServer;
   invoker: Invoker;
-  token(req: Partial<TokenRequest> & { roles?: TokenRequest['roles']; agentSite?: string }): Promise<string>;
-  /** Tokens for the usual callers, signed once. */
+  /** A person's access token, from a login (authorization code + PKCE) as that dev user. */
+  login(user: DevUserName | string): Promise<string>;
+  /** A new agent client for `site` (registered as createSite registers one) and its client-credentials token. */
+  agentToken(site: string): Promise<string>;
+  /** A token the authorization server would never issue, signed with its key (refusal tests only). */
+  forgedToken(req: Partial<ForgedTokenRequest>): Promise<string>;
+  /** Tokens of the three dev users, from one login each. */
   tokens: { admin: string; operator: string; viewer: string };
   gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GraphQLResponse<T>>;
   close(): Promise<void>;
 }
 
-export async function startTestGateway(opts: { production?: boolean; domains?: DomainRegistration[] } = {}): Promise<TestGateway> {
+export interface TestGatewayOptions {
+  production?: boolean;
+  domains?: DomainRegistration[];
+  tokenTtlSeconds?: number;
+  /** People besides admin, operator and viewer, with their Cognito-style groups (e.g. `operator@lab-a`). */
+  users?: { username: string; groups: string[] }[];
+}
+
+export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
   const aws = await freshAws('gw');
-  const dir = mkdtempSync(join(tmpdir(), 'skyboot-keys-'));
-  const keys = await loadOrCreateKeys(dir);
-  process.env.SKYBOOT_JWT_ISSUER = LOCAL_ISSUER;
-  process.env.SKYBOOT_JWKS_FILE = join(dir, 'jwks.json');
-  process.env.SKYBOOT_LOCAL_SIGNING_KEY = join(dir, 'signing-key.jwk.json');
+  const dir = mkdtempSync(join(tmpdir(), 'skyboot-auth-'));
+  const auth = await startAuthServer({ dataDir: dir, port: 0, ...(opts.tokenTtlSeconds ? { tokenTtlSeconds: opts.tokenTtlSeconds } : {}), ...(opts.users ? { extraUsers: opts.users } : {}) });
+  process.env.SKYBOOT_JWT_ISSUER = auth.issuer;
+  process.env.SKYBOOT_JWKS_URL = auth.jwksUri;
+  process.env.SKYBOOT_CLIENT_REGISTRATION_TOKEN = auth.registrationToken;
   process.env.SKYBOOT_AGENT_CREDENTIALS = 'local';
   const invoker = inProcessInvoker(opts.domains ?? allDomains);
   const apollo = buildGateway({ production: opts.production ?? false, domains: opts.domains ?? allDomains });
   await apollo.start();
-  const verify = createTokenVerifier({ issuer: LOCAL_ISSUER, jwks: { keys: keys.jwks } });
+  const verify = createTokenVerifier({ issuer: auth.issuer, jwks: { url: auth.jwksUri } });
   const http: Server = createGatewayHttpServer({ apollo, verify, invoker, ide: true });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  const token: TestGateway['token'] = (req) => signToken(keys, { subject: req.subject ?? `test-${req.roles?.join('-') ?? req.agentSite}`, ...req });
-  const tokens = {
-    admin: await token({ roles: ['admin'] }),
-    operator: await token({ roles: ['operator'] }),
-    viewer: await token({ roles: ['viewer'] }),
+  const login = async (user: string) => {
+    const found = auth.users.find((u) => u.username === user);
+    if (!found) throw new Error(`no user ${user} on the test authorization server (give it in startTestGateway({ users }))`);
+    const password = found.password;
+    return (await pkceLogin({ authorizationEndpoint: auth.authorizationEndpoint, tokenEndpoint: auth.tokenEndpoint, clientId: CLI_CLIENT_ID, username: user, password })).access_token;
   };
+  const register = localIssuer(process.env);
+  const agentToken = async (site: string) => {
+    const c = await register(site);
+    return clientCredentialsToken(c.tokenEndpoint!, c.clientId, c.clientSecret!);
+  };
+  let key: JWK | undefined;
+  const forgedToken = async (req: Partial<ForgedTokenRequest>) => forgeToken((key ??= authServerSigningKey(dir)), { issuer: auth.issuer, ...req });
+  const [admin, operator, viewer] = await Promise.all([login('admin'), login('operator'), login('viewer')]);
+  const tokens = { admin, operator, viewer };
   return {
     url,
     aws,
-    keys,
+    auth,
     invoker,
-    token,
+    login,
+    agentToken,
+    forgedToken,
     tokens,
     async gql(query, variables, tok = tokens.admin) {
       const res = await fetch(`${url}/graphql`, {
@@ -75,7 +106,9 @@ export async function startTestGateway(opts: { production?: boolean; domains?: D
       http.closeAllConnections();
       await closed;
       await apollo.stop();
+      await auth.stop();
       await aws.dispose();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -22,7 +22,7 @@ describe('skyboot-agent run / status', () => {
     cloud = await startTestCloud();
     fx = await siteFixture(cloud.gw, 'cli');
     dir = mkdtempSync(join(tmpdir(), 'skyboot-cli-'));
-    writeFileSync(join(dir, 'agent.token'), fx.agentToken);
+    writeFileSync(join(dir, 'client.secret'), fx.agentClient.clientSecret, { mode: 0o600 });
   });
   afterAll(async () => {
     await cloud.close();
@@ -32,7 +32,8 @@ describe('skyboot-agent run / status', () => {
   it('runs, reports status, stops on SIGTERM, and status then reads the data dir', async () => {
     const port = await freeTcpPort();
     const config = join(dir, 'config.json');
-    writeFileSync(config, JSON.stringify({ cloud: cloud.gw.url, tokenFile: join(dir, 'agent.token'), dhcp: 'off', syncInterval: 1 }));
+    // The client-credentials keys as `skyboot site create` prints them.
+    writeFileSync(config, JSON.stringify({ cloud: cloud.gw.url, tokenEndpoint: fx.agentClient.tokenEndpoint, clientId: fx.agentClient.clientId, clientSecretFile: join(dir, 'client.secret'), scope: fx.agentClient.scopes.join(' '), dhcp: 'off', syncInterval: 1 }));
     const data = join(dir, 'data');
     const agent = spawn(process.execPath, [BIN, 'run', '--config', config, '--data-dir', data, '--http', `127.0.0.1:${port}`], { env: { ...process.env, NODE_ENV: 'test' }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';

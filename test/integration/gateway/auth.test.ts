@@ -1,11 +1,11 @@
-import { generateKeyPair, SignJWT } from 'jose';
+import { decodeJwt, generateKeyPair, SignJWT } from 'jose';
 import { startTestGateway, type TestGateway } from '../../support/gateway.js';
-import { LOCAL_ISSUER } from '../../../functions/shared/localTokens.js';
+import { clientCredentialsToken } from '../../support/oauthBrowser.js';
 
 describe('gateway authentication and roles', () => {
   let gw: TestGateway;
   beforeAll(async () => {
-    gw = await startTestGateway();
+    gw = await startTestGateway({ users: [{ username: 'op-lab-a', groups: ['operator@lab-a'] }] });
   });
   afterAll(() => gw.close());
 
@@ -30,7 +30,7 @@ describe('gateway authentication and roles', () => {
   });
 
   it('refuses an expired token', async () => {
-    const expired = await gw.token({ roles: ['admin'], ttlSeconds: -60 });
+    const expired = await gw.forgedToken({ groups: ['admin'], ttlSeconds: -60 });
     const res = await gw.gql(whoami, undefined, expired);
     expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect(res.errors?.[0]?.message).toMatch(/exp/);
@@ -39,8 +39,8 @@ describe('gateway authentication and roles', () => {
   it('refuses a token signed by another key, even with our issuer', async () => {
     const { privateKey } = await generateKeyPair('RS256');
     const forged = await new SignJWT({ 'cognito:groups': ['admin'] })
-      .setProtectedHeader({ alg: 'RS256', kid: gw.keys.privateJwk.kid! })
-      .setIssuer(LOCAL_ISSUER)
+      .setProtectedHeader({ alg: 'RS256', kid: (await (await fetch(gw.auth.jwksUri)).json() as { keys: { kid: string }[] }).keys[0]!.kid })
+      .setIssuer(gw.auth.issuer)
       .setExpirationTime('1h')
       .sign(privateKey);
     const res = await gw.gql(whoami, undefined, forged);
@@ -48,22 +48,33 @@ describe('gateway authentication and roles', () => {
   });
 
   it('refuses a token from another issuer signed with our key', async () => {
-    const other = await gw.token({ roles: ['admin'], issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/other' });
+    const other = await gw.forgedToken({ groups: ['admin'], issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/other' });
     const res = await gw.gql(whoami, undefined, other);
     expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect(res.errors?.[0]?.message).toMatch(/iss/);
   });
 
   it('refuses a token with no Skyboot role', async () => {
-    const none = await gw.token({ roles: [] });
+    const none = await gw.forgedToken({ groups: [] });
     const res = await gw.gql(whoami, undefined, none);
     expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
+  it('issues access tokens with the claims Cognito puts in them', async () => {
+    const person = decodeJwt(gw.tokens.operator);
+    expect(person).toMatchObject({ iss: gw.auth.issuer, token_use: 'access', client_id: 'skyboot-cli', username: 'operator', 'cognito:groups': ['operator'], sub: 'operator' });
+    expect((person.exp ?? 0) - (person.iat ?? 0)).toBe(gw.auth.tokenTtlSeconds);
+    expect(decodeJwt(await gw.login('op-lab-a'))).toMatchObject({ username: 'op-lab-a', 'cognito:groups': ['operator@lab-a'] });
+    const agent = decodeJwt(await gw.agentToken('alpha'));
+    expect(agent).toMatchObject({ iss: gw.auth.issuer, token_use: 'access', scope: 'skyboot/agent skyboot/site.alpha' });
+    expect(agent.client_id).toBe(agent.sub);
+    expect(agent['cognito:groups']).toBeUndefined();
+  });
+
   it('reads roles from cognito:groups and the agent site from its scope', async () => {
     const viewer = await gw.gql<{ whoami: { roles: string[]; site: string | null } }>(whoami, undefined, gw.tokens.viewer);
-    expect(viewer.data?.whoami).toEqual({ subject: 'test-viewer', roles: ['viewer'], site: null });
-    const agent = await gw.gql<{ whoami: { roles: string[]; site: string | null } }>(whoami, undefined, await gw.token({ agentSite: 'alpha' }));
+    expect(viewer.data?.whoami).toEqual({ subject: 'viewer', roles: ['viewer'], site: null });
+    const agent = await gw.gql<{ whoami: { roles: string[]; site: string | null } }>(whoami, undefined, await gw.agentToken('alpha'));
     expect(agent.data?.whoami).toMatchObject({ roles: ['agent'], site: 'alpha' });
   });
 
@@ -77,18 +88,25 @@ describe('gateway authentication and roles', () => {
     expect(sites.data?.sites.map((s) => s.name)).not.toContain('denied');
   });
 
-  it('creates a site whose agent token sees only that site', async () => {
-    type Created = { createSite: { agentCredentials: { token: string; scopes: string[] } } };
-    const mutation = 'mutation($n: String!) { createSite(input: { name: $n }) { site { name } agentCredentials { clientId token scopes } } }';
+  it('creates a site whose agent client gets a token (client credentials) that sees only that site', async () => {
+    type Created = { createSite: { agentCredentials: { clientId: string; clientSecret: string; tokenEndpoint: string; token: string | null; scopes: string[] } } };
+    const mutation = 'mutation($n: String!) { createSite(input: { name: $n }) { site { name } agentCredentials { clientId clientSecret tokenEndpoint token scopes } } }';
     const a = await gw.gql<Created>(mutation, { n: 'site-a' });
     const b = await gw.gql<Created>(mutation, { n: 'site-b' });
     expect(a.errors).toBeUndefined();
     expect(b.errors).toBeUndefined();
-    expect(a.data?.createSite.agentCredentials.scopes).toEqual(['skyboot/agent', 'skyboot/site.site-a']);
-    const agentA = a.data!.createSite.agentCredentials.token;
+    const creds = a.data!.createSite.agentCredentials;
+    expect(creds.scopes).toEqual(['skyboot/agent', 'skyboot/site.site-a']);
+    // The sites domain hands out a client, never a token it signed itself.
+    expect(creds.token).toBeNull();
+    expect(creds.tokenEndpoint).toBe(gw.auth.tokenEndpoint);
+    const agentA = await clientCredentialsToken(creds.tokenEndpoint, creds.clientId, creds.clientSecret);
     const seen = await gw.gql<{ sites: { name: string }[]; other: null | { name: string } }>('{ sites { name } other: site(name: "site-b") { name } }', undefined, agentA);
     expect(seen.data?.sites.map((s) => s.name)).toEqual(['site-a']);
     expect(seen.data?.other).toBeNull();
+    // Site A's client may not ask for site B's scope.
+    await expect(clientCredentialsToken(creds.tokenEndpoint, creds.clientId, creds.clientSecret, 'skyboot/agent skyboot/site.site-b')).rejects.toThrow(/invalid_scope/);
+    await expect(clientCredentialsToken(creds.tokenEndpoint, creds.clientId, 'wrong-secret')).rejects.toThrow(/invalid_client/);
   });
 
   it('rejects a duplicate site as CONFLICT and a bad name as BAD_USER_INPUT naming the field', async () => {

@@ -62,10 +62,10 @@ describe('authorization matrix: every operation × every caller', () => {
     callers.admin = gw.tokens.admin;
     callers.operator = gw.tokens.operator;
     callers.viewer = gw.tokens.viewer;
-    callers['agent of site A'] = await gw.token({ agentSite: 'site-a' });
-    callers['agent of site B'] = await gw.token({ agentSite: 'site-b' });
+    callers['agent of site A'] = await gw.agentToken('site-a');
+    callers['agent of site B'] = await gw.agentToken('site-b');
     callers['no token'] = null;
-    callers['expired token'] = await gw.token({ roles: ['admin'], ttlSeconds: -5 });
+    callers['expired token'] = await gw.forgedToken({ groups: ['admin'], ttlSeconds: -5 });
     const { privateKey } = await generateKeyPair('RS256');
     callers['token from another issuer'] = await new SignJWT({ 'cognito:groups': ['admin'] })
       .setProtectedHeader({ alg: 'RS256' })

@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { freshAws, type TestAws } from '../../support/aws.js';
 import { startTestGateway, type TestGateway } from '../../support/gateway.js';
-import { loadOrCreateKeys, signToken, LOCAL_ISSUER } from '../../../functions/shared/localTokens.js';
+import { startAuthServer, CLI_CLIENT_ID, type AuthServer } from '../../../local/authServer.js';
+import { pkceLogin } from '../../support/oauthBrowser.js';
 import { domains } from '../../../gateway/domains.js';
 import { inProcessInvoker, lambdaInvoker } from '../../../gateway/invoker.js';
 import { PayloadTooLargeError } from '../../../gateway/payloadLimits.js';
@@ -27,6 +28,7 @@ describe('gateway Lambda entry (Lambda Invoke API emulated on loopback)', () => 
   let lambdaApi: Server;
   const invocations: { name: string; calls: number }[] = [];
   let token: string;
+  let auth: AuthServer;
 
   beforeAll(async () => {
     aws = await freshAws('lambda');
@@ -62,18 +64,20 @@ describe('gateway Lambda entry (Lambda Invoke API emulated on loopback)', () => 
       });
     });
     await new Promise<void>((r) => lambdaApi.listen(0, '127.0.0.1', () => r()));
-    const dir = mkdtempSync(join(tmpdir(), 'lambda-keys-'));
-    const keys = await loadOrCreateKeys(dir);
-    token = await signToken(keys, { subject: 'lambda-admin', roles: ['admin'] });
+    // The deployed verifier's configuration (verifierFromEnv): issuer and JWKS URL, as for Cognito.
+    auth = await startAuthServer({ dataDir: mkdtempSync(join(tmpdir(), 'lambda-auth-')), port: 0 });
+    const admin = auth.users.find((u) => u.username === 'admin')!;
+    token = (await pkceLogin({ authorizationEndpoint: auth.authorizationEndpoint, tokenEndpoint: auth.tokenEndpoint, clientId: CLI_CLIENT_ID, username: admin.username, password: admin.password })).access_token;
     process.env.AWS_ENDPOINT_URL_LAMBDA = `http://127.0.0.1:${(lambdaApi.address() as AddressInfo).port}`;
-    process.env.SKYBOOT_JWT_ISSUER = LOCAL_ISSUER;
-    process.env.SKYBOOT_JWKS_FILE = join(dir, 'jwks.json');
-    process.env.SKYBOOT_LOCAL_SIGNING_KEY = join(dir, 'signing-key.jwk.json');
+    process.env.SKYBOOT_JWT_ISSUER = auth.issuer;
+    process.env.SKYBOOT_JWKS_URL = auth.jwksUri;
+    process.env.SKYBOOT_CLIENT_REGISTRATION_TOKEN = auth.registrationToken;
     process.env.SKYBOOT_AGENT_CREDENTIALS = 'local';
     for (const d of domains) process.env[`SKYBOOT_FUNCTION_${d.manifest.domain.toUpperCase()}`] = `skyboot-${d.manifest.domain}`;
   });
   afterAll(async () => {
     await new Promise<void>((r) => lambdaApi.close(() => r()));
+    await auth.stop();
     await aws.dispose();
   });
 

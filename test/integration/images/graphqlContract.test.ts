@@ -89,7 +89,7 @@ describe('images and boot GraphQL contract through the gateway', () => {
     // Access: viewers cannot write; only agents of a site using the artifact get download URLs.
     const denied = await gw.gql(`mutation { deleteImage(id: "${image.id}") }`, {}, gw.tokens.viewer);
     expect(denied.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    const agent = await gw.token({ agentSite: 'local' });
+    const agent = await gw.agentToken('local');
     const dl = await gw.gql<{ artifactDownloadUrls: { sha256: string; url: string }[] }>(`query($s: [String!]!) { artifactDownloadUrls(sha256s: $s) { sha256 url } }`, { s: [k.sha256] }, agent);
     expect(dl.errors).toBeUndefined();
     expect((await fetch(dl.data!.artifactDownloadUrls[0]!.url)).status).toBe(200);

@@ -97,7 +97,7 @@ describe('inventory through the GraphQL gateway', () => {
   });
 
   it('an agent reports discovery for its own site and sees only that site', async () => {
-    const agent = await gw.token({ agentSite: 'lab' });
+    const agent = await gw.agentToken('lab');
     const rep = await gw.gql(
       `mutation($i: DiscoveryReportInput!) { reportDiscovery(input: $i) { replayed components endpoints errors { xname code } } }`,
       { i: { idempotencyKey: 'k1', endpoints: [{ xname: 'x9c0s0b0', address: '10.9.0.1', discoveryStatus: 'OK' }], components: [{ xname: 'x9c0s0b0n0', state: 'ON' }] } },

@@ -15,8 +15,8 @@ describe('power requests routed to site agents', () => {
     );
     expect(up.errors).toBeUndefined();
     expect(up.data?.upsertComponents.errors).toEqual([]);
-    agentA = await gw.token({ agentSite: 'a' });
-    agentB = await gw.token({ agentSite: 'b' });
+    agentA = await gw.agentToken('a');
+    agentB = await gw.agentToken('b');
   });
   afterAll(() => gw.close());
 
@@ -110,7 +110,7 @@ describe('power requests routed to site agents', () => {
       const first = await gw.gql<{ claimPowerRequests: Req[] }>(`mutation { claimPowerRequests { id status } }`, undefined, agentB);
       expect(first.data?.claimPowerRequests.map((r) => r.id)).toContain(id);
       // A second agent of the same site may not take over a request another agent claimed.
-      const otherAgentOfB = await gw.token({ agentSite: 'b', subject: 'agent-b-2' });
+      const otherAgentOfB = await gw.agentToken('b');
       const other = await gw.gql<{ claimPowerRequests: Req[] }>(`mutation { claimPowerRequests { id } }`, undefined, otherAgentOfB);
       expect(other.data?.claimPowerRequests).toEqual([]);
       // The answer to the first claim was "lost": the same agent asks again and gets it back.

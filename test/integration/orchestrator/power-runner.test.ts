@@ -78,7 +78,7 @@ describe('agent orchestrator: discovery to the cloud, power requests run by the 
     process.env.SKYBOOT_AGENT_POWER_INTERVAL = '0.2';
     gw = await startTestGateway();
     proxy = await startTcpProxy(gw.url);
-    writeFileSync(tokenFile, await gw.token({ agentSite: SITE }));
+    writeFileSync(tokenFile, await gw.agentToken(SITE));
     // Transitions long enough that the test can cut the link while a cycle is on the BMC.
     fleet = await startSimulatedFleet({ count: 2, vendors: ['dmtf', 'cray'], powerTransitionMs: 600 });
   });

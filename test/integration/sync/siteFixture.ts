@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { TestGateway } from '../../support/gateway.js';
+import { clientCredentialsToken } from '../../support/oauthBrowser.js';
 import type { OperationContext } from '../../../functions/shared/handler.js';
 import { verifyArtifact } from '../../../functions/images/verify.js';
 import { s3KeyFor } from '../../../functions/images/keys.js';
@@ -23,8 +24,18 @@ export function blob(size: number): Blob {
   return { bytes, sha256: createHash('sha256').update(bytes).digest('hex'), size };
 }
 
+export interface AgentClient {
+  clientId: string;
+  clientSecret: string;
+  tokenEndpoint: string;
+  scopes: string[];
+}
+
 export interface SiteFixture {
   site: string;
+  /** createSite's agent credentials for this site. */
+  agentClient: AgentClient;
+  /** A client-credentials token of that client (lives SKYBOOT_TOKEN_TTL_SECONDS). */
   agentToken: string;
   kernel: Blob;
   initrd: Blob;
@@ -51,8 +62,15 @@ export interface SiteFixtureOptions {
 }
 
 export async function siteFixture(gw: TestGateway, site: string, opts: SiteFixtureOptions = {}): Promise<SiteFixture> {
-  ok(await gw.gql(`mutation($n: String!) { createSite(input: { name: $n, domain: "test.skyboot" }) { site { name } } }`, { n: site }));
-  const agentToken = await gw.token({ agentSite: site, subject: `agent-${site}` });
+  const created = ok(
+    await gw.gql<{ createSite: { agentCredentials: AgentClient } }>(
+      `mutation($n: String!) { createSite(input: { name: $n, domain: "test.skyboot" }) { site { name } agentCredentials { clientId clientSecret tokenEndpoint scopes } } }`,
+      { n: site },
+    ),
+  );
+  // The site's own agent client, as createSite hands it out; the token is fetched as its agent would.
+  const agentClient = created.createSite.agentCredentials;
+  const agentToken = await clientCredentialsToken(agentClient.tokenEndpoint, agentClient.clientId, agentClient.clientSecret);
   const [ip0, ip1] = opts.nodeAddresses ?? ['10.1.0.1', '10.1.0.2'];
   const nodes = [
     { xname: 'x1000c0s0b0n0', mac: '02:00:00:00:00:01', ip: ip0 },
@@ -86,5 +104,5 @@ export async function siteFixture(gw: TestGateway, site: string, opts: SiteFixtu
     await setBootConfiguration({ input: { ...input, site } }, ctx);
   };
   await setBoot({ selector: { roles: ['COMPUTE'] }, imageId, kernelParameters: 'console=ttyS0' });
-  return { site, agentToken, kernel, initrd, imageId, nodes, setBoot, pushImage };
+  return { site, agentClient, agentToken, kernel, initrd, imageId, nodes, setBoot, pushImage };
 }

@@ -64,7 +64,7 @@ describe('siteSnapshot / reportObservations (gateway, agent token)', () => {
   it('is for agents only, scoped to their own site', async () => {
     const r = await gw.gql(SNAPSHOT_QUERY, { since: null }, gw.tokens.admin);
     expect(r.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    const other = await gw.token({ agentSite: 'nosuchsite' });
+    const other = await gw.agentToken('nosuchsite');
     const r2 = await gw.gql(SNAPSHOT_QUERY, { since: null }, other);
     expect(r2.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });

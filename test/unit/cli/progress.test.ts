@@ -2,7 +2,8 @@ import { formatBytes, formatDuration, progressLine } from '../../../cli/progress
 import { mapArch } from '../../../cli/push.js';
 import { parseLabel } from '../../../cli/output.js';
 import { clientConfig } from '../../../cli/client.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { ProfileStore } from '../../../cli/profiles.js';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -22,11 +23,20 @@ describe('skyboot CLI helpers', () => {
     expect(parseLabel('os=rocky=9')).toEqual({ key: 'os', value: 'rocky=9' });
     expect(() => parseLabel('os')).toThrow(/not key=value/);
   });
-  it('takes the token from SKYBOOT_TOKEN, else the data dir admin.token', () => {
+  it('takes the URL and token from SKYBOOT_URL/SKYBOOT_TOKEN, else from the profile under XDG_CONFIG_HOME', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'skyboot-cli-unit-'));
-    writeFileSync(join(dir, 'admin.token'), 'file-token\n');
-    expect(clientConfig({ SKYBOOT_DATA_DIR: dir })).toEqual({ url: 'http://127.0.0.1:4000/graphql', token: 'file-token' });
-    expect(clientConfig({ SKYBOOT_DATA_DIR: dir, SKYBOOT_TOKEN: 'env', SKYBOOT_URL: 'http://h/graphql' })).toEqual({ url: 'http://h/graphql', token: 'env' });
-    expect(clientConfig({ SKYBOOT_DATA_DIR: join(dir, 'none') }).token).toBeNull();
+    expect(clientConfig({ XDG_CONFIG_HOME: dir, SKYBOOT_TOKEN: 'env', SKYBOOT_URL: 'http://h/graphql' })).toMatchObject({ url: 'http://h/graphql', token: 'env' });
+    const none = clientConfig({ XDG_CONFIG_HOME: dir });
+    expect(none.url).toBe('http://127.0.0.1:4000/graphql');
+    await expect(typeof none.token === 'function' ? none.token() : Promise.resolve(none.token)).rejects.toThrow(/not logged in: run `skyboot login`/);
+    const store = new ProfileStore({ XDG_CONFIG_HOME: dir });
+    await store.saveProfile('lab', { apiUrl: 'http://127.0.0.1:4400/graphql', issuer: 'http://127.0.0.1:4401', clientId: 'skyboot-cli', scope: null, clientSecretFile: null });
+    await store.saveTokens('lab', { accessToken: 'cached', refreshToken: null, expiresAt: Date.now() + 600_000, refreshAt: Date.now() + 570_000, tokenEndpoint: 'http://127.0.0.1:4401/token' });
+    const lab = clientConfig({ XDG_CONFIG_HOME: dir, SKYBOOT_PROFILE: 'lab' });
+    expect(lab.url).toBe('http://127.0.0.1:4400/graphql');
+    expect(typeof lab.token === 'function' ? await lab.token() : lab.token).toBe('cached');
+    expect(statSync(join(dir, 'skyboot', 'tokens', 'lab.json')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'skyboot', 'profiles.json')).mode & 0o777).toBe(0o600);
+    expect(() => clientConfig({ XDG_CONFIG_HOME: dir }, '../etc')).toThrow(/profile "..\/etc"/);
   });
 });

@@ -36,7 +36,10 @@ describe('agent configuration', () => {
     [{ dhcp: 'proxy' }, 'dhcpInterface'],
     [{ dhcp: 'full', dhcpAddress: '10.0.0.2' }, 'dhcpSubnet'],
     [{ dhcp: 'relay' }, 'dhcp'],
-    [{ cloud: 'http://x' }, 'tokenFile'],
+    [{ cloud: 'http://x' }, 'tokenEndpoint'],
+    [{ cloud: 'http://x', tokenEndpoint: 'https://auth/oauth2/token', clientId: 'c' }, 'clientSecretFile'],
+    [{ cloud: 'http://x', tokenEndpoint: 'not a url', clientId: 'c', clientSecretFile: '/s' }, 'tokenEndpoint'],
+    [{ scope: 'skyboot/agent' }, 'scope'],
     [{ tftp: '127.0.0.1:69' }, 'tftpRoot'],
     [{ iscsi: 'iet' }, 'iscsi'],
     [{ syncInterval: '-1' }, 'syncInterval'],
@@ -51,6 +54,15 @@ describe('agent configuration', () => {
     expect(loadAgentConfig({}, { SKYBOOT_AGENT_DHCP: 'full', SKYBOOT_AGENT_DHCP_SUBNET: '10.0.0.0/24', SKYBOOT_AGENT_DHCP_INTERFACE: 'ens2, ens3' }).dhcp.interfaces).toEqual(['ens2', 'ens3']);
     expect(resolveConfig({ dhcp: 'proxy', dhcpAddress: '10.0.0.2' }).dhcp).toMatchObject({ address: '10.0.0.2', interfaces: [] });
     expect(resolveConfig({ dhcp: 'proxy', dhcpInterface: 'ens2' }).dhcp.interfaces).toEqual(['ens2']);
+  });
+
+  it('takes client credentials from the file or the environment, and keeps the token file as an option', () => {
+    const env = { SKYBOOT_AGENT_CLOUD: 'https://api/graphql', SKYBOOT_AGENT_TOKEN_ENDPOINT: 'https://auth.example/oauth2/token', SKYBOOT_AGENT_CLIENT_ID: 'abc', SKYBOOT_AGENT_CLIENT_SECRET_FILE: '/etc/skyboot-agent/client.secret', SKYBOOT_AGENT_SCOPE: 'skyboot/agent skyboot/site.hpc1' };
+    expect(loadAgentConfig({}, env)).toMatchObject({
+      tokenFile: null,
+      clientCredentials: { tokenEndpoint: 'https://auth.example/oauth2/token', clientId: 'abc', clientSecretFile: '/etc/skyboot-agent/client.secret', scope: 'skyboot/agent skyboot/site.hpc1' },
+    });
+    expect(resolveConfig({ cloud: 'http://x', tokenFile: '/etc/t' })).toMatchObject({ tokenFile: '/etc/t', clientCredentials: null });
   });
 
   it('refuses unknown keys in the file', () => {

@@ -1,0 +1,13 @@
+/** How a call to the cloud failed: unreachable (retry later, with backoff) or refused (a GraphQL or OAuth error, with its code). */
+export class CloudUnreachableError extends Error {}
+export class CloudRequestError extends Error {
+  constructor(message: string, readonly code: string | undefined) {
+    super(message);
+  }
+}
+/** HTTP 413: the request body is larger than the cloud accepts; sending it again cannot help. */
+export class CloudRequestTooLargeError extends CloudRequestError {
+  constructor(message: string) {
+    super(message, 'PAYLOAD_TOO_LARGE');
+  }
+}
