@@ -5,7 +5,7 @@
  * later); GraphQL errors are CloudRequestError.
  */
 import type { SiteSnapshot } from '../../schema/siteSnapshot.js';
-import { CloudRequestError, CloudUnreachableError } from './errors.js';
+import { CloudRequestError, CloudRequestTooLargeError, CloudUnreachableError } from './errors.js';
 import { StaticTokenSource, TokenFileSource, type TokenSource } from './tokenProvider.js';
 
 export { CloudRequestError, CloudRequestTooLargeError, CloudUnreachableError } from './errors.js';
