@@ -9,7 +9,6 @@ import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { loadTypeDefs } from '../schema/index.js';
-import { MAX_REQUEST_BODY_BYTES } from '../schema/requestLimits.js';
 import { buildResolvers } from './resolvers.js';
 import { domains as registeredDomains, type DomainRegistration } from './domains.js';
 import { formatErrorFor } from './plugins/formatError.js';

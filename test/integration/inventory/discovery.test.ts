@@ -1,4 +1,3 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { freshAws, type TestAws } from '../../support/aws.js';
 import { admin, agentOf, callMany, fails, ok, operator, viewer } from './call.js';
 
