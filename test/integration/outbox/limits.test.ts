@@ -16,6 +16,7 @@ import { CloudClient } from '../../../onprem-agent/sync/cloudClient.js';
 import { MAX_REQUEST_BODY_BYTES } from '../../../schema/requestLimits.js';
 import { startTestCloud, type TestCloud } from '../sync/cloud.js';
 import { siteFixture, type SiteFixture } from '../sync/siteFixture.js';
+import { httpFrom } from '../../support/httpFrom.js';
 
 const SEVEN_MB = 7 * 1024 * 1024;
 
@@ -25,7 +26,8 @@ describe('outbox limits against the real gateway', () => {
   let dir: string;
   beforeAll(async () => {
     cloud = await startTestCloud();
-    fx = await siteFixture(cloud.gw, 'limits');
+    // The nodes live on loopback addresses, so the flood below can come from the nodes themselves.
+    fx = await siteFixture(cloud.gw, 'limits', { nodeAddresses: ['127.0.0.2', '127.0.0.3'] });
     dir = mkdtempSync(join(tmpdir(), 'skyboot-limits-'));
   });
   afterAll(async () => {
@@ -80,22 +82,35 @@ describe('outbox limits against the real gateway', () => {
 
   it('a flood of heartbeats meets the byte budget: the agent answers 503 beyond it and status counts the refusals', async () => {
     const dataDir = join(dir, 'flood');
-    // No cloud: nothing drains, as during an outage.
+    // First a pull, so the agent knows its nodes; then the cloud is gone (an outage): nothing
+    // drains, and the agent serves from its stored snapshot.
+    const tokenFile = join(dir, 'flood.token');
+    writeFileSync(tokenFile, fx.agentToken);
+    const online = await startAgent(resolveConfig({ cloud: cloud.gw.url, tokenFile, dataDir, http: '127.0.0.1:0', tftp: 'off', dhcp: 'off', iscsi: 'off', syncInterval: '30' }));
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!online.syncer.index && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(online.syncer.index?.stored.snapshot.nodes?.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await online.stop();
+    }
     const agent = await startAgent(resolveConfig({ dataDir, http: '127.0.0.1:0', tftp: 'off', dhcp: 'off', iscsi: 'off', outboxMaxMb: '0.05' }));
     try {
       const codes: number[] = [];
       let refusal = '';
-      for (let i = 0; i < 60; i++) {
-        const res = await fetch(`${agent.httpUrl}/heartbeat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ mac: '02:00:00:00:00:09', stage: 'flood', note: 'n'.repeat(2000) }) });
+      // Both nodes post in turn: 20 each stays inside the per-address rate limit, so what refuses is the budget.
+      for (let i = 0; i < 40; i++) {
+        const node = fx.nodes[i % 2]!;
+        const res = await httpFrom(node.ip, `${agent.httpUrl}/heartbeat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ xname: node.xname, stage: 'flood', note: 'n'.repeat(2000) }) });
         codes.push(res.status);
-        if (res.status === 503) refusal = await res.text();
+        if (res.status === 503) refusal = res.text();
       }
       const accepted = codes.filter((c) => c === 202).length;
       expect(accepted).toBeGreaterThan(10);
       expect(codes.slice(accepted).every((c) => c === 503)).toBe(true);
       expect(refusal).toMatch(/^outbox full: \d+ bytes pending of a 52429-byte budget/);
       const s = await agent.status();
-      expect(s.outbox).toMatchObject({ depth: accepted, refused: 60 - accepted, maxBytes: 52429 });
+      expect(s.outbox).toMatchObject({ depth: accepted, refused: 40 - accepted, maxBytes: 52429 });
       expect(s.outbox.bytes).toBeLessThanOrEqual(52429);
     } finally {
       await agent.stop();
