@@ -9,6 +9,7 @@ import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '../../schema/errors.js';
 import { normaliseXName } from '../../schema/xname.js';
 import { auditPut } from '../shared/audit.js';
+import { logger } from '../shared/logger.js';
 import type { OperationContext } from '../shared/handler.js';
 import { siteScope } from '../shared/identity.js';
 import { dynamoNodeFacts } from '../boot/nodeFacts.js';
@@ -100,22 +101,25 @@ function agentSite(ctx: OperationContext): string {
 }
 
 /**
- * A claim is a lease: if the agent's claim answer was lost (the link dropped after the update),
- * the same agent gets its RUNNING request back once the lease has run out, instead of the
- * request staying RUNNING for ever. Its journal then says whether it already ran it.
+ * A claim is a lease: once it has run out without a completion, any agent of the site takes the
+ * RUNNING request over (the claimant's claim answer was lost, or the claimant died), instead of
+ * the request staying RUNNING for ever. The claimant's own journal then says whether it already
+ * ran it; a late completion from the former claimant is refused, naming the new one.
  */
 export function claimLeaseMs(env: NodeJS.ProcessEnv = process.env): number {
   return Number(env.SKYBOOT_CLAIM_LEASE_SECONDS ?? 120) * 1000;
 }
 
-async function claim(ctx: OperationContext, site: string, id: string, from: 'PENDING' | 'RUNNING', now: string, leaseBefore: string): Promise<PowerRequest | null> {
+async function claim(ctx: OperationContext, site: string, id: string, from: 'PENDING' | 'RUNNING', now: string, leaseBefore: string, seenClaimedAt?: string): Promise<PowerRequest | null> {
   try {
     const upd = await ctx.clients.doc.send(
       new UpdateCommand({
         TableName: ctx.clients.config.tableName,
         Key: commandKey(id),
         UpdateExpression: 'SET #s = :running, claimedAt = :now, claimedBy = :who, GSI1PK = :pk',
-        ConditionExpression: from === 'PENDING' ? '#s = :from' : '#s = :from AND claimedBy = :who AND claimedAt <= :lease',
+        // A takeover is conditional on the claimedAt it saw, so two agents taking over one expired
+        // claim at once cannot both win.
+        ConditionExpression: from === 'PENDING' ? '#s = :from' : '#s = :from AND claimedAt = :seen AND claimedAt <= :lease',
         ExpressionAttributeNames: { '#s': 'status' },
         ExpressionAttributeValues: {
           ':running': 'RUNNING',
@@ -123,7 +127,7 @@ async function claim(ctx: OperationContext, site: string, id: string, from: 'PEN
           ':now': now,
           ':who': ctx.identity.subject,
           ':pk': siteCommandsPk(site, 'RUNNING'),
-          ...(from === 'RUNNING' ? { ':lease': leaseBefore } : {}),
+          ...(from === 'RUNNING' ? { ':lease': leaseBefore, ':seen': seenClaimedAt } : {}),
         },
         ReturnValues: 'ALL_NEW',
       }),
@@ -156,9 +160,12 @@ export async function claimPowerRequests(ctx: OperationContext, args: { max?: nu
   const expired = (await list('RUNNING')).Items ?? [];
   for (const item of expired) {
     if (claimed.length >= max) break;
-    if (item.claimedBy !== ctx.identity.subject || String(item.claimedAt) > leaseBefore) continue;
-    const again = await claim(ctx, site, String(item.id), 'RUNNING', now, leaseBefore);
-    if (again) claimed.push(again);
+    if (String(item.claimedAt) > leaseBefore) continue;
+    const again = await claim(ctx, site, String(item.id), 'RUNNING', now, leaseBefore, String(item.claimedAt));
+    if (again) {
+      if (item.claimedBy !== ctx.identity.subject) logger.warn('expired power request claim taken over by another agent of the site', { id: again.id, from: String(item.claimedBy), to: ctx.identity.subject, claimedAt: String(item.claimedAt) });
+      claimed.push(again);
+    }
   }
   for (const item of (await list('PENDING')).Items ?? []) {
     if (claimed.length >= max) break;
@@ -168,10 +175,26 @@ export async function claimPowerRequests(ctx: OperationContext, args: { max?: nu
   return claimed;
 }
 
+/** The stored request with the agent that holds (or last held) its claim. */
+async function storedRequest(ctx: OperationContext, id: string): Promise<{ request: PowerRequest; claimedBy: string | null } | null> {
+  const out = await ctx.clients.doc.send(new GetCommand({ TableName: ctx.clients.config.tableName, Key: commandKey(id), ConsistentRead: true }));
+  if (!out.Item) return null;
+  const scope = siteScope(ctx.identity);
+  if (scope !== null && out.Item.site !== scope) return null;
+  return { request: toRequest(out.Item), claimedBy: typeof out.Item.claimedBy === 'string' ? out.Item.claimedBy : null };
+}
+
+/** Only the claimant completes: after a takeover, the former claimant's late results must not land. */
+function notClaimant(id: string, claimedBy: string | null, who: string, status: CommandStatus): ConflictError {
+  return new ConflictError(`power request ${id} is ${status === 'DONE' ? 'completed' : 'claimed'} by agent "${claimedBy ?? 'none'}", not by "${who}": only the claimant completes it`, 'id');
+}
+
 export async function completePowerRequest(ctx: OperationContext, args: { id: string; results: PowerResult[] }): Promise<PowerRequest> {
   const site = agentSite(ctx);
-  const current = await powerRequest(ctx, { id: args.id });
-  if (!current) throw new NotFoundError('power request', args.id, 'id');
+  const stored = await storedRequest(ctx, args.id);
+  if (!stored) throw new NotFoundError('power request', args.id, 'id');
+  const { request: current, claimedBy } = stored;
+  const who = ctx.identity.subject;
   // One canonical shape, so a retried completion compares equal to the stored one.
   const results: PowerResult[] = args.results.map((r, i) => ({
     xname: normaliseXName(r.xname, `results[${i}].xname`),
@@ -183,10 +206,13 @@ export async function completePowerRequest(ctx: OperationContext, args: { id: st
   const unknown = results.filter((r) => !current.xnames.includes(r.xname)).map((r) => r.xname);
   if (unknown.length) throw new BadUserInputError('results', `${unknown.join(', ')} not targets of request ${args.id}`);
   if (current.status === 'DONE') {
+    if (claimedBy !== who) throw notClaimant(args.id, claimedBy, who, 'DONE');
     const canonical = (list: PowerResult[]) => JSON.stringify(list.map((r) => [r.xname, r.ok, r.powerState ?? null, r.bootOverride ?? null, r.error ?? null]));
     if (canonical(current.results) === canonical(results)) return current;
     throw new ConflictError(`power request ${args.id} is already complete with other results`, 'id');
   }
+  if (current.status === 'PENDING') throw new ConflictError(`power request ${args.id} is PENDING, not RUNNING: claim it first`, 'id');
+  if (claimedBy !== who) throw notClaimant(args.id, claimedBy, who, current.status);
   const now = new Date().toISOString();
   try {
     const upd = await ctx.clients.doc.send(
@@ -194,17 +220,19 @@ export async function completePowerRequest(ctx: OperationContext, args: { id: st
         TableName: ctx.clients.config.tableName,
         Key: commandKey(args.id),
         UpdateExpression: 'SET #s = :done, completedAt = :now, results = :r, GSI1PK = :pk',
-        ConditionExpression: '#s = :running AND site = :site',
+        ConditionExpression: '#s = :running AND site = :site AND claimedBy = :who',
         ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: { ':done': 'DONE', ':running': 'RUNNING', ':now': now, ':r': results, ':pk': siteCommandsPk(site, 'DONE'), ':site': site },
+        ExpressionAttributeValues: { ':done': 'DONE', ':running': 'RUNNING', ':now': now, ':r': results, ':pk': siteCommandsPk(site, 'DONE'), ':site': site, ':who': who },
         ReturnValues: 'ALL_NEW',
       }),
     );
     return toRequest(upd.Attributes!);
   } catch (err) {
-    if ((err as Error).name === 'ConditionalCheckFailedException') {
-      throw new ConflictError(`power request ${args.id} is ${current.status}, not RUNNING: claim it first`, 'id');
-    }
-    throw err;
+    if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+    // Changed since the read (taken over, or completed by a concurrent retry): say by whom.
+    const now2 = await storedRequest(ctx, args.id);
+    if (now2?.request.status === 'DONE' && now2.claimedBy === who) return completePowerRequest(ctx, args);
+    if (now2 && now2.claimedBy !== who) throw notClaimant(args.id, now2.claimedBy, who, now2.request.status);
+    throw new ConflictError(`power request ${args.id} is ${now2?.request.status ?? 'gone'}, not RUNNING: claim it first`, 'id');
   }
 }
