@@ -14,7 +14,6 @@ import { CloudUnreachableError } from '../sync/cloudClient.js';
 import { Syncer } from '../sync/syncer.js';
 import { Outbox } from '../outbox/outbox.js';
 import { createAgentHttpServer } from '../pxe/http/server.js';
-import { symlinkTargetDirs } from '../pxe/tftp/ipxeBinaries.js';
 import { createTftpServer, type TftpServer } from '../pxe/tftp/server.js';
 import { createDhcpServer, type DhcpServer } from '../pxe/dhcp/server.js';
 import { createIscsiService } from '../iscsi/service.js';
@@ -94,10 +93,10 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
   });
   await syncer.init();
 
-  // Debian's /usr/lib/ipxe links ipxe.efi into /boot: those link targets are trusted, nothing else.
+  // Debian's /usr/lib/ipxe links ipxe.efi into /boot: the server allows each linked file, nothing else.
   const tftp =
     config.tftp && config.tftpRoot
-      ? await createTftpServer({ root: config.tftpRoot, address: config.tftp.address, port: config.tftp.port, symlinkTargets: await symlinkTargetDirs(config.tftpRoot) })
+      ? await createTftpServer({ root: config.tftpRoot, address: config.tftp.address, port: config.tftp.port })
       : null;
 
   let statusFn: () => Promise<AgentStatus> = async () => { throw new Error('starting'); };
