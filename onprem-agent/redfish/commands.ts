@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { BadUserInputError, SkybootError } from '../../schema/errors.js';
 import type { ObservationSink } from '../outbox/sink.js';
-import { CredentialResolver, importCredentialsFile, loadStoredCredentials, parseCredentials } from './credentials.js';
+import { CredentialResolver, ENV_PASSWORD, ENV_USERNAME, importCredentialsFile, loadStoredCredentials, parseCredentials, storeEnvironmentCredentials } from './credentials.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS, discover, type DiscoveryProgress } from './discover.js';
 import { loadXNameMap, normaliseXNameMap } from './identity.js';
 import { PinStore } from './pins.js';
@@ -206,6 +206,9 @@ export function registerRedfishCommands(program: Command, deps: RedfishCommandDe
       if (o.dryRun) {
         process.stderr.write('dry run: nothing stored, nothing sent\n');
         return 0;
+      }
+      if (await storeEnvironmentCredentials(dataDir)) {
+        process.stderr.write(`the BMC account from ${ENV_USERNAME}/${ENV_PASSWORD} stored encrypted in ${dataDir}/redfish as the "*" rule, so \`power\` and the running agent use it too\n`);
       }
       const saved = await saveLastReport(dataDir, report);
       const outbox = deps.sinkFor ? await deps.sinkFor(dataDir) : null;
