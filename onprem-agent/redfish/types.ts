@@ -24,6 +24,8 @@ export interface RedfishEndpointRecord {
   product: string | null;
   redfishVersion: string | null;
   uuid: string | null;
+  /** What names this BMC whatever its address (`bmcIdentityKey`: uuid:…, mac:…, serial:…); null when it shows none. */
+  identity?: string | null;
   managers: ManagerRecord[];
   authMode: 'session' | 'basic' | 'none';
   /** SHA-256 of the BMC's certificate as seen (pinned or not); null over plain HTTP. */
