@@ -11,7 +11,7 @@ import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS, discover, type DiscoveryProgre
 import { loadXNameMap, normaliseXNameMap } from './identity.js';
 import { PinStore } from './pins.js';
 import { POWER_ACTIONS, powerAction, type PowerActionName, type PowerResult } from './power.js';
-import { DiscoveryFileSink, loadLastReport, reportIdempotencyKey, resolveDataDir, saveLastReport } from './report-store.js';
+import { DiscoveryFileSink, loadLastReport, reportIdempotencyKey, resolveDataDir, updateDiscoveryMap } from './report-store.js';
 import { startSimulatedFleet, type BusyBursts } from './simulator/fleet.js';
 import { VENDOR_NAMES } from './simulator/vendors.js';
 import { parseTargets } from './targets.js';
@@ -180,7 +180,8 @@ export function registerRedfishCommands(program: Command, deps: RedfishCommandDe
     .option('--data-dir <dir>', 'agent data dir (default $SKYBOOT_AGENT_DATA_DIR or .skyboot/agent)')
     .option('--json', 'print the report as JSON on stdout')
     .option('--dry-run', 'print what would be sent; store nothing but TLS pins')
-    .action((o: TlsFlags & { range: string[]; concurrency: number; timeout: number; credentials?: string; map?: string; inventory?: string; scheme: string; dataDir?: string; json?: boolean; dryRun?: boolean }) => guarded(async () => {
+    .option('--prune', 'the ranges cover the whole site: BMCs this scan does not reach leave the stored map')
+    .action((o: TlsFlags & { range: string[]; concurrency: number; timeout: number; credentials?: string; map?: string; inventory?: string; scheme: string; dataDir?: string; json?: boolean; dryRun?: boolean; prune?: boolean }) => guarded(async () => {
       if (o.scheme !== 'http' && o.scheme !== 'https') throw new BadUserInputError('scheme', `"${o.scheme}" is neither http nor https`);
       const dataDir = resolveDataDir(o.dataDir);
       const targets = parseTargets(o.range, o.scheme);
@@ -210,7 +211,16 @@ export function registerRedfishCommands(program: Command, deps: RedfishCommandDe
       if (await storeEnvironmentCredentials(dataDir)) {
         process.stderr.write(`the BMC account from ${ENV_USERNAME}/${ENV_PASSWORD} stored encrypted in ${dataDir}/redfish as the "*" rule, so \`power\` and the running agent use it too\n`);
       }
-      const saved = await saveLastReport(dataDir, report);
+      const update = await updateDiscoveryMap(dataDir, report, { prune: o.prune === true });
+      if (!update.written) {
+        process.stderr.write(`error: ${update.reason}: the last discovery map (${update.kept} BMCs, ${update.file}) is kept, and nothing was sent to the cloud\n`);
+        return 1;
+      }
+      const saved = update.file;
+      if (update.carriedOver.length > 0) {
+        process.stderr.write(`not reached by this scan, kept in the map from an earlier one: ${update.carriedOver.join(' ')} (--prune drops BMCs a scan does not reach)\n`);
+      }
+      if (update.pruned.length > 0) process.stderr.write(`pruned from the map (not reached, --prune): ${update.pruned.join(' ')}\n`);
       const outbox = deps.sinkFor ? await deps.sinkFor(dataDir) : null;
       const sink = outbox ?? deps.sink ?? new DiscoveryFileSink(dataDir);
       const key = reportIdempotencyKey(report);

@@ -5,10 +5,11 @@
  * a log line or a report.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BadUserInputError } from '../../schema/errors.js';
 import { cidrContains, parseCidr, type Cidr } from '../../schema/ip.js';
+import { writeFileAtomic } from '../sync/atomicFile.js';
 import type { BmcCredentials } from './client.js';
 
 export interface CredentialRule {
@@ -173,9 +174,7 @@ export async function storeCredentials(dataDir: string, rules: CredentialRule[])
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   const data = Buffer.concat([cipher.update(JSON.stringify([...merged.values()]), 'utf8'), cipher.final()]);
   const sealed: SealedFile = { v: 1, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), data: data.toString('base64') };
-  const tmp = `${p.store}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(sealed) + '\n', { mode: 0o600 });
-  await rename(tmp, p.store);
+  await writeFileAtomic(p.store, JSON.stringify(sealed) + '\n', 0o600);
   return merged.size;
 }
 

@@ -2,9 +2,10 @@
  * Trust-on-first-use pins: the SHA-256 fingerprint of each BMC's certificate, recorded the first
  * time the agent talks to it. A changed certificate is refused until an operator removes the pin.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ForbiddenError } from '../../schema/errors.js';
+import { writeFileAtomic } from '../sync/atomicFile.js';
 
 export class CertificatePinMismatchError extends ForbiddenError {
   constructor(readonly bmc: string, readonly pinned: string, readonly presented: string, pinFile: string) {
@@ -51,9 +52,7 @@ export class PinStore {
   async save(): Promise<void> {
     if (!this.dirty) return;
     await mkdir(dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(this.pins, null, 2) + '\n', { mode: 0o600 });
-    await rename(tmp, this.file);
+    await writeFileAtomic(this.file, JSON.stringify(this.pins, null, 2) + '\n', 0o600);
     this.dirty = false;
   }
 }

@@ -167,6 +167,11 @@ export interface DiscoveryReport {
   stats: DiscoveryStats;
   /** Against the previous report, when one was given. */
   changes: ReportChanges | null;
+  /**
+   * In the stored map only: BMCs this scan did not reach, kept from an earlier one (a scan of
+   * part of the site, or one that failed, never drops them), with when they were last seen.
+   */
+  carriedOver?: Array<{ xname: string; host: string; port: number; lastSeenAt: string }>;
 }
 
 /** Known Redfish endpoints from the cloud snapshot: `host` or `host:port` → BMC xname. */
