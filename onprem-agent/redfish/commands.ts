@@ -9,7 +9,7 @@ import type { ObservationSink } from '../outbox/sink.js';
 import { CredentialResolver, ENV_PASSWORD, ENV_USERNAME, importCredentialsFile, loadStoredCredentials, parseCredentials, storeEnvironmentCredentials } from './credentials.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS, discover, type DiscoveryProgress } from './discover.js';
 import { loadXNameMap, normaliseXNameMap } from './identity.js';
-import { PinStore } from './pins.js';
+import { PinStore, type UnknownCertificatePolicy } from './pins.js';
 import { POWER_ACTIONS, powerAction, type PowerActionName, type PowerResult } from './power.js';
 import { DiscoveryFileSink, loadLastReport, reportIdempotencyKey, resolveDataDir, updateDiscoveryMap } from './report-store.js';
 import { startSimulatedFleet, type BusyBursts } from './simulator/fleet.js';
@@ -75,10 +75,13 @@ async function guarded(fn: () => Promise<number | void>): Promise<void> {
 interface TlsFlags {
   insecure?: boolean;
   ca?: string;
+  trustOnFirstUse?: boolean;
 }
 
-async function tlsPolicy(flags: TlsFlags, dataDir: string): Promise<{ policy: TlsPolicy; pins: PinStore | null }> {
+/** `onUnknown`: what an unpinned certificate gets when neither --insecure nor --ca is given. */
+async function tlsPolicy(flags: TlsFlags, dataDir: string, onUnknown: UnknownCertificatePolicy): Promise<{ policy: TlsPolicy; pins: PinStore | null }> {
   if (flags.insecure && flags.ca) throw new BadUserInputError('insecure', '--insecure and --ca exclude each other');
+  if (flags.trustOnFirstUse && (flags.insecure || flags.ca)) throw new BadUserInputError('trust-on-first-use', '--trust-on-first-use pins certificates; it excludes --insecure and --ca');
   if (flags.insecure) return { policy: { mode: 'insecure' }, pins: null };
   if (flags.ca) {
     try {
@@ -87,7 +90,7 @@ async function tlsPolicy(flags: TlsFlags, dataDir: string): Promise<{ policy: Tl
       throw new BadUserInputError('ca', `cannot read ${flags.ca}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
   }
-  const pins = await PinStore.load(dataDir);
+  const pins = await PinStore.load(dataDir, flags.trustOnFirstUse ? 'pin' : onUnknown);
   return { policy: { mode: 'pin', pins }, pins };
 }
 
@@ -110,7 +113,7 @@ function summary(r: DiscoveryReport): string {
   for (const e of r.redfishEndpoints) {
     lines.push(`  ${e.xname}  ${e.scheme}://${e.host}:${e.port}  ${e.vendor ?? '?'}  fw ${e.managers.map((m) => m.firmwareVersion ?? '?').join(',')}  nodes ${e.systems.map((s) => s.xname).join(' ')}`);
   }
-  for (const u of r.unreachable) lines.push(`  unreachable ${u.host}:${u.port} (${u.stage}): ${u.reason}`);
+  for (const u of r.unreachable) lines.push(u.stage === 'untrusted' ? `  untrusted ${u.host}:${u.port}: ${u.reason}` : `  unreachable ${u.host}:${u.port} (${u.stage}): ${u.reason}`);
   if (r.changes) {
     const c = r.changes;
     lines.push(`changes: ${c.added.length} added, ${c.removed.length} removed, ${c.modified.length} modified, ${c.macsAdded.length} MACs added, ${c.macsRemoved.length} MACs removed`);
@@ -173,6 +176,7 @@ export function registerRedfishCommands(program: Command, deps: RedfishCommandDe
     .option('--timeout <s>', 'per-request timeout in seconds', seconds('timeout'), DEFAULT_TIMEOUT_MS)
     .option('--insecure', 'accept any BMC certificate (explicit opt-in)')
     .option('--ca <file>', 'verify BMC certificates against this CA bundle')
+    .option('--trust-on-first-use', 'pin the certificate of each HTTPS BMC seen for the first time and send it credentials (without it, unpinned BMCs get none and are reported untrusted)')
     .option('--credentials <file>', 'credential rules (JSON or YAML-lite); stored encrypted in the data dir')
     .option('--map <file>', 'HOST[:PORT] → BMC xname map')
     .option('--inventory <file>', 'the inventory\'s known Redfish endpoints (JSON HOST[:PORT] → xname)')
@@ -185,7 +189,7 @@ export function registerRedfishCommands(program: Command, deps: RedfishCommandDe
       if (o.scheme !== 'http' && o.scheme !== 'https') throw new BadUserInputError('scheme', `"${o.scheme}" is neither http nor https`);
       const dataDir = resolveDataDir(o.dataDir);
       const targets = parseTargets(o.range, o.scheme);
-      const { policy, pins } = await tlsPolicy(o, dataDir);
+      const { policy, pins } = await tlsPolicy(o, dataDir, 'observe');
       let rules = await loadStoredCredentials(dataDir);
       if (o.credentials) {
         if (o.dryRun) rules = [...rules, ...parseCredentials(await readFile(o.credentials, 'utf8'), `credentials ${o.credentials}`)];
@@ -242,7 +246,7 @@ export function registerRedfishCommands(program: Command, deps: RedfishCommandDe
   type PowerFlags = TlsFlags & { dataDir?: string; timeout: number; confirmTimeout: number; json?: boolean };
   const runPower = async (action: PowerActionName, xnames: string[], o: PowerFlags): Promise<number> => {
     const dataDir = resolveDataDir(o.dataDir);
-    const { policy, pins } = await tlsPolicy(o, dataDir);
+    const { policy, pins } = await tlsPolicy(o, dataDir, 'refuse');
     const results = await powerAction(xnames, action, {
       dataDir, tls: policy, timeoutMs: o.timeout, confirmTimeoutMs: o.confirmTimeout,
       credentials: new CredentialResolver(await loadStoredCredentials(dataDir)),

@@ -107,8 +107,13 @@ export async function discover(opts: DiscoverOptions): Promise<DiscoveryReport> 
       fail('tcp', (err as Error).message);
       return;
     }
+    // Credentials go only where the BMC's identity is established before the first byte: a
+    // pinned or (with trust on first use) pinned-now certificate, a CA-verified one, --insecure
+    // (the operator's explicit trust in any certificate), or plain HTTP, which the operator named
+    // by scheme and which has no identity to check.
+    const trusted = address.scheme === 'http' || opts.tls?.mode !== 'pin' || opts.tls.pins.trusts(key);
     const client = new RedfishClient({
-      address, tls: opts.tls, timeoutMs, global, logger, credentials: opts.credentials?.resolve(address.host, address.port, ip),
+      address, tls: opts.tls, timeoutMs, global, logger, credentials: trusted ? opts.credentials?.resolve(address.host, address.port, ip) : undefined,
     });
     let stage: UnreachableRecord['stage'] = 'service-root';
     let entry: Found | undefined;
@@ -116,6 +121,12 @@ export async function discover(opts: DiscoverOptions): Promise<DiscoveryReport> 
       const root = await client.serviceRoot();
       if (!isRedfishServiceRoot(root)) {
         fail('service-root', `GET /redfish/v1/ on ${key} is not a Redfish service root (no RedfishVersion)`);
+        return;
+      }
+      if (!trusted && opts.tls?.mode === 'pin') {
+        const fingerprint = opts.tls.pins.observed(key) ?? 'unknown';
+        fail('untrusted', `certificate SHA-256 ${fingerprint} is not pinned, not CA-verified and not explicitly trusted, so no credentials were sent; `
+          + 'check the fingerprint, then discover again with --trust-on-first-use (pins it) or --ca FILE');
         return;
       }
       stage = 'auth';

@@ -133,7 +133,8 @@ export interface NodeHardware extends SystemInventory {
 export interface UnreachableRecord {
   host: string;
   port: number;
-  stage: 'tcp' | 'service-root' | 'auth' | 'walk' | 'identity';
+  /** `untrusted`: an HTTPS BMC whose certificate is neither pinned, CA-verified nor explicitly trusted; no credentials went to it. */
+  stage: 'tcp' | 'service-root' | 'untrusted' | 'auth' | 'walk' | 'identity';
   reason: string;
 }
 
