@@ -15,6 +15,7 @@ import { Syncer } from '../sync/syncer.js';
 import { Outbox } from '../outbox/outbox.js';
 import { createAgentHttpServer } from '../pxe/http/server.js';
 import { createTftpServer, type TftpServer } from '../pxe/tftp/server.js';
+import { DiscoveryReceipts, type DiscoveryStatus } from '../redfish/receipts.js';
 import { createDhcpServer, type DhcpServer } from '../pxe/dhcp/server.js';
 import { createIscsiService } from '../iscsi/service.js';
 import { hostname } from 'node:os';
@@ -43,6 +44,7 @@ export interface AgentStatus {
   tftp: ReturnType<TftpServer['stats']> | null;
   dhcp: (ReturnType<DhcpServer['stats']> & { running: true; ports: ReturnType<DhcpServer['ports']> }) | { mode: string; running: false };
   iscsi: { mode: string; running: boolean; lastReconcileAt: string | null; lastError: string | null };
+  discovery: DiscoveryStatus;
 }
 
 /** Outbox transport when no cloud is configured: every delivery fails, entries wait on disk. */
@@ -139,6 +141,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       ...(opts.dhcpPxePort !== undefined ? { pxePort: opts.dhcpPxePort } : {}),
     });
 
+  const receipts = new DiscoveryReceipts(config.dataDir, client);
   statusFn = async () => {
     const s = syncer.status();
     return {
@@ -151,6 +154,7 @@ export async function startAgent(config: AgentConfig, opts: StartAgentOptions = 
       tftp: tftp?.stats() ?? null,
       dhcp: dhcp ? { ...dhcp.stats(), running: true, ports: dhcp.ports() } : { mode: config.dhcp.mode, running: false },
       iscsi: { mode: config.iscsi.mode, running: iscsi !== null, ...iscsiState },
+      discovery: await receipts.status(),
     };
   };
 
