@@ -14,6 +14,7 @@ import { decodeTftp, encodeAck, encodeError, encodeRequest, TftpErrorCode, TftpO
 import { resolveConfig } from '../../../onprem-agent/config.js';
 import { startAgent, type RunningAgent } from '../../../onprem-agent/run/agent.js';
 import { freeTcpPort } from '../../support/ports.js';
+import { createLan, type Lan } from '../../support/netns.js';
 import { IPXE_DIR, requireFile, requireTool } from './tools.js';
 
 const run = promisify(execFile);
@@ -316,4 +317,46 @@ describe('TFTP server protocol behaviour', () => {
       sock.close();
     }
   });
+});
+
+/**
+ * A host with two addresses on its provisioning NIC and the server on the wildcard address:
+ * every reply comes from the address the client sent its request to (a client that talked to
+ * .2 and hears from .1 drops the reply as another host's). A namespace, so the second address
+ * is on a real interface and nothing of the host's own network is touched.
+ */
+describe('TFTP transfers answer from the address the request arrived on', () => {
+  let lan: Lan;
+  let child: ReturnType<Lan['hosts'][string]['spawnNode']>;
+  const fixture = (name: string): string => join('test/integration/pxe/fixtures', name);
+
+  beforeAll(async () => {
+    lan = await createLan([{ name: 'srv', cidr: '10.71.0.1/24' }, { name: 'cli', cidr: '10.71.0.9/24' }]);
+    await lan.hosts.srv!.exec('ip', ['addr', 'add', '10.71.0.2/24', 'dev', 'eth0']);
+    child = lan.hosts.srv!.spawnNode(fixture('tftp-server.ts'), [JSON.stringify({ root, address: '0.0.0.0', port: 69 })]);
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', () => resolve());
+      child.once('exit', (code) => reject(new Error(`the TFTP server in the namespace exited ${code}: ${stderr}`)));
+    });
+  }, 30_000);
+  afterAll(async () => {
+    child?.send({ cmd: 'close' });
+    await new Promise((r) => (child && child.exitCode === null ? child.once('exit', r) : r(null)));
+    await lan?.destroy();
+  });
+
+  it('replies from .2 to a request sent to .2, and from .1 to one sent to .1; tftp-hpa fetches through both', async () => {
+    for (const address of ['10.71.0.2', '10.71.0.1']) {
+      const { stdout } = await lan.hosts.cli!.exec(process.execPath, ['--import', 'tsx', fixture('tftp-first-reply.ts'), JSON.stringify({ address, port: 69, file: 'undionly.kpxe' })]);
+      const first = JSON.parse(stdout.trim().split('\n').pop()!) as { from?: string; port?: number; op?: number; error?: string };
+      expect(first).toMatchObject({ from: address, op: TftpOp.DATA });
+      expect(first.port).not.toBe(69);
+      const tftp = requireTool('tftp', 'tftp-hpa');
+      const dest = join(work, `ns-${address}.kpxe`);
+      await lan.hosts.cli!.exec(tftp, ['-m', 'binary', address, '-c', 'get', 'undionly.kpxe', dest]);
+      expect(readFileSync(dest).equals(readFileSync(join(IPXE_DIR, 'undionly.kpxe')))).toBe(true);
+    }
+  }, 60_000);
 });
