@@ -149,9 +149,20 @@ export function assignBmcXNames(
   const sorted = [...bmcs].sort((x, y) => (x.ip === y.ip ? x.port - y.port : naturalCompare(x.ip, y.ip)));
   const lookup = (m: Record<string, string>, b: BmcIdentityInput): string | undefined =>
     m[`${b.host}:${b.port}`] ?? m[`${b.ip}:${b.port}`] ?? m[b.host] ?? m[b.ip];
+  const inventoryNames = new Set(Object.values(inventory));
   // Two passes: inventory and map names first, so a generated name never takes one of them.
   for (const b of sorted) {
     const key = `${b.host}:${b.port}`;
+    // A BMC that moved: the inventory knows it under the name it had before, at its old
+    // address, and may list its new address under another BMC's name. The hardware wins.
+    const before = b.identity ? sources.previous?.get(b.identity) : undefined;
+    if (before && inventoryNames.has(before) && lookup(inventory, b) !== before && !taken.has(before)) {
+      const stale = lookup(inventory, b);
+      if (stale) conflicts.push(`${key}: the inventory names this address ${stale}, but the BMC here is ${before} (same ${b.identity!.split(':')[0]}), which moved; keeping ${before}`);
+      names.set(key, { xname: before, source: 'previous' });
+      taken.set(before, key);
+      continue;
+    }
     for (const [source, map] of [['inventory', inventory], ['map', userMap]] as const) {
       const x = lookup(map, b);
       if (!x) continue;

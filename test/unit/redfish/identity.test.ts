@@ -99,3 +99,18 @@ describe('BMC identity keys', () => {
     expect(names.get('10.0.0.2:443')).toEqual({ xname: generatedBmcXName('10.0.0.2', 443), source: 'generated' });
   });
 });
+
+describe('a BMC that moved to an address the inventory gives another BMC', () => {
+  test('keeps the name its hardware had; the BMC that now has no address in the inventory keeps its own too', () => {
+    // Before: A (uuid:a) at .1 was x3000c0s1b0, B (uuid:b) at .2 was x3000c0s2b0. Now they swapped addresses.
+    const inventory = { '10.0.0.1': 'x3000c0s1b0', '10.0.0.2': 'x3000c0s2b0' };
+    const previous = new Map([['uuid:a', 'x3000c0s1b0'], ['uuid:b', 'x3000c0s2b0']]);
+    const { names, conflicts } = assignBmcXNames(
+      [{ host: '10.0.0.1', port: 443, ip: '10.0.0.1', identity: 'uuid:b' }, { host: '10.0.0.2', port: 443, ip: '10.0.0.2', identity: 'uuid:a' }],
+      { inventory, previous },
+    );
+    expect(names.get('10.0.0.1:443')).toEqual({ xname: 'x3000c0s2b0', source: 'previous' });
+    expect(names.get('10.0.0.2:443')).toEqual({ xname: 'x3000c0s1b0', source: 'previous' });
+    expect(conflicts[0]).toMatch(/10\.0\.0\.1:443: the inventory names this address x3000c0s1b0, but the BMC here is x3000c0s2b0 \(same uuid\), which moved/);
+  });
+});
