@@ -15,6 +15,7 @@ import { discover } from '../../../onprem-agent/redfish/discover.js';
 import { startSimulatedFleet, type SimulatedFleet } from '../../../onprem-agent/redfish/simulator/fleet.js';
 import { startAgent, type RunningAgent } from '../../../onprem-agent/run/agent.js';
 import { startTestGateway, type TestGateway } from '../../support/gateway.js';
+import { freeTcpPort } from '../../support/ports.js';
 import { fleetCredentials, targetsOf } from './support.js';
 
 const run = promisify(execFile);
@@ -30,6 +31,7 @@ describe('refused discovery items are visible', () => {
   let agent: RunningAgent;
   const dataDir = mkdtempSync(join(tmpdir(), 'skyboot-receipts-'));
   const tokenFile = join(dataDir, 'agent.token');
+  let stopped = false;
 
   beforeAll(async () => {
     gw = await startTestGateway();
@@ -38,7 +40,7 @@ describe('refused discovery items are visible', () => {
     agent = await startAgent(resolveConfig({ cloud: gw.url, tokenFile, dataDir, http: '127.0.0.1:0', syncInterval: '30' }), { outboxBackoffBaseMs: 100, outboxBackoffMaxMs: 500 });
   });
   afterAll(async () => {
-    await agent?.stop();
+    if (!stopped) await agent?.stop();
     await fleet?.close();
     await gw?.close();
     rmSync(dataDir, { recursive: true, force: true });
@@ -87,5 +89,14 @@ describe('refused discovery items are visible', () => {
     expect(status.discovery.lastError).toBeNull();
     expect(status.discovery.map?.bmcs).toBe(2);
     expect(status.discovery.rejected).toContainEqual(expect.objectContaining({ xname: victim, idempotencyKey: receipts[0]!.idempotencyKey, message: expect.stringContaining(mac) }));
+
+    // With the agent stopped, `skyboot-agent status` shows the same from the data dir.
+    await agent.stop();
+    stopped = true;
+    const closed = await freeTcpPort();
+    const offline = await run(process.execPath, [join(repoRoot, 'bin', 'skyboot-agent.js'), 'status', '--json', '--data-dir', dataDir, '--http', `127.0.0.1:${closed}`], { cwd: repoRoot, timeout: 30_000, env: { ...process.env, SKYBOOT_LOG_LEVEL: 'warn' } });
+    const off = JSON.parse(offline.stdout) as { agent: { running: boolean }; discovery: { rejected: { xname: string }[] } };
+    expect(off.agent.running).toBe(false);
+    expect(off.discovery.rejected.map((r) => r.xname)).toContain(victim);
   }, 90_000);
 });
