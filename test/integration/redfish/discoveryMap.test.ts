@@ -3,29 +3,12 @@
  * through the real CLI: a scan that reaches nothing (a mistyped --range) leaves it untouched and
  * fails saying so; a scan of part of the site keeps the BMCs it did not reach; --prune drops them.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { lastReportPath } from '../../../onprem-agent/redfish/report-store.js';
 import { startSimulatedFleet, type SimulatedFleet } from '../../../onprem-agent/redfish/simulator/fleet.js';
 import type { DiscoveryReport } from '../../../onprem-agent/redfish/types.js';
 import { freeTcpPort } from '../../support/ports.js';
-import { tempDir } from './support.js';
-
-const run = promisify(execFile);
-const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
-
-async function cli(args: string[], env: Record<string, string>): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [join(repoRoot, 'bin', 'skyboot-agent.js'), ...args], { cwd: repoRoot, env: { ...process.env, SKYBOOT_LOG_LEVEL: 'warn', ...env }, timeout: 60_000 });
-    return { stdout, stderr, code: 0 };
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; code?: number };
-    return { stdout: e.stdout ?? '', stderr: e.stderr ?? '', code: e.code ?? -1 };
-  }
-}
+import { agentCli as cli, tempDir } from './support.js';
 
 describe('the stored discovery map survives failed and partial scans', () => {
   let fleet: SimulatedFleet;
