@@ -6,6 +6,7 @@
  * answers the first result without applying anything again, a concurrent redelivery waits
  * for it, and the same key with other content is CONFLICT.
  */
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { BadUserInputError, ForbiddenError, SkybootError, toErrorShape } from '../../schema/errors.js';
 import { idempotent } from '../shared/idempotency.js';
 import type { OperationContext } from '../shared/handler.js';
@@ -13,6 +14,8 @@ import { upsertComponentRecords, type UpsertError } from './componentUpsert.js';
 import { mapLimit } from '../shared/concurrency.js';
 import { DISCOVERY_STATUSES, enumValue } from './enums.js';
 import { readHardware, writeHardware } from './hardware.js';
+import { siteScope } from '../shared/identity.js';
+import { discoveryReceiptIndex, discoveryReceiptKey } from './keys.js';
 import { address, bmcXname, writeEndpoint } from './redfishEndpoints.js';
 import { list, object, optionalString, xname } from './validation.js';
 
@@ -104,7 +107,55 @@ async function applyReport(ctx: OperationContext, site: string, key: string, end
   });
 
   const omitted = errors.length - Math.min(errors.length, MAX_LISTED_ERRORS) + upserted.result.errorsOmitted;
-  return { idempotencyKey: key, replayed: false, endpoints: endpointCount, components: upserted.stored.length, errors: errors.slice(0, MAX_LISTED_ERRORS), errorsOmitted: omitted };
+  const result: DiscoveryReportResult = { idempotencyKey: key, replayed: false, endpoints: endpointCount, components: upserted.stored.length, errors: errors.slice(0, MAX_LISTED_ERRORS), errorsOmitted: omitted };
+  // The receipt lists the report per site, newest first, so an agent and an operator can see
+  // what it refused (discoveryReceipts); replay goes through the idempotency record, not it.
+  await ctx.clients.doc.send(
+    new PutCommand({
+      TableName: ctx.clients.config.tableName,
+      Item: { ...discoveryReceiptKey(site, key), ...discoveryReceiptIndex(site, now, key), entity: 'DiscoveryReceipt', site, agent: ctx.identity.subject, result, at: now, ttl: Math.floor(Date.now() / 1000) + RESULT_TTL_SECONDS },
+    }),
+  );
+  return result;
+}
+
+export interface DiscoveryReceipt {
+  idempotencyKey: string;
+  site: string;
+  agent: string | null;
+  at: string;
+  endpoints: number;
+  components: number;
+  /** The items of the report the inventory refused, with the reason (e.g. a MAC another node holds). */
+  rejected: UpsertError[];
+}
+
+/**
+ * The site's latest discovery receipts, newest first: what each delivered report changed and
+ * what it refused. An agent sees its own site's; people name the site (default: the
+ * deployment's default site).
+ */
+export async function discoveryReceipts(ctx: OperationContext, args: { site?: string | null; first?: number | null }): Promise<DiscoveryReceipt[]> {
+  const scope = siteScope(ctx.identity);
+  const site = scope ?? args.site ?? ctx.clients.config.defaultSite;
+  if (scope !== null && args.site && args.site !== scope) throw new ForbiddenError(`an agent of site ${scope} sees only its own discovery receipts, not site ${args.site}'s`);
+  const first = args.first ?? 10;
+  if (!Number.isInteger(first) || first < 1 || first > 100) throw new BadUserInputError('first', 'must be between 1 and 100');
+  const out = await ctx.clients.doc.send(new QueryCommand({
+    TableName: ctx.clients.config.tableName,
+    IndexName: 'GSI1',
+    KeyConditionExpression: 'GSI1PK = :p',
+    ExpressionAttributeValues: { ':p': discoveryReceiptIndex(site, '', '').GSI1PK },
+    ScanIndexForward: false,
+    Limit: first,
+  }));
+  return (out.Items ?? []).map((item) => {
+    const result = item.result as DiscoveryReportResult;
+    return {
+      idempotencyKey: result.idempotencyKey, site: String(item.site), agent: typeof item.agent === 'string' ? item.agent : null, at: String(item.at),
+      endpoints: result.endpoints, components: result.components, rejected: result.errors ?? [],
+    };
+  });
 }
 
 function pick(err: SkybootError): { code: string; message: string } {

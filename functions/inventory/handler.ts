@@ -4,7 +4,7 @@ import { auditLog } from './auditLog.js';
 import { components as componentList } from './componentList.js';
 import { upsertComponents } from './componentUpsert.js';
 import { component, componentByMac, deleteComponent, setComponentState, updateComponent } from './components.js';
-import { reportDiscovery } from './discoveryReport.js';
+import { discoveryReceipts, reportDiscovery } from './discoveryReport.js';
 import {
   addGroupMembers,
   createGroup,
@@ -49,6 +49,7 @@ export const handler = domainHandler(inventoryManifest, {
   partition: op(partition),
   partitions: op(partitions),
   auditLog: op(auditLog),
+  discoveryReceipts: op(discoveryReceipts),
   componentHardware: op(componentHardware),
   groupMembers: op(groupMembers),
   partitionMembers: op(partitionMembers),

@@ -48,5 +48,7 @@ export const siteEndpointsPk = (site: string) => `SITE#${site}#RFE`;
 
 /** An applied discovery report, so a redelivered report is answered without applying twice. */
 export const discoveryReceiptKey = (site: string, idempotencyKey: string) => ({ PK: `DISCO#${site}#${idempotencyKey}`, SK: 'DISCO' });
+/** GSI1: a site's discovery receipts in time order. */
+export const discoveryReceiptIndex = (site: string, at: string, idempotencyKey: string) => ({ GSI1PK: `SITE#${site}#DISCO`, GSI1SK: `${at}#${idempotencyKey}` });
 
 export const MEMBER_PREFIX = 'MEMBER#';

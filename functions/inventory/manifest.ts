@@ -17,6 +17,7 @@ export const inventoryManifest = {
     partition: { access: 'read', field: 'Query.partition' },
     partitions: { access: 'read', field: 'Query.partitions' },
     auditLog: { access: 'admin', field: 'Query.auditLog' },
+    discoveryReceipts: { access: 'read', field: 'Query.discoveryReceipts' },
     componentHardware: { access: 'read', field: 'Component.hardware' },
     groupMembers: { access: 'read', field: 'Group.members' },
     partitionMembers: { access: 'read', field: 'Partition.members' },

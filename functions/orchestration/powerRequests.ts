@@ -10,6 +10,7 @@ import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from 
 import { normaliseXName } from '../../schema/xname.js';
 import { auditPut } from '../shared/audit.js';
 import { idempotent } from '../shared/idempotency.js';
+import { logger } from '../shared/logger.js';
 import type { OperationContext } from '../shared/handler.js';
 import { siteScope } from '../shared/identity.js';
 import { dynamoNodeFacts } from '../boot/nodeFacts.js';
@@ -103,22 +104,25 @@ function agentSite(ctx: OperationContext): string {
 }
 
 /**
- * A claim is a lease: if the agent's claim answer was lost (the link dropped after the update),
- * the same agent gets its RUNNING request back once the lease has run out, instead of the
- * request staying RUNNING for ever. Its journal then says whether it already ran it.
+ * A claim is a lease: once it has run out without a completion, any agent of the site takes the
+ * RUNNING request over (the claimant's claim answer was lost, or the claimant died), instead of
+ * the request staying RUNNING for ever. The claimant's own journal then says whether it already
+ * ran it; a late completion from the former claimant is refused, naming the new one.
  */
 export function claimLeaseMs(env: NodeJS.ProcessEnv = process.env): number {
   return Number(env.SKYBOOT_CLAIM_LEASE_SECONDS ?? 120) * 1000;
 }
 
-async function claim(ctx: OperationContext, site: string, id: string, from: 'PENDING' | 'RUNNING', now: string, leaseBefore: string): Promise<PowerRequest | null> {
+async function claim(ctx: OperationContext, site: string, id: string, from: 'PENDING' | 'RUNNING', now: string, leaseBefore: string, seenClaimedAt?: string): Promise<PowerRequest | null> {
   try {
     const upd = await ctx.clients.doc.send(
       new UpdateCommand({
         TableName: ctx.clients.config.tableName,
         Key: commandKey(id),
         UpdateExpression: 'SET #s = :running, claimedAt = :now, claimedBy = :who, GSI1PK = :pk',
-        ConditionExpression: from === 'PENDING' ? '#s = :from' : '#s = :from AND claimedBy = :who AND claimedAt <= :lease',
+        // A takeover is conditional on the claimedAt it saw, so two agents taking over one expired
+        // claim at once cannot both win.
+        ConditionExpression: from === 'PENDING' ? '#s = :from' : '#s = :from AND claimedAt = :seen AND claimedAt <= :lease',
         ExpressionAttributeNames: { '#s': 'status' },
         ExpressionAttributeValues: {
           ':running': 'RUNNING',
@@ -126,7 +130,7 @@ async function claim(ctx: OperationContext, site: string, id: string, from: 'PEN
           ':now': now,
           ':who': ctx.identity.subject,
           ':pk': siteCommandsPk(site, 'RUNNING'),
-          ...(from === 'RUNNING' ? { ':lease': leaseBefore } : {}),
+          ...(from === 'RUNNING' ? { ':lease': leaseBefore, ':seen': seenClaimedAt } : {}),
         },
         ReturnValues: 'ALL_NEW',
       }),
@@ -159,9 +163,12 @@ export async function claimPowerRequests(ctx: OperationContext, args: { max?: nu
   const expired = (await list('RUNNING')).Items ?? [];
   for (const item of expired) {
     if (claimed.length >= max) break;
-    if (item.claimedBy !== ctx.identity.subject || String(item.claimedAt) > leaseBefore) continue;
-    const again = await claim(ctx, site, String(item.id), 'RUNNING', now, leaseBefore);
-    if (again) claimed.push(again);
+    if (String(item.claimedAt) > leaseBefore) continue;
+    const again = await claim(ctx, site, String(item.id), 'RUNNING', now, leaseBefore, String(item.claimedAt));
+    if (again) {
+      if (item.claimedBy !== ctx.identity.subject) logger.warn('expired power request claim taken over by another agent of the site', { id: again.id, from: String(item.claimedBy), to: ctx.identity.subject, claimedAt: String(item.claimedAt) });
+      claimed.push(again);
+    }
   }
   for (const item of (await list('PENDING')).Items ?? []) {
     if (claimed.length >= max) break;
@@ -171,10 +178,26 @@ export async function claimPowerRequests(ctx: OperationContext, args: { max?: nu
   return claimed;
 }
 
+/** The stored request with the agent that holds (or last held) its claim. */
+async function storedRequest(ctx: OperationContext, id: string): Promise<{ request: PowerRequest; claimedBy: string | null } | null> {
+  const out = await ctx.clients.doc.send(new GetCommand({ TableName: ctx.clients.config.tableName, Key: commandKey(id), ConsistentRead: true }));
+  if (!out.Item) return null;
+  const scope = siteScope(ctx.identity);
+  if (scope !== null && out.Item.site !== scope) return null;
+  return { request: toRequest(out.Item), claimedBy: typeof out.Item.claimedBy === 'string' ? out.Item.claimedBy : null };
+}
+
+/** Only the claimant completes: after a takeover, the former claimant's late results must not land. */
+function notClaimant(id: string, claimedBy: string | null, who: string, status: CommandStatus): ConflictError {
+  return new ConflictError(`power request ${id} is ${status === 'DONE' ? 'completed' : 'claimed'} by agent "${claimedBy ?? 'none'}", not by "${who}": only the claimant completes it`, 'id');
+}
+
 export async function completePowerRequest(ctx: OperationContext, args: { id: string; results: PowerResult[] }): Promise<PowerRequest> {
   const site = agentSite(ctx);
-  const current = await powerRequest(ctx, { id: args.id });
-  if (!current) throw new NotFoundError('power request', args.id, 'id');
+  const stored = await storedRequest(ctx, args.id);
+  if (!stored) throw new NotFoundError('power request', args.id, 'id');
+  const { request: current, claimedBy } = stored;
+  const who = ctx.identity.subject;
   // One canonical shape, so a retried completion compares equal to the stored one.
   const results: PowerResult[] = args.results.map((r, i) => ({
     xname: normaliseXName(r.xname, `results[${i}].xname`),
@@ -185,6 +208,14 @@ export async function completePowerRequest(ctx: OperationContext, args: { id: st
   }));
   const unknown = results.filter((r) => !current.xnames.includes(r.xname)).map((r) => r.xname);
   if (unknown.length) throw new BadUserInputError('results', `${unknown.join(', ')} not targets of request ${args.id}`);
+  if (current.status === 'PENDING') throw new ConflictError(`power request ${args.id} is PENDING, not RUNNING: claim it first`, 'id');
+  // Only the claimant completes (after a takeover, the former claimant's late results must not land).
+  if (claimedBy !== who) throw notClaimant(args.id, claimedBy, who, current.status);
+  if (current.status === 'DONE') {
+    // Completed before completions ran under the idempotency record: the stored results decide.
+    const canonical = (list: PowerResult[]) => JSON.stringify(list.map((r) => [r.xname, r.ok, r.powerState ?? null, r.bootOverride ?? null, r.error ?? null]));
+    if (canonical(current.results) === canonical(results)) return current;
+  }
   // A completion is idempotent per request: a retry with the same results (the agent's answer
   // was lost) gets the request as completed; other results for a completed request are CONFLICT.
   await idempotent(
@@ -197,22 +228,23 @@ export async function completePowerRequest(ctx: OperationContext, args: { id: st
             TableName: ctx.clients.config.tableName,
             Key: commandKey(args.id),
             UpdateExpression: 'SET #s = :done, completedAt = :now, results = :r, GSI1PK = :pk',
-            ConditionExpression: '#s = :running AND site = :site',
+            ConditionExpression: '#s = :running AND site = :site AND claimedBy = :who',
             ExpressionAttributeNames: { '#s': 'status' },
-            ExpressionAttributeValues: { ':done': 'DONE', ':running': 'RUNNING', ':now': new Date().toISOString(), ':r': results, ':pk': siteCommandsPk(site, 'DONE'), ':site': site },
+            ExpressionAttributeValues: { ':done': 'DONE', ':running': 'RUNNING', ':now': new Date().toISOString(), ':r': results, ':pk': siteCommandsPk(site, 'DONE'), ':site': site, ':who': who },
           }),
         );
       } catch (err) {
-        if ((err as Error).name === 'ConditionalCheckFailedException') {
-          throw new ConflictError(`power request ${args.id} is ${current.status}, not RUNNING: claim it first`, 'id');
-        }
-        throw err;
+        if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+        // Changed since the read (taken over, or completed with other results): say by whom.
+        const now = await storedRequest(ctx, args.id);
+        if (now && now.claimedBy !== who) throw notClaimant(args.id, now.claimedBy, who, now.request.status);
+        throw new ConflictError(`power request ${args.id} is ${now?.request.status ?? 'gone'}, not RUNNING: claim it first`, 'id');
       }
       // The request itself is the answer; the record keeps only that the completion ran.
       return { id: args.id };
     },
   );
-  const done = await ctx.clients.doc.send(new GetCommand({ TableName: ctx.clients.config.tableName, Key: commandKey(args.id), ConsistentRead: true }));
-  if (!done.Item) throw new NotFoundError('power request', args.id, 'id');
-  return toRequest(done.Item);
+  const done = await storedRequest(ctx, args.id);
+  if (!done) throw new NotFoundError('power request', args.id, 'id');
+  return done.request;
 }

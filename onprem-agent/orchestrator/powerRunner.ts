@@ -58,7 +58,7 @@ export interface PowerRunnerOptions {
   maxDelayMs?: number;
   /** Requests claimed per round. */
   maxClaim?: number;
-  /** TLS towards BMCs: default trust-on-first-use pins in the data dir, as `skyboot-agent power`. */
+  /** TLS towards BMCs: default the pins discovery stored in the data dir (an unpinned BMC is refused), as `skyboot-agent power`. */
   tls?: TlsPolicy;
   /** Passed to the Redfish power module (timeouts, polling). */
   power?: Pick<PowerOptions, 'timeoutMs' | 'confirmTimeoutMs' | 'pollMs' | 'concurrency'>;
@@ -145,7 +145,7 @@ export class PowerRunner {
     const byXname = new Map<string, PowerResultInput>();
     for (const x of req.xnames) if (!endpoints.has(x)) byXname.set(x, { xname: x, ok: false, powerState: null, bootOverride: null, error: noBmcError(x) });
     if (known.length) {
-      const pins = this.opts.tls ? null : await PinStore.load(this.opts.dataDir);
+      const pins = this.opts.tls ? null : await PinStore.load(this.opts.dataDir, 'refuse');
       const tls: TlsPolicy = this.opts.tls ?? { mode: 'pin', pins: pins! };
       try {
         const results = await powerAction(known, mapAction(req.action), {

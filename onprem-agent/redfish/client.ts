@@ -65,6 +65,21 @@ function redfishMessage(body: Buffer): string {
 }
 
 const RETRIABLE_NETWORK = new Set(['ECONNRESET', 'EPIPE']);
+/**
+ * Methods that may be sent again after the connection dropped mid-request: doing them twice
+ * is doing them once. A POST action (ComputerSystem.Reset) or a PATCH may have taken effect
+ * before the drop; sending it again could undo it (a second PushPowerButton) or do it twice
+ * (a second ForceRestart), so the caller reads the state back instead.
+ */
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+
+/** The connection dropped during a write: the BMC may or may not have carried it out. */
+export class RedfishWriteOutcomeUnknownError extends Error {
+  constructor(readonly bmc: string, readonly method: string, readonly path: string, readonly reason: string) {
+    super(`${method} ${path} on ${bmc} got no answer (${reason}): the BMC may or may not have carried it out`);
+    this.name = 'RedfishWriteOutcomeUnknownError';
+  }
+}
 
 export class RedfishClient {
   readonly bmc: string;
@@ -99,8 +114,13 @@ export class RedfishClient {
           const send = (): Promise<HttpResult> => this.transport.request(method, path, headers, body);
           res = await (this.opts.global ? this.opts.global.run(send) : send());
         } catch (err) {
-          // A kept-alive socket the BMC closed meanwhile: a fresh one usually works.
-          if (RETRIABLE_NETWORK.has((err as NodeJS.ErrnoException).code ?? '') && networkRetries++ < 2) continue;
+          const code = (err as NodeJS.ErrnoException).code ?? '';
+          if (RETRIABLE_NETWORK.has(code)) {
+            // A kept-alive socket the BMC closed meanwhile: a fresh one usually works, but only
+            // a request that is safe to repeat is repeated.
+            if (IDEMPOTENT_METHODS.has(method) && networkRetries++ < 2) continue;
+            if (!IDEMPOTENT_METHODS.has(method)) throw new RedfishWriteOutcomeUnknownError(this.bmc, method, path, `${code}: ${(err as Error).message}`);
+          }
           throw err;
         }
         this.log.debug({ method, path, status: res.status }, 'redfish request');
@@ -207,7 +227,11 @@ export class RedfishClient {
     return this.json('GET', path, res);
   }
 
-  /** A write (POST action, PATCH); returns the status, throwing on an HTTP error. */
+  /**
+   * A write (POST action, PATCH); returns the status, throwing on an HTTP error, and
+   * RedfishWriteOutcomeUnknownError when the connection dropped before the answer: never
+   * sent twice here.
+   */
   async write(method: 'POST' | 'PATCH', path: string, payload: Json, headers: Record<string, string> = {}): Promise<number> {
     const res = await this.exchange(method, path, JSON.stringify(payload), headers);
     if (res.status === 401 || res.status === 403) throw new RedfishAuthError(this.bmc, `${method} ${path} answered HTTP ${res.status}`);

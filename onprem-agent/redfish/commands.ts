@@ -6,12 +6,12 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { BadUserInputError, SkybootError } from '../../schema/errors.js';
 import type { ObservationSink } from '../outbox/sink.js';
-import { CredentialResolver, importCredentialsFile, loadStoredCredentials, parseCredentials } from './credentials.js';
+import { CredentialResolver, ENV_PASSWORD, ENV_USERNAME, importCredentialsFile, loadStoredCredentials, parseCredentials, storeEnvironmentCredentials } from './credentials.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS, discover, type DiscoveryProgress } from './discover.js';
 import { loadXNameMap, normaliseXNameMap } from './identity.js';
-import { PinStore } from './pins.js';
+import { PinStore, type UnknownCertificatePolicy } from './pins.js';
 import { POWER_ACTIONS, powerAction, type PowerActionName, type PowerResult } from './power.js';
-import { DiscoveryFileSink, loadLastReport, reportIdempotencyKey, resolveDataDir, saveLastReport } from './report-store.js';
+import { DiscoveryFileSink, loadLastReport, reportIdempotencyKey, resolveDataDir, updateDiscoveryMap } from './report-store.js';
 import { startSimulatedFleet, type BusyBursts } from './simulator/fleet.js';
 import { VENDOR_NAMES } from './simulator/vendors.js';
 import { parseTargets } from './targets.js';
@@ -75,10 +75,13 @@ async function guarded(fn: () => Promise<number | void>): Promise<void> {
 interface TlsFlags {
   insecure?: boolean;
   ca?: string;
+  trustOnFirstUse?: boolean;
 }
 
-async function tlsPolicy(flags: TlsFlags, dataDir: string): Promise<{ policy: TlsPolicy; pins: PinStore | null }> {
+/** `onUnknown`: what an unpinned certificate gets when neither --insecure nor --ca is given. */
+async function tlsPolicy(flags: TlsFlags, dataDir: string, onUnknown: UnknownCertificatePolicy): Promise<{ policy: TlsPolicy; pins: PinStore | null }> {
   if (flags.insecure && flags.ca) throw new BadUserInputError('insecure', '--insecure and --ca exclude each other');
+  if (flags.trustOnFirstUse && (flags.insecure || flags.ca)) throw new BadUserInputError('trust-on-first-use', '--trust-on-first-use pins certificates; it excludes --insecure and --ca');
   if (flags.insecure) return { policy: { mode: 'insecure' }, pins: null };
   if (flags.ca) {
     try {
@@ -87,7 +90,7 @@ async function tlsPolicy(flags: TlsFlags, dataDir: string): Promise<{ policy: Tl
       throw new BadUserInputError('ca', `cannot read ${flags.ca}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
   }
-  const pins = await PinStore.load(dataDir);
+  const pins = await PinStore.load(dataDir, flags.trustOnFirstUse ? 'pin' : onUnknown);
   return { policy: { mode: 'pin', pins }, pins };
 }
 
@@ -110,7 +113,7 @@ function summary(r: DiscoveryReport): string {
   for (const e of r.redfishEndpoints) {
     lines.push(`  ${e.xname}  ${e.scheme}://${e.host}:${e.port}  ${e.vendor ?? '?'}  fw ${e.managers.map((m) => m.firmwareVersion ?? '?').join(',')}  nodes ${e.systems.map((s) => s.xname).join(' ')}`);
   }
-  for (const u of r.unreachable) lines.push(`  unreachable ${u.host}:${u.port} (${u.stage}): ${u.reason}`);
+  for (const u of r.unreachable) lines.push(u.stage === 'untrusted' ? `  untrusted ${u.host}:${u.port}: ${u.reason}` : `  unreachable ${u.host}:${u.port} (${u.stage}): ${u.reason}`);
   if (r.changes) {
     const c = r.changes;
     lines.push(`changes: ${c.added.length} added, ${c.removed.length} removed, ${c.modified.length} modified, ${c.macsAdded.length} MACs added, ${c.macsRemoved.length} MACs removed`);
@@ -173,6 +176,7 @@ export function registerRedfishCommands(program: Command, deps: RedfishCommandDe
     .option('--timeout <s>', 'per-request timeout in seconds', seconds('timeout'), DEFAULT_TIMEOUT_MS)
     .option('--insecure', 'accept any BMC certificate (explicit opt-in)')
     .option('--ca <file>', 'verify BMC certificates against this CA bundle')
+    .option('--trust-on-first-use', 'pin the certificate of each HTTPS BMC seen for the first time and send it credentials (without it, unpinned BMCs get none and are reported untrusted)')
     .option('--credentials <file>', 'credential rules (JSON or YAML-lite); stored encrypted in the data dir')
     .option('--map <file>', 'HOST[:PORT] → BMC xname map')
     .option('--inventory <file>', 'the inventory\'s known Redfish endpoints (JSON HOST[:PORT] → xname)')
@@ -180,11 +184,12 @@ export function registerRedfishCommands(program: Command, deps: RedfishCommandDe
     .option('--data-dir <dir>', 'agent data dir (default $SKYBOOT_AGENT_DATA_DIR or .skyboot/agent)')
     .option('--json', 'print the report as JSON on stdout')
     .option('--dry-run', 'print what would be sent; store nothing but TLS pins')
-    .action((o: TlsFlags & { range: string[]; concurrency: number; timeout: number; credentials?: string; map?: string; inventory?: string; scheme: string; dataDir?: string; json?: boolean; dryRun?: boolean }) => guarded(async () => {
+    .option('--prune', 'the ranges cover the whole site: BMCs this scan does not reach leave the stored map')
+    .action((o: TlsFlags & { range: string[]; concurrency: number; timeout: number; credentials?: string; map?: string; inventory?: string; scheme: string; dataDir?: string; json?: boolean; dryRun?: boolean; prune?: boolean }) => guarded(async () => {
       if (o.scheme !== 'http' && o.scheme !== 'https') throw new BadUserInputError('scheme', `"${o.scheme}" is neither http nor https`);
       const dataDir = resolveDataDir(o.dataDir);
       const targets = parseTargets(o.range, o.scheme);
-      const { policy, pins } = await tlsPolicy(o, dataDir);
+      const { policy, pins } = await tlsPolicy(o, dataDir, 'observe');
       let rules = await loadStoredCredentials(dataDir);
       if (o.credentials) {
         if (o.dryRun) rules = [...rules, ...parseCredentials(await readFile(o.credentials, 'utf8'), `credentials ${o.credentials}`)];
@@ -207,7 +212,19 @@ export function registerRedfishCommands(program: Command, deps: RedfishCommandDe
         process.stderr.write('dry run: nothing stored, nothing sent\n');
         return 0;
       }
-      const saved = await saveLastReport(dataDir, report);
+      if (await storeEnvironmentCredentials(dataDir)) {
+        process.stderr.write(`the BMC account from ${ENV_USERNAME}/${ENV_PASSWORD} stored encrypted in ${dataDir}/redfish as the "*" rule, so \`power\` and the running agent use it too\n`);
+      }
+      const update = await updateDiscoveryMap(dataDir, report, { prune: o.prune === true });
+      if (!update.written) {
+        process.stderr.write(`error: ${update.reason}: the last discovery map (${update.kept} BMCs, ${update.file}) is kept, and nothing was sent to the cloud\n`);
+        return 1;
+      }
+      const saved = update.file;
+      if (update.carriedOver.length > 0) {
+        process.stderr.write(`not reached by this scan, kept in the map from an earlier one: ${update.carriedOver.join(' ')} (--prune drops BMCs a scan does not reach)\n`);
+      }
+      if (update.pruned.length > 0) process.stderr.write(`pruned from the map (not reached, --prune): ${update.pruned.join(' ')}\n`);
       const outbox = deps.sinkFor ? await deps.sinkFor(dataDir) : null;
       const sink = outbox ?? deps.sink ?? new DiscoveryFileSink(dataDir);
       const key = reportIdempotencyKey(report);
@@ -229,7 +246,7 @@ export function registerRedfishCommands(program: Command, deps: RedfishCommandDe
   type PowerFlags = TlsFlags & { dataDir?: string; timeout: number; confirmTimeout: number; json?: boolean };
   const runPower = async (action: PowerActionName, xnames: string[], o: PowerFlags): Promise<number> => {
     const dataDir = resolveDataDir(o.dataDir);
-    const { policy, pins } = await tlsPolicy(o, dataDir);
+    const { policy, pins } = await tlsPolicy(o, dataDir, 'refuse');
     const results = await powerAction(xnames, action, {
       dataDir, tls: policy, timeoutMs: o.timeout, confirmTimeoutMs: o.confirmTimeout,
       credentials: new CredentialResolver(await loadStoredCredentials(dataDir)),

@@ -176,6 +176,22 @@ export async function storeCredentials(dataDir: string, rules: CredentialRule[])
   return merged.size;
 }
 
+/**
+ * The environment's account as the `*` rule discovery used, stored so that `power` and the
+ * running agent's power runner (whose environment does not carry it) log in with it too.
+ * Nothing is stored when the environment names no account, or when a stored `*` rule already
+ * wins over it (file rules come first at equal specificity, so discovery used that one).
+ */
+export async function storeEnvironmentCredentials(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+  const username = env[ENV_USERNAME];
+  const password = env[ENV_PASSWORD];
+  if (!username || !password) return false;
+  const stored = await loadStoredCredentials(dataDir);
+  if (stored.some((r) => r.match === '*')) return false;
+  await storeCredentials(dataDir, [{ match: '*', username, password }]);
+  return true;
+}
+
 export async function importCredentialsFile(dataDir: string, file: string): Promise<number> {
   let text: string;
   try {

@@ -11,7 +11,7 @@ import { RedfishAuthError, RedfishClient } from './client.js';
 import { TreeWalker, isRedfishServiceRoot, type BmcObservation } from './collect.js';
 import type { CredentialResolver } from './credentials.js';
 import { diffReports } from './diff.js';
-import { assignBmcXNames, naturalCompare, nodeXName } from './identity.js';
+import { assignBmcXNames, bmcIdentityKey, naturalCompare, nodeXName } from './identity.js';
 import { Limiter, mapLimited } from './limiter.js';
 import { CertificatePinMismatchError } from './pins.js';
 import { bmcKey, type BmcAddress, type TlsPolicy } from './transport.js';
@@ -107,8 +107,13 @@ export async function discover(opts: DiscoverOptions): Promise<DiscoveryReport> 
       fail('tcp', (err as Error).message);
       return;
     }
+    // Credentials go only where the BMC's identity is established before the first byte: a
+    // pinned or (with trust on first use) pinned-now certificate, a CA-verified one, --insecure
+    // (the operator's explicit trust in any certificate), or plain HTTP, which the operator named
+    // by scheme and which has no identity to check.
+    const trusted = address.scheme === 'http' || opts.tls?.mode !== 'pin' || opts.tls.pins.trusts(key);
     const client = new RedfishClient({
-      address, tls: opts.tls, timeoutMs, global, logger, credentials: opts.credentials?.resolve(address.host, address.port, ip),
+      address, tls: opts.tls, timeoutMs, global, logger, credentials: trusted ? opts.credentials?.resolve(address.host, address.port, ip) : undefined,
     });
     let stage: UnreachableRecord['stage'] = 'service-root';
     let entry: Found | undefined;
@@ -116,6 +121,12 @@ export async function discover(opts: DiscoverOptions): Promise<DiscoveryReport> 
       const root = await client.serviceRoot();
       if (!isRedfishServiceRoot(root)) {
         fail('service-root', `GET /redfish/v1/ on ${key} is not a Redfish service root (no RedfishVersion)`);
+        return;
+      }
+      if (!trusted && opts.tls?.mode === 'pin') {
+        const fingerprint = opts.tls.pins.observed(key) ?? 'unknown';
+        fail('untrusted', `certificate SHA-256 ${fingerprint} is not pinned, not CA-verified and not explicitly trusted, so no credentials were sent; `
+          + 'check the fingerprint, then discover again with --trust-on-first-use (pins it) or --ca FILE');
         return;
       }
       stage = 'auth';
@@ -163,9 +174,20 @@ export async function discover(opts: DiscoverOptions): Promise<DiscoveryReport> 
   return report;
 }
 
+/** identity → xname from the last report; reports from before identities were recorded match by service UUID. */
+function previousNames(previous: DiscoveryReport | null): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const e of previous?.redfishEndpoints ?? []) {
+    const id = e.identity ?? (e.uuid ? bmcIdentityKey({ uuid: e.uuid, managers: [], managerNics: [], systems: [] }) : null);
+    if (id && !out.has(id)) out.set(id, e.xname);
+  }
+  return out;
+}
+
 function buildReport(found: Found[], unreachable: UnreachableRecord[], opts: DiscoverOptions, logger: Logger): DiscoveryReport {
-  const { names, conflicts } = assignBmcXNames(found.map((f) => ({ host: f.address.host, port: f.address.port, ip: f.ip })), {
-    inventory: opts.inventory, userMap: opts.userMap,
+  const identities = new Map(found.map((f) => [bmcKey(f.address), bmcIdentityKey(f.obs)]));
+  const { names, conflicts } = assignBmcXNames(found.map((f) => ({ host: f.address.host, port: f.address.port, ip: f.ip, identity: identities.get(bmcKey(f.address)) ?? null })), {
+    inventory: opts.inventory, userMap: opts.userMap, previous: previousNames(opts.previous ?? null),
   });
   for (const c of conflicts) logger.warn({ conflict: c }, 'xname conflict');
   const endpoints: RedfishEndpointRecord[] = [];
@@ -190,7 +212,7 @@ function buildReport(found: Found[], unreachable: UnreachableRecord[], opts: Dis
     const systems = [...f.obs.systems].sort((a, b) => naturalCompare(a.path, b.path));
     endpoints.push({
       xname: bmcX, host: f.address.host, port: f.address.port, scheme: f.address.scheme, vendor: f.obs.vendor, product: f.obs.product,
-      redfishVersion: f.obs.redfishVersion, uuid: f.obs.uuid, managers: f.obs.managers, authMode: f.authMode,
+      redfishVersion: f.obs.redfishVersion, uuid: f.obs.uuid, identity: identities.get(key) ?? null, managers: f.obs.managers, authMode: f.authMode,
       tlsFingerprint: opts.tls?.mode === 'pin' ? opts.tls.pins.get(key) ?? null : null, expandUsed: f.obs.expandUsed,
       systems: systems.map((s, n) => ({ xname: nodeXName(bmcX, n), path: s.path })), requests: f.requests,
     });

@@ -1,9 +1,12 @@
 /**
  * Names for discovered BMCs and their nodes. In order of trust: the inventory's existing Redfish
- * endpoints, the operator's map file, then a generated name that is a pure function of the BMC's
- * IPv4 address and port, so two BMCs can never share one and re-discovery finds the same name.
- * The scheme is documented in docs/redfish.md.
+ * endpoints, the operator's map file, the name the same BMC (by hardware identity: service
+ * UUID, manager UUID, MAC, serial) had in the last report, then a name generated from that
+ * identity. A BMC that comes back on another address or port (a DHCP lease, a simulator
+ * restarted on other ports) keeps its name; only a BMC that shows no identity at all is named
+ * after its IPv4 address and port. The scheme is documented in docs/redfish.md.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { BadUserInputError } from '../../schema/errors.js';
 import { normaliseIPv4 } from '../../schema/ip.js';
@@ -16,14 +19,59 @@ export const naturalCompare = new Intl.Collator('en', { numeric: true }).compare
 /** Cabinet numbers from here up are never assigned by people; generated names live there. */
 export const GENERATED_CABINET_BASE = 100_000;
 
-export type XNameSource = 'inventory' | 'map' | 'generated';
+/** The largest ordinal an xname segment may carry (schema/xname.ts). */
+const MAX_GENERATED_ORDINAL = 999_999;
+
+/** Generated names from a hardware identity live from this cabinet up (address names stay below). */
+export const IDENTITY_CABINET_BASE = 200_000;
+
+export type XNameSource = 'inventory' | 'map' | 'previous' | 'generated';
 
 export interface BmcIdentityInput {
   host: string;
   port: number;
   /** The IPv4 address the host resolved to. */
   ip: string;
+  /** What identifies the BMC whatever its address (`bmcIdentityKey`); null when it shows nothing. */
+  identity?: string | null;
 }
+
+/** What a BMC shows about itself that does not change with its address. */
+export interface BmcIdentitySignals {
+  uuid: string | null;
+  managers: ReadonlyArray<{ uuid: string | null }>;
+  managerNics: ReadonlyArray<{ mac: string }>;
+  systems: ReadonlyArray<{ serial?: string | null; uuid?: string | null }>;
+}
+
+const ZERO_UUID = /^[0-]+$/;
+
+/**
+ * The service root's UUID (the Redfish service instance), else the first manager's UUID, else
+ * the lowest manager MAC, else the first system's serial or UUID. All-zero UUIDs, which some
+ * firmware reports, identify nothing.
+ */
+export function bmcIdentityKey(o: BmcIdentitySignals): string | null {
+  const uuid = (u: string | null | undefined): string | null => (u && !ZERO_UUID.test(u) ? u.toLowerCase() : null);
+  const root = uuid(o.uuid);
+  if (root) return `uuid:${root}`;
+  const manager = o.managers.map((m) => uuid(m.uuid)).find((u) => u !== null);
+  if (manager) return `manager-uuid:${manager}`;
+  const mac = [...o.managerNics.map((n) => n.mac.toLowerCase())].sort()[0];
+  if (mac) return `mac:${mac}`;
+  const serial = o.systems.map((s) => s.serial).find((v) => typeof v === 'string' && v.trim() !== '');
+  if (serial) return `serial:${serial.trim()}`;
+  const system = o.systems.map((s) => uuid(s.uuid)).find((u) => u !== null);
+  return system ? `system-uuid:${system}` : null;
+}
+
+/** A NodeBMC xname derived from the identity key (about 2^59 names: a clash is not expected, and is caught). */
+export function identityBmcXName(identity: string): string {
+  const h = createHash('sha256').update(identity).digest();
+  const cabinet = IDENTITY_CABINET_BASE + (h.readUInt32BE(0) % (MAX_GENERATED_ORDINAL + 1 - IDENTITY_CABINET_BASE));
+  return `x${cabinet}c${h.readUInt32BE(4) % (MAX_GENERATED_ORDINAL + 1)}s${h.readUInt32BE(8) % (MAX_GENERATED_ORDINAL + 1)}b0`;
+}
+
 
 export interface BmcIdentity {
   xname: string;
@@ -91,7 +139,7 @@ export async function loadXNameMap(file: string): Promise<Record<string, string>
  */
 export function assignBmcXNames(
   bmcs: BmcIdentityInput[],
-  sources: { inventory?: InventoryEndpointMap; userMap?: Record<string, string> },
+  sources: { inventory?: InventoryEndpointMap; userMap?: Record<string, string>; previous?: ReadonlyMap<string, string> },
 ): { names: Map<string, BmcIdentity>; conflicts: string[] } {
   const inventory = normaliseXNameMap(sources.inventory ?? {}, 'inventory');
   const userMap = sources.userMap ?? {};
@@ -101,9 +149,20 @@ export function assignBmcXNames(
   const sorted = [...bmcs].sort((x, y) => (x.ip === y.ip ? x.port - y.port : naturalCompare(x.ip, y.ip)));
   const lookup = (m: Record<string, string>, b: BmcIdentityInput): string | undefined =>
     m[`${b.host}:${b.port}`] ?? m[`${b.ip}:${b.port}`] ?? m[b.host] ?? m[b.ip];
+  const inventoryNames = new Set(Object.values(inventory));
   // Two passes: inventory and map names first, so a generated name never takes one of them.
   for (const b of sorted) {
     const key = `${b.host}:${b.port}`;
+    // A BMC that moved: the inventory knows it under the name it had before, at its old
+    // address, and may list its new address under another BMC's name. The hardware wins.
+    const before = b.identity ? sources.previous?.get(b.identity) : undefined;
+    if (before && inventoryNames.has(before) && lookup(inventory, b) !== before && !taken.has(before)) {
+      const stale = lookup(inventory, b);
+      if (stale) conflicts.push(`${key}: the inventory names this address ${stale}, but the BMC here is ${before} (same ${b.identity!.split(':')[0]}), which moved; keeping ${before}`);
+      names.set(key, { xname: before, source: 'previous' });
+      taken.set(before, key);
+      continue;
+    }
     for (const [source, map] of [['inventory', inventory], ['map', userMap]] as const) {
       const x = lookup(map, b);
       if (!x) continue;
@@ -117,13 +176,26 @@ export function assignBmcXNames(
       break;
     }
   }
+  // Then the name the same hardware had last time, before any generated name is handed out.
+  for (const b of sorted) {
+    const key = `${b.host}:${b.port}`;
+    const x = b.identity ? sources.previous?.get(b.identity) : undefined;
+    if (names.has(key) || !x) continue;
+    const holder = taken.get(x);
+    if (holder) {
+      conflicts.push(`${key}: its previous name ${x} is already ${holder}'s; using the generated name`);
+      continue;
+    }
+    names.set(key, { xname: x, source: 'previous' });
+    taken.set(x, key);
+  }
   for (const b of sorted) {
     const key = `${b.host}:${b.port}`;
     if (names.has(key)) continue;
-    const x = generatedBmcXName(b.ip, b.port);
+    const x = b.identity ? identityBmcXName(b.identity) : generatedBmcXName(b.ip, b.port);
     const holder = taken.get(x);
     if (holder) {
-      conflicts.push(`${key}: generated name ${x} is already ${holder}'s (mapped by hand); not named`);
+      conflicts.push(`${key}: generated name ${x} is already ${holder}'s${b.identity ? ' (two BMCs show the same identity, or a mapped name took it)' : ' (mapped by hand)'}; not named`);
       continue;
     }
     names.set(key, { xname: x, source: 'generated' });

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { BadUserInputError } from '../../schema/errors.js';
 import { normaliseXName } from '../../schema/xname.js';
 import { log as agentLog } from '../logger.js';
-import { RedfishClient, type Json } from './client.js';
+import { RedfishClient, RedfishHttpError, RedfishWriteOutcomeUnknownError, type Json } from './client.js';
 import type { CredentialResolver } from './credentials.js';
 import { Limiter, mapLimited } from './limiter.js';
 import { lastReportPath, loadLastReport } from './report-store.js';
@@ -86,11 +86,17 @@ const pick = (advertised: string[], preferred: string[]): string | undefined => 
 const ON_TYPES = ['On', 'ForceOn', 'PushPowerButton'];
 const OFF_TYPES = ['ForceOff', 'Off', 'PushPowerButton'];
 const RESTART_TYPES = ['ForceRestart', 'GracefulRestart', 'PowerCycle'];
+/** Reset types that name the state they leave the system in: sending one twice is sending it once. */
+const STATE_SETTING_TYPES = new Set(['On', 'ForceOn', 'Off', 'ForceOff', 'GracefulShutdown']);
+/** What a reset should lead to: a power state, or a restart (which ends On, as it began). */
+type ResetGoal = 'On' | 'Off' | 'restart';
 
 class NodeActions {
   readonly sent: string[] = [];
+  /** Why a lost answer was not resent, added to a confirmation timeout so the error says so. */
+  private unconfirmed: string | null = null;
 
-  constructor(private readonly client: RedfishClient, private readonly t: EndpointTarget, private readonly opts: PowerOptions) {}
+  constructor(private readonly client: RedfishClient, private readonly t: EndpointTarget, private readonly opts: PowerOptions, private readonly logger: Logger) {}
 
   async read(): Promise<Json> {
     return this.client.get(this.t.systemPath);
@@ -113,9 +119,46 @@ class NodeActions {
     return (typeof action?.target === 'string' ? action.target : null) ?? this.t.resetTarget ?? `${this.t.systemPath}/Actions/ComputerSystem.Reset`;
   }
 
-  async reset(system: Json, type: string): Promise<void> {
+  async reset(system: Json, type: string, goal: ResetGoal): Promise<void> {
     this.sent.push(type);
-    await this.client.write('POST', this.target(system), { ResetType: type });
+    try {
+      await this.client.write('POST', this.target(system), { ResetType: type });
+    } catch (err) {
+      if (!(err instanceof RedfishWriteOutcomeUnknownError)) throw err;
+      await this.afterLostAnswer(system, type, goal, err);
+    }
+  }
+
+  /**
+   * The POST may or may not have been carried out: read the state back and decide, instead of
+   * sending it again blindly (a second PushPowerButton undoes the first, a second ForceRestart
+   * restarts the node twice).
+   */
+  private async afterLostAnswer(system: Json, type: string, goal: ResetGoal, lost: RedfishWriteOutcomeUnknownError): Promise<void> {
+    const seen = await this.state();
+    const log = (decision: string): void => this.logger.warn({ xname: this.t.xname, resetType: type, powerState: seen, reason: lost.reason, decision }, 'reset answer lost; decided from the power state read back');
+    if (goal === 'restart') {
+      // It was On; anything but On now means the restart is under way.
+      if (seen !== 'On') return log('restart under way; waiting for On');
+      log('outcome unknown; not resent');
+      throw new Error(`${type}: ${lost.message}; PowerState reads On, so whether the node restarted cannot be told, and a second ${type} would restart it again: not resent; check with STATUS`);
+    }
+    if (seen === goal || seen === `Powering${goal}`) return log(`already ${seen}; waiting for ${goal}`);
+    if (!STATE_SETTING_TYPES.has(type)) {
+      // A toggle (PushPowerButton): the press may still be on its way to the power state.
+      this.unconfirmed = `${lost.message}; ${type} toggles power, so it was not sent again`;
+      return log(`${type} toggles; not resent, waiting for ${goal}`);
+    }
+    log(`still ${seen ?? 'unknown'}; ${type} sent once more`);
+    this.sent.push(type);
+    try {
+      await this.client.write('POST', this.target(system), { ResetType: type });
+    } catch (err) {
+      // A BMC that did act on the first may refuse the second ("already in that state"): the
+      // confirmation that follows decides.
+      if (!(err instanceof RedfishHttpError) || err.status >= 500) throw err;
+      this.unconfirmed = `the second ${type} was refused: ${err.message}`;
+    }
   }
 
   async waitFor(expected: string): Promise<string> {
@@ -123,7 +166,9 @@ class NodeActions {
     for (;;) {
       const last = await this.state();
       if (last === expected) return last;
-      if (Date.now() >= deadline) throw new Error(`PowerState did not reach ${expected} within ${(this.opts.confirmTimeoutMs ?? 120_000) / 1000}s (last seen: ${last ?? 'none'})`);
+      if (Date.now() >= deadline) {
+        throw new Error(`PowerState did not reach ${expected} within ${(this.opts.confirmTimeoutMs ?? 120_000) / 1000}s (last seen: ${last ?? 'none'})${this.unconfirmed ? `; ${this.unconfirmed}` : ''}`);
+      }
       await sleep(this.opts.pollMs ?? 500);
     }
   }
@@ -136,7 +181,7 @@ class NodeActions {
     const advertised = this.advertised(system);
     const type = pick(advertised, ON_TYPES);
     if (!type) throw this.noType('on', ON_TYPES, advertised);
-    await this.reset(system, type);
+    await this.reset(system, type, 'On');
     return this.waitFor('On');
   }
 
@@ -145,7 +190,7 @@ class NodeActions {
     const wanted = graceful ? ['GracefulShutdown', ...OFF_TYPES] : OFF_TYPES;
     const type = pick(advertised, wanted);
     if (!type) throw this.noType(graceful ? 'soft-off' : 'off', wanted, advertised);
-    await this.reset(system, type);
+    await this.reset(system, type, 'Off');
     return this.waitFor('Off');
   }
 
@@ -169,7 +214,7 @@ class NodeActions {
         const advertised = this.advertised(system);
         const one = action === 'cycle' ? pick(advertised, ['PowerCycle']) : pick(advertised, RESTART_TYPES);
         if (one) {
-          await this.reset(system, one);
+          await this.reset(system, one, 'restart');
           return { powerState: await this.waitFor('On'), detail: `${one} sent; On again` };
         }
         await this.powerOff(system, false);
@@ -189,7 +234,19 @@ class NodeActions {
     const mode = boot.BootSourceOverrideMode === 'UEFI' || boot.BootSourceOverrideMode === 'Legacy' ? boot.BootSourceOverrideMode : this.t.bootMode;
     const wanted: Json = { BootSourceOverrideTarget: 'Pxe', BootSourceOverrideEnabled: 'Once', ...(mode === 'UEFI' ? { BootSourceOverrideMode: 'UEFI' } : {}) };
     const etag: Record<string, string> = typeof system['@odata.etag'] === 'string' ? { 'If-Match': system['@odata.etag'] } : {};
-    await this.client.write('PATCH', this.t.systemPath, { Boot: wanted }, etag);
+    try {
+      await this.client.write('PATCH', this.t.systemPath, { Boot: wanted }, etag);
+    } catch (err) {
+      if (!(err instanceof RedfishWriteOutcomeUnknownError)) throw err;
+      // Setting the override twice sets it once, but only if the first did not land: read back.
+      const now = await this.read();
+      const landed = Object.entries(wanted).every(([k, v]) => ((now.Boot as Json | undefined) ?? {})[k] === v);
+      this.logger.warn({ xname: this.t.xname, reason: err.reason, landed }, 'boot override answer lost; read back');
+      if (!landed) {
+        const again: Record<string, string> = typeof now['@odata.etag'] === 'string' ? { 'If-Match': now['@odata.etag'] } : {};
+        await this.client.write('PATCH', this.t.systemPath, { Boot: wanted }, again);
+      }
+    }
     const back = ((await this.read()).Boot as Json | undefined) ?? {};
     const wrong = Object.entries(wanted).filter(([k, v]) => back[k] !== v);
     if (wrong.length > 0) {
@@ -238,7 +295,7 @@ export async function powerAction(targets: string[], action: PowerActionName, op
       const root = await client.serviceRoot();
       await client.login(root);
       await Promise.all(nodes.map(async (t) => {
-        const node = new NodeActions(client, t, opts);
+        const node = new NodeActions(client, t, opts, logger);
         try {
           const { powerState, detail, bootOverride } = await node.run(action);
           results.set(t.xname, { xname: t.xname, action, ok: true, powerState, resetTypes: node.sent, detail, ...(bootOverride ? { bootOverride } : {}) });

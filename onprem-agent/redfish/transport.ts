@@ -49,8 +49,8 @@ type ConnectCallback = (err: Error | null, stream: Duplex) => void;
 
 /** Checks the pin once the handshake is done and before the HTTP layer can write to the socket. */
 class PinningAgent extends HttpsAgent {
-  constructor(private readonly key: string, private readonly pins: PinStore) {
-    super({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_BMC, rejectUnauthorized: false });
+  constructor(private readonly key: string, private readonly pins: PinStore, keepAlive: boolean) {
+    super({ keepAlive, maxSockets: MAX_SOCKETS_PER_BMC, rejectUnauthorized: false });
   }
 
   override createConnection(options: RequestOptions, callback?: ConnectCallback): undefined {
@@ -71,29 +71,41 @@ class PinningAgent extends HttpsAgent {
   }
 }
 
+/** Reads, which may be repeated, reuse kept-alive connections; see BmcTransport.request. */
+const REUSES_CONNECTIONS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 export class BmcTransport {
   readonly key: string;
   private readonly agent: HttpAgent | HttpsAgent;
+  private readonly writeAgent: HttpAgent | HttpsAgent;
 
   constructor(readonly address: BmcAddress, tls: TlsPolicy | undefined, private readonly timeoutMs: number) {
     this.key = bmcKey(address);
-    if (address.scheme === 'http') {
-      this.agent = new HttpAgent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_BMC });
-    } else if (!tls || tls.mode === 'pin') {
-      if (!tls) throw new Error(`BMC ${this.key} uses HTTPS but no TLS policy was given`);
-      this.agent = new PinningAgent(this.key, tls.pins);
-    } else if (tls.mode === 'ca') {
-      this.agent = new HttpsAgent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_BMC, ca: tls.ca, rejectUnauthorized: true });
-    } else {
-      this.agent = new HttpsAgent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_BMC, rejectUnauthorized: false });
-    }
+    const make = (keepAlive: boolean): HttpAgent | HttpsAgent => {
+      if (address.scheme === 'http') return new HttpAgent({ keepAlive, maxSockets: MAX_SOCKETS_PER_BMC });
+      if (!tls || tls.mode === 'pin') {
+        if (!tls) throw new Error(`BMC ${this.key} uses HTTPS but no TLS policy was given`);
+        return new PinningAgent(this.key, tls.pins, keepAlive);
+      }
+      if (tls.mode === 'ca') return new HttpsAgent({ keepAlive, maxSockets: MAX_SOCKETS_PER_BMC, ca: tls.ca, rejectUnauthorized: true });
+      return new HttpsAgent({ keepAlive, maxSockets: MAX_SOCKETS_PER_BMC, rejectUnauthorized: false });
+    };
+    this.agent = make(true);
+    this.writeAgent = make(false);
   }
 
+  /**
+   * Writes (POST actions, PATCH, session creation) go on a fresh connection: on a kept-alive one
+   * the BMC may have closed meanwhile, the write fails with ECONNRESET before the BMC saw it,
+   * indistinguishable from a BMC that acted and then dropped the connection. Since a write is
+   * never resent blindly, that race would turn into a false "outcome unknown".
+   */
   request(method: string, path: string, headers: OutgoingHttpHeaders, body?: string): Promise<HttpResult> {
     const send = this.address.scheme === 'https' ? httpsRequest : httpRequest;
+    const agent = REUSES_CONNECTIONS.has(method) ? this.agent : this.writeAgent;
     return new Promise((resolve, reject) => {
       const req = send({
-        host: this.address.host, port: this.address.port, method, path, agent: this.agent,
+        host: this.address.host, port: this.address.port, method, path, agent,
         headers: { Accept: 'application/json', ...(body !== undefined ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } : {}), ...headers },
       }, (res) => {
         const chunks: Buffer[] = [];
@@ -118,5 +130,6 @@ export class BmcTransport {
 
   close(): void {
     this.agent.destroy();
+    this.writeAgent.destroy();
   }
 }

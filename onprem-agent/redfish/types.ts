@@ -24,6 +24,8 @@ export interface RedfishEndpointRecord {
   product: string | null;
   redfishVersion: string | null;
   uuid: string | null;
+  /** What names this BMC whatever its address (`bmcIdentityKey`: uuid:…, mac:…, serial:…); null when it shows none. */
+  identity?: string | null;
   managers: ManagerRecord[];
   authMode: 'session' | 'basic' | 'none';
   /** SHA-256 of the BMC's certificate as seen (pinned or not); null over plain HTTP. */
@@ -131,7 +133,8 @@ export interface NodeHardware extends SystemInventory {
 export interface UnreachableRecord {
   host: string;
   port: number;
-  stage: 'tcp' | 'service-root' | 'auth' | 'walk' | 'identity';
+  /** `untrusted`: an HTTPS BMC whose certificate is neither pinned, CA-verified nor explicitly trusted; no credentials went to it. */
+  stage: 'tcp' | 'service-root' | 'untrusted' | 'auth' | 'walk' | 'identity';
   reason: string;
 }
 
@@ -165,6 +168,11 @@ export interface DiscoveryReport {
   stats: DiscoveryStats;
   /** Against the previous report, when one was given. */
   changes: ReportChanges | null;
+  /**
+   * In the stored map only: BMCs this scan did not reach, kept from an earlier one (a scan of
+   * part of the site, or one that failed, never drops them), with when they were last seen.
+   */
+  carriedOver?: Array<{ xname: string; host: string; port: number; lastSeenAt: string }>;
 }
 
 /** Known Redfish endpoints from the cloud snapshot: `host` or `host:port` → BMC xname. */

@@ -16,8 +16,8 @@ import { Syncer } from '../sync/syncer.js';
 import { Outbox } from '../outbox/outbox.js';
 import { createAgentHttpServer } from '../pxe/http/server.js';
 import { dhcpLeaseTable } from '../pxe/http/dhcpLeases.js';
-import { symlinkTargetDirs } from '../pxe/tftp/ipxeBinaries.js';
 import { createTftpServer, type TftpServer } from '../pxe/tftp/server.js';
+import { DiscoveryReceipts, type DiscoveryStatus } from '../redfish/receipts.js';
 import { createDhcpServer, type DhcpServer } from '../pxe/dhcp/server.js';
 import { inventoryLeases } from '../pxe/dhcp/inventory.js';
 import { createIscsiService, type IscsiServiceStatus } from '../iscsi/service.js';
@@ -49,6 +49,7 @@ export interface AgentStatus {
   tftp: ReturnType<TftpServer['stats']> | null;
   dhcp: (ReturnType<DhcpServer['stats']> & { running: true; ports: ReturnType<DhcpServer['ports']> }) | { mode: string; running: false };
   iscsi: IscsiServiceStatus | { mode: string; running: false; lastReconcileAt: null; lastError: null };
+  discovery: DiscoveryStatus;
 }
 
 /** Outbox transport when no cloud is configured: every delivery fails, entries wait on disk. */
@@ -109,10 +110,10 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
   });
   await syncer.init();
 
-  // Debian's /usr/lib/ipxe links ipxe.efi into /boot: those link targets are trusted, nothing else.
+  // Debian's /usr/lib/ipxe links ipxe.efi into /boot: the server allows each linked file, nothing else.
   const tftp =
     config.tftp && config.tftpRoot
-      ? await createTftpServer({ root: config.tftpRoot, address: config.tftp.address, port: config.tftp.port, symlinkTargets: await symlinkTargetDirs(config.tftpRoot) })
+      ? await createTftpServer({ root: config.tftpRoot, address: config.tftp.address, port: config.tftp.port })
       : null;
 
   let statusFn: () => Promise<AgentStatus> = async () => { throw new Error('starting'); };
@@ -166,6 +167,7 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
       throw err;
     });
 
+  const receipts = new DiscoveryReceipts(config.dataDir, client);
   statusFn = async () => {
     const s = syncer.status();
     return {
@@ -178,6 +180,7 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
       tftp: tftp?.stats() ?? null,
       dhcp: dhcp ? { ...dhcp.stats(), running: true, ports: dhcp.ports() } : { mode: config.dhcp.mode, running: false },
       iscsi: iscsi ? iscsi.status() : { mode: config.iscsi.mode, running: false, lastReconcileAt: null, lastError: null },
+      discovery: await receipts.status(),
     };
   };
 

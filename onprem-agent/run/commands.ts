@@ -1,4 +1,5 @@
 /** CLI: `run` starts every service until SIGINT/SIGTERM; `status` prints the agent's state. */
+import { DiscoveryReceipts } from '../redfish/receipts.js';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -42,6 +43,8 @@ export async function offlineStatus(dataDir: string): Promise<Record<string, unk
     snapshot: stored ? { revision: stored.revision, contentHash: stored.contentHash, storedAt: stored.storedAt, nodes: stored.snapshot.nodes?.length ?? 0 } : null,
     cache: { ...(await dirStats(join(dataDir, 'cache', 'sha256'))), partial: await dirStats(join(dataDir, 'cache', 'partial')) },
     outbox: { ...(await pendingStats(join(dataDir, 'outbox', 'pending'))), parked: parkedSummary(await readParked(join(dataDir, 'outbox'))) },
+    // The map and the refused items as the agent last read them from the cloud.
+    discovery: await new DiscoveryReceipts(dataDir, null).status().catch(() => null),
   };
 }
 

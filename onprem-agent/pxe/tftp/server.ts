@@ -1,19 +1,27 @@
 /**
  * Read-only TFTP server for the iPXE binaries (RFC 1350, 2347-2349, 7440). Requests arrive
- * on the well-known port; each accepted read runs on its own ephemeral socket.
+ * on the well-known port; each accepted read runs on its own ephemeral socket bound to the
+ * address the request arrived on. Node's dgram cannot tell which local address a datagram to
+ * a wildcard socket was sent to (no IP_PKTINFO), so a wildcard address is served as one
+ * listening socket per local IPv4 address, each knowing its own (as dnsmasq's
+ * bind-interfaces does).
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { setMaxListeners } from 'node:events';
-import { realpath } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
 import { log } from '../../logger.js';
 import { FileCache } from './fileSource.js';
+import { IPXE_LINK_TARGET_DIRS } from './ipxeBinaries.js';
 import { decodeTftp, encodeError, TftpErrorCode, TftpOp, type TftpRequest } from './packet.js';
-import { resolveInRoot, TftpPathError } from './paths.js';
+import { resolveInRoot, tftpRootPolicy, TftpPathError } from './paths.js';
 import { runTransfer, type TransferParams } from './transfer.js';
 
 export interface TftpServerOptions {
   root: string;
-  /** Default 0.0.0.0; the demo and tests use 127.0.0.1 or a namespace address. */
+  /**
+   * Default 0.0.0.0 (every local IPv4 address present at start, each its own socket); the demo
+   * and tests use 127.0.0.1 or a namespace address.
+   */
   address?: string;
   /** Default 69; 0 picks a free port (read it back from `address()`). */
   port?: number;
@@ -26,8 +34,11 @@ export interface TftpServerOptions {
   timeoutMs?: number;
   maxTimeoutMs?: number;
   retries?: number;
-  /** Directories symlinks inside the root may resolve into (e.g. `/boot` for Debian's ipxe.efi). */
-  symlinkTargets?: string[];
+  /**
+   * Directories a link in the root may point into (each such link allows its one file).
+   * Default: where Debian's ipxe package links (`/boot`).
+   */
+  linkTargetDirs?: readonly string[];
   /** Files up to this size are served from memory (default 16 MiB). */
   cacheFileBytes?: number;
 }
@@ -41,6 +52,8 @@ export interface TftpStats {
   busy: number;
   retransmits: number;
   bytesSent: number;
+  /** Packets from an unknown transfer ID, answered with ERROR 5 (RFC 1350). */
+  strays: number;
 }
 
 export interface TftpServer {
@@ -98,31 +111,24 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
     maxTimeoutMs: options.maxTimeoutMs ?? 8000,
     retries: options.retries ?? 5,
   };
-  const trusted = await Promise.all([options.root, ...(options.symlinkTargets ?? [])].map((d) => realpath(d)));
+  const { policy, ignored } = await tftpRootPolicy(options.root, options.linkTargetDirs ?? IPXE_LINK_TARGET_DIRS);
+  for (const link of ignored) log.warn({ root: policy.root, ...link }, 'tftp root link serves nothing');
   const cache = new FileCache(options.cacheFileBytes);
-  const stats: TftpStats = { active: 0, started: 0, completed: 0, failed: 0, refused: 0, busy: 0, retransmits: 0, bytesSent: 0 };
+  const stats: TftpStats = { active: 0, started: 0, completed: 0, failed: 0, refused: 0, busy: 0, retransmits: 0, bytesSent: 0, strays: 0 };
   const running = new Set<Promise<unknown>>();
   const peers = new Set<string>();
   const closing = new AbortController();
   // Every transfer listens for shutdown; hundreds at once are normal, not a leak.
   setMaxListeners(0, closing.signal);
-  // A rack powering on sends hundreds of RRQs in one burst; the default buffer drops some,
-  // and each drop costs the client a full retransmission timeout.
-  const sock: Socket = createSocket({ type: 'udp4', reuseAddr: false, recvBufferSize: 4 * 2 ** 20 });
 
-  const refuse = (rinfo: RemoteInfo, code: TftpErrorCode, message: string): void => {
-    stats.refused++;
-    sock.send(encodeError(code, message), rinfo.port, rinfo.address);
-  };
-
-  const serve = async (req: TftpRequest, rinfo: RemoteInfo): Promise<void> => {
+  const serve = async (local: string, refuse: Refuse, req: TftpRequest, rinfo: RemoteInfo): Promise<void> => {
     let path: string;
     try {
-      path = await resolveInRoot(trusted, req.filename);
+      path = await resolveInRoot(policy, req.filename);
     } catch (err) {
       const e = err as TftpPathError;
       log.info({ file: req.filename, client: rinfo.address, reason: e.message }, 'tftp request refused');
-      refuse(rinfo, e.kind === 'not-found' ? TftpErrorCode.FileNotFound : TftpErrorCode.AccessViolation, e.message);
+      refuse(e.kind === 'not-found' ? TftpErrorCode.FileNotFound : TftpErrorCode.AccessViolation, e.message);
       return;
     }
     const source = await cache.open(path, req.mode === 'netascii');
@@ -131,11 +137,16 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
       params = negotiate(req, source.size, limits);
     } catch (err) {
       await source.close();
-      refuse(rinfo, TftpErrorCode.OptionRefused, (err as Error).message);
+      refuse(TftpErrorCode.OptionRefused, (err as Error).message);
       return;
     }
     stats.started++;
-    const outcome = await runTransfer(address, { address: rinfo.address, port: rinfo.port }, source, params, closing.signal);
+    const outcome = await runTransfer(local, { address: rinfo.address, port: rinfo.port }, source, params, closing.signal, {
+      onStray: (from) => {
+        stats.strays++;
+        log.info({ file: req.filename, client: rinfo.address, from }, 'tftp packet from an unknown transfer ID answered with ERROR 5');
+      },
+    });
     stats.retransmits += outcome.retransmits;
     if (outcome.ok) {
       stats.completed++;
@@ -146,24 +157,31 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
     }
   };
 
-  sock.on('message', (msg, rinfo) => {
+  const onRequest = (sock: Socket, local: string, msg: Buffer, rinfo: RemoteInfo): void => {
+    const refuse: Refuse = (code, message) => {
+      stats.refused++;
+      sock.send(encodeError(code, message), rinfo.port, rinfo.address);
+    };
     let pkt;
     try {
       pkt = decodeTftp(msg);
     } catch (err) {
-      refuse(rinfo, TftpErrorCode.IllegalOperation, (err as Error).message);
+      refuse(TftpErrorCode.IllegalOperation, (err as Error).message);
       return;
     }
     if (pkt.op === TftpOp.WRQ) {
-      refuse(rinfo, TftpErrorCode.AccessViolation, 'this server is read-only');
+      refuse(TftpErrorCode.AccessViolation, 'this server is read-only');
       return;
     }
+    if (pkt.op === TftpOp.ERROR) return; // an ERROR is never answered (RFC 1350), so nothing can loop
     if (pkt.op !== TftpOp.RRQ) {
-      // A stray ACK/ERROR to the well-known port belongs to no transfer; answering it could loop.
+      // DATA/ACK/OACK on the well-known port belong to no transfer: not a TID we gave out.
+      stats.strays++;
+      sock.send(encodeError(TftpErrorCode.UnknownTid, 'unknown transfer ID'), rinfo.port, rinfo.address);
       return;
     }
     if (pkt.mode !== 'octet' && pkt.mode !== 'netascii') {
-      refuse(rinfo, TftpErrorCode.IllegalOperation, `transfer mode "${pkt.mode}" is not supported`);
+      refuse(TftpErrorCode.IllegalOperation, `transfer mode "${pkt.mode}" is not supported`);
       return;
     }
     // A client that saw no answer in time resends its RRQ from the same port. A second
@@ -172,16 +190,16 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
     if (peers.has(peerKey)) return;
     if (stats.active >= maxTransfers) {
       stats.busy++;
-      refuse(rinfo, TftpErrorCode.NotDefined, `server busy: ${maxTransfers} transfers in progress`);
+      refuse(TftpErrorCode.NotDefined, `server busy: ${maxTransfers} transfers in progress`);
       return;
     }
     stats.active++;
     peers.add(peerKey);
-    const job = serve(pkt, rinfo)
+    const job = serve(local, refuse, pkt, rinfo)
       .catch((err: unknown) => {
         stats.failed++;
         log.error({ err, file: pkt.filename }, 'tftp request failed');
-        refuse(rinfo, TftpErrorCode.NotDefined, 'internal error');
+        refuse(TftpErrorCode.NotDefined, 'internal error');
       })
       .finally(() => {
         stats.active--;
@@ -189,25 +207,51 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
         running.delete(job);
       });
     running.add(job);
-  });
+  };
 
-  await new Promise<void>((resolve, reject) => {
-    sock.once('error', reject);
-    sock.bind(options.port ?? 69, address, () => {
-      sock.off('error', reject);
-      resolve();
-    });
-  });
-  sock.on('error', (err) => log.error({ err }, 'tftp socket error'));
-  log.info({ address, port: sock.address().port, root: trusted[0] }, 'tftp server listening');
+  const sockets: Socket[] = [];
+  let port = options.port ?? 69;
+  try {
+    for (const local of listenAddresses(address)) {
+      // A rack powering on sends hundreds of RRQs in one burst; the default buffer drops some,
+      // and each drop costs the client a full retransmission timeout.
+      const sock: Socket = createSocket({ type: 'udp4', reuseAddr: false, recvBufferSize: 4 * 2 ** 20 });
+      sock.on('message', (msg, rinfo) => onRequest(sock, local, msg, rinfo));
+      await new Promise<void>((resolve, reject) => {
+        sock.once('error', reject);
+        sock.bind(port, local, () => {
+          sock.off('error', reject);
+          resolve();
+        });
+      });
+      sock.on('error', (err) => log.error({ err, address: local }, 'tftp socket error'));
+      sockets.push(sock);
+      // Port 0: every address shares the port the first one was given.
+      port = sock.address().port;
+    }
+  } catch (err) {
+    for (const sock of sockets) sock.close();
+    throw err;
+  }
+  log.info({ address, addresses: sockets.map((s) => s.address().address), port, root: policy.root, linkedFiles: [...policy.linkedFiles] }, 'tftp server listening');
 
   return {
-    address: () => ({ address: sock.address().address, port: sock.address().port }),
+    address: () => ({ address, port }),
     stats: () => ({ ...stats }),
     close: async () => {
       closing.abort();
-      await new Promise<void>((resolve) => sock.close(() => resolve()));
+      await Promise.all(sockets.map((sock) => new Promise<void>((resolve) => sock.close(() => resolve()))));
       await Promise.allSettled([...running]);
     },
   };
+}
+
+type Refuse = (code: TftpErrorCode, message: string) => void;
+
+/** The addresses to listen on: the one given, or for the wildcard every local IPv4 address. */
+function listenAddresses(address: string): string[] {
+  if (address !== '0.0.0.0') return [address];
+  const all = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).filter((i) => i.family === 'IPv4').map((i) => i.address));
+  if (all.length === 0) throw new Error('tftp address 0.0.0.0: this host has no IPv4 address to serve on');
+  return [...new Set(all)];
 }

@@ -1,8 +1,10 @@
 /**
- * One read transfer on its own ephemeral socket (its TID, RFC 1350). Sends a window of
- * blocks (RFC 7440; window 1 is classic lock-step), advances only on an ACK that moves the
- * window, and resends only on timeout, with the timeout doubling per attempt. A duplicate
- * ACK never triggers a resend: that is what breaks the Sorcerer's Apprentice cascade.
+ * One read transfer on its own ephemeral socket (its TID, RFC 1350), bound to the address the
+ * client sent its request to, so every packet of the transfer comes from the address the
+ * client knows. Sends a window of blocks (RFC 7440; window 1 is classic lock-step), advances
+ * only on an ACK that moves the window, and resends only on timeout, with the timeout
+ * doubling per attempt. A duplicate ACK never triggers a resend: that is what breaks the
+ * Sorcerer's Apprentice cascade.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import type { FileSource } from './fileSource.js';
@@ -24,11 +26,21 @@ export interface TransferPeer {
   port: number;
 }
 
-export type TransferOutcome = { ok: true; bytes: number; retransmits: number } | { ok: false; reason: string; retransmits: number };
+type TransferEnd = { ok: true; bytes: number; retransmits: number } | { ok: false; reason: string; retransmits: number };
+/** How a transfer ended, and how many packets of other TIDs it answered with ERROR 5. */
+export type TransferOutcome = TransferEnd & { strays: number };
 
-export function runTransfer(bindAddress: string, peer: TransferPeer, source: FileSource, params: TransferParams, signal?: AbortSignal): Promise<TransferOutcome> {
-  return new Promise((resolve) => {
+/** What a transfer reports while it runs, before its outcome. */
+export interface TransferEvents {
+  /** A packet from another address or port reached this transfer's socket (answered ERROR 5). */
+  onStray?(from: TransferPeer): void;
+}
+
+export function runTransfer(bindAddress: string, peer: TransferPeer, source: FileSource, params: TransferParams, signal?: AbortSignal, events: TransferEvents = {}): Promise<TransferOutcome> {
+  return new Promise((resolveOutcome) => {
     const sock: Socket = createSocket('udp4');
+    let strays = 0;
+    const resolve = (end: TransferEnd): void => resolveOutcome({ ...end, strays });
     const lastBlock = Math.floor(source.size / params.blksize) + 1;
     // Absolute block numbers; the wire carries them modulo 2^16 (rolling over to 0).
     let base = params.oack.size > 0 ? 0 : 1;
@@ -38,7 +50,7 @@ export function runTransfer(bindAddress: string, peer: TransferPeer, source: Fil
     let finished = false;
     let sending = false;
 
-    const finish = (outcome: TransferOutcome): void => {
+    const finish = (outcome: TransferEnd): void => {
       if (finished) return;
       finished = true;
       signal?.removeEventListener('abort', onAbort);
@@ -48,10 +60,11 @@ export function runTransfer(bindAddress: string, peer: TransferPeer, source: Fil
       resolve(outcome);
     };
 
-    // The socket is connected to the peer: sends skip the per-packet address lookup, which
-    // is most of the cost of a small datagram in Node. Send errors surface as 'error'.
+    // Not connected: a connected socket never sees another source's packets (the kernel
+    // answers them with ICMP), and RFC 1350 wants those answered with ERROR 5 instead.
+    // Send errors surface as 'error'.
     const send = (buf: Buffer | Buffer[]): void => {
-      sock.send(buf);
+      sock.send(buf, peer.port, peer.address);
     };
 
     let armedWait = 0;
@@ -116,8 +129,15 @@ export function runTransfer(bindAddress: string, peer: TransferPeer, source: Fil
       sendBlocks(base, Math.min(base + params.windowsize - 1, lastBlock));
     };
 
-    // Connected, so the kernel already drops datagrams from any other address or port.
-    sock.on('message', (msg) => {
+    sock.on('message', (msg, rinfo) => {
+      if (rinfo.port !== peer.port || rinfo.address !== peer.address) {
+        // RFC 1350: not this transfer's TID. Answer the sender, leave the transfer alone; an
+        // ERROR is never answered, so two servers cannot ping-pong.
+        strays++;
+        events.onStray?.({ address: rinfo.address, port: rinfo.port });
+        if (!(msg.length >= 2 && msg[0] === 0 && msg[1] === TftpOp.ERROR)) sock.send(encodeError(TftpErrorCode.UnknownTid, 'unknown transfer ID'), rinfo.port, rinfo.address);
+        return;
+      }
       // Fast path: an ACK is 4 bytes and is nearly every packet a transfer receives.
       if (msg.length >= 4 && msg[0] === 0 && msg[1] === TftpOp.ACK) {
         onAck(msg.readUInt16BE(2));
@@ -152,11 +172,6 @@ export function runTransfer(bindAddress: string, peer: TransferPeer, source: Fil
     const onAbort = (): void => finish({ ok: false, reason: 'server closing', retransmits });
     signal?.addEventListener('abort', onAbort, { once: true });
     sock.on('error', (err) => finish({ ok: false, reason: `socket error: ${err.message}`, retransmits }));
-    sock.bind(0, bindAddress, () => {
-      sock.connect(peer.port, peer.address, (err?: Error) => {
-        if (err) finish({ ok: false, reason: `connect failed: ${err.message}`, retransmits });
-        else sendWindow();
-      });
-    });
+    sock.bind(0, bindAddress, () => sendWindow());
   });
 }

@@ -50,6 +50,19 @@ export interface RequestRecord {
   at: number;
 }
 
+/**
+ * A BMC that drops the connection instead of answering, as firmware does when an action
+ * restarts its web server or a middlebox resets the connection. `applied` says whether the
+ * request took effect before the drop (the client cannot tell which).
+ */
+export interface DroppedAnswers {
+  method: string;
+  /** Only requests whose path ends with this (e.g. `ComputerSystem.Reset`); any path when absent. */
+  pathEndsWith?: string;
+  count: number;
+  applied: boolean;
+}
+
 export interface SimulatedBmcInfo {
   index: number;
   host: string;
@@ -76,6 +89,8 @@ export interface SimulatedFleet {
   requestLog(): RequestRecord[];
   system(bmc: number, systemId: string): SimulatedSystemState;
   activeSessions(bmc: number): number;
+  /** The next `count` requests with `method` to BMC `bmc` get no answer: the socket is reset. */
+  dropAnswers(bmc: number, drop: DroppedAnswers): void;
   /** Presents a new self-signed certificate on every TLS BMC, as a replaced BMC would. */
   rotateCertificates(): void;
   close(): Promise<void>;
@@ -123,6 +138,7 @@ export async function startSimulatedFleet(opts: FleetOptions): Promise<Simulated
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const log: RequestRecord[] = [];
+  const drops = new Map<number, DroppedAnswers>();
   let stats: FleetStats;
   let inFlight = 0;
   const inFlightPerBmc: number[] = [];
@@ -144,6 +160,16 @@ export async function startSimulatedFleet(opts: FleetOptions): Promise<Simulated
     stats.maxInFlightPerBmc = Math.max(stats.maxInFlightPerBmc, inFlightPerBmc[i]!);
     const at = Date.now() - started;
     const busy = opts.busy && (!busyBmcs || busyBmcs.has(i)) && n % opts.busy.every >= opts.busy.every - opts.busy.length;
+    const drop = drops.get(i);
+    if (drop && drop.count > 0 && drop.method === req.method && (!drop.pathEndsWith || url.pathname.endsWith(drop.pathEndsWith))) {
+      drop.count--;
+      if (drop.applied) bmcs[i]!.handle({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body });
+      if (opts.recordRequests) log.push({ bmc: i, method: req.method ?? 'GET', path: url.pathname + url.search, status: 0, at });
+      inFlight--;
+      inFlightPerBmc[i]!--;
+      req.socket.destroy();
+      return;
+    }
     const answer = busy
       ? { status: 503, headers: { 'Retry-After': String(opts.busy!.retryAfterSeconds) }, body: { error: { code: 'Base.1.8.ServiceTemporarilyUnavailable', message: 'The service is temporarily unavailable.' } } }
       : bmcs[i]!.handle({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body });
@@ -199,6 +225,9 @@ export async function startSimulatedFleet(opts: FleetOptions): Promise<Simulated
         return s;
       },
       activeSessions: (bmc) => bmcs[bmc]!.activeSessions(),
+      dropAnswers: (bmc, drop) => {
+        drops.set(bmc, { ...drop });
+      },
       rotateCertificates: () => {
         const fresh = generateSelfSignedCert('replaced-bmc');
         for (const s of servers) (s as unknown as { setSecureContext?: (o: KeyAndCert) => void }).setSecureContext?.(fresh);

@@ -1,6 +1,8 @@
 import { startTestGateway, type TestGateway } from '../../support/gateway.js';
 
 type Req = { id: string; site: string; status: string; xnames: string[]; results: { xname: string; ok: boolean; powerState: string | null; error: string | null }[] };
+/** The agent an access token names (its OAuth client id), as the gateway reads it. */
+const subjectOf = (token: string): string => String((JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { client_id?: string }).client_id);
 const FIELDS = 'id site action status xnames requestedBy claimedAt completedAt results { xname ok powerState bootOverride error }';
 
 describe('power requests routed to site agents', () => {
@@ -101,25 +103,60 @@ describe('power requests routed to site agents', () => {
     expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'sessions[0].rootfsSha256' });
   });
 
-  it('gives an agent its own claim back once the lease ran out (a lost claim answer), and never to another agent', async () => {
+  it('lets any agent of the site take over an expired claim, and lets only the claimant complete', async () => {
+    const otherAgentOfB = await gw.agentToken('b');
+    const complete = (id: string, token: string, powerState: string) =>
+      gw.gql<{ completePowerRequest: Req }>(`mutation($id: ID!, $r: [PowerResultInput!]!) { completePowerRequest(id: $id, results: $r) { status results { xname powerState } } }`, { id, r: [{ xname: 'x2000c0s0b0n0', ok: true, powerState }] }, token);
+    const made = await gw.gql<{ requestPower: Req[] }>(`mutation { requestPower(xnames: ["x2000c0s0b0n0"], action: STATUS) { id } }`);
+    const id = made.data!.requestPower[0]!.id;
+    const first = await gw.gql<{ claimPowerRequests: Req[] }>(`mutation { claimPowerRequests { id status } }`, undefined, agentB);
+    expect(first.data?.claimPowerRequests.map((r) => r.id)).toContain(id);
+    // The lease (default 120 s) is running: the other agent of the site gets nothing, and may not complete it.
+    const early = await gw.gql<{ claimPowerRequests: Req[] }>(`mutation { claimPowerRequests { id } }`, undefined, otherAgentOfB);
+    expect(early.data?.claimPowerRequests.map((r) => r.id)).not.toContain(id);
+    const intruder = await complete(id, otherAgentOfB, 'On');
+    expect(intruder.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    expect(intruder.errors?.[0]?.message).toContain(`"${subjectOf(agentB)}"`);
+    // An agent of another site sees nothing of it.
+    expect((await complete(id, agentA, 'On')).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+
     process.env.SKYBOOT_CLAIM_LEASE_SECONDS = '0';
     try {
-      const made = await gw.gql<{ requestPower: Req[] }>(`mutation { requestPower(xnames: ["x2000c0s0b0n0"], action: STATUS) { id } }`);
+      // The first agent died with the claim: once the lease ran out, the other agent of the site takes it over.
+      const takeover = await gw.gql<{ claimPowerRequests: Req[] }>(`mutation { claimPowerRequests { id status } }`, undefined, otherAgentOfB);
+      expect(takeover.data?.claimPowerRequests).toContainEqual({ id, status: 'RUNNING' });
+    } finally {
+      delete process.env.SKYBOOT_CLAIM_LEASE_SECONDS;
+    }
+    // The former claimant's late completion is refused, naming the new claimant; the new one's lands.
+    const late = await complete(id, agentB, 'Off');
+    expect(late.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    expect(late.errors?.[0]?.message).toContain(`"${subjectOf(otherAgentOfB)}"`);
+    const done = await complete(id, otherAgentOfB, 'On');
+    expect(done.errors).toBeUndefined();
+    expect(done.data?.completePowerRequest).toEqual({ status: 'DONE', results: [{ xname: 'x2000c0s0b0n0', powerState: 'On' }] });
+    // The claimant's retry is answered; the former claimant still cannot overwrite or re-confirm it.
+    expect((await complete(id, otherAgentOfB, 'On')).data?.completePowerRequest.status).toBe('DONE');
+    const stale = await complete(id, agentB, 'On');
+    expect(stale.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    expect(stale.errors?.[0]?.message).toContain(`"${subjectOf(otherAgentOfB)}"`);
+    const read = await gw.gql<{ powerRequest: Req }>(`query($id: ID!) { powerRequest(id: $id) { results { xname powerState } } }`, { id }, gw.tokens.viewer);
+    expect(read.data?.powerRequest.results).toEqual([{ xname: 'x2000c0s0b0n0', powerState: 'On' }]);
+    const after = await gw.gql<{ claimPowerRequests: Req[] }>(`mutation { claimPowerRequests { id } }`, undefined, agentB);
+    expect(after.data?.claimPowerRequests.map((r) => r.id)).not.toContain(id);
+  });
+
+  it('gives an agent its own claim back once the lease ran out (a lost claim answer)', async () => {
+    process.env.SKYBOOT_CLAIM_LEASE_SECONDS = '0';
+    try {
+      const made = await gw.gql<{ requestPower: Req[] }>(`mutation { requestPower(xnames: ["x1000c0s0b0n1"], action: STATUS) { id } }`);
       const id = made.data!.requestPower[0]!.id;
-      // (Site B's request from the first test is still RUNNING unfinished: with a zero lease it comes back too.)
-      const first = await gw.gql<{ claimPowerRequests: Req[] }>(`mutation { claimPowerRequests { id status } }`, undefined, agentB);
+      const first = await gw.gql<{ claimPowerRequests: Req[] }>(`mutation { claimPowerRequests { id status } }`, undefined, agentA);
       expect(first.data?.claimPowerRequests.map((r) => r.id)).toContain(id);
-      // A second agent of the same site may not take over a request another agent claimed.
-      const otherAgentOfB = await gw.agentToken('b');
-      const other = await gw.gql<{ claimPowerRequests: Req[] }>(`mutation { claimPowerRequests { id } }`, undefined, otherAgentOfB);
-      expect(other.data?.claimPowerRequests).toEqual([]);
-      // The answer to the first claim was "lost": the same agent asks again and gets it back.
-      const again = await gw.gql<{ claimPowerRequests: Req[] }>(`mutation { claimPowerRequests { id status } }`, undefined, agentB);
+      const again = await gw.gql<{ claimPowerRequests: Req[] }>(`mutation { claimPowerRequests { id status } }`, undefined, agentA);
       expect(again.data?.claimPowerRequests).toContainEqual({ id, status: 'RUNNING' });
-      const done = await gw.gql<{ completePowerRequest: Req }>(`mutation($id: ID!) { completePowerRequest(id: $id, results: [{ xname: "x2000c0s0b0n0", ok: true, powerState: "Off" }]) { status } }`, { id }, agentB);
+      const done = await gw.gql<{ completePowerRequest: Req }>(`mutation($id: ID!) { completePowerRequest(id: $id, results: [{ xname: "x1000c0s0b0n1", ok: true, powerState: "Off" }]) { status } }`, { id }, agentA);
       expect(done.data?.completePowerRequest.status).toBe('DONE');
-      const after = await gw.gql<{ claimPowerRequests: Req[] }>(`mutation { claimPowerRequests { id } }`, undefined, agentB);
-      expect(after.data?.claimPowerRequests.map((r) => r.id)).not.toContain(id);
     } finally {
       delete process.env.SKYBOOT_CLAIM_LEASE_SECONDS;
     }

@@ -4,15 +4,18 @@
  */
 import { execFile } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, realpathSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createTftpServer, type TftpServer } from '../../../onprem-agent/pxe/tftp/server.js';
 import { tftpGet, TftpRemoteError } from '../../../onprem-agent/pxe/tftp/client.js';
-import { decodeTftp, encodeAck, encodeRequest, TftpOp, type TftpPacket } from '../../../onprem-agent/pxe/tftp/packet.js';
+import { decodeTftp, encodeAck, encodeError, encodeRequest, TftpErrorCode, TftpOp, type TftpPacket } from '../../../onprem-agent/pxe/tftp/packet.js';
+import { resolveConfig } from '../../../onprem-agent/config.js';
+import { startAgent, type RunningAgent } from '../../../onprem-agent/run/agent.js';
+import { freeTcpPort } from '../../support/ports.js';
+import { createLan, type Lan } from '../../support/netns.js';
 import { IPXE_DIR, requireFile, requireTool } from './tools.js';
-import { symlinkTargetDirs } from '../../../onprem-agent/pxe/tftp/ipxeBinaries.js';
 
 const run = promisify(execFile);
 let root: string;
@@ -30,9 +33,9 @@ beforeAll(async () => {
   copyFileSync(join(IPXE_DIR, 'ipxe.efi'), join(root, 'ipxe.efi'));
   writeFileSync(join(outside, 'secret'), 'not for TFTP');
   symlinkSync(join(outside, 'secret'), join(root, 'escape'));
-  // Debian's layout: a link leaving the root into a directory the operator trusts.
+  // Debian's layout: a link leaving the root for one file (/usr/lib/ipxe/ipxe.efi -> /boot/ipxe.efi).
   symlinkSync(join(IPXE_DIR, 'ipxe.efi'), join(root, 'linked.efi'));
-  server = await createTftpServer({ root, address: '127.0.0.1', port: 0, timeoutMs: 300, maxTimeoutMs: 1200, retries: 4, maxTransfers: 3, symlinkTargets: [realpathSync(join(IPXE_DIR, 'ipxe.efi'), { encoding: 'utf8' }).replace(/\/[^/]+$/, '')] });
+  server = await createTftpServer({ root, address: '127.0.0.1', port: 0, timeoutMs: 300, maxTimeoutMs: 1200, retries: 4, maxTransfers: 3 });
   port = server.address().port;
 });
 
@@ -86,7 +89,7 @@ describe('TFTP server with real clients', () => {
     expect((await tftpGet('127.0.0.1', port, '/changing.txt')).data.toString()).toBe('second, longer version');
   });
 
-  it('refuses .. paths, symlink escapes and writes; allows links into trusted directories', async () => {
+  it('refuses .. paths, links to files outside /boot and writes; allows Debian\'s link to /boot/ipxe.efi', async () => {
     const tftp = requireTool('tftp', 'tftp-hpa');
     const { stdout, stderr } = await run(tftp, ['127.0.0.1', String(port), '-c', 'get', '../../etc/passwd', join(work, 'passwd')], { timeout: 30000 });
     expect(stdout + stderr).toMatch(/Error code 2: .*leaves the TFTP root/);
@@ -131,10 +134,8 @@ async function rawPeer(): Promise<{ sock: Socket; packets: Array<{ at: number; p
 }
 
 describe('TFTP server on Debian\'s iPXE directory', () => {
-  it('serves /usr/lib/ipxe directly, trusting only the directories its links point into', async () => {
-    const targets = await symlinkTargetDirs(IPXE_DIR);
-    expect(targets).toContain('/boot');
-    const direct = await createTftpServer({ root: IPXE_DIR, address: '127.0.0.1', port: 0, symlinkTargets: targets });
+  it('serves /usr/lib/ipxe as it is: its links into /boot serve exactly their files', async () => {
+    const direct = await createTftpServer({ root: IPXE_DIR, address: '127.0.0.1', port: 0 });
     try {
       const r = await tftpGet('127.0.0.1', direct.address().port, 'ipxe.efi', { blksize: 1468 });
       expect(r.data.equals(ipxeEfi())).toBe(true);
@@ -142,6 +143,56 @@ describe('TFTP server on Debian\'s iPXE directory', () => {
     } finally {
       await direct.close();
     }
+  });
+});
+
+/**
+ * The path `skyboot-agent run` takes (config → startAgent → the TFTP server it starts), on a
+ * root an operator could plausibly build: Debian's link for ipxe.efi, and links to
+ * directories outside the root, which must widen nothing.
+ */
+describe('agent run: TFTP root links', () => {
+  let dir: string;
+  let agent: RunningAgent;
+  const get = (file: string) => tftpGet(agent.tftp!.address, agent.tftp!.port, file, { timeoutMs: 500, retries: 2 });
+
+  beforeAll(async () => {
+    requireFile('/etc/shadow', 'passwd');
+    requireFile('/boot/ipxe.lkrn', 'ipxe');
+    dir = mkdtempSync(join(tmpdir(), 'skyboot-tftp-run-'));
+    const tftpRoot = join(dir, 'tftp');
+    mkdirSync(tftpRoot);
+    copyFileSync(join(IPXE_DIR, 'undionly.kpxe'), join(tftpRoot, 'undionly.kpxe'));
+    symlinkSync(join(IPXE_DIR, 'ipxe.efi'), join(tftpRoot, 'ipxe.efi')); // -> /usr/lib/ipxe/ipxe.efi -> /boot/ipxe.efi
+    symlinkSync('/etc', join(tftpRoot, 'vendor'));
+    symlinkSync('/boot', join(tftpRoot, 'bootfiles'));
+    writeFileSync(join(dir, 'agent.token'), 'not-used-offline');
+    const closed = await freeTcpPort();
+    agent = await startAgent(
+      resolveConfig({ cloud: `http://127.0.0.1:${closed}/graphql`, tokenFile: join(dir, 'agent.token'), dataDir: join(dir, 'data'), http: '127.0.0.1:0', tftp: '127.0.0.1:0', tftpRoot, syncInterval: 3600 }),
+    );
+  });
+  afterAll(async () => {
+    await agent?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves ipxe.efi through Debian\'s link into /boot, and the plain files of the root', async () => {
+    expect((await get('ipxe.efi')).data.equals(ipxeEfi())).toBe(true);
+    expect((await get('undionly.kpxe')).data.equals(readFileSync(join(IPXE_DIR, 'undionly.kpxe')))).toBe(true);
+  });
+
+  it('a link vendor -> /etc inside the root does not make vendor/shadow servable', async () => {
+    await expect(get('vendor/shadow')).rejects.toMatchObject({ code: TftpErrorCode.AccessViolation, message: expect.stringContaining('resolves outside the TFTP root') });
+    await expect(get('vendor/passwd')).rejects.toMatchObject({ code: TftpErrorCode.AccessViolation });
+    await expect(get('/vendor/../vendor/shadow')).rejects.toMatchObject({ code: TftpErrorCode.AccessViolation });
+  });
+
+  it('a file beside a linked file is not servable: a link allows its file, not its directory', async () => {
+    // /boot/ipxe.lkrn sits next to /boot/ipxe.efi, which the root links to.
+    await expect(get('bootfiles/ipxe.lkrn')).rejects.toMatchObject({ code: TftpErrorCode.AccessViolation });
+    await expect(get('bootfiles')).rejects.toMatchObject({ code: TftpErrorCode.AccessViolation });
+    expect((await agent.status()).tftp?.refused).toBeGreaterThanOrEqual(5);
   });
 });
 
@@ -171,24 +222,47 @@ describe('TFTP server protocol behaviour', () => {
     }
   });
 
-  it('ignores packets from a foreign port (its socket is connected to the client) and keeps the transfer', async () => {
+  it('answers a packet from an unknown transfer ID with ERROR 5 and keeps the transfer (RFC 1350)', async () => {
     const a = await rawPeer();
     const b = await rawPeer();
     try {
+      const strays = server.stats().strays;
       a.sock.send(encodeRequest(TftpOp.RRQ, 'undionly.kpxe', 'octet', new Map([['blksize', '1024']])), port, '127.0.0.1');
       await a.next(1);
       expect(a.packets[0]!.pkt.op).toBe(TftpOp.OACK);
-      await sent(b.sock, encodeAck(0), a.packets[0]!.port);
+      const tid = a.packets[0]!.port;
+      // A forged ACK 0 from another port: the stranger hears ERROR 5 from the transfer's TID.
+      await sent(b.sock, encodeAck(0), tid);
+      await b.next(1);
+      expect(b.packets[0]).toMatchObject({ port: tid, pkt: { op: TftpOp.ERROR, code: TftpErrorCode.UnknownTid } });
+      // A stranger's ERROR is not answered (ERRORs never are) and does not end the transfer.
+      await sent(b.sock, encodeError(TftpErrorCode.NotDefined, 'go away'), tid);
       await new Promise((r) => setTimeout(r, 100));
-      expect(a.packets).toHaveLength(1); // the forged ACK 0 did not start the data
-      a.sock.send(encodeAck(0), a.packets[0]!.port, '127.0.0.1');
+      expect(b.packets).toHaveLength(1);
+      expect(a.packets).toHaveLength(1); // neither started the data
+      a.sock.send(encodeAck(0), tid, '127.0.0.1');
       await a.next(2);
       expect(a.packets[1]!.pkt).toMatchObject({ op: TftpOp.DATA, block: 1 });
       expect((a.packets[1]!.pkt as { data: Buffer }).data.length).toBe(1024);
-      await sent(a.sock, Buffer.from([0, 5, 0, 0, 0]), a.packets[0]!.port); // client ERROR ends it
+      expect(server.stats().strays - strays).toBe(2);
+      await sent(a.sock, Buffer.from([0, 5, 0, 0, 0]), tid); // client ERROR ends it
     } finally {
       a.sock.close();
       b.sock.close();
+    }
+  });
+
+  it('answers a DATA or ACK on the well-known port with ERROR 5, and an ERROR there with nothing', async () => {
+    const { sock, packets, next } = await rawPeer();
+    try {
+      await sent(sock, encodeAck(3), port);
+      await next(1);
+      expect(packets[0]).toMatchObject({ port, pkt: { op: TftpOp.ERROR, code: TftpErrorCode.UnknownTid } });
+      await sent(sock, encodeError(TftpErrorCode.NotDefined, 'stray'), port);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(packets).toHaveLength(1);
+    } finally {
+      sock.close();
     }
   });
 
@@ -243,4 +317,46 @@ describe('TFTP server protocol behaviour', () => {
       sock.close();
     }
   });
+});
+
+/**
+ * A host with two addresses on its provisioning NIC and the server on the wildcard address:
+ * every reply comes from the address the client sent its request to (a client that talked to
+ * .2 and hears from .1 drops the reply as another host's). A namespace, so the second address
+ * is on a real interface and nothing of the host's own network is touched.
+ */
+describe('TFTP transfers answer from the address the request arrived on', () => {
+  let lan: Lan;
+  let child: ReturnType<Lan['hosts'][string]['spawnNode']>;
+  const fixture = (name: string): string => join('test/integration/pxe/fixtures', name);
+
+  beforeAll(async () => {
+    lan = await createLan([{ name: 'srv', cidr: '10.71.0.1/24' }, { name: 'cli', cidr: '10.71.0.9/24' }]);
+    await lan.hosts.srv!.exec('ip', ['addr', 'add', '10.71.0.2/24', 'dev', 'eth0']);
+    child = lan.hosts.srv!.spawnNode(fixture('tftp-server.ts'), [JSON.stringify({ root, address: '0.0.0.0', port: 69 })]);
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', () => resolve());
+      child.once('exit', (code) => reject(new Error(`the TFTP server in the namespace exited ${code}: ${stderr}`)));
+    });
+  }, 30_000);
+  afterAll(async () => {
+    child?.send({ cmd: 'close' });
+    await new Promise((r) => (child && child.exitCode === null ? child.once('exit', r) : r(null)));
+    await lan?.destroy();
+  });
+
+  it('replies from .2 to a request sent to .2, and from .1 to one sent to .1; tftp-hpa fetches through both', async () => {
+    for (const address of ['10.71.0.2', '10.71.0.1']) {
+      const { stdout } = await lan.hosts.cli!.exec(process.execPath, ['--import', 'tsx', fixture('tftp-first-reply.ts'), JSON.stringify({ address, port: 69, file: 'undionly.kpxe' })]);
+      const first = JSON.parse(stdout.trim().split('\n').pop()!) as { from?: string; port?: number; op?: number; error?: string };
+      expect(first).toMatchObject({ from: address, op: TftpOp.DATA });
+      expect(first.port).not.toBe(69);
+      const tftp = requireTool('tftp', 'tftp-hpa');
+      const dest = join(work, `ns-${address}.kpxe`);
+      await lan.hosts.cli!.exec(tftp, ['-m', 'binary', address, '-c', 'get', 'undionly.kpxe', dest]);
+      expect(readFileSync(dest).equals(readFileSync(join(IPXE_DIR, 'undionly.kpxe')))).toBe(true);
+    }
+  }, 60_000);
 });

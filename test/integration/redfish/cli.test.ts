@@ -2,30 +2,11 @@
  * The agent's CLI end to end against a simulated fleet: discover (dry run and for real), the
  * interim report files, re-discovery changes, and power through the stored report.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { startSimulatedFleet, type SimulatedFleet } from '../../../onprem-agent/redfish/simulator/fleet.js';
 import type { DiscoveryReport } from '../../../onprem-agent/redfish/types.js';
-import { tempDir } from './support.js';
-
-const run = promisify(execFile);
-const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
-const agent = join(repoRoot, 'bin', 'skyboot-agent.js');
-
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [agent, ...args], {
-      cwd: repoRoot, env: { ...process.env, SKYBOOT_LOG_LEVEL: 'warn', ...env }, timeout: 60_000, maxBuffer: 32 * 1024 * 1024,
-    });
-    return { stdout, stderr, code: 0 };
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; code?: number };
-    return { stdout: e.stdout ?? '', stderr: e.stderr ?? '', code: e.code ?? -1 };
-  }
-}
+import { agentCli as cli, tempDir } from './support.js';
 
 describe('skyboot-agent discover / power / boot-pxe', () => {
   let fleet: SimulatedFleet;

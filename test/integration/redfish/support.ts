@@ -1,7 +1,10 @@
-/** Helpers shared by the Redfish integration tests: fleets as targets, log capture, temp dirs. */
+/** Helpers shared by the Redfish integration tests: fleets as targets, log capture, temp dirs, the CLI. */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { CredentialResolver } from '../../../onprem-agent/redfish/credentials.js';
@@ -32,4 +35,19 @@ export function capturedLogger(): { logger: Logger; text: () => string } {
 export function tempDir(prefix: string): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), prefix));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
+
+/** Runs `skyboot-agent ARGS` as a child process, as an operator would; never throws on a non-zero exit. */
+export async function agentCli(args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [join(repoRoot, 'bin', 'skyboot-agent.js'), ...args], {
+      cwd: repoRoot, env: { ...process.env, SKYBOOT_LOG_LEVEL: 'warn', ...env }, timeout: 60_000, maxBuffer: 32 * 1024 * 1024,
+    });
+    return { stdout, stderr, code: 0 };
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; code?: number };
+    return { stdout: e.stdout ?? '', stderr: e.stderr ?? '', code: e.code ?? -1 };
+  }
 }

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseXName } from '../../../schema/xname.js';
-import { assignBmcXNames, generatedBmcXName, loadXNameMap, nodeXName } from '../../../onprem-agent/redfish/identity.js';
+import { assignBmcXNames, bmcIdentityKey, generatedBmcXName, IDENTITY_CABINET_BASE, identityBmcXName, loadXNameMap, nodeXName } from '../../../onprem-agent/redfish/identity.js';
 import { tempDir } from '../../integration/redfish/support.js';
 
 describe('BMC and node xnames', () => {
@@ -64,5 +64,53 @@ describe('BMC and node xnames', () => {
     } finally {
       dir.remove();
     }
+  });
+});
+
+describe('BMC identity keys', () => {
+  const none = { uuid: null, managers: [], managerNics: [], systems: [] };
+  test('prefer the service UUID, then manager UUID, MAC, serial; all-zero UUIDs identify nothing', () => {
+    expect(bmcIdentityKey({ ...none, uuid: 'AB-12' })).toBe('uuid:ab-12');
+    expect(bmcIdentityKey({ ...none, uuid: '00000000-0000-0000-0000-000000000000', managers: [{ uuid: 'M-1' }] })).toBe('manager-uuid:m-1');
+    expect(bmcIdentityKey({ ...none, managerNics: [{ mac: 'B8:00:00:00:00:02' }, { mac: 'a8:00:00:00:00:01' }] })).toBe('mac:a8:00:00:00:00:01');
+    expect(bmcIdentityKey({ ...none, systems: [{ serial: ' SN123 ' }] })).toBe('serial:SN123');
+    expect(bmcIdentityKey(none)).toBeNull();
+  });
+
+  test('identity names are valid NodeBMC xnames above the address-name cabinets, one per identity', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 20_000; i++) {
+      const x = identityBmcXName(`uuid:${i}`);
+      expect(Number(/^x(\d+)/.exec(x)![1])).toBeGreaterThanOrEqual(IDENTITY_CABINET_BASE);
+      seen.add(x);
+    }
+    expect(parseXName(identityBmcXName('mac:a8:00:00:00:00:01')).type).toBe('NodeBMC');
+    expect(seen.size).toBe(20_000);
+    expect(identityBmcXName('uuid:1')).toBe(identityBmcXName('uuid:1'));
+  });
+
+  test('an identity keeps its previous name on a new address; without identity, the address names it', () => {
+    const { names } = assignBmcXNames(
+      [{ host: '10.0.0.9', port: 443, ip: '10.0.0.9', identity: 'uuid:a' }, { host: '10.0.0.1', port: 443, ip: '10.0.0.1', identity: 'uuid:b' }, { host: '10.0.0.2', port: 443, ip: '10.0.0.2', identity: null }],
+      { previous: new Map([['uuid:a', 'x3000c0s1b0']]) },
+    );
+    expect(names.get('10.0.0.9:443')).toEqual({ xname: 'x3000c0s1b0', source: 'previous' });
+    expect(names.get('10.0.0.1:443')).toEqual({ xname: identityBmcXName('uuid:b'), source: 'generated' });
+    expect(names.get('10.0.0.2:443')).toEqual({ xname: generatedBmcXName('10.0.0.2', 443), source: 'generated' });
+  });
+});
+
+describe('a BMC that moved to an address the inventory gives another BMC', () => {
+  test('keeps the name its hardware had; the BMC that now has no address in the inventory keeps its own too', () => {
+    // Before: A (uuid:a) at .1 was x3000c0s1b0, B (uuid:b) at .2 was x3000c0s2b0. Now they swapped addresses.
+    const inventory = { '10.0.0.1': 'x3000c0s1b0', '10.0.0.2': 'x3000c0s2b0' };
+    const previous = new Map([['uuid:a', 'x3000c0s1b0'], ['uuid:b', 'x3000c0s2b0']]);
+    const { names, conflicts } = assignBmcXNames(
+      [{ host: '10.0.0.1', port: 443, ip: '10.0.0.1', identity: 'uuid:b' }, { host: '10.0.0.2', port: 443, ip: '10.0.0.2', identity: 'uuid:a' }],
+      { inventory, previous },
+    );
+    expect(names.get('10.0.0.1:443')).toEqual({ xname: 'x3000c0s2b0', source: 'previous' });
+    expect(names.get('10.0.0.2:443')).toEqual({ xname: 'x3000c0s1b0', source: 'previous' });
+    expect(conflicts[0]).toMatch(/10\.0\.0\.1:443: the inventory names this address x3000c0s1b0, but the BMC here is x3000c0s2b0 \(same uuid\), which moved/);
   });
 });
