@@ -6,18 +6,21 @@
  * is all-or-nothing and a bad one reports its own error without failing its neighbours.
  * A pack writes one audit record naming all its components (a replayed component writes its
  * own): item writes are what a bulk load costs, and one record per component would double them.
+ * An input's site addresses that site's component (its own xname, NID, IPs and MACs): an upsert
+ * never moves a component between sites (moveComponent does, explicitly).
  */
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { BadUserInputError, ConflictError, SkybootError, toErrorShape } from '../../schema/errors.js';
 import type { OperationContext } from '../shared/handler.js';
 import { applyChanges, readComponentInput, type ComponentInputN } from './componentInput.js';
-import { componentSteps, getComponent, getComponents } from './componentStore.js';
+import { componentSteps, getComponent, getComponents, type ComponentRef } from './componentStore.js';
 import { mapLimit } from '../shared/concurrency.js';
 import { componentJson, componentSummary, type ComponentJson, type ComponentRecord } from './model.js';
 import { auditPut } from '../shared/audit.js';
-import { assertSiteAccess, registerSite, writeSite } from './sites.js';
+import { assertKnownSites, requestedSite } from './sites.js';
 import { MAX_TRANSACTION_ITEMS, transact, type Step } from './transact.js';
 import { list } from './validation.js';
+import { componentKey, ipKey, macKey, nidKey } from './keys.js';
 
 export interface UpsertError {
   xname: string;
@@ -40,6 +43,7 @@ const PACK_ITEMS = 50;
 
 interface Planned {
   index: number;
+  site: string;
   before: ComponentRecord | undefined;
   input: ComponentInputN;
   steps: Step[];
@@ -47,22 +51,20 @@ interface Planned {
 }
 
 /** Claims two inputs of one request both want: the later one is refused up front. */
-function claimKeys(input: ComponentInputN): { key: string; field: string; what: string }[] {
+function claimKeys(site: string, input: ComponentInputN): { key: string; field: string; what: string }[] {
   const c = input.changes;
   const out: { key: string; field: string; what: string }[] = [];
   (c.interfaces ?? []).forEach((i, j) => {
-    out.push({ key: `MAC#${i.mac}`, field: `interfaces[${j}].mac`, what: `MAC ${i.mac}` });
-    for (const ip of i.ipAddresses) out.push({ key: `IP#${i.network}#${ip}`, field: `interfaces[${j}].ipAddresses`, what: `IP ${ip} in network ${i.network}` });
+    out.push({ key: macKey(site, i.mac).PK, field: `interfaces[${j}].mac`, what: `MAC ${i.mac}` });
+    for (const ip of i.ipAddresses) out.push({ key: ipKey(site, i.network, ip).PK, field: `interfaces[${j}].ipAddresses`, what: `IP ${ip} in network ${i.network}` });
   });
-  if (typeof c.nid === 'number') out.push({ key: `NID#${c.nid}`, field: 'nid', what: `nid ${c.nid}` });
+  if (typeof c.nid === 'number') out.push({ key: nidKey(site, c.nid).PK, field: 'nid', what: `nid ${c.nid}` });
   return out;
 }
 
-/** Plans one component against its current record; throws the component's own error. */
-function plan(ctx: OperationContext, input: ComponentInputN, existing: ComponentRecord | undefined, operation: string, now: string, audit: boolean): { steps: Step[]; record: ComponentRecord } {
-  if (existing) assertSiteAccess(ctx, existing.site, `component ${input.xname}`);
-  const site = existing && input.changes.site === undefined ? existing.site : writeSite(ctx, input.changes.site, 'site');
-  const record = applyChanges(existing, input.xname, input.type, site, { ...input.changes, site }, now);
+/** Plans one component of `site` against its current record there; throws the component's own error. */
+function plan(ctx: OperationContext, site: string, input: ComponentInputN, existing: ComponentRecord | undefined, operation: string, now: string, audit: boolean): { steps: Step[]; record: ComponentRecord } {
+  const record = applyChanges(existing, input.xname, input.type, site, input.changes, now);
   const steps = componentSteps(ctx, existing, record, { operation, audit });
   if (steps.length + (audit ? 0 : 1) > MAX_TRANSACTION_ITEMS) {
     throw new BadUserInputError('interfaces', `component ${input.xname} needs ${steps.length} writes (interfaces, addresses and their releases); one component may need at most ${MAX_TRANSACTION_ITEMS}`);
@@ -71,10 +73,10 @@ function plan(ctx: OperationContext, input: ComponentInputN, existing: Component
 }
 
 /** One component in its own transaction, re-reading on a lost race. */
-export async function upsertOne(ctx: OperationContext, input: ComponentInputN, operation: string): Promise<ComponentRecord> {
+export async function upsertOne(ctx: OperationContext, site: string, input: ComponentInputN, operation: string): Promise<ComponentRecord> {
   let record: ComponentRecord | undefined;
   await transact(ctx, async () => {
-    const p = plan(ctx, input, await getComponent(ctx, input.xname), operation, new Date().toISOString(), true);
+    const p = plan(ctx, site, input, await getComponent(ctx, site, input.xname), operation, new Date().toISOString(), true);
     record = p.record;
     return p.steps;
   });
@@ -120,39 +122,54 @@ export async function upsertComponents(ctx: OperationContext, rawInputs: unknown
 
   const seenXnames = new Set<string>();
   const claimedBy = new Map<string, string>();
-  const valid: { index: number; input: ComponentInputN }[] = [];
+  const read: { index: number; site: string; input: ComponentInputN }[] = [];
   inputs.forEach((raw, index) => {
     const rawXname = String((raw as { xname?: unknown } | null)?.xname ?? '');
     try {
       const input = readComponentInput(raw, '');
-      if (seenXnames.has(input.xname)) throw new BadUserInputError('xname', `${input.xname} appears more than once in this request`);
-      for (const k of claimKeys(input)) {
+      const site = requestedSite(ctx, (raw as { site?: unknown }).site, `input[${index}].site`);
+      const ref = componentKey(site, input.xname).PK;
+      if (seenXnames.has(ref)) throw new BadUserInputError('xname', `${input.xname} of site ${site} appears more than once in this request`);
+      for (const k of claimKeys(site, input)) {
         const holder = claimedBy.get(k.key);
         if (holder !== undefined) throw new ConflictError(`${k.field}: ${k.what} is also given to ${holder} in this request`, k.field);
       }
-      seenXnames.add(input.xname);
-      for (const k of claimKeys(input)) claimedBy.set(k.key, input.xname);
-      valid.push({ index, input });
+      seenXnames.add(ref);
+      for (const k of claimKeys(site, input)) claimedBy.set(k.key, input.xname);
+      read.push({ index, site, input });
     } catch (err) {
       if (!(err instanceof SkybootError)) throw err;
       fail(index, rawXname, err);
     }
   });
 
-  const existing = await getComponents(ctx, valid.map((v) => v.input.xname));
+  // One registry lookup for the request's sites; an input naming an unknown one is its own error.
+  const valid: typeof read = [];
+  await Promise.all(
+    [...new Set(read.map((r) => r.site))].map(async (site) => {
+      const of = read.filter((r) => r.site === site);
+      try {
+        await assertKnownSites(ctx, [{ site, field: `input[${of[0]!.index}].site` }]);
+        valid.push(...of);
+      } catch (err) {
+        if (!(err instanceof SkybootError)) throw err;
+        for (const r of of) fail(r.index, r.input.xname, new BadUserInputError(`input[${r.index}].site`, `site "${site}" does not exist (sites are created with createSite / skyboot site create)`));
+      }
+    }),
+  );
+  valid.sort((a, b) => a.index - b.index);
+
+  const existing = await getComponents(ctx, valid.map((v): ComponentRef => ({ site: v.site, xname: v.input.xname })));
   const now = new Date().toISOString();
   const planned: Planned[] = [];
   valid.forEach((v, i) => {
     try {
-      planned.push({ ...v, before: existing[i], ...plan(ctx, v.input, existing[i], operation, now, false) });
+      planned.push({ ...v, before: existing[i], ...plan(ctx, v.site, v.input, existing[i], operation, now, false) });
     } catch (err) {
       if (!(err instanceof SkybootError)) throw err;
       fail(v.index, v.input.xname, err);
     }
   });
-
-  const sites = [...new Set(planned.map((p) => p.record.site))];
-  for (const s of sites) await registerSite(ctx, s);
 
   const done: { index: number; record: ComponentRecord }[] = [];
   await mapLimit(packs(planned), PACKS_IN_FLIGHT, async (pack) => {
@@ -163,7 +180,7 @@ export async function upsertComponents(ctx: OperationContext, rawInputs: unknown
       // Which member failed, and why, is for its own transaction to say.
       for (const p of pack) {
         try {
-          done.push({ index: p.index, record: await upsertOne(ctx, p.input, operation) });
+          done.push({ index: p.index, record: await upsertOne(ctx, p.site, p.input, operation) });
         } catch (err) {
           if (!(err instanceof SkybootError)) throw err;
           fail(p.index, p.input.xname, err);
