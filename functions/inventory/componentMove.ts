@@ -22,11 +22,14 @@ import { xname as xnameArg } from './validation.js';
 
 type Item = Record<string, unknown>;
 
-/** Every identity of `moved` that `site` already gives another component, as "nid 1 (held by x…)". */
+/**
+ * Every identity of `moved` (already re-sited) that its new site gives a component, as
+ * "nid 1 (held by x…)". None of them can be its own: it is not in that site yet.
+ */
 async function heldIdentities(ctx: OperationContext, moved: ComponentRecord): Promise<string[]> {
   const claims = [...claimsOf(moved).values()];
   const items = await batchGet(ctx.clients, claims.map((c) => c.Key), true);
-  return items.flatMap((item) => (item && item.xname !== moved.xname ? [`${claimLabel(item)} (held by ${String(item.xname)})`] : []));
+  return items.flatMap((item) => (item ? [`${claimLabel(item)} (held by ${String(item.xname)})`] : []));
 }
 
 /** Member items, exclusive claims and the hardware record, re-keyed from one site to the other. */

@@ -40,7 +40,7 @@ function ok<T>(r: { data?: T | null; errors?: { message: string }[] }): T {
   return r.data;
 }
 
-export async function siteFixture(gw: TestGateway, site: string, opts: { kernelSize?: number; initrdSize?: number } = {}): Promise<SiteFixture> {
+export async function siteFixture(gw: TestGateway, site: string, opts: { kernelSize?: number; initrdSize?: number; imageName?: string } = {}): Promise<SiteFixture> {
   ok(await gw.gql(`mutation($n: String!) { createSite(input: { name: $n, domain: "test.skyboot" }) { site { name } } }`, { n: site }));
   const agentToken = await gw.token({ agentSite: site, subject: `agent-${site}` });
   const nodes = [
@@ -70,7 +70,7 @@ export async function siteFixture(gw: TestGateway, site: string, opts: { kernelS
   };
   const kernel = blob(opts.kernelSize ?? 200 * 1024);
   const initrd = blob(opts.initrdSize ?? 300 * 1024);
-  const imageId = await pushImage('compute', kernel, initrd);
+  const imageId = await pushImage(opts.imageName ?? 'compute', kernel, initrd);
   const setBoot = async (input: Omit<BootConfigurationInput, 'site'>) => {
     await setBootConfiguration({ input: { ...input, site } }, ctx);
   };
