@@ -140,7 +140,7 @@ describe('power requests routed to site agents', () => {
     const send = () => gw.gql<{ reportObservations: { outcome: string; error: string | null }[] }>('mutation($b: [ObservationInput!]!) { reportObservations(batch: $b) { outcome error } }', { b: batch }, agentA);
     expect((await send()).data?.reportObservations).toEqual([{ outcome: 'STORED', error: null }]);
     expect((await send()).data?.reportObservations).toEqual([{ outcome: 'DUPLICATE', error: null }]);
-    const seen = await gw.gql<{ component: { iscsiSessions: { agent: string; rootfsSha256: string }[] } }>('{ component(xname: "x1000c0s0b0n0") { iscsiSessions { agent rootfsSha256 } } }', undefined, gw.tokens.viewer);
+    const seen = await gw.gql<{ component: { iscsiSessions: { agent: string; rootfsSha256: string }[] } }>('{ component(xname: "x1000c0s0b0n0", site: "a") { iscsiSessions { agent rootfsSha256 } } }', undefined, gw.tokens.viewer);
     expect(seen.data?.component.iscsiSessions).toContainEqual({ agent: 'agent-2', rootfsSha256: sha });
     const bad = await gw.gql<{ reportObservations: { outcome: string; error: string | null }[] }>('mutation($b: [ObservationInput!]!) { reportObservations(batch: $b) { outcome error } }', { b: [{ idempotencyKey: 'iscsi-bad', kind: 'iscsi.sessions', payload: { sessions: 'nope' } }] }, agentA);
     expect(bad.data?.reportObservations[0]).toMatchObject({ outcome: 'REJECTED' });
