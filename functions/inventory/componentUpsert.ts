@@ -17,7 +17,8 @@ import { componentSteps, getComponent, getComponents, type ComponentRef } from '
 import { mapLimit } from '../shared/concurrency.js';
 import { componentJson, componentSummary, type ComponentJson, type ComponentRecord } from './model.js';
 import { auditPut } from '../shared/audit.js';
-import { assertKnownSites, requestedSite } from './sites.js';
+import { requestedSite, unknownSitesOf } from './sites.js';
+import { unknownSiteError } from '../sites/registry.js';
 import { MAX_TRANSACTION_ITEMS, transact, type Step } from './transact.js';
 import { list } from './validation.js';
 import { componentKey, ipKey, macKey, nidKey } from './keys.js';
@@ -144,20 +145,11 @@ export async function upsertComponents(ctx: OperationContext, rawInputs: unknown
   });
 
   // One registry lookup for the request's sites; an input naming an unknown one is its own error.
-  const valid: typeof read = [];
-  await Promise.all(
-    [...new Set(read.map((r) => r.site))].map(async (site) => {
-      const of = read.filter((r) => r.site === site);
-      try {
-        await assertKnownSites(ctx, [{ site, field: `input[${of[0]!.index}].site` }]);
-        valid.push(...of);
-      } catch (err) {
-        if (!(err instanceof SkybootError)) throw err;
-        for (const r of of) fail(r.index, r.input.xname, new BadUserInputError(`input[${r.index}].site`, `site "${site}" does not exist (sites are created with createSite / skyboot site create)`));
-      }
-    }),
-  );
-  valid.sort((a, b) => a.index - b.index);
+  const unknown = await unknownSitesOf(ctx, [...new Set(read.map((r) => r.site))]);
+  const valid = read.filter((r) => {
+    if (unknown.has(r.site)) fail(r.index, r.input.xname, unknownSiteError(`input[${r.index}].site`, r.site));
+    return !unknown.has(r.site);
+  });
 
   const existing = await getComponents(ctx, valid.map((v): ComponentRef => ({ site: v.site, xname: v.input.xname })));
   const now = new Date().toISOString();

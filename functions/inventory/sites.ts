@@ -4,10 +4,10 @@
  * The sites domain's registry (functions/sites/registry.ts) is the one list of sites: an input
  * naming a site it does not hold is BAD_USER_INPUT, never a new site.
  */
-import { BadUserInputError, ForbiddenError } from '../../schema/errors.js';
+import { ForbiddenError } from '../../schema/errors.js';
 import type { OperationContext } from '../shared/handler.js';
 import { isAgent } from '../shared/identity.js';
-import { siteNames, unknownSites } from '../sites/registry.js';
+import { siteNames, unknownSiteError, unknownSites } from '../sites/registry.js';
 import { name } from './validation.js';
 
 /** The agent's own site; null for humans. An agent token that names no site may do nothing here. */
@@ -28,13 +28,17 @@ export function requestedSite(ctx: OperationContext, raw: unknown, field = 'site
   return site;
 }
 
+/** The sites among `sites` the registry does not hold. */
+export async function unknownSitesOf(ctx: OperationContext, sites: string[]): Promise<Set<string>> {
+  // An agent's own site comes from its token, which only the site's creation issues.
+  return new Set(await unknownSites(ctx.clients, sites.filter((s) => !isAgent(ctx.identity) || s !== ctx.identity.site)));
+}
+
 /** BAD_USER_INPUT naming the field and value of the first site the registry does not hold. */
 export async function assertKnownSites(ctx: OperationContext, sites: { site: string; field: string }[]): Promise<void> {
-  // An agent's own site comes from its token, which only the site's creation issues.
-  const checked = sites.filter((s) => !isAgent(ctx.identity) || s.site !== ctx.identity.site);
-  const unknown = new Set(await unknownSites(ctx.clients, checked.map((s) => s.site)));
-  const bad = checked.find((s) => unknown.has(s.site));
-  if (bad) throw new BadUserInputError(bad.field, `site "${bad.site}" does not exist (sites are created with createSite / skyboot site create)`);
+  const unknown = await unknownSitesOf(ctx, sites.map((s) => s.site));
+  const bad = sites.find((s) => unknown.has(s.site));
+  if (bad) throw unknownSiteError(bad.field, bad.site);
 }
 
 /** requestedSite, then the registry check: the site one request addresses. */

@@ -12,7 +12,7 @@ import { auditPut } from '../shared/audit.js';
 import type { OperationContext } from '../shared/handler.js';
 import { siteScope } from '../shared/identity.js';
 import { componentRecord } from '../inventory/lookup.js';
-import { unknownSites } from '../sites/registry.js';
+import { unknownSiteError, unknownSites } from '../sites/registry.js';
 import { validateSiteName } from '../sites/siteName.js';
 import { commandKey, siteCommandsPk } from './keys.js';
 
@@ -62,7 +62,7 @@ function toRequest(item: Record<string, unknown>): PowerRequest {
 async function requestedSite(ctx: OperationContext, raw: string | null | undefined): Promise<string> {
   if (raw === undefined || raw === null) return ctx.clients.config.defaultSite;
   const site = validateSiteName(raw, 'site');
-  if ((await unknownSites(ctx.clients, [site])).length) throw new BadUserInputError('site', `site "${site}" does not exist`);
+  if ((await unknownSites(ctx.clients, [site])).length) throw unknownSiteError('site', site);
   return site;
 }
 

@@ -5,6 +5,7 @@
  * `skyboot site create`. Sites are never deleted, so a process remembers the names it has seen.
  */
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BadUserInputError } from '../../schema/errors.js';
 import type { Clients } from '../shared/clients.js';
 import { batchGet } from '../shared/batchGet.js';
 import { validateSiteName } from './siteName.js';
@@ -33,6 +34,11 @@ export async function unknownSites(c: Clients, names: string[]): Promise<string[
     if (item) known.add(ask[i]!);
   });
   return ask.filter((n) => !known.has(n));
+}
+
+/** What every domain answers for an input naming a site the registry does not hold. */
+export function unknownSiteError(field: string, site: string): BadUserInputError {
+  return new BadUserInputError(field, `site "${site}" does not exist (sites are created with createSite / skyboot site create)`);
 }
 
 /** Every site, sorted: the registered ones and the default site. */

@@ -124,6 +124,8 @@ describe('two sites with identical identities (gateway, agent tokens)', () => {
   it('an input naming an unknown site is BAD_USER_INPUT naming the input path and the value', async () => {
     const up = await gql<{ upsertComponents: { components: unknown[]; errors: { code: string; message: string }[] } }>(UPSERT, { in: [{ xname: 'x3000c0s0b0n0', site: 'hcp1' }] });
     expect(up.upsertComponents).toEqual({ components: [], errors: [{ xname: 'x3000c0s0b0n0', code: 'BAD_USER_INPUT', message: expect.stringMatching(/^input\[0\]\.site: site "hcp1" does not exist/) }] });
+    const malformed = await gql<{ upsertComponents: { errors: { code: string; message: string }[] } }>(UPSERT, { in: [{ xname: 'x3000c0s0b0n0', site: 'a#b' }] });
+    expect(malformed.upsertComponents.errors).toEqual([{ xname: 'x3000c0s0b0n0', code: 'BAD_USER_INPUT', message: expect.stringMatching(/^input\[0\]\.site: "a#b" is not a valid name/) }]);
     const read = await gw.gql(COMPONENT, { x: XN, s: 'hcp1' });
     expect(read.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'site' });
     const move = await gw.gql(MOVE, { x: XN, from: 'lab-a', to: 'hcp1' });
