@@ -87,9 +87,10 @@ export function registerBootCommands(program: Command, io: CliIo): void {
     .command('show')
     .description('what a node boots (--xname, with the winning selector) or one configuration (--id)')
     .option('--xname <xname>')
+    .option('--site <site>', "the node's site (default: the deployment's default site)")
     .option('--id <id>')
     .option('--json')
-    .action(async (o: { xname?: string; id?: string; json?: boolean }) => {
+    .action(async (o: { xname?: string; site?: string; id?: string; json?: boolean }) => {
       if (!!o.xname === !!o.id) throw new CliError('give exactly one of --xname and --id', { exitCode: 2 });
       if (o.id) {
         const { bootConfiguration: c } = await io.gql<{ bootConfiguration: ConfigJson | null }>(`query($id: ID!) { bootConfiguration(id: $id) { ${CONFIG} } }`, { id: o.id });
@@ -101,8 +102,8 @@ export function registerBootCommands(program: Command, io: CliIo): void {
         return;
       }
       const { bootConfigurationFor: r } = await io.gql<{ bootConfigurationFor: (Record<string, unknown> & { matchedSelector: string; candidates: string[]; configuration: ConfigJson }) | null }>(
-        `query($x: XName!) { bootConfigurationFor(xname: $x) { xname site matchedSelector matchedKind matchedValue candidates imageId kernel initrd rootfs kernelParameters rootfsProvider configuration { ${CONFIG} } } }`,
-        { x: o.xname },
+        `query($x: XName!, $site: String) { bootConfigurationFor(xname: $x, site: $site) { xname site matchedSelector matchedKind matchedValue candidates imageId kernel initrd rootfs kernelParameters rootfsProvider configuration { ${CONFIG} } } }`,
+        { x: o.xname, site: o.site ?? null },
       );
       if (o.json) return io.out(JSON.stringify(r));
       if (!r) return io.out(`${o.xname}: no boot configuration matches`);
@@ -145,17 +146,18 @@ export function registerBootCommands(program: Command, io: CliIo): void {
     .description('the iPXE script a MAC (or a node, by its first MAC) gets')
     .option('--mac <mac>')
     .option('--xname <xname>')
+    .option('--site <site>', "the node's site (default: the deployment's default site)")
     .option('--agent-url <url>', 'artifact base URL to render (defaults to the preview URL)')
-    .action(async (o: { mac?: string; xname?: string; agentUrl?: string }) => {
+    .action(async (o: { mac?: string; xname?: string; site?: string; agentUrl?: string }) => {
       if (!!o.mac === !!o.xname) throw new CliError('give exactly one of --mac and --xname', { exitCode: 2 });
       let mac = o.mac;
       if (o.xname) {
-        const { component } = await io.gql<{ component: { interfaces: { mac: string }[] } | null }>(`query($x: XName!) { component(xname: $x) { interfaces { mac } } }`, { x: o.xname });
+        const { component } = await io.gql<{ component: { interfaces: { mac: string }[] } | null }>(`query($x: XName!, $site: String) { component(xname: $x, site: $site) { interfaces { mac } } }`, { x: o.xname, site: o.site ?? null });
         if (!component) throw new CliError(`component ${o.xname} not found`);
         mac = component.interfaces.map((i) => i.mac).sort()[0];
         if (!mac) throw new CliError(`${o.xname} has no network interfaces, so it has no boot script`);
       }
-      const { bootScript } = await io.gql<{ bootScript: string }>(`query($mac: MAC!, $url: String) { bootScript(mac: $mac, agentBaseUrl: $url) }`, { mac, url: o.agentUrl ?? null });
+      const { bootScript } = await io.gql<{ bootScript: string }>(`query($mac: MAC!, $url: String, $site: String) { bootScript(mac: $mac, agentBaseUrl: $url, site: $site) }`, { mac, url: o.agentUrl ?? null, site: o.site ?? null });
       io.out(bootScript.replace(/\n$/, ''));
     });
 }

@@ -116,8 +116,8 @@ try {
   const items: Record<string, unknown>[] = [
     ...[...bindings.values()].map((b) => ({ ...bindingKey('local', b.value), entity: 'BootBinding', ...b })),
     ...sample.flatMap((f) => [
-      { ...componentKey(f.xname), entity: 'Component', xname: f.xname, type: 'Node', site: 'local', state: 'ON', flag: 'OK', enabled: true, version: 1, nid: f.nid, role: f.role, ...(f.subRole ? { subRole: f.subRole } : {}), arch: f.arch, groups: new Set(f.groups), interfaces: f.macs.map((mac) => ({ mac, ipAddresses: [], network: 'default' })) },
-      ...f.macs.map((mac) => ({ ...macKey(mac), entity: 'MacClaim', mac, site: 'local', xname: f.xname })),
+      { ...componentKey('local', f.xname), entity: 'Component', xname: f.xname, type: 'Node', site: 'local', state: 'ON', flag: 'OK', enabled: true, version: 1, nid: f.nid, role: f.role, ...(f.subRole ? { subRole: f.subRole } : {}), arch: f.arch, groups: new Set(f.groups), interfaces: f.macs.map((mac) => ({ mac, ipAddresses: [], network: 'default' })) },
+      ...f.macs.map((mac) => ({ ...macKey('local', mac), entity: 'MacClaim', mac, site: 'local', xname: f.xname })),
     ]),
   ];
   for (let i = 0; i < items.length; i += 25) {

@@ -76,11 +76,12 @@ export async function deleteCloudInit(args: { xname?: string | null; group?: str
   return !!out.Attributes;
 }
 
-export async function cloudInitFor(args: { xname: string }, ctx: OperationContext): Promise<CloudInitView> {
+export async function cloudInitFor(args: { xname: string; site?: string | null }, ctx: OperationContext): Promise<CloudInitView> {
   const c = ctx.clients;
-  const f = await dynamoNodeFacts(c).byXname(args.xname);
+  const site = siteFor(ctx, args.site);
+  const f = await dynamoNodeFacts(c).byXname(site, args.xname);
   const scoped = siteScope(ctx.identity);
-  if (!f || (scoped && f.site !== scoped)) throw new NotFoundError('component', args.xname, 'xname');
+  if (!f || (scoped && f.site !== scoped)) throw new NotFoundError('component', `${args.xname} in site ${site}`, 'xname');
   const keys = [cloudInitKey(f.site, 'NODE', f.xname), ...f.groups.map((g) => cloudInitKey(f.site, 'GROUP', g))];
   const items = (await batchGet(c, keys)).filter((i): i is Record<string, unknown> => i !== undefined);
   const node = items.find((i) => i.scope === `node:${f.xname}`);

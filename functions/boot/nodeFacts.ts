@@ -1,13 +1,10 @@
 /**
- * What boot resolution needs to know about a node, read straight from the inventory's items
- * (functions/inventory/keys.ts and model.ts: the component item COMP#<xname> and the MAC claim
- * MAC#<mac>). A narrow interface so the boot domain depends on two item layouts, not on the
- * inventory's service code, and so the bench can feed facts from memory.
+ * What boot resolution needs to know about a node, read through the inventory's exported
+ * lookups (functions/inventory/lookup.ts), addressed by site: xnames and MACs are unique within
+ * a site only. A narrow interface so the bench can feed facts from memory.
  */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clients } from '../shared/clients.js';
-import { componentKey, macKey } from '../inventory/keys.js';
-import { componentFromItem, type ComponentRecord } from '../inventory/model.js';
+import { componentRecord, componentRecordByMac, type ComponentRecord } from '../inventory/lookup.js';
 
 export interface NodeFactsRecord {
   xname: string;
@@ -21,9 +18,9 @@ export interface NodeFactsRecord {
 }
 
 export interface NodeFacts {
-  byXname(xname: string): Promise<NodeFactsRecord | null>;
-  /** The node owning the MAC, or null when the MAC is not in the inventory. */
-  byMac(mac: string): Promise<NodeFactsRecord | null>;
+  byXname(site: string, xname: string): Promise<NodeFactsRecord | null>;
+  /** The node of `site` owning the MAC, or null when the site's inventory does not list it. */
+  byMac(site: string, mac: string): Promise<NodeFactsRecord | null>;
 }
 
 /** The facts of one inventory component (also for callers that already hold the records, e.g. a site snapshot). */
@@ -41,15 +38,9 @@ export function factsFromComponent(r: ComponentRecord): NodeFactsRecord {
 }
 
 export function dynamoNodeFacts(c: Clients): NodeFacts {
-  const byXname = async (xname: string): Promise<NodeFactsRecord | null> => {
-    const out = await c.doc.send(new GetCommand({ TableName: c.config.tableName, Key: componentKey(xname) }));
-    return out.Item ? factsFromComponent(componentFromItem(out.Item)) : null;
-  };
+  const facts = (r: ComponentRecord | null) => (r ? factsFromComponent(r) : null);
   return {
-    byXname,
-    byMac: async (mac) => {
-      const out = await c.doc.send(new GetCommand({ TableName: c.config.tableName, Key: macKey(mac) }));
-      return out.Item?.xname ? byXname(String(out.Item.xname)) : null;
-    },
+    byXname: async (site, xname) => facts(await componentRecord(c, site, xname)),
+    byMac: async (site, mac) => facts(await componentRecordByMac(c, site, mac)),
   };
 }

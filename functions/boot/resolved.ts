@@ -53,9 +53,10 @@ async function toResolvedView(ctx: OperationContext, f: NodeFactsRecord, r: Reso
   };
 }
 
-export async function bootConfigurationFor(args: { xname: string }, ctx: OperationContext): Promise<ResolvedView | null> {
-  const f = await facts(ctx).byXname(args.xname);
-  if (!visible(ctx, f)) throw new NotFoundError('component', args.xname, 'xname');
+export async function bootConfigurationFor(args: { xname: string; site?: string | null }, ctx: OperationContext): Promise<ResolvedView | null> {
+  const site = siteFor(ctx, args.site);
+  const f = await facts(ctx).byXname(site, args.xname);
+  if (!visible(ctx, f)) throw new NotFoundError('component', `${args.xname} in site ${site}`, 'xname');
   const r = await resolveNode(ctx.clients, f);
   return r ? toResolvedView(ctx, f, r) : null;
 }
@@ -64,7 +65,8 @@ export const DEFAULT_PREVIEW_AGENT_URL = 'http://skyboot-agent.local:8080';
 
 export async function bootScript(args: { mac: string; agentBaseUrl?: string | null; site?: string | null; arch?: string | null }, ctx: OperationContext): Promise<string> {
   const agentBaseUrl = args.agentBaseUrl ?? process.env.SKYBOOT_PREVIEW_AGENT_URL ?? DEFAULT_PREVIEW_AGENT_URL;
-  const f = await facts(ctx).byMac(args.mac);
+  const site = siteFor(ctx, args.site);
+  const f = await facts(ctx).byMac(site, args.mac);
   if (visible(ctx, f)) {
     const r = await resolveNode(ctx.clients, f, args.mac);
     if (r) {
@@ -78,7 +80,6 @@ export async function bootScript(args: { mac: string; agentBaseUrl?: string | nu
     return renderBootScript({ mac: args.mac, agentBaseUrl, node: null, unknown: { message: `belongs to ${f.xname}, which has no boot configuration` } });
   }
   // Unknown MAC: the site's discovery configuration for the arch, else the sleep-and-ask-again chain.
-  const site = siteFor(ctx, args.site);
   const arch = args.arch ?? 'X86';
   const found = (await getBindings(ctx.clients, site, [`UNKNOWN#${arch}`])).get(`UNKNOWN#${arch}`);
   return renderBootScript({

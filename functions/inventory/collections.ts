@@ -1,7 +1,7 @@
 /**
  * What groups and partitions share: a named, versioned, tagged item listed on GSI1, with
- * member items in its own partition (PK <KIND>#<name>, SK MEMBER#<xname>) so its members are
- * one Query. How a member is recorded on the component (a set of labels, or one partition)
+ * member items in its own partition (PK <KIND>#<name>, SK MEMBER#<site>#<xname>) so its members
+ * are one Query. Names are deployment-wide; members come from any site. How a member is recorded on the component (a set of labels, or one partition)
  * is each kind's own file.
  */
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -10,6 +10,7 @@ import { auditPut } from '../shared/audit.js';
 import type { OperationContext } from '../shared/handler.js';
 import type { Page } from '../shared/pagination.js';
 import { batchGet } from '../shared/batchGet.js';
+import type { ComponentRef } from './componentStore.js';
 import { componentKey, MEMBER_PREFIX } from './keys.js';
 import { componentFromItem, componentJson, type ComponentJson } from './model.js';
 import { pageAcross } from './paging.js';
@@ -136,7 +137,7 @@ export function membersQuery(kind: CollectionKind, n: string) {
 }
 
 export async function hydrateMembers(ctx: OperationContext, members: Item[]): Promise<(Item | undefined)[]> {
-  return batchGet(ctx.clients, members.map((m) => componentKey(String(m.xname))));
+  return batchGet(ctx.clients, members.map((m) => componentKey(String(m.site), String(m.xname))));
 }
 
 /** A page of members, resolved to components and limited to the sites the caller sees. */
@@ -150,14 +151,14 @@ export function memberPage(ctx: OperationContext, kind: CollectionKind, n: strin
   });
 }
 
-/** All member xnames of a collection (for deleting it). */
-export async function allMembers(ctx: OperationContext, kind: CollectionKind, n: string): Promise<string[]> {
+/** All members of a collection (for deleting it). */
+export async function allMembers(ctx: OperationContext, kind: CollectionKind, n: string): Promise<ComponentRef[]> {
   const q = membersQuery(kind, n);
-  const out: string[] = [];
+  const out: ComponentRef[] = [];
   let start: Item | undefined;
   do {
     const res = await ctx.clients.doc.send(new QueryCommand({ ...q.input, TableName: ctx.clients.config.tableName, ExclusiveStartKey: start }));
-    for (const i of res.Items ?? []) out.push(String(i.xname));
+    for (const i of res.Items ?? []) out.push({ site: String(i.site), xname: String(i.xname) });
     start = res.LastEvaluatedKey;
   } while (start);
   return out;
@@ -171,7 +172,7 @@ type Args = Record<string, unknown>;
  */
 export function collectionOperations(
   kind: CollectionKind,
-  removeMembers: (ctx: OperationContext, n: string, xnames: string[]) => Promise<unknown>,
+  removeMembers: (ctx: OperationContext, n: string, site: string, xnames: string[]) => Promise<unknown>,
   extra?: (o: Record<string, unknown>) => Item,
 ) {
   const nameOf = (args: Args | undefined) => name(args?.[kind.nameField], kind.nameField);
@@ -188,7 +189,10 @@ export function collectionOperations(
       const n = nameOf(args);
       await requireCollection(ctx, kind, n);
       const members = await allMembers(ctx, kind, n);
-      for (let i = 0; i < members.length; i += 1000) await removeMembers(ctx, n, members.slice(i, i + 1000));
+      for (const site of [...new Set(members.map((m) => m.site))]) {
+        const xnames = members.filter((m) => m.site === site).map((m) => m.xname);
+        for (let i = 0; i < xnames.length; i += 1000) await removeMembers(ctx, n, site, xnames.slice(i, i + 1000));
+      }
       await deleteCollectionItem(ctx, kind, n);
       return true;
     },

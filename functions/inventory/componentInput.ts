@@ -18,7 +18,6 @@ export interface ComponentChanges {
   class?: string | null;
   netType?: string | null;
   enabled?: boolean;
-  site?: string;
   state?: State;
   flag?: Flag;
   interfaces?: InterfaceRecord[];
@@ -42,15 +41,14 @@ export function readChanges(o: Record<string, unknown>, prefix: string, allowed:
     if (o.enabled === null) throw new BadUserInputError(f('enabled'), 'cannot be null');
     c.enabled = optionalBoolean(o.enabled, f('enabled'))!;
   }
-  if (has('site') && o.site !== null) c.site = name(o.site, f('site'));
   if (has('state') && o.state !== null) c.state = enumValue(STATES, o.state, f('state'));
   if (has('flag') && o.flag !== null) c.flag = enumValue(FLAGS, o.flag, f('flag'));
   if (has('interfaces') && o.interfaces !== null) c.interfaces = normaliseInterfaces(o.interfaces, f('interfaces'));
   return c;
 }
 
-export const INPUT_FIELDS = ['role', 'subRole', 'nid', 'arch', 'class', 'netType', 'enabled', 'site', 'state', 'flag', 'interfaces'] as const;
-export const PATCH_FIELDS = ['role', 'subRole', 'nid', 'arch', 'class', 'netType', 'enabled', 'site', 'flag'] as const;
+export const INPUT_FIELDS = ['role', 'subRole', 'nid', 'arch', 'class', 'netType', 'enabled', 'state', 'flag', 'interfaces'] as const;
+export const PATCH_FIELDS = ['role', 'subRole', 'nid', 'arch', 'class', 'netType', 'enabled', 'flag'] as const;
 
 export interface ComponentInputN {
   xname: string;
@@ -71,7 +69,7 @@ function set<K extends keyof ComponentRecord>(r: ComponentRecord, k: K, v: Compo
 }
 
 /**
- * The record after `changes`. A new component gets HSM's defaults: UNKNOWN/OK, enabled,
+ * The record after `changes` (the site is the component's address, never a change). A new component gets HSM's defaults: UNKNOWN/OK, enabled,
  * and for nodes role COMPUTE and arch X86.
  */
 export function applyChanges(existing: ComponentRecord | undefined, xname: string, type: string, site: string, changes: ComponentChanges, now: string): ComponentRecord {
@@ -99,7 +97,6 @@ export function applyChanges(existing: ComponentRecord | undefined, xname: strin
   set(r, 'class', changes.class);
   set(r, 'netType', changes.netType);
   set(r, 'enabled', changes.enabled);
-  set(r, 'site', changes.site);
   set(r, 'state', changes.state);
   set(r, 'flag', changes.flag);
   set(r, 'interfaces', changes.interfaces);

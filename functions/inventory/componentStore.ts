@@ -19,20 +19,26 @@ import type { Step } from './transact.js';
  * fail and retry); plain API reads are eventually consistent like the index Queries, at half
  * the read capacity.
  */
-export async function getComponent(ctx: OperationContext, xname: string, consistent = true): Promise<ComponentRecord | undefined> {
-  const res = await ctx.clients.doc.send(new GetCommand({ TableName: ctx.clients.config.tableName, Key: componentKey(xname), ConsistentRead: consistent }));
+export async function getComponent(ctx: OperationContext, site: string, xname: string, consistent = true): Promise<ComponentRecord | undefined> {
+  const res = await ctx.clients.doc.send(new GetCommand({ TableName: ctx.clients.config.tableName, Key: componentKey(site, xname), ConsistentRead: consistent }));
   return res.Item ? componentFromItem(res.Item) : undefined;
 }
 
-export async function getComponents(ctx: OperationContext, xnames: string[]): Promise<(ComponentRecord | undefined)[]> {
-  const items = await batchGet(ctx.clients, xnames.map(componentKey), true);
+/** A component's address: xnames are unique within a site, not across sites. */
+export interface ComponentRef {
+  site: string;
+  xname: string;
+}
+
+export async function getComponents(ctx: OperationContext, refs: ComponentRef[]): Promise<(ComponentRecord | undefined)[]> {
+  const items = await batchGet(ctx.clients, refs.map((r) => componentKey(r.site, r.xname)), true);
   return items.map((i) => (i ? componentFromItem(i) : undefined));
 }
 
-/** For writes: the component, NOT_FOUND when absent or (for an agent) in another site. */
-export async function requireComponent(ctx: OperationContext, xname: string, field = 'xname'): Promise<ComponentRecord> {
-  const c = await getComponent(ctx, xname);
-  if (!c || !canSee(ctx, c.site)) throw new NotFoundError('component', xname, field);
+/** For writes: the component, NOT_FOUND (naming the site) when absent or (for an agent) in another site. */
+export async function requireComponent(ctx: OperationContext, site: string, xname: string, field = 'xname'): Promise<ComponentRecord> {
+  const c = await getComponent(ctx, site, xname);
+  if (!c || !canSee(ctx, c.site)) throw new NotFoundError('component', `${xname} in site ${site}`, field);
   return c;
 }
 
@@ -40,7 +46,7 @@ export async function requireComponent(ctx: OperationContext, xname: string, fie
 export function componentItem(r: ComponentRecord): Record<string, unknown> {
   const { groups, interfaces, ...rest } = r;
   return {
-    ...componentKey(r.xname),
+    ...componentKey(r.site, r.xname),
     entity: 'Component',
     ...rest,
     interfaces,
@@ -86,7 +92,7 @@ export function componentSteps(ctx: OperationContext, before: ComponentRecord | 
         ...(onConditionFailed ? { onConditionFailed } : {}),
       }
     : {
-        item: { Delete: { TableName, Key: componentKey(xname), ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': before!.version } } },
+        item: { Delete: { TableName, Key: componentKey(before!.site, xname), ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': before!.version } } },
         retryOnConditionFailed: !named,
         ...(onConditionFailed ? { onConditionFailed } : {}),
       };

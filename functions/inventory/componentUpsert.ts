@@ -9,6 +9,8 @@
  * writes cost what the records weigh (1 WCU per KB), as one pack-wide record of the same
  * content would.
  * A component the input leaves as stored is not written at all (no version bump, no audit).
+ * An input's site addresses that site's component (its own xname, NID, IPs and MACs): an upsert
+ * never moves a component between sites (moveComponent does, explicitly).
  *
  * The answer grows with the input only as far as Lambda's 6 MB response allows: counts, the
  * errors (each naming its input index and path) up to a byte budget, and the components
@@ -18,13 +20,15 @@ import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { BadUserInputError, ConflictError, SkybootError, toErrorShape } from '../../schema/errors.js';
 import type { OperationContext } from '../shared/handler.js';
 import { applyChanges, readComponentInput, type ComponentInputN } from './componentInput.js';
-import { componentSteps, getComponent, getComponents } from './componentStore.js';
+import { componentSteps, getComponent, getComponents, type ComponentRef } from './componentStore.js';
 import { mapLimit } from '../shared/concurrency.js';
 import { componentJson, type ComponentJson, type ComponentRecord } from './model.js';
-import { assertSiteAccess, registerSite, writeSite } from './sites.js';
+import { requestedSite, unknownSitesOf } from './sites.js';
+import { unknownSiteError } from '../sites/registry.js';
 import { MAX_TRANSACTION_ITEMS, transact, type Step } from './transact.js';
 import { list } from './validation.js';
 import { sameComponent } from './componentDiff.js';
+import { componentKey, ipKey, macKey, nidKey } from './keys.js';
 
 export interface UpsertError {
   /** The position of the input element, so a caller can map it back to its row. */
@@ -70,6 +74,7 @@ const PACK_ITEMS = 100;
 
 interface Planned {
   index: number;
+  site: string;
   before: ComponentRecord | undefined;
   input: ComponentInputN;
   steps: Step[];
@@ -78,25 +83,23 @@ interface Planned {
 }
 
 /** Claims two inputs of one request both want: the later one is refused up front. */
-function claimKeys(input: ComponentInputN): { key: string; field: string; what: string }[] {
+function claimKeys(site: string, input: ComponentInputN): { key: string; field: string; what: string }[] {
   const c = input.changes;
   const out: { key: string; field: string; what: string }[] = [];
   (c.interfaces ?? []).forEach((i, j) => {
-    out.push({ key: `MAC#${i.mac}`, field: `interfaces[${j}].mac`, what: `MAC ${i.mac}` });
-    for (const ip of i.ipAddresses) out.push({ key: `IP#${i.network}#${ip}`, field: `interfaces[${j}].ipAddresses`, what: `IP ${ip} in network ${i.network}` });
+    out.push({ key: macKey(site, i.mac).PK, field: `interfaces[${j}].mac`, what: `MAC ${i.mac}` });
+    for (const ip of i.ipAddresses) out.push({ key: ipKey(site, i.network, ip).PK, field: `interfaces[${j}].ipAddresses`, what: `IP ${ip} in network ${i.network}` });
   });
-  if (typeof c.nid === 'number') out.push({ key: `NID#${c.nid}`, field: 'nid', what: `nid ${c.nid}` });
+  if (typeof c.nid === 'number') out.push({ key: nidKey(site, c.nid).PK, field: 'nid', what: `nid ${c.nid}` });
   return out;
 }
 
 /**
- * Plans one component against its current record; throws the component's own error. An
- * input that changes nothing plans no steps and keeps the stored record.
+ * Plans one component of `site` against its current record there; throws the component's own
+ * error. An input that changes nothing plans no steps and keeps the stored record.
  */
-function plan(ctx: OperationContext, input: ComponentInputN, existing: ComponentRecord | undefined, operation: string, now: string, audit: boolean): { steps: Step[]; record: ComponentRecord; outcome: UpsertOutcome } {
-  if (existing) assertSiteAccess(ctx, existing.site, `component ${input.xname}`);
-  const site = existing && input.changes.site === undefined ? existing.site : writeSite(ctx, input.changes.site, 'site');
-  const record = applyChanges(existing, input.xname, input.type, site, { ...input.changes, site }, now);
+function plan(ctx: OperationContext, site: string, input: ComponentInputN, existing: ComponentRecord | undefined, operation: string, now: string, audit: boolean): { steps: Step[]; record: ComponentRecord; outcome: UpsertOutcome } {
+  const record = applyChanges(existing, input.xname, input.type, site, input.changes, now);
   if (existing && sameComponent(existing, record)) return { steps: [], record: existing, outcome: 'unchanged' };
   const steps = componentSteps(ctx, existing, record, { operation, audit });
   if (steps.length + (audit ? 0 : 1) > MAX_TRANSACTION_ITEMS) {
@@ -106,10 +109,10 @@ function plan(ctx: OperationContext, input: ComponentInputN, existing: Component
 }
 
 /** One component in its own transaction, re-reading on a lost race. */
-export async function upsertOne(ctx: OperationContext, input: ComponentInputN, operation: string): Promise<{ record: ComponentRecord; outcome: UpsertOutcome }> {
+export async function upsertOne(ctx: OperationContext, site: string, input: ComponentInputN, operation: string): Promise<{ record: ComponentRecord; outcome: UpsertOutcome }> {
   let planned: { record: ComponentRecord; outcome: UpsertOutcome } | undefined;
   await transact(ctx, async () => {
-    const p = plan(ctx, input, await getComponent(ctx, input.xname), operation, new Date().toISOString(), true);
+    const p = plan(ctx, site, input, await getComponent(ctx, site, input.xname), operation, new Date().toISOString(), true);
     planned = p;
     return p.steps;
   });
@@ -176,33 +179,42 @@ export async function upsertComponentRecords(ctx: OperationContext, rawInputs: u
 
   const seenXnames = new Set<string>();
   const claimedBy = new Map<string, string>();
-  const valid: { index: number; input: ComponentInputN }[] = [];
+  const read: { index: number; site: string; input: ComponentInputN }[] = [];
   inputs.forEach((raw, index) => {
     const rawXname = String((raw as { xname?: unknown } | null)?.xname ?? '');
     const prefix = `input[${index}].`;
     try {
       const input = readComponentInput(raw, prefix);
-      if (seenXnames.has(input.xname)) throw new BadUserInputError(`${prefix}xname`, `${input.xname} appears more than once in this request`);
-      for (const k of claimKeys(input)) {
+      const site = requestedSite(ctx, (raw as { site?: unknown }).site, `${prefix}site`);
+      const ref = componentKey(site, input.xname).PK;
+      if (seenXnames.has(ref)) throw new BadUserInputError(`${prefix}xname`, `${input.xname} of site ${site} appears more than once in this request`);
+      for (const k of claimKeys(site, input)) {
         const holder = claimedBy.get(k.key);
         if (holder !== undefined) throw new ConflictError(`${prefix}${k.field}: ${k.what} is also given to ${holder} in this request`, `${prefix}${k.field}`);
       }
-      seenXnames.add(input.xname);
-      for (const k of claimKeys(input)) claimedBy.set(k.key, input.xname);
-      valid.push({ index, input });
+      seenXnames.add(ref);
+      for (const k of claimKeys(site, input)) claimedBy.set(k.key, input.xname);
+      read.push({ index, site, input });
     } catch (err) {
       if (!(err instanceof SkybootError)) throw err;
       fail(index, rawXname, err);
     }
   });
 
-  const existing = await getComponents(ctx, valid.map((v) => v.input.xname));
+  // One registry lookup for the request's sites; an input naming an unknown one is its own error.
+  const unknown = await unknownSitesOf(ctx, [...new Set(read.map((r) => r.site))]);
+  const valid = read.filter((r) => {
+    if (unknown.has(r.site)) fail(r.index, r.input.xname, unknownSiteError(`input[${r.index}].site`, r.site));
+    return !unknown.has(r.site);
+  });
+
+  const existing = await getComponents(ctx, valid.map((v): ComponentRef => ({ site: v.site, xname: v.input.xname })));
   const now = new Date().toISOString();
   const planned: Planned[] = [];
   const done: { index: number; record: ComponentRecord; outcome: UpsertOutcome }[] = [];
   valid.forEach((v, i) => {
     try {
-      const p: Planned = { ...v, before: existing[i], ...plan(ctx, v.input, existing[i], operation, now, true) };
+      const p: Planned = { ...v, before: existing[i], ...plan(ctx, v.site, v.input, existing[i], operation, now, true) };
       if (p.outcome === 'unchanged') done.push({ index: p.index, record: p.record, outcome: p.outcome });
       else planned.push(p);
     } catch (err) {
@@ -210,9 +222,6 @@ export async function upsertComponentRecords(ctx: OperationContext, rawInputs: u
       fail(v.index, v.input.xname, err);
     }
   });
-
-  const sites = [...new Set(planned.map((p) => p.record.site))];
-  for (const s of sites) await registerSite(ctx, s);
 
   await mapLimit(packs(planned), PACKS_IN_FLIGHT, async (pack) => {
     try {
@@ -222,7 +231,7 @@ export async function upsertComponentRecords(ctx: OperationContext, rawInputs: u
       // Which member failed, and why, is for its own transaction to say.
       for (const p of pack) {
         try {
-          done.push({ index: p.index, ...(await upsertOne(ctx, p.input, operation)) });
+          done.push({ index: p.index, ...(await upsertOne(ctx, p.site, p.input, operation)) });
         } catch (err) {
           if (!(err instanceof SkybootError)) throw err;
           fail(p.index, p.input.xname, err);

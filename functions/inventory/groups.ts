@@ -21,20 +21,20 @@ function memberSteps(ctx: OperationContext, label: string, exclusiveGroup: strin
   const steps: Step[] = [
     {
       item: adding
-        ? { Put: { TableName, Item: { ...groupMemberKey(label, c.xname), entity: 'GroupMember', label, xname: c.xname }, ConditionExpression: 'attribute_not_exists(PK)' } }
-        : { Delete: { TableName, Key: groupMemberKey(label, c.xname), ConditionExpression: 'attribute_exists(PK)' } },
+        ? { Put: { TableName, Item: { ...groupMemberKey(label, c.site, c.xname), entity: 'GroupMember', label, site: c.site, xname: c.xname }, ConditionExpression: 'attribute_not_exists(PK)' } }
+        : { Delete: { TableName, Key: groupMemberKey(label, c.site, c.xname), ConditionExpression: 'attribute_exists(PK)' } },
       onConditionFailed: () => new ConflictError(`xnames: ${c.xname} membership of group ${label} changed concurrently`, 'xnames'),
     },
     {
-      item: componentMembershipUpdate(ctx, componentKey(c.xname), { clause: adding ? 'ADD groups :g' : 'DELETE groups :g', values: { ':g': new Set([label]) }, condition: 'attribute_exists(PK)' }, now),
+      item: componentMembershipUpdate(ctx, componentKey(c.site, c.xname), { clause: adding ? 'ADD groups :g' : 'DELETE groups :g', values: { ':g': new Set([label]) }, condition: 'attribute_exists(PK)' }, now),
       onConditionFailed: () => new NotFoundError('component', c.xname, 'xnames'),
     },
   ];
   if (exclusiveGroup) {
-    const key = exclusiveKey(exclusiveGroup, c.xname);
+    const key = exclusiveKey(exclusiveGroup, c.site, c.xname);
     steps.push({
       item: adding
-        ? { Put: { TableName, Item: { ...key, entity: 'ExclusiveClaim', exclusiveGroup, label, xname: c.xname }, ConditionExpression: 'attribute_not_exists(PK) OR label = :l', ExpressionAttributeValues: { ':l': label } } }
+        ? { Put: { TableName, Item: { ...key, entity: 'ExclusiveClaim', exclusiveGroup, label, site: c.site, xname: c.xname }, ConditionExpression: 'attribute_not_exists(PK) OR label = :l', ExpressionAttributeValues: { ':l': label } } }
         : { Delete: { TableName, Key: key } },
       onConditionFailed: () => new ConflictError(`xnames: ${c.xname} is already in another group of exclusive group ${exclusiveGroup}`, 'xnames'),
     });
@@ -43,19 +43,19 @@ function memberSteps(ctx: OperationContext, label: string, exclusiveGroup: strin
   return steps;
 }
 
-async function changeGroupMembers(ctx: OperationContext, rawLabel: unknown, xnames: unknown, adding: boolean) {
+async function changeGroupMembers(ctx: OperationContext, rawLabel: unknown, xnames: unknown, site: unknown, adding: boolean) {
   const label = name(rawLabel, 'label');
   const g = await requireCollection(ctx, GROUP, label);
   const ex = (g.exclusiveGroup as string | null | undefined) ?? null;
-  return changeMembers(ctx, label, xnames, (c) => c.groups.includes(label) !== adding, (c, now) => memberSteps(ctx, label, ex, c, now, adding));
+  return changeMembers(ctx, label, xnames, site, (c) => c.groups.includes(label) !== adding, (c, now) => memberSteps(ctx, label, ex, c, now, adding));
 }
 
-export const addGroupMembers = (ctx: OperationContext, args: { label: unknown; xnames: unknown }) => changeGroupMembers(ctx, args.label, args.xnames, true);
-export const removeGroupMembers = (ctx: OperationContext, args: { label: unknown; xnames: unknown }) => changeGroupMembers(ctx, args.label, args.xnames, false);
+export const addGroupMembers = (ctx: OperationContext, args: { label: unknown; xnames: unknown; site?: unknown }) => changeGroupMembers(ctx, args.label, args.xnames, args.site, true);
+export const removeGroupMembers = (ctx: OperationContext, args: { label: unknown; xnames: unknown; site?: unknown }) => changeGroupMembers(ctx, args.label, args.xnames, args.site, false);
 
 const ops = collectionOperations(
   GROUP,
-  (ctx, label, xnames) => changeGroupMembers(ctx, label, xnames, false),
+  (ctx, label, site, xnames) => changeGroupMembers(ctx, label, xnames, site, false),
   (o) => ({ exclusiveGroup: optionalName(o.exclusiveGroup, 'input.exclusiveGroup') ?? null }),
 );
 export const { get: group, list: groups, create: createGroup, update: updateGroup, members: groupMembers, remove: deleteGroup } = ops;
@@ -67,8 +67,8 @@ export async function groupMembershipCleanup(ctx: OperationContext, c: Component
   const gs = await batchGet(ctx.clients, c.groups.map(groupKey));
   return c.groups.flatMap((label, i) => {
     const ex = gs[i]?.exclusiveGroup as string | null | undefined;
-    const steps: Step[] = [{ item: { Delete: { TableName, Key: groupMemberKey(label, c.xname) } } }];
-    if (ex) steps.push({ item: { Delete: { TableName, Key: exclusiveKey(ex, c.xname) } } });
+    const steps: Step[] = [{ item: { Delete: { TableName, Key: groupMemberKey(label, c.site, c.xname) } } }];
+    if (ex) steps.push({ item: { Delete: { TableName, Key: exclusiveKey(ex, c.site, c.xname) } } });
     return steps;
   });
 }

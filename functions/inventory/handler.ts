@@ -4,6 +4,7 @@ import { auditLog } from './auditLog.js';
 import { components as componentList } from './componentList.js';
 import { upsertComponents } from './componentUpsert.js';
 import { component, componentByMac, deleteComponent, setComponentState, updateComponent } from './components.js';
+import { moveComponent } from './componentMove.js';
 import { discoveryReceipts, reportDiscovery } from './discoveryReport.js';
 import {
   addGroupMembers,
@@ -57,6 +58,7 @@ export const handler = domainHandler(inventoryManifest, {
   updateComponent: op(updateComponent),
   setComponentState: op(setComponentState),
   deleteComponent: op(deleteComponent),
+  moveComponent: op(moveComponent),
   addEthernetInterface: op(addEthernetInterface),
   removeEthernetInterface: op(removeEthernetInterface),
   upsertRedfishEndpoints: op(upsertRedfishEndpoints),

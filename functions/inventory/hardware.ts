@@ -11,10 +11,10 @@ import type { OperationContext } from '../shared/handler.js';
 import { batchGet } from '../shared/batchGet.js';
 import { getComponent } from './componentStore.js';
 import { componentKey, hardwareKey } from './keys.js';
-import { canSee } from './sites.js';
+import { canSee, resolveSite } from './sites.js';
 import { transact } from './transact.js';
 import { NotFoundError } from '../../schema/errors.js';
-import { list, mac, object, optionalInt, optionalString, xname } from './validation.js';
+import { list, mac, name, object, optionalInt, optionalString, xname } from './validation.js';
 
 type Item = Record<string, unknown>;
 
@@ -96,13 +96,13 @@ function hardwareJson(item: Item): HardwareInventory {
 export function hardwareSteps(ctx: OperationContext, x: string, site: string, inv: ReturnType<typeof readHardware>, previous: Item | undefined, operation: string) {
   const TableName = ctx.clients.config.tableName;
   const version = ((previous?.version as number | undefined) ?? 0) + 1;
-  const item = { ...hardwareKey(x), entity: 'Hardware', xname: x, site, ...inv, version, updatedAt: new Date().toISOString() };
+  const item = { ...hardwareKey(site, x), entity: 'Hardware', xname: x, site, ...inv, version, updatedAt: new Date().toISOString() };
   return {
     item,
     steps: [
       {
-        item: { ConditionCheck: { TableName, Key: componentKey(x), ConditionExpression: 'attribute_exists(PK)' } },
-        onConditionFailed: () => new NotFoundError('component', x, 'xname'),
+        item: { ConditionCheck: { TableName, Key: componentKey(site, x), ConditionExpression: 'attribute_exists(PK)' } },
+        onConditionFailed: () => new NotFoundError('component', `${x} in site ${site}`, 'xname'),
       },
       {
         item: {
@@ -122,7 +122,7 @@ export function hardwareSteps(ctx: OperationContext, x: string, site: string, in
 export async function writeHardware(ctx: OperationContext, x: string, site: string, inv: ReturnType<typeof readHardware>, operation: string): Promise<HardwareInventory> {
   let written: Item | undefined;
   await transact(ctx, async () => {
-    const [previous] = await batchGet(ctx.clients, [hardwareKey(x)]);
+    const [previous] = await batchGet(ctx.clients, [hardwareKey(site, x)]);
     const p = hardwareSteps(ctx, x, site, inv, previous, operation);
     written = p.item;
     return p.steps;
@@ -130,11 +130,12 @@ export async function writeHardware(ctx: OperationContext, x: string, site: stri
   return hardwareJson(written!);
 }
 
-export async function setHardwareInventory(ctx: OperationContext, args: { xname: unknown; inventory: unknown }): Promise<HardwareInventory> {
+export async function setHardwareInventory(ctx: OperationContext, args: { xname: unknown; site?: unknown; inventory: unknown }): Promise<HardwareInventory> {
   const x = xname(args.xname);
   const inv = readHardware(args.inventory);
-  const c = await getComponent(ctx, x);
-  if (!c || !canSee(ctx, c.site)) throw new NotFoundError('component', x, 'xname');
+  const site = await resolveSite(ctx, args.site);
+  const c = await getComponent(ctx, site, x);
+  if (!c || !canSee(ctx, c.site)) throw new NotFoundError('component', `${x} in site ${site}`, 'xname');
   return writeHardware(ctx, x, c.site, inv, 'setHardwareInventory');
 }
 
@@ -143,7 +144,8 @@ const loaders = new WeakMap<OperationContext, DataLoader<string, Item | undefine
 function loaderFor(ctx: OperationContext): DataLoader<string, Item | undefined> {
   let l = loaders.get(ctx);
   if (!l) {
-    l = new DataLoader<string, Item | undefined>((xs) => batchGet(ctx.clients, xs.map(hardwareKey)), { cache: true, maxBatchSize: 1000 });
+    // Keyed by "<site> <xname>": DataLoader caches by string, and neither part holds a space.
+    l = new DataLoader<string, Item | undefined>((refs) => batchGet(ctx.clients, refs.map((r) => hardwareKey(...(r.split(' ') as [string, string])))), { cache: true, maxBatchSize: 1000 });
     loaders.set(ctx, l);
   }
   return l;
@@ -152,7 +154,8 @@ function loaderFor(ctx: OperationContext): DataLoader<string, Item | undefined> 
 /** Component.hardware: every call of one event shares one loader, so N components cost N/100 BatchGets. */
 export async function componentHardware(ctx: OperationContext, _args: unknown, source?: Record<string, unknown>): Promise<HardwareInventory | null> {
   const x = xname(source?.xname, 'source.xname');
-  const item = await loaderFor(ctx).load(x);
+  const site = name(source?.site, 'source.site');
+  const item = await loaderFor(ctx).load(`${site} ${x}`);
   if (!item || !canSee(ctx, item.site)) return null;
   return hardwareJson(item);
 }

@@ -49,59 +49,69 @@ export function normaliseInterfaces(raw: unknown, field: string): InterfaceRecor
   return out;
 }
 
-const ipClaims = (r: ComponentRecord | undefined) => new Map((r?.interfaces ?? []).flatMap((i) => i.ipAddresses.map((ip) => [`${i.network}#${ip}`, { network: i.network, ip, mac: i.mac }] as const)));
+interface Claim {
+  Key: { PK: string; SK: string };
+  attrs: Record<string, unknown>;
+  conflict: () => ConflictError;
+}
+
+/** Every identity `r` claims in its site, by claim PK: each MAC, each IP in its network, the NID. */
+export function claimsOf(r: ComponentRecord | undefined): Map<string, Claim> {
+  const out = new Map<string, Claim>();
+  if (!r) return out;
+  const site = r.site;
+  r.interfaces.forEach((iface, i) => {
+    const field = `interfaces[${i}]`;
+    const mk = macKey(site, iface.mac);
+    out.set(mk.PK, { Key: mk, attrs: { entity: 'MacClaim', mac: iface.mac, site }, conflict: () => new ConflictError(`${field}.mac: ${iface.mac} already belongs to another component of site ${site}`, `${field}.mac`) });
+    for (const ip of iface.ipAddresses) {
+      const k = ipKey(site, iface.network, ip);
+      out.set(k.PK, { Key: k, attrs: { entity: 'IpClaim', network: iface.network, ip, mac: iface.mac, site }, conflict: () => new ConflictError(`${field}.ipAddresses: ${ip} is already assigned in network ${iface.network} of site ${site}`, `${field}.ipAddresses`) });
+    }
+  });
+  if (r.nid !== undefined) {
+    const nid = r.nid;
+    const k = nidKey(site, nid);
+    out.set(k.PK, { Key: k, attrs: { entity: 'NidClaim', nid, site }, conflict: () => new ConflictError(`nid: ${nid} already belongs to another component of site ${site}`, 'nid') });
+  }
+  return out;
+}
+
+/** What a claim item says it guards, for messages: "MAC 52:54:…", "IP 10.0.0.10 in network default", "nid 1". */
+export function claimLabel(item: Record<string, unknown>): string {
+  if (item.entity === 'MacClaim') return `MAC ${String(item.mac)}`;
+  if (item.entity === 'IpClaim') return `IP ${String(item.ip)} in network ${String(item.network)}`;
+  return `nid ${String(item.nid)}`;
+}
 
 /**
- * The claim writes that move a component from `before` to `after`: new MACs, IPs and NID are
- * claimed (condition: free, or already ours), dropped ones released (condition: still ours).
+ * The claim writes that move a component from `before` to `after` (also across sites): new
+ * MACs, IPs and NID are claimed (condition: free, or already ours), dropped ones released
+ * (condition: still ours).
  */
 export function claimSteps(ctx: OperationContext, before: ComponentRecord | undefined, after: ComponentRecord | undefined): Step[] {
   const TableName = ctx.clients.config.tableName;
   const xname = (after ?? before)!.xname;
   const steps: Step[] = [];
-  const claim = (Key: Record<string, string>, attrs: Record<string, unknown>, conflict: () => ConflictError): Step => ({
-    item: {
-      Put: {
-        TableName,
-        Item: { ...Key, ...attrs, xname },
-        ConditionExpression: 'attribute_not_exists(PK) OR xname = :me',
-        ExpressionAttributeValues: { ':me': xname },
-      },
-    },
-    onConditionFailed: conflict,
-  });
-  const release = (Key: Record<string, string>): Step => ({
-    item: { Delete: { TableName, Key, ConditionExpression: 'xname = :me', ExpressionAttributeValues: { ':me': xname } } },
-    retryOnConditionFailed: true,
-  });
-
-  const oldMacs = new Set((before?.interfaces ?? []).map((i) => i.mac));
-  const newMacs = new Set((after?.interfaces ?? []).map((i) => i.mac));
-  (after?.interfaces ?? []).forEach((iface, i) => {
-    if (oldMacs.has(iface.mac)) return;
-    steps.push(claim(macKey(iface.mac), { entity: 'MacClaim', mac: iface.mac, site: after!.site }, () => new ConflictError(`interfaces[${i}].mac: ${iface.mac} already belongs to another component`, `interfaces[${i}].mac`)));
-  });
-  for (const m of oldMacs) if (!newMacs.has(m)) steps.push(release(macKey(m)));
-
-  const oldIps = ipClaims(before);
-  const newIps = ipClaims(after);
-  for (const [k, v] of newIps) {
-    if (oldIps.has(k)) continue;
-    steps.push(claim(ipKey(v.network, v.ip), { entity: 'IpClaim', network: v.network, ip: v.ip, mac: v.mac }, () => new ConflictError(`ipAddresses: ${v.ip} is already assigned in network ${v.network}`, 'ipAddresses')));
+  const old = claimsOf(before);
+  const next = claimsOf(after);
+  for (const [pk, c] of next) {
+    if (old.has(pk)) continue;
+    steps.push({
+      item: { Put: { TableName, Item: { ...c.Key, ...c.attrs, xname }, ConditionExpression: 'attribute_not_exists(PK) OR xname = :me', ExpressionAttributeValues: { ':me': xname } } },
+      onConditionFailed: c.conflict,
+    });
   }
-  for (const [k, v] of oldIps) if (!newIps.has(k)) steps.push(release(ipKey(v.network, v.ip)));
-
-  if (after?.nid !== undefined && after.nid !== before?.nid) {
-    const nid = after.nid;
-    steps.push(claim(nidKey(nid), { entity: 'NidClaim', nid }, () => new ConflictError(`nid: ${nid} already belongs to another component`, 'nid')));
+  for (const [pk, c] of old) {
+    if (next.has(pk)) continue;
+    steps.push({ item: { Delete: { TableName, Key: c.Key, ConditionExpression: 'xname = :me', ExpressionAttributeValues: { ':me': xname } } }, retryOnConditionFailed: true });
   }
-  if (before?.nid !== undefined && before.nid !== after?.nid) steps.push(release(nidKey(before.nid)));
   return steps;
 }
 
-/** The xname a MAC is claimed by, or NOT_FOUND. */
-export async function macOwner(ctx: OperationContext, m: string, field = 'mac'): Promise<string> {
-  const res = await ctx.clients.doc.send(new GetCommand({ TableName: ctx.clients.config.tableName, Key: macKey(m), ConsistentRead: true }));
-  if (!res.Item) throw new NotFoundError('interface with MAC', m, field);
+/** The xname a MAC is claimed by in `site`, or NOT_FOUND. */
+export async function macOwner(ctx: OperationContext, site: string, m: string, field = 'mac'): Promise<string> {
+  const res = await ctx.clients.doc.send(new GetCommand({ TableName: ctx.clients.config.tableName, Key: macKey(site, m), ConsistentRead: true }));
+  if (!res.Item) throw new NotFoundError('interface with MAC', `${m} in site ${site}`, field);
   return String(res.Item.xname);
 }

@@ -1,11 +1,14 @@
 /**
  * Key builders for every inventory item, so a layout is spelled once. docs/data-model.md
- * ("Inventory items") explains which access pattern each key serves.
+ * ("Inventory items") explains which access pattern each key serves. Sites are tenants: every
+ * key that names a component, or an identity a component claims (MAC, IP, NID), starts with the
+ * component's site, so two sites may both hold x1000c0s0b0n0 with nid 1 and the same MAC.
+ * Site names, xnames and network names never contain '#' (validation.ts, schema/xname.ts).
  */
 
-/** The component item: GetItem by xname; its own partition also holds its hardware item. */
-export const componentKey = (xname: string) => ({ PK: `COMP#${xname}`, SK: 'COMP' });
-export const hardwareKey = (xname: string) => ({ PK: `COMP#${xname}`, SK: 'HW' });
+/** The component item: GetItem by site and xname; its own partition also holds its hardware item. */
+export const componentKey = (site: string, xname: string) => ({ PK: `COMP#${site}#${xname}`, SK: 'COMP' });
+export const hardwareKey = (site: string, xname: string) => ({ PK: `COMP#${site}#${xname}`, SK: 'HW' });
 
 /** GSI1: every component of a site, sorted by xname. */
 export const siteComponentsPk = (site: string) => `SITE#${site}#COMP`;
@@ -18,31 +21,26 @@ export const NO_ROLE = 'NONE';
 export const siteRolePk = (site: string, role: string | undefined) => `SITE#${site}#ROLE#${role ?? NO_ROLE}`;
 export const roleStateSk = (state: string, xname: string) => `${state}#${xname}`;
 
-/** Uniqueness claims: created with attribute_not_exists in the owner's transaction. */
-export const macKey = (mac: string) => ({ PK: `MAC#${mac}`, SK: 'MAC' });
-export const ipKey = (network: string, ip: string) => ({ PK: `IP#${network}#${ip}`, SK: 'IP' });
-export const nidKey = (nid: number) => ({ PK: `NID#${nid}`, SK: 'NID' });
+/** Uniqueness claims within a site: created with attribute_not_exists in the owner's transaction. */
+export const macKey = (site: string, mac: string) => ({ PK: `MAC#${site}#${mac}`, SK: 'MAC' });
+export const ipKey = (site: string, network: string, ip: string) => ({ PK: `IP#${site}#${network}#${ip}`, SK: 'IP' });
+export const nidKey = (site: string, nid: number) => ({ PK: `NID#${site}#${nid}`, SK: 'NID' });
 
-/**
- * The sites that hold inventory. Lists that name no site walk these partitions in order;
- * a site registry keeps "all components" a sequence of Queries instead of a Scan.
- */
-export const SITES_PK = 'INV#SITES';
-export const siteMarkerKey = (site: string) => ({ PK: SITES_PK, SK: `SITE#${site}` });
-
+/** Group and partition names are deployment-wide; a member is one site's component. */
 export const groupKey = (label: string) => ({ PK: `GROUP#${label}`, SK: 'GROUP' });
-export const groupMemberKey = (label: string, xname: string) => ({ PK: `GROUP#${label}`, SK: `MEMBER#${xname}` });
+export const memberSk = (site: string, xname: string) => `MEMBER#${site}#${xname}`;
+export const groupMemberKey = (label: string, site: string, xname: string) => ({ PK: `GROUP#${label}`, SK: memberSk(site, xname) });
 /** One claim per (exclusive group, component): a component joins at most one group of the set. */
-export const exclusiveKey = (exclusiveGroup: string, xname: string) => ({ PK: `EXCL#${exclusiveGroup}#${xname}`, SK: 'EXCL' });
+export const exclusiveKey = (exclusiveGroup: string, site: string, xname: string) => ({ PK: `EXCL#${exclusiveGroup}#${site}#${xname}`, SK: 'EXCL' });
 /** GSI1: all groups, sorted by label. */
 export const GROUPS_PK = 'GROUPS';
 
 export const partitionKey = (name: string) => ({ PK: `PART#${name}`, SK: 'PART' });
-export const partitionMemberKey = (name: string, xname: string) => ({ PK: `PART#${name}`, SK: `MEMBER#${xname}` });
+export const partitionMemberKey = (name: string, site: string, xname: string) => ({ PK: `PART#${name}`, SK: memberSk(site, xname) });
 /** GSI1: all partitions, sorted by name. */
 export const PARTITIONS_PK = 'PARTITIONS';
 
-export const redfishEndpointKey = (xname: string) => ({ PK: `RFE#${xname}`, SK: 'RFE' });
+export const redfishEndpointKey = (site: string, xname: string) => ({ PK: `RFE#${site}#${xname}`, SK: 'RFE' });
 /** GSI1: a site's Redfish endpoints, sorted by xname. */
 export const siteEndpointsPk = (site: string) => `SITE#${site}#RFE`;
 

@@ -26,6 +26,7 @@ export const inventoryManifest = {
     updateComponent: { access: 'write', field: 'Mutation.updateComponent' },
     setComponentState: { access: 'write', field: 'Mutation.setComponentState' },
     deleteComponent: { access: 'write', field: 'Mutation.deleteComponent' },
+    moveComponent: { access: 'write', field: 'Mutation.moveComponent' },
     addEthernetInterface: { access: 'write', field: 'Mutation.addEthernetInterface' },
     removeEthernetInterface: { access: 'write', field: 'Mutation.removeEthernetInterface' },
     upsertRedfishEndpoints: { access: 'write', field: 'Mutation.upsertRedfishEndpoints' },

@@ -4,7 +4,7 @@ import type { OperationContext } from '../shared/handler.js';
 import { getComponents } from './componentStore.js';
 import { mapLimit } from '../shared/concurrency.js';
 import type { ComponentRecord } from './model.js';
-import { canSee } from './sites.js';
+import { canSee, resolveSite } from './sites.js';
 import { transact, type Step } from './transact.js';
 import { list, xname } from './validation.js';
 
@@ -16,22 +16,24 @@ export interface MembershipResult {
 }
 
 /**
- * For each named component that `needsChange`, runs the transaction `steps` builds. Every
+ * For each named component (all of one site) that `needsChange`, runs the transaction `steps` builds. Every
  * component is checked to exist (and be visible) before anything is written.
  */
 export async function changeMembers(
   ctx: OperationContext,
   n: string,
   rawXnames: unknown,
+  rawSite: unknown,
   needsChange: (c: ComponentRecord) => boolean,
   steps: (c: ComponentRecord, now: string) => Step[],
 ): Promise<MembershipResult> {
   const raw = list(rawXnames, 'xnames');
   if (raw.length > MAX_MEMBERS_PER_CALL) throw new BadUserInputError('xnames', `has ${raw.length} entries; at most ${MAX_MEMBERS_PER_CALL}`);
   const xnames = [...new Set(raw.map((v, i) => xname(v, `xnames[${i}]`)))];
-  const current = await getComponents(ctx, xnames);
+  const site = await resolveSite(ctx, rawSite);
+  const current = await getComponents(ctx, xnames.map((x) => ({ site, xname: x })));
   current.forEach((c, i) => {
-    if (!c || !canSee(ctx, c.site)) throw new NotFoundError('component', xnames[i]!, `xnames[${i}]`);
+    if (!c || !canSee(ctx, c.site)) throw new NotFoundError('component', `${xnames[i]!} in site ${site}`, `xnames[${i}]`);
   });
   const todo = (current as ComponentRecord[]).filter(needsChange);
   await mapLimit(todo, 16, (c) => transact(ctx, () => steps(c, new Date().toISOString())));

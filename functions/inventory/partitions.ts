@@ -22,12 +22,12 @@ function memberSteps(ctx: OperationContext, p: string, c: ComponentRecord, now: 
     : { clause: 'REMOVE #p', values: { ':p': p }, condition: '#p = :p' };
   return [
     {
-      item: componentMembershipUpdate(ctx, componentKey(c.xname), update, now),
+      item: componentMembershipUpdate(ctx, componentKey(c.site, c.xname), update, now),
       onConditionFailed: () => new ConflictError(`xnames: ${c.xname} ${adding ? 'joined another partition' : `left partition ${p}`} concurrently`, 'xnames'),
     },
     adding
-      ? { item: { Put: { TableName, Item: { ...partitionMemberKey(p, c.xname), entity: 'PartitionMember', name: p, xname: c.xname } } } }
-      : { item: { Delete: { TableName, Key: partitionMemberKey(p, c.xname) } } },
+      ? { item: { Put: { TableName, Item: { ...partitionMemberKey(p, c.site, c.xname), entity: 'PartitionMember', name: p, site: c.site, xname: c.xname } } } }
+      : { item: { Delete: { TableName, Key: partitionMemberKey(p, c.site, c.xname) } } },
     {
       item: auditPut(ctx, {
         operation: adding ? 'addPartitionMembers' : 'removePartitionMembers',
@@ -39,22 +39,22 @@ function memberSteps(ctx: OperationContext, p: string, c: ComponentRecord, now: 
   ];
 }
 
-async function changePartitionMembers(ctx: OperationContext, rawName: unknown, xnames: unknown, adding: boolean) {
+async function changePartitionMembers(ctx: OperationContext, rawName: unknown, xnames: unknown, site: unknown, adding: boolean) {
   const p = name(rawName, 'name');
   await requireCollection(ctx, PARTITION, p);
   const needsChange = (c: ComponentRecord) => {
     if (adding && c.partition !== undefined && c.partition !== p) throw new ConflictError(`xnames: ${c.xname} is already in partition ${c.partition}`, 'xnames');
     return (c.partition === p) !== adding;
   };
-  return changeMembers(ctx, p, xnames, needsChange, (c, now) => memberSteps(ctx, p, c, now, adding));
+  return changeMembers(ctx, p, xnames, site, needsChange, (c, now) => memberSteps(ctx, p, c, now, adding));
 }
 
-export const addPartitionMembers = (ctx: OperationContext, args: { name: unknown; xnames: unknown }) => changePartitionMembers(ctx, args.name, args.xnames, true);
-export const removePartitionMembers = (ctx: OperationContext, args: { name: unknown; xnames: unknown }) => changePartitionMembers(ctx, args.name, args.xnames, false);
+export const addPartitionMembers = (ctx: OperationContext, args: { name: unknown; xnames: unknown; site?: unknown }) => changePartitionMembers(ctx, args.name, args.xnames, args.site, true);
+export const removePartitionMembers = (ctx: OperationContext, args: { name: unknown; xnames: unknown; site?: unknown }) => changePartitionMembers(ctx, args.name, args.xnames, args.site, false);
 
-const ops = collectionOperations(PARTITION, (ctx, p, xnames) => changePartitionMembers(ctx, p, xnames, false));
+const ops = collectionOperations(PARTITION, (ctx, p, site, xnames) => changePartitionMembers(ctx, p, xnames, site, false));
 export const { get: partition, list: partitions, create: createPartition, update: updatePartition, members: partitionMembers, remove: deletePartition } = ops;
 
 export function partitionMembershipCleanup(ctx: OperationContext, c: ComponentRecord): Step[] {
-  return c.partition ? [{ item: { Delete: { TableName: ctx.clients.config.tableName, Key: partitionMemberKey(c.partition, c.xname) } } }] : [];
+  return c.partition ? [{ item: { Delete: { TableName: ctx.clients.config.tableName, Key: partitionMemberKey(c.partition, c.site, c.xname) } } }] : [];
 }

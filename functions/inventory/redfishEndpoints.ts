@@ -1,6 +1,6 @@
 /**
- * Redfish endpoints: the BMCs an agent discovers through. Keyed by the BMC's xname, listed
- * per site on GSI1. Credentials are a reference into the site's secret store, never a secret.
+ * Redfish endpoints: the BMCs an agent discovers through. Keyed by site and the BMC's xname,
+ * listed per site on GSI1. Credentials are a reference into the site's secret store, never a secret.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { BadUserInputError, ConflictError } from '../../schema/errors.js';
@@ -12,7 +12,7 @@ import { mapLimit } from '../shared/concurrency.js';
 import { DISCOVERY_STATUSES, optionalEnum, type DiscoveryStatus } from './enums.js';
 import { redfishEndpointKey, siteEndpointsPk } from './keys.js';
 import { pageAcross } from './paging.js';
-import { assertSiteAccess, canSee, listSites, registerSite, writeSite } from './sites.js';
+import { assertKnownSites, canSee, listSites, requestedSite, resolveSite } from './sites.js';
 import { transact } from './transact.js';
 import { list, object, optionalBoolean, optionalString, xname } from './validation.js';
 
@@ -61,18 +61,19 @@ export function endpointJson(item: Item): RedfishEndpointJson {
   };
 }
 
-async function getEndpoint(ctx: OperationContext, x: string): Promise<Item | undefined> {
-  const res = await ctx.clients.doc.send(new GetCommand({ TableName: ctx.clients.config.tableName, Key: redfishEndpointKey(x), ConsistentRead: true }));
+async function getEndpoint(ctx: OperationContext, site: string, x: string): Promise<Item | undefined> {
+  const res = await ctx.clients.doc.send(new GetCommand({ TableName: ctx.clients.config.tableName, Key: redfishEndpointKey(site, x), ConsistentRead: true }));
   return res.Item;
 }
 
 export interface EndpointChange {
   xname: string;
   type: string;
+  /** Checked by the caller (requestedSite + assertKnownSites). */
+  site: string;
   address?: string;
   credentialsRef?: string | null;
   enabled?: boolean;
-  site?: string;
   discoveryStatus?: DiscoveryStatus;
   lastDiscoveredAt?: string;
   lastDiscoveryError?: string | null;
@@ -82,14 +83,13 @@ export interface EndpointChange {
 export async function writeEndpoint(ctx: OperationContext, change: EndpointChange, operation: string): Promise<RedfishEndpointJson> {
   let out: Item | undefined;
   await transact(ctx, async () => {
-    const cur = await getEndpoint(ctx, change.xname);
-    if (cur) assertSiteAccess(ctx, cur.site, `Redfish endpoint ${change.xname}`);
+    const site = change.site;
+    const cur = await getEndpoint(ctx, site, change.xname);
     const now = new Date().toISOString();
-    const site = change.site ?? (cur?.site as string | undefined) ?? writeSite(ctx, undefined);
     if (!cur && change.address === undefined) throw new BadUserInputError('address', `Redfish endpoint ${change.xname} is new and needs an address`);
     const next: Item = {
       ...(cur ?? { createdAt: now, discoveryStatus: 'PENDING', enabled: true }),
-      ...redfishEndpointKey(change.xname),
+      ...redfishEndpointKey(site, change.xname),
       entity: 'RedfishEndpoint',
       xname: change.xname,
       type: change.type,
@@ -119,7 +119,6 @@ export async function writeEndpoint(ctx: OperationContext, change: EndpointChang
       { item: auditPut(ctx, { operation, target: change.xname, site: String(next.site), before: cur ? endpointJson(cur) : undefined, after: endpointJson(next) }) },
     ];
   });
-  await registerSite(ctx, out!.site as string);
   return endpointJson(out!);
 }
 
@@ -141,19 +140,22 @@ export async function upsertRedfishEndpoints(ctx: OperationContext, args: { inpu
       address: address(o.address, `input[${i}].address`),
       ...(credentialsRef !== undefined ? { credentialsRef } : {}),
       ...(enabled !== undefined ? { enabled } : {}),
-      ...(o.site !== undefined && o.site !== null ? { site: writeSite(ctx, o.site, `input[${i}].site`) } : {}),
+      site: requestedSite(ctx, o.site, `input[${i}].site`),
     };
   });
+  await assertKnownSites(ctx, changes.map((c, i) => ({ site: c.site, field: `input[${i}].site` })));
   const seen = new Set<string>();
   for (const [i, c] of changes.entries()) {
-    if (seen.has(c.xname)) throw new ConflictError(`input[${i}].xname: ${c.xname} appears more than once`, `input[${i}].xname`);
-    seen.add(c.xname);
+    const ref = redfishEndpointKey(c.site, c.xname).PK;
+    if (seen.has(ref)) throw new ConflictError(`input[${i}].xname: ${c.xname} of site ${c.site} appears more than once`, `input[${i}].xname`);
+    seen.add(ref);
   }
   return mapLimit(changes, 16, (c) => writeEndpoint(ctx, c, 'upsertRedfishEndpoints'));
 }
 
-export async function redfishEndpoint(ctx: OperationContext, args: { xname: unknown }): Promise<RedfishEndpointJson | null> {
-  const item = await getEndpoint(ctx, xname(args.xname));
+export async function redfishEndpoint(ctx: OperationContext, args: { xname: unknown; site?: unknown }): Promise<RedfishEndpointJson | null> {
+  const x = xname(args.xname);
+  const item = await getEndpoint(ctx, await resolveSite(ctx, args.site), x);
   return item && canSee(ctx, item.site) ? endpointJson(item) : null;
 }
 
@@ -173,13 +175,14 @@ export async function redfishEndpoints(ctx: OperationContext, args: { filter?: u
   );
 }
 
-export async function deleteRedfishEndpoint(ctx: OperationContext, args: { xname: unknown }): Promise<boolean> {
+export async function deleteRedfishEndpoint(ctx: OperationContext, args: { xname: unknown; site?: unknown }): Promise<boolean> {
   const x = xname(args.xname);
+  const site = await resolveSite(ctx, args.site);
   await transact(ctx, async () => {
-    const cur = await getEndpoint(ctx, x);
+    const cur = await getEndpoint(ctx, site, x);
     if (!cur || !canSee(ctx, cur.site)) return [];
     return [
-      { item: { Delete: { TableName: ctx.clients.config.tableName, Key: redfishEndpointKey(x), ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': cur.version } } }, retryOnConditionFailed: true },
+      { item: { Delete: { TableName: ctx.clients.config.tableName, Key: redfishEndpointKey(site, x), ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': cur.version } } }, retryOnConditionFailed: true },
       { item: auditPut(ctx, { operation: 'deleteRedfishEndpoint', target: x, before: endpointJson(cur) }) },
     ];
   });

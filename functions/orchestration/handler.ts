@@ -6,7 +6,7 @@ import { componentIscsiSessions, imageIscsiSessions, reportIscsiSessions } from 
 
 export const handler = domainHandler(orchestrationManifest, {
   powerRequest: (a: { id: string }, ctx) => powerRequest(ctx, a),
-  requestPower: (a: { xnames: string[]; action: string }, ctx) => requestPower(ctx, a),
+  requestPower: (a: { xnames: string[]; action: string; site?: string | null }, ctx) => requestPower(ctx, a),
   claimPowerRequests: (a: { max?: number | null }, ctx) => claimPowerRequests(ctx, a),
   completePowerRequest: (a: { id: string; results: PowerResult[] }, ctx) => completePowerRequest(ctx, a),
   reportIscsiSessions: (a: Parameters<typeof reportIscsiSessions>[1], ctx) => reportIscsiSessions(ctx, a),

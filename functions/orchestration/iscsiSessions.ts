@@ -101,7 +101,8 @@ async function queryIndex(ctx: OperationContext, index: 'GSI1' | 'GSI2', pk: str
 export function componentIscsiSessions(ctx: OperationContext, source: Record<string, unknown> | undefined): Promise<IscsiSession[]> {
   const xname = source?.xname;
   if (typeof xname !== 'string') return Promise.resolve([]);
-  return queryIndex(ctx, 'GSI2', nodeSessionsPk(xname));
+  // xnames repeat across sites: the sessions of this component are those of its own site.
+  return queryIndex(ctx, 'GSI2', nodeSessionsPk(xname)).then((all) => all.filter((s) => s.site === source?.site));
 }
 
 export async function imageIscsiSessions(ctx: OperationContext, source: Record<string, unknown> | undefined): Promise<IscsiSession[]> {

@@ -13,7 +13,9 @@ import { idempotent } from '../shared/idempotency.js';
 import { logger } from '../shared/logger.js';
 import type { OperationContext } from '../shared/handler.js';
 import { siteScope } from '../shared/identity.js';
-import { dynamoNodeFacts } from '../boot/nodeFacts.js';
+import { componentRecord } from '../inventory/lookup.js';
+import { unknownSiteError, unknownSites } from '../sites/registry.js';
+import { validateSiteName } from '../sites/siteName.js';
 import { commandKey, siteCommandsPk } from './keys.js';
 
 export const POWER_ACTIONS = ['ON', 'OFF', 'SOFT_OFF', 'RESET', 'CYCLE', 'STATUS', 'PXE_ONCE'] as const;
@@ -60,15 +62,23 @@ function toRequest(item: Record<string, unknown>): PowerRequest {
   };
 }
 
-export async function requestPower(ctx: OperationContext, args: { xnames: string[]; action: string }): Promise<PowerRequest[]> {
+/** The site a request addresses: the named one (it must exist), else the deployment's default. */
+async function requestedSite(ctx: OperationContext, raw: string | null | undefined): Promise<string> {
+  if (raw === undefined || raw === null) return ctx.clients.config.defaultSite;
+  const site = validateSiteName(raw, 'site');
+  if ((await unknownSites(ctx.clients, [site])).length) throw unknownSiteError('site', site);
+  return site;
+}
+
+export async function requestPower(ctx: OperationContext, args: { xnames: string[]; action: string; site?: string | null }): Promise<PowerRequest[]> {
   if (!POWER_ACTIONS.includes(args.action as PowerAction)) throw new BadUserInputError('action', `"${args.action}" is not one of ${POWER_ACTIONS.join(', ')}`);
   if (!Array.isArray(args.xnames) || args.xnames.length === 0) throw new BadUserInputError('xnames', 'name at least one node');
   if (args.xnames.length > MAX_TARGETS) throw new BadUserInputError('xnames', `at most ${MAX_TARGETS} nodes per request`);
   const xnames = [...new Set(args.xnames.map((x, i) => normaliseXName(x, `xnames[${i}]`)))];
-  const facts = dynamoNodeFacts(ctx.clients);
-  const found = await Promise.all(xnames.map(async (x) => [x, await facts.byXname(x)] as const));
+  const targetSite = await requestedSite(ctx, args.site);
+  const found = await Promise.all(xnames.map(async (x) => [x, await componentRecord(ctx.clients, targetSite, x)] as const));
   const missing = found.filter(([, f]) => !f).map(([x]) => x);
-  if (missing.length) throw new NotFoundError('component', missing.join(', '), 'xnames');
+  if (missing.length) throw new NotFoundError('component', `${missing.join(', ')} in site ${targetSite}`, 'xnames');
   const bySite = new Map<string, string[]>();
   for (const [x, f] of found) bySite.set(f!.site, [...(bySite.get(f!.site) ?? []), x]);
   const now = new Date().toISOString();

@@ -1,11 +1,10 @@
 /**
  * siteSnapshot: the calling agent's site, read through the owning domains' exported pieces —
- * inventory items (components of the site through GSI1), the boot domain's resolution
+ * the inventory's site lookups (functions/inventory/lookup.ts: the site's components and BMCs), the boot domain's resolution
  * (candidateValues → getBindings → pickBinding, one BatchGet for the whole site), image and
  * artifact items, cloud-init items merged with the shared bootscript/cloudInit.ts — and
  * presigned GETs for READY artifacts on their content-addressed keys.
  */
-import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { batchGet } from '../shared/batchGet.js';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -13,8 +12,7 @@ import { ForbiddenError, NotFoundError } from '../../schema/errors.js';
 import { mergeCloudInit, type CloudInitSource } from '../../bootscript/cloudInit.js';
 import type { Clients } from '../shared/clients.js';
 import type { OperationContext } from '../shared/handler.js';
-import { siteComponentsPk, siteEndpointsPk } from '../inventory/keys.js';
-import { componentFromItem, type ComponentRecord } from '../inventory/model.js';
+import { siteComponentRecords, siteRedfishEndpointAddresses, type ComponentRecord } from '../inventory/lookup.js';
 import { cloudInitKey } from '../boot/keys.js';
 import { getBindings, pickBinding, type Binding, type Resolution } from '../boot/resolve.js';
 import { candidateValues } from '../boot/selector.js';
@@ -37,24 +35,6 @@ import { siteAgentPortals } from './agentPortals.js';
 /** Long enough for a slow site link to fetch a large rootfs; the agent re-pulls before it expires. */
 export const SNAPSHOT_URL_TTL_SECONDS = 6 * 3600;
 const ARCHES: SnapshotArch[] = ['X86', 'ARM', 'OTHER'];
-
-/** Every item of one GSI1 partition (a site's components, a site's Redfish endpoints). */
-async function gsi1Items(c: Clients, pk: string): Promise<Record<string, unknown>[]> {
-  const out: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page: QueryCommandOutput = await c.doc.send(
-      new QueryCommand({ TableName: c.config.tableName, IndexName: 'GSI1', KeyConditionExpression: 'GSI1PK = :pk', ExpressionAttributeValues: { ':pk': pk }, ExclusiveStartKey: start }),
-    );
-    out.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return out;
-}
-
-async function siteComponents(c: Clients, site: string): Promise<ComponentRecord[]> {
-  return (await gsi1Items(c, siteComponentsPk(site))).map(componentFromItem).sort((a, b) => (a.xname < b.xname ? -1 : a.xname > b.xname ? 1 : 0));
-}
 
 function bootOf(b: Binding, matchedSelector: string): SnapshotBoot {
   return {
@@ -100,7 +80,7 @@ async function cloudInitFor(c: Clients, site: string, nodes: ComponentRecord[]):
 const TYPE_OF: Record<'kernel' | 'initrd' | 'rootfs', string> = { kernel: 'KERNEL', initrd: 'INITRD', rootfs: 'ROOTFS_SQUASHFS' };
 
 export async function buildSnapshotContent(c: Clients, site: string, siteDomain: string | null): Promise<SnapshotContent> {
-  const components = (await siteComponents(c, site)).filter((r) => r.type === 'Node');
+  const components = (await siteComponentRecords(c, site)).filter((r) => r.type === 'Node');
   const facts = components.map(factsFromComponent);
   const candidates = facts.map((f) => candidateValues(f));
   const unknownValues = ARCHES.map((a) => `UNKNOWN#${a}`);
@@ -140,9 +120,7 @@ export async function buildSnapshotContent(c: Clients, site: string, siteDomain:
       const a = arts.get(sha256);
       return { sha256, size: a?.size ?? 0, type, status: a?.status ?? 'MISSING', url: null, urlExpiresAt: null };
     });
-  const redfishEndpoints = (await gsi1Items(c, siteEndpointsPk(site)))
-    .map((i) => ({ xname: String(i.xname), address: String(i.address) }))
-    .sort((a, b) => (a.xname < b.xname ? -1 : 1));
+  const redfishEndpoints = await siteRedfishEndpointAddresses(c, site);
   const iscsiPortals = await siteAgentPortals(c, site);
   return {
     site,

@@ -37,7 +37,7 @@ describe('boot configuration: selectors, precedence, READY images, boot script, 
       new PutCommand({
         TableName,
         Item: {
-          ...componentKey(xname),
+          ...componentKey(site, xname),
           entity: 'Component',
           xname,
           type: 'Node',
@@ -55,8 +55,8 @@ describe('boot configuration: selectors, precedence, READY images, boot script, 
         },
       }),
     );
-    for (const mac of opts.macs) await doc.send(new PutCommand({ TableName, Item: { ...macKey(mac), entity: 'MacClaim', mac, site, xname } }));
-    if (opts.nid !== undefined) await doc.send(new PutCommand({ TableName, Item: { ...nidKey(opts.nid), entity: 'NidClaim', nid: opts.nid, xname } }));
+    for (const mac of opts.macs) await doc.send(new PutCommand({ TableName, Item: { ...macKey(site, mac), entity: 'MacClaim', mac, site, xname } }));
+    if (opts.nid !== undefined) await doc.send(new PutCommand({ TableName, Item: { ...nidKey(site, opts.nid), entity: 'NidClaim', nid: opts.nid, site, xname } }));
   }
 
   beforeAll(async () => {

@@ -1,5 +1,10 @@
 /** Calls the inventory handler in-process as the gateway would, with an identity per role. */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { handler as sites } from '../../../functions/sites/handler.js';
+import { loadOrCreateKeys, LOCAL_ISSUER } from '../../../functions/shared/localTokens.js';
 import type { ErrorShape } from '../../../schema/errors.js';
 import { handler } from '../../../functions/inventory/handler.js';
 import type { Identity } from '../../../functions/shared/identity.js';
@@ -50,4 +55,22 @@ export async function fails(identity: Identity, operation: string, args: Record<
 export function macFor(i: number, prefix = 0x02): string {
   const b = [prefix, 0, (i >> 24) & 255, (i >> 16) & 255, (i >> 8) & 255, i & 255];
   return b.map((x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
+/**
+ * Creates sites as an admin does (the sites domain's createSite, which also issues the agent's
+ * credentials: local keys in a temp dir, as the local stack has them).
+ */
+export async function createSites(...names: string[]): Promise<void> {
+  if (!process.env.SKYBOOT_LOCAL_SIGNING_KEY) {
+    const dir = mkdtempSync(join(tmpdir(), 'skyboot-keys-'));
+    await loadOrCreateKeys(dir);
+    process.env.SKYBOOT_JWT_ISSUER = LOCAL_ISSUER;
+    process.env.SKYBOOT_JWKS_FILE = join(dir, 'jwks.json');
+    process.env.SKYBOOT_LOCAL_SIGNING_KEY = join(dir, 'signing-key.jwk.json');
+    process.env.SKYBOOT_AGENT_CREDENTIALS = 'local';
+  }
+  const out = await sites({ domain: 'sites', identity: admin, requestId: randomUUID(), calls: names.map((name) => ({ operation: 'createSite', args: { input: { name } } })) });
+  const failed = out.results.find((r) => !r.ok);
+  if (failed && !failed.ok) throw new Error(`createSite failed: ${failed.error.code} ${failed.error.message}`);
 }

@@ -1,5 +1,5 @@
 import { freshAws, type TestAws } from '../../support/aws.js';
-import { admin, agentOf, callMany, fails, ok, operator, viewer } from './call.js';
+import { admin, agentOf, callMany, createSites, fails, ok, operator, viewer } from './call.js';
 
 const hardware = (serial: string) => ({
   manufacturer: 'HPE',
@@ -19,6 +19,7 @@ describe('inventory discovery reports, Redfish endpoints and hardware inventory'
   let aws: TestAws;
   beforeAll(async () => {
     aws = await freshAws('inv-disco');
+    await createSites('s5', 's6', 's7', 's8');
   });
   afterAll(() => aws.dispose());
 
@@ -37,12 +38,12 @@ describe('inventory discovery reports, Redfish endpoints and hardware inventory'
   it('an agent reports its site: endpoints, components, interfaces and hardware in one call', async () => {
     const res = await ok(agentOf('s5'), 'reportDiscovery', report('walk-1'));
     expect(res).toEqual({ idempotencyKey: 'walk-1', replayed: false, endpoints: 2, components: 3, errors: [], errorsOmitted: 0 });
-    const node = await ok(viewer, 'component', { xname: 'x5c0s0b0n0' });
+    const node = await ok(viewer, 'component', { xname: 'x5c0s0b0n0', site: 's5' });
     expect(node).toMatchObject({ site: 's5', state: 'ON', version: 1, interfaces: [{ mac: '02:dd:00:00:00:01', ipAddresses: ['10.5.1.1'] }] });
-    const ep = await ok(viewer, 'redfishEndpoint', { xname: 'x5c0s1b0' });
+    const ep = await ok(viewer, 'redfishEndpoint', { xname: 'x5c0s1b0', site: 's5' });
     expect(ep).toMatchObject({ xname: 'x5c0s1b0', type: 'NodeBMC', address: '10.5.0.101', discoveryStatus: 'FAILED', lastDiscoveryError: 'HTTP 401', site: 's5' });
     expect(ep.lastDiscoveredAt).toEqual(expect.any(String));
-    const hw = await ok(viewer, 'componentHardware', {}, { xname: 'x5c0s0b0n0' });
+    const hw = await ok(viewer, 'componentHardware', {}, { xname: 'x5c0s0b0n0', site: 's5' });
     expect(hw).toMatchObject({ xname: 'x5c0s0b0n0', serialNumber: 'SN001', totalMemoryMiB: 262144, version: 1 });
     expect(hw.processors).toHaveLength(2);
     expect(hw.accelerators[0]).toMatchObject({ model: 'A100', memoryMiB: 40960 });
@@ -54,27 +55,29 @@ describe('inventory discovery reports, Redfish endpoints and hardware inventory'
     const auditBefore = (await ok(admin, 'auditLog', { first: 1000 })).edges.length;
     const again = await ok(agentOf('s5'), 'reportDiscovery', report('walk-1'));
     expect(again).toMatchObject({ idempotencyKey: 'walk-1', replayed: true, endpoints: 2, components: 3 });
-    expect((await ok(viewer, 'component', { xname: 'x5c0s0b0n0' })).version).toBe(1);
-    expect((await ok(viewer, 'componentHardware', {}, { xname: 'x5c0s0b0n0' })).version).toBe(1);
+    expect((await ok(viewer, 'component', { xname: 'x5c0s0b0n0', site: 's5' })).version).toBe(1);
+    expect((await ok(viewer, 'componentHardware', {}, { xname: 'x5c0s0b0n0', site: 's5' })).version).toBe(1);
     expect((await ok(admin, 'auditLog', { first: 1000 })).edges.length).toBe(auditBefore);
     // The same key with other content is CONFLICT, and nothing of it is applied.
     const changed = report('walk-1');
     (changed.input.components as { xname: string; state?: string }[])[1]!.state = 'OFF';
     expect(await fails(agentOf('s5'), 'reportDiscovery', changed)).toMatchObject({ code: 'CONFLICT', field: 'input.idempotencyKey', message: expect.stringContaining('walk-1 was already used for a different payload') });
-    expect((await ok(viewer, 'component', { xname: 'x5c0s0b0n0' })).state).toBe('ON');
+    expect((await ok(viewer, 'component', { xname: 'x5c0s0b0n0', site: 's5' })).state).toBe('ON');
     // The same key from another site's agent is a different delivery.
     const other = await ok(agentOf('s6'), 'reportDiscovery', { input: { idempotencyKey: 'walk-1', components: [{ xname: 'x6c0s0b0n0', state: 'ON' }] } });
     expect(other).toMatchObject({ replayed: false, components: 1 });
     // A new key applies again; the walk found what is stored, so no component is rewritten.
     const next = await ok(agentOf('s5'), 'reportDiscovery', report('walk-2'));
     expect(next).toMatchObject({ replayed: false, components: 3, errors: [] });
-    expect((await ok(viewer, 'component', { xname: 'x5c0s0b0n0' })).version).toBe(1);
+    expect((await ok(viewer, 'component', { xname: 'x5c0s0b0n0', site: 's5' })).version).toBe(1);
   });
 
-  it("an agent cannot report another site's components; each refusal is a per-item error", async () => {
-    const res = await ok(agentOf('s6'), 'reportDiscovery', { input: { idempotencyKey: 'steal', components: [{ xname: 'x5c0s0b0n1', state: 'OFF' }, { xname: 'x6c0s0b0n1' }] } });
-    expect(res.components).toBe(1);
-    expect(res.errors).toEqual([{ index: 0, path: 'input.components[0]', xname: 'x5c0s0b0n1', code: 'FORBIDDEN', message: expect.stringContaining('s5') }]);
+  it("an agent's report addresses its own site only: the same xname elsewhere is another component; each refusal is a per-item error", async () => {
+    const s5Before = await ok(viewer, 'component', { xname: 'x5c0s0b0n1', site: 's5' });
+    const res = await ok(agentOf('s6'), 'reportDiscovery', { input: { idempotencyKey: 'same-xname', components: [{ xname: 'x5c0s0b0n1', state: 'READY' }, { xname: 'x6c0s0b0n1' }] } });
+    expect(res).toMatchObject({ components: 2, errors: [] });
+    expect(await ok(viewer, 'component', { xname: 'x5c0s0b0n1', site: 's6' })).toMatchObject({ site: 's6', state: 'READY', version: 1 });
+    expect(await ok(viewer, 'component', { xname: 'x5c0s0b0n1', site: 's5' })).toEqual(s5Before);
     const bad = await ok(agentOf('s6'), 'reportDiscovery', { input: { idempotencyKey: 'bad', components: [{ xname: 'x6c0s0b0n2', interfaces: [{ mac: 'nope' }] }, { xname: 'x6c0s0b0n3' }] } });
     expect(bad.components).toBe(1);
     expect(bad.errors).toEqual([{ index: 0, path: 'input.components[0].interfaces[0].mac', xname: 'x6c0s0b0n2', code: 'BAD_USER_INPUT', message: expect.stringMatching(/^input\.components\[0\]\.interfaces\[0\]\.mac: /) }]);
@@ -91,7 +94,7 @@ describe('inventory discovery reports, Redfish endpoints and hardware inventory'
       code: 'BAD_USER_INPUT',
       field: 'input.endpoints[0].address',
     });
-    expect(await ok(viewer, 'component', { xname: 'x6c0s0b0n4' })).toBeNull();
+    expect(await ok(viewer, 'component', { xname: 'x6c0s0b0n4', site: 's6' })).toBeNull();
     expect(await fails(agentOf('s6'), 'reportDiscovery', { input: { idempotencyKey: '' } })).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.idempotencyKey' });
     expect(await fails(operator, 'reportDiscovery', report('human'))).toMatchObject({ code: 'FORBIDDEN' });
   });
@@ -106,15 +109,16 @@ describe('inventory discovery reports, Redfish endpoints and hardware inventory'
     expect(failed.edges.map((e: { node: { xname: string } }) => e.node.xname)).toEqual(['x5c0s1b0']);
     expect((await ok(agentOf('s5'), 'redfishEndpoints', {})).edges).toHaveLength(2);
     expect(await ok(agentOf('s5'), 'redfishEndpoint', { xname: 'x7c0s0b0' })).toBeNull();
-    expect(await ok(operator, 'deleteRedfishEndpoint', { xname: 'x7c0s0b0' })).toBe(true);
-    expect(await ok(viewer, 'redfishEndpoint', { xname: 'x7c0s0b0' })).toBeNull();
+    expect(await ok(viewer, 'redfishEndpoint', { xname: 'x7c0s0b0', site: 's7' })).toMatchObject({ site: 's7' });
+    expect(await ok(operator, 'deleteRedfishEndpoint', { xname: 'x7c0s0b0', site: 's7' })).toBe(true);
+    expect(await ok(viewer, 'redfishEndpoint', { xname: 'x7c0s0b0', site: 's7' })).toBeNull();
   });
 
   it('setHardwareInventory replaces a component inventory; unknown component is NOT_FOUND', async () => {
-    const hw = await ok(operator, 'setHardwareInventory', { xname: 'x5c0s0b0n1', inventory: { serialNumber: 'SN002b', memory: [{ capacityMiB: 1024 }] } });
+    const hw = await ok(operator, 'setHardwareInventory', { xname: 'x5c0s0b0n1', site: 's5', inventory: { serialNumber: 'SN002b', memory: [{ capacityMiB: 1024 }] } });
     expect(hw).toMatchObject({ serialNumber: 'SN002b', totalMemoryMiB: 1024, processors: [], version: 3 });
-    expect(await fails(operator, 'setHardwareInventory', { xname: 'x5c9s0b0n1', inventory: {} })).toMatchObject({ code: 'NOT_FOUND' });
-    expect(await fails(operator, 'setHardwareInventory', { xname: 'x5c0s0b0n1', inventory: { memory: [{ capacityMiB: -1 }] } })).toMatchObject({
+    expect(await fails(operator, 'setHardwareInventory', { xname: 'x5c9s0b0n1', site: 's5', inventory: {} })).toMatchObject({ code: 'NOT_FOUND' });
+    expect(await fails(operator, 'setHardwareInventory', { xname: 'x5c0s0b0n1', site: 's5', inventory: { memory: [{ capacityMiB: -1 }] } })).toMatchObject({
       code: 'BAD_USER_INPUT',
       field: 'inventory.memory[0].capacityMiB',
     });
@@ -133,7 +137,7 @@ describe('inventory discovery reports, Redfish endpoints and hardware inventory'
       return (original as (...a: unknown[]) => unknown)(cmd, ...rest);
     };
     try {
-      const results = await callMany(viewer, xnames.map((xname) => ({ operation: 'componentHardware', source: { xname } })));
+      const results = await callMany(viewer, xnames.map((xname) => ({ operation: 'componentHardware', source: { xname, site: 's8' } })));
       expect(results.every((r) => r.ok)).toBe(true);
       const values = results.map((r) => (r.ok ? (r.value as { serialNumber: string } | null) : undefined));
       expect(values.slice(0, 100).map((v) => v?.serialNumber)).toEqual(xnames.slice(0, 100).map((_, i) => `S${i}`));

@@ -1,5 +1,5 @@
 import { freshAws, type TestAws } from '../../support/aws.js';
-import { fails, ok, okSelecting, operator, viewer } from './call.js';
+import { fails, ok, okSelecting, operator, viewer, createSites } from './call.js';
 
 type Conn = { edges: { node: { xname: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
 
@@ -19,6 +19,7 @@ describe('inventory filters, groups and partitions', () => {
   let aws: TestAws;
   beforeAll(async () => {
     aws = await freshAws('inv-filter');
+    await createSites('other');
     const nodes = Array.from({ length: 12 }, (_, i) => ({
       xname: `x3000c0s${i}b0n0`,
       role: i % 3 === 0 ? 'SERVICE' : 'COMPUTE',

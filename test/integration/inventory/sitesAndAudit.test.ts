@@ -2,12 +2,13 @@ import { freshAws, type TestAws } from '../../support/aws.js';
 import { PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { migrateLegacyAudit } from '../../../functions/shared/auditMigration.js';
 import { auditPut, auditPuts } from '../../../functions/shared/audit.js';
-import { admin, agentOf, fails, ok, operator, viewer } from './call.js';
+import { admin, agentOf, createSites, fails, ok, operator, viewer } from './call.js';
 
 describe('inventory site scoping for agents, and the audit log', () => {
   let aws: TestAws;
   beforeAll(async () => {
     aws = await freshAws('inv-sites');
+    await createSites('a', 'b');
     const res = await ok(operator, 'upsertComponents', {
       input: [
         { xname: 'x1c0s0b0n0', site: 'a', interfaces: [{ mac: '02:0a:00:00:00:01' }] },
@@ -28,6 +29,7 @@ describe('inventory site scoping for agents, and the audit log', () => {
     const agentA = agentOf('a');
     expect(await ok(agentA, 'component', { xname: 'x1c0s0b0n0' })).toMatchObject({ site: 'a' });
     expect(await ok(agentA, 'component', { xname: 'x2c0s0b0n0' })).toBeNull();
+    expect(await fails(agentA, 'component', { xname: 'x2c0s0b0n0', site: 'b' })).toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('site b') });
     expect(await ok(agentA, 'componentByMac', { mac: '02:0b:00:00:00:01' })).toBeNull();
     expect((await ok(agentA, 'componentByMac', { mac: '02:0a:00:00:00:01' })).xname).toBe('x1c0s0b0n0');
     const page = await ok(agentA, 'components', { first: 100 });
@@ -38,19 +40,19 @@ describe('inventory site scoping for agents, and the audit log', () => {
     expect(all.edges).toHaveLength(4);
   });
 
-  it('an agent identity that names no site sees nothing of any site', async () => {
+  it('an agent identity that names no site is refused everything', async () => {
     const lost = { subject: 'agent-x', roles: ['agent' as const], site: null };
     expect(await fails(lost, 'reportDiscovery', { input: { idempotencyKey: 'k1' } })).toMatchObject({ code: 'FORBIDDEN' });
-    expect(await ok(lost, 'component', { xname: 'x9c0s0b0n0' })).toBeNull();
-    expect((await ok(lost, 'components', { first: 100 })).edges).toEqual([]);
-    expect((await ok(lost, 'components', { filter: { site: 'local' } })).edges).toEqual([]);
+    expect(await fails(lost, 'component', { xname: 'x9c0s0b0n0' })).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await fails(lost, 'components', { first: 100 })).toMatchObject({ code: 'FORBIDDEN' });
+    expect(await fails(lost, 'components', { filter: { site: 'local' } })).toMatchObject({ code: 'FORBIDDEN' });
   });
 
   it('every mutation writes an audit record, newest first, readable by admin and not by operator or viewer', async () => {
-    await ok(operator, 'updateComponent', { xname: 'x1c0s1b0n0', patch: { subRole: 'audited' } });
-    await ok(operator, 'setComponentState', { xnames: ['x1c0s1b0n0'], state: 'ON' });
+    await ok(operator, 'updateComponent', { xname: 'x1c0s1b0n0', site: 'a', patch: { subRole: 'audited' } });
+    await ok(operator, 'setComponentState', { xnames: ['x1c0s1b0n0'], site: 'a', state: 'ON' });
     await ok(operator, 'createGroup', { input: { label: 'audit-g' } });
-    await ok(operator, 'addGroupMembers', { label: 'audit-g', xnames: ['x1c0s1b0n0'] });
+    await ok(operator, 'addGroupMembers', { label: 'audit-g', xnames: ['x1c0s1b0n0'], site: 'a' });
     await ok(operator, 'upsertRedfishEndpoints', { input: [{ xname: 'x1c0s1b0', address: '10.0.0.9' }] });
     expect(await fails(operator, 'auditLog', {})).toMatchObject({ code: 'FORBIDDEN' });
     expect(await fails(viewer, 'auditLog', {})).toMatchObject({ code: 'FORBIDDEN' });
@@ -66,7 +68,7 @@ describe('inventory site scoping for agents, and the audit log', () => {
     }
     const ops = records.map((r) => r.operation);
     expect(ops.slice(0, 5)).toEqual(['upsertRedfishEndpoints', 'addGroupMembers', 'createGroup', 'setComponentState', 'updateComponent']);
-    expect(ops[ops.length - 1]).toBe('upsertComponents');
+    expect(ops.filter((o) => o !== 'createSite').pop()).toBe('upsertComponents');
     expect(new Set(records.map((r) => r.at + r.operation + r.target)).size).toBe(records.length);
     const sorted = [...records].sort((x, y) => (x.at < y.at ? 1 : -1));
     expect(records.map((r) => r.at)).toEqual(sorted.map((r) => r.at));
@@ -112,7 +114,7 @@ describe('inventory site scoping for agents, and the audit log', () => {
 
   it('a refused mutation writes no audit record', async () => {
     const before = (await ok(admin, 'auditLog', { first: 1 })).edges[0].node.id;
-    await fails(operator, 'setComponentState', { xnames: ['x1c0s1b0n0'], state: 'EMPTY' });
+    await fails(operator, 'setComponentState', { xnames: ['x1c0s1b0n0'], site: 'a', state: 'EMPTY' });
     await fails(viewer, 'updateComponent', { xname: 'x1c0s1b0n0', patch: { enabled: false } });
     expect((await ok(admin, 'auditLog', { first: 1 })).edges[0].node.id).toBe(before);
   });

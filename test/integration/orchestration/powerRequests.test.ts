@@ -11,6 +11,7 @@ describe('power requests routed to site agents', () => {
   let agentB: string;
   beforeAll(async () => {
     gw = await startTestGateway();
+    for (const n of ['a', 'b']) await gw.gql(`mutation($n: String!) { createSite(input: { name: $n }) { site { name } } }`, { n });
     const up = await gw.gql<{ upsertComponents: { errors: unknown[] } }>(
       'mutation($i: [ComponentInput!]!) { upsertComponents(input: $i) { errors { xname code message } } }',
       { i: [{ xname: 'x1000c0s0b0n0', site: 'a' }, { xname: 'x1000c0s0b0n1', site: 'a' }, { xname: 'x2000c0s0b0n0', site: 'b' }] },
@@ -22,14 +23,16 @@ describe('power requests routed to site agents', () => {
   });
   afterAll(() => gw.close());
 
-  it('splits a request per site, lets each agent claim only its own, and records per-node results', async () => {
-    const made = await gw.gql<{ requestPower: Req[] }>(
-      `mutation { requestPower(xnames: ["x1000c0s0b0n0", "x1000c0s0b0n1", "x2000c0s0b0n0"], action: CYCLE) { ${FIELDS} } }`,
-      undefined,
-      gw.tokens.operator,
-    );
-    expect(made.errors).toBeUndefined();
-    const bySite = Object.fromEntries(made.data!.requestPower.map((r) => [r.site, r]));
+  it("addresses one site's nodes per request, lets each agent claim only its own, and records per-node results", async () => {
+    const ask = (site: string, xnames: string[]) =>
+      gw.gql<{ requestPower: Req[] }>(`mutation($x: [XName!]!, $s: String) { requestPower(xnames: $x, action: CYCLE, site: $s) { ${FIELDS} } }`, { x: xnames, s: site }, gw.tokens.operator);
+    const madeA = await ask('a', ['x1000c0s0b0n0', 'x1000c0s0b0n1']);
+    const madeB = await ask('b', ['x2000c0s0b0n0']);
+    expect(madeA.errors).toBeUndefined();
+    expect(madeB.errors).toBeUndefined();
+    // Site b holds no x1000c0s0b0n0: a request names one site's nodes.
+    expect((await ask('b', ['x1000c0s0b0n0'])).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const bySite = Object.fromEntries([...madeA.data!.requestPower, ...madeB.data!.requestPower].map((r) => [r.site, r]));
     expect(bySite.a).toMatchObject({ status: 'PENDING', xnames: ['x1000c0s0b0n0', 'x1000c0s0b0n1'] });
     expect(bySite.b).toMatchObject({ status: 'PENDING', xnames: ['x2000c0s0b0n0'] });
 
@@ -72,7 +75,7 @@ describe('power requests routed to site agents', () => {
   });
 
   it('refuses unknown nodes with NOT_FOUND naming them, and queues nothing', async () => {
-    const res = await gw.gql(`mutation { requestPower(xnames: ["x1000c0s0b0n0", "x9c0s0b0n0"], action: ON) { id } }`);
+    const res = await gw.gql(`mutation { requestPower(xnames: ["x1000c0s0b0n0", "x9c0s0b0n0"], action: ON, site: "a") { id } }`);
     expect(res.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     expect(res.errors?.[0]?.message).toContain('x9c0s0b0n0');
     const claim = await gw.gql<{ claimPowerRequests: Req[] }>(`mutation { claimPowerRequests { id } }`, undefined, agentA);
@@ -80,7 +83,7 @@ describe('power requests routed to site agents', () => {
   });
 
   it('lets neither viewers request power nor humans claim requests', async () => {
-    const viewer = await gw.gql(`mutation { requestPower(xnames: ["x1000c0s0b0n0"], action: ON) { id } }`, undefined, gw.tokens.viewer);
+    const viewer = await gw.gql(`mutation { requestPower(xnames: ["x1000c0s0b0n0"], action: ON, site: "a") { id } }`, undefined, gw.tokens.viewer);
     expect(viewer.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const human = await gw.gql(`mutation { claimPowerRequests { id } }`, undefined, gw.tokens.admin);
     expect(human.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
@@ -93,7 +96,7 @@ describe('power requests routed to site agents', () => {
     const s1 = { targetIqn: 'iqn.2026-11.io.skyboot:agent-1', lun: 1, initiatorIqn: 'iqn.2026-11.io.skyboot:node:x1000c0s0b0n0', xname: 'x1000c0s0b0n0', rootfsSha256: sha };
     const s2 = { ...s1, initiatorIqn: 'iqn.2026-11.io.skyboot:node:x1000c0s0b0n1', xname: 'x1000c0s0b0n1' };
     expect((await report([s1, s2])).data?.reportIscsiSessions).toBe(2);
-    const q = '{ component(xname: "x1000c0s0b0n1") { iscsiSessions { agent lun initiatorIqn rootfsSha256 } } }';
+    const q = '{ component(xname: "x1000c0s0b0n1", site: "a") { iscsiSessions { agent lun initiatorIqn rootfsSha256 } } }';
     const seen = await gw.gql<{ component: { iscsiSessions: unknown[] } }>(q, undefined, gw.tokens.viewer);
     expect(seen.data?.component.iscsiSessions).toEqual([{ agent: 'agent-1', lun: 1, initiatorIqn: s2.initiatorIqn, rootfsSha256: sha }]);
     expect((await report([s1])).data?.reportIscsiSessions).toBe(1);
@@ -107,7 +110,7 @@ describe('power requests routed to site agents', () => {
     const otherAgentOfB = await gw.agentToken('b');
     const complete = (id: string, token: string, powerState: string) =>
       gw.gql<{ completePowerRequest: Req }>(`mutation($id: ID!, $r: [PowerResultInput!]!) { completePowerRequest(id: $id, results: $r) { status results { xname powerState } } }`, { id, r: [{ xname: 'x2000c0s0b0n0', ok: true, powerState }] }, token);
-    const made = await gw.gql<{ requestPower: Req[] }>(`mutation { requestPower(xnames: ["x2000c0s0b0n0"], action: STATUS) { id } }`);
+    const made = await gw.gql<{ requestPower: Req[] }>(`mutation { requestPower(xnames: ["x2000c0s0b0n0"], action: STATUS, site: "b") { id } }`);
     const id = made.data!.requestPower[0]!.id;
     const first = await gw.gql<{ claimPowerRequests: Req[] }>(`mutation { claimPowerRequests { id status } }`, undefined, agentB);
     expect(first.data?.claimPowerRequests.map((r) => r.id)).toContain(id);
@@ -149,7 +152,7 @@ describe('power requests routed to site agents', () => {
   it('gives an agent its own claim back once the lease ran out (a lost claim answer)', async () => {
     process.env.SKYBOOT_CLAIM_LEASE_SECONDS = '0';
     try {
-      const made = await gw.gql<{ requestPower: Req[] }>(`mutation { requestPower(xnames: ["x1000c0s0b0n1"], action: STATUS) { id } }`);
+      const made = await gw.gql<{ requestPower: Req[] }>(`mutation { requestPower(xnames: ["x1000c0s0b0n1"], action: STATUS, site: "a") { id } }`);
       const id = made.data!.requestPower[0]!.id;
       const first = await gw.gql<{ claimPowerRequests: Req[] }>(`mutation { claimPowerRequests { id status } }`, undefined, agentA);
       expect(first.data?.claimPowerRequests.map((r) => r.id)).toContain(id);
@@ -174,7 +177,7 @@ describe('power requests routed to site agents', () => {
     const send = () => gw.gql<{ reportObservations: { outcome: string; error: string | null }[] }>('mutation($b: [ObservationInput!]!) { reportObservations(batch: $b) { outcome error } }', { b: batch }, agentA);
     expect((await send()).data?.reportObservations).toEqual([{ outcome: 'STORED', error: null }]);
     expect((await send()).data?.reportObservations).toEqual([{ outcome: 'DUPLICATE', error: null }]);
-    const seen = await gw.gql<{ component: { iscsiSessions: { agent: string; rootfsSha256: string }[] } }>('{ component(xname: "x1000c0s0b0n0") { iscsiSessions { agent rootfsSha256 } } }', undefined, gw.tokens.viewer);
+    const seen = await gw.gql<{ component: { iscsiSessions: { agent: string; rootfsSha256: string }[] } }>('{ component(xname: "x1000c0s0b0n0", site: "a") { iscsiSessions { agent rootfsSha256 } } }', undefined, gw.tokens.viewer);
     expect(seen.data?.component.iscsiSessions).toContainEqual({ agent: 'agent-2', rootfsSha256: sha });
     const bad = await gw.gql<{ reportObservations: { outcome: string; error: string | null }[] }>('mutation($b: [ObservationInput!]!) { reportObservations(batch: $b) { outcome error } }', { b: [{ idempotencyKey: 'iscsi-bad', kind: 'iscsi.sessions', payload: { sessions: 'nope' } }] }, agentA);
     expect(bad.data?.reportObservations[0]).toMatchObject({ outcome: 'REJECTED' });

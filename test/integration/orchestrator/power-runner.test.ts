@@ -63,7 +63,7 @@ describe('agent orchestrator: discovery to the cloud, power requests run by the 
     return { xname: ep.systems[n]!.xname, state: () => fleet.system(b.index, b.systems[n]!) };
   };
   const request = async (xnames: string[], action: string): Promise<string> => {
-    const r = await gw.gql<{ requestPower: Req[] }>(`mutation($x: [XName!]!, $a: PowerAction!) { requestPower(xnames: $x, action: $a) { id status } }`, { x: xnames, a: action }, gw.tokens.operator);
+    const r = await gw.gql<{ requestPower: Req[] }>(`mutation($x: [XName!]!, $a: PowerAction!, $s: String) { requestPower(xnames: $x, action: $a, site: $s) { id status } }`, { x: xnames, a: action, s: SITE }, gw.tokens.operator);
     expect(r.errors).toBeUndefined();
     expect(r.data!.requestPower).toHaveLength(1);
     return r.data!.requestPower[0]!.id;
@@ -78,6 +78,7 @@ describe('agent orchestrator: discovery to the cloud, power requests run by the 
     process.env.SKYBOOT_AGENT_POWER_INTERVAL = '0.2';
     gw = await startTestGateway();
     proxy = await startTcpProxy(gw.url);
+    await gw.gql(`mutation($n: String!) { createSite(input: { name: $n }) { site { name } } }`, { n: SITE });
     writeFileSync(tokenFile, await gw.agentToken(SITE));
     // Transitions long enough that the test can cut the link while a cycle is on the BMC.
     fleet = await startSimulatedFleet({ count: 2, vendors: ['dmtf', 'cray'], powerTransitionMs: 600 });
@@ -112,7 +113,7 @@ describe('agent orchestrator: discovery to the cloud, power requests run by the 
     const macs = report.interfaces.filter((i) => i.ownerXName === dmtf.xname).map((i) => i.mac.toLowerCase()).sort();
     expect(macs.length).toBeGreaterThan(0);
     const seen = await until('the discovered node in the inventory', async () => {
-      const r = await gw.gql<{ component: { site: string; state: string; interfaces: { mac: string }[] } | null }>(`query($x: XName!) { component(xname: $x) { site state interfaces { mac } } }`, { x: dmtf.xname });
+      const r = await gw.gql<{ component: { site: string; state: string; interfaces: { mac: string }[] } | null }>(`query($x: XName!, $s: String) { component(xname: $x, site: $s) { site state interfaces { mac } } }`, { x: dmtf.xname, s: SITE });
       return r.data?.component ?? null;
     });
     expect(seen.site).toBe(SITE);

@@ -59,6 +59,8 @@ export interface SiteFixtureOptions {
    * the nodes give loopback addresses (127.0.0.x) and send from them (test/support/httpFrom.ts).
    */
   nodeAddresses?: [string, string];
+  /** The name of the fixture's first image (default compute). */
+  imageName?: string;
 }
 
 export async function siteFixture(gw: TestGateway, site: string, opts: SiteFixtureOptions = {}): Promise<SiteFixture> {
@@ -99,7 +101,7 @@ export async function siteFixture(gw: TestGateway, site: string, opts: SiteFixtu
   };
   const kernel = blob(opts.kernelSize ?? 200 * 1024);
   const initrd = blob(opts.initrdSize ?? 300 * 1024);
-  const imageId = await pushImage('compute', kernel, initrd);
+  const imageId = await pushImage(opts.imageName ?? 'compute', kernel, initrd);
   const setBoot = async (input: Omit<BootConfigurationInput, 'site'>) => {
     await setBootConfiguration({ input: { ...input, site } }, ctx);
   };

@@ -98,7 +98,7 @@ describe('siteSnapshot / reportObservations (gateway, agent token)', () => {
     expect(r1.data!.reportObservations[0]).toEqual({ outcome: 'STORED', error: null });
     const r2 = await gw.gql<{ reportObservations: { outcome: string }[] }>(m, { b }, fx.agentToken);
     expect(r2.data!.reportObservations[0]!.outcome).toBe('DUPLICATE');
-    const comp = await gw.gql<{ component: { xname: string; site: string } | null }>(`{ component(xname: "x1000c0s2b0n0") { xname site } }`);
+    const comp = await gw.gql<{ component: { xname: string; site: string } | null }>(`{ component(xname: "x1000c0s2b0n0", site: "snap") { xname site } }`);
     expect(comp.data!.component).toEqual({ xname: 'x1000c0s2b0n0', site: 'snap' });
     // The snapshot now carries the BMC, so the agent's next discovery keeps its xname.
     const s = await pull(null);

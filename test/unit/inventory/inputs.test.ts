@@ -28,7 +28,6 @@ describe('inventory input checking (handler-side, for agents and direct callers)
     [{ xname: 'x1000c0s1b0n0', arch: 'MIPS' }, 'arch'],
     [{ xname: 'x1000c0s1b0n0', state: 'ASLEEP' }, 'state'],
     [{ xname: 'x1000c0s1b0n0', enabled: 'yes' }, 'enabled'],
-    [{ xname: 'x1000c0s1b0n0', site: 'a#b' }, 'site'],
     [{ xname: 'x1000c0s1b0n0', interfaces: [{ mac: '02:00:00:00:00:01', network: 'has space' }] }, 'interfaces[0].network'],
     [{ xname: 'x1000c0s1b0n0', interfaces: [{ mac: '02:00:00:00:00:01' }, { mac: '02-00-00-00-00-01' }] }, 'interfaces[1].mac'],
     [{ xname: 'x1000c0s1b0n0', interfaces: [{ mac: '02:00:00:00:00:01', ipAddresses: ['10.0.0.01'] }] }, 'interfaces[0].ipAddresses[0]'],

@@ -1,0 +1,45 @@
+/**
+ * The inventory's read operations for other domains (boot resolution, power requests, the site
+ * snapshot): components and BMCs addressed by site, so no other domain spells an inventory key.
+ * Plain reads: the caller has already decided what its caller may see.
+ */
+import { GetCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import type { Clients } from '../shared/clients.js';
+import { componentKey, macKey, siteComponentsPk, siteEndpointsPk } from './keys.js';
+import { componentFromItem, type ComponentRecord } from './model.js';
+
+export type { ComponentRecord } from './model.js';
+
+export async function componentRecord(c: Clients, site: string, xname: string): Promise<ComponentRecord | null> {
+  const out = await c.doc.send(new GetCommand({ TableName: c.config.tableName, Key: componentKey(site, xname) }));
+  return out.Item ? componentFromItem(out.Item) : null;
+}
+
+/** The component of `site` owning the MAC, or null when the site's inventory does not list it. */
+export async function componentRecordByMac(c: Clients, site: string, mac: string): Promise<ComponentRecord | null> {
+  const out = await c.doc.send(new GetCommand({ TableName: c.config.tableName, Key: macKey(site, mac) }));
+  return out.Item?.xname ? componentRecord(c, site, String(out.Item.xname)) : null;
+}
+
+async function gsi1Items(c: Clients, pk: string): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page: QueryCommandOutput = await c.doc.send(
+      new QueryCommand({ TableName: c.config.tableName, IndexName: 'GSI1', KeyConditionExpression: 'GSI1PK = :pk', ExpressionAttributeValues: { ':pk': pk }, ExclusiveStartKey: start }),
+    );
+    out.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return out;
+}
+
+/** Every component of a site, sorted by xname. */
+export async function siteComponentRecords(c: Clients, site: string): Promise<ComponentRecord[]> {
+  return (await gsi1Items(c, siteComponentsPk(site))).map(componentFromItem).sort((a, b) => (a.xname < b.xname ? -1 : a.xname > b.xname ? 1 : 0));
+}
+
+/** A site's Redfish endpoints (BMC xname and address), sorted by xname. */
+export async function siteRedfishEndpointAddresses(c: Clients, site: string): Promise<{ xname: string; address: string }[]> {
+  return (await gsi1Items(c, siteEndpointsPk(site))).map((i) => ({ xname: String(i.xname), address: String(i.address) })).sort((a, b) => (a.xname < b.xname ? -1 : 1));
+}
