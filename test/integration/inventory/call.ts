@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { handler as sites } from '../../../functions/sites/handler.js';
-import { loadOrCreateKeys, LOCAL_ISSUER } from '../../../functions/shared/localTokens.js';
+import { startAuthServer, type AuthServer } from '../../../local/authServer.js';
 import type { ErrorShape } from '../../../schema/errors.js';
 import { handler } from '../../../functions/inventory/handler.js';
 import type { Identity } from '../../../functions/shared/identity.js';
@@ -61,16 +61,26 @@ export function macFor(i: number, prefix = 0x02): string {
  * Creates sites as an admin does (the sites domain's createSite, which also issues the agent's
  * credentials: local keys in a temp dir, as the local stack has them).
  */
+let authServer: AuthServer | undefined;
+
+/**
+ * Sites through the sites domain's own createSite, which registers each site's agent client with
+ * a real authorization server (the local one, started once per test file, as the local stack runs it).
+ */
 export async function createSites(...names: string[]): Promise<void> {
-  if (!process.env.SKYBOOT_LOCAL_SIGNING_KEY) {
-    const dir = mkdtempSync(join(tmpdir(), 'skyboot-keys-'));
-    await loadOrCreateKeys(dir);
-    process.env.SKYBOOT_JWT_ISSUER = LOCAL_ISSUER;
-    process.env.SKYBOOT_JWKS_FILE = join(dir, 'jwks.json');
-    process.env.SKYBOOT_LOCAL_SIGNING_KEY = join(dir, 'signing-key.jwk.json');
+  if (!authServer) {
+    authServer = await startAuthServer({ dataDir: mkdtempSync(join(tmpdir(), 'skyboot-auth-')), port: 0 });
+    process.env.SKYBOOT_JWT_ISSUER = authServer.issuer;
+    process.env.SKYBOOT_CLIENT_REGISTRATION_TOKEN = authServer.registrationToken;
     process.env.SKYBOOT_AGENT_CREDENTIALS = 'local';
   }
   const out = await sites({ domain: 'sites', identity: admin, requestId: randomUUID(), calls: names.map((name) => ({ operation: 'createSite', args: { input: { name } } })) });
   const failed = out.results.find((r) => !r.ok);
   if (failed && !failed.ok) throw new Error(`createSite failed: ${failed.error.code} ${failed.error.message}`);
+}
+
+/** Stops the authorization server createSites started (call from afterAll). */
+export async function stopSitesAuth(): Promise<void> {
+  await authServer?.stop();
+  authServer = undefined;
 }

@@ -1,5 +1,5 @@
 import { freshAws, type TestAws } from '../../support/aws.js';
-import { admin, agentOf, callMany, createSites, fails, ok, operator, viewer } from './call.js';
+import { admin, agentOf, callMany, createSites, fails, ok, operator, viewer, stopSitesAuth } from './call.js';
 
 const hardware = (serial: string) => ({
   manufacturer: 'HPE',
@@ -21,7 +21,10 @@ describe('inventory discovery reports, Redfish endpoints and hardware inventory'
     aws = await freshAws('inv-disco');
     await createSites('s5', 's6', 's7', 's8');
   });
-  afterAll(() => aws.dispose());
+  afterAll(async () => {
+    await aws.dispose();
+    await stopSitesAuth();
+  });
 
   const report = (key: string) => ({
     input: {

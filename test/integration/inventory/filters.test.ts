@@ -1,5 +1,5 @@
 import { freshAws, type TestAws } from '../../support/aws.js';
-import { fails, ok, okSelecting, operator, viewer, createSites } from './call.js';
+import { fails, ok, okSelecting, operator, viewer, createSites, stopSitesAuth } from './call.js';
 
 type Conn = { edges: { node: { xname: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
 
@@ -34,7 +34,10 @@ describe('inventory filters, groups and partitions', () => {
     });
     expect(res.errors).toEqual([]);
   });
-  afterAll(() => aws.dispose());
+  afterAll(async () => {
+    await aws.dispose();
+    await stopSitesAuth();
+  });
 
   const n = (...slots: number[]) => slots.map((s) => `x3000c0s${s}b0n0`).sort();
 

@@ -2,7 +2,7 @@ import { freshAws, type TestAws } from '../../support/aws.js';
 import { PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { migrateLegacyAudit } from '../../../functions/shared/auditMigration.js';
 import { auditPut, auditPuts } from '../../../functions/shared/audit.js';
-import { admin, agentOf, createSites, fails, ok, operator, viewer } from './call.js';
+import { admin, agentOf, createSites, fails, ok, operator, viewer, stopSitesAuth } from './call.js';
 
 describe('inventory site scoping for agents, and the audit log', () => {
   let aws: TestAws;
@@ -19,7 +19,10 @@ describe('inventory site scoping for agents, and the audit log', () => {
     });
     expect(res.errors).toEqual([]);
   });
-  afterAll(() => aws.dispose());
+  afterAll(async () => {
+    await aws.dispose();
+    await stopSitesAuth();
+  });
 
   it('an input without a site gets the deployment default site', async () => {
     expect((await ok(viewer, 'component', { xname: 'x9c0s0b0n0' })).site).toBe('local');
