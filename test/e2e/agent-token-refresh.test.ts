@@ -16,6 +16,7 @@ import { startAgent, type AgentStatus, type RunningAgent } from '../../onprem-ag
 import { startTcpProxy, type TcpProxy } from '../integration/agent/tcpProxy.js';
 import { startTestCloud, type TestCloud } from '../integration/sync/cloud.js';
 import { siteFixture, type SiteFixture } from '../integration/sync/siteFixture.js';
+import { httpFrom } from '../support/httpFrom.js';
 
 const TTL_SECONDS = 20;
 
@@ -42,7 +43,8 @@ describe(`agent client credentials on ${TTL_SECONDS}-second tokens`, () => {
     process.env.SKYBOOT_TOKEN_TTL_SECONDS = String(TTL_SECONDS);
     cloud = await startTestCloud();
     expect(cloud.gw.auth.tokenTtlSeconds).toBe(TTL_SECONDS);
-    fx = await siteFixture(cloud.gw, 'refresh');
+    // The node lives at a loopback address of its own: the agent takes its heartbeats only from there.
+    fx = await siteFixture(cloud.gw, 'refresh', { nodeAddresses: ['127.0.0.2', '127.0.0.3'] });
     proxy = await startTcpProxy(cloud.gw.auth.issuer);
     dir = mkdtempSync(join(tmpdir(), 'skyboot-refresh-'));
     writeFileSync(join(dir, 'client.secret'), `${fx.agentClient.clientSecret}\n`, { mode: 0o600 });
@@ -62,7 +64,7 @@ describe(`agent client credentials on ${TTL_SECONDS}-second tokens`, () => {
     return { status: r.status, text: await r.text() };
   };
   const heartbeat = async (key: string) =>
-    (await fetch(`${agent.httpUrl}/heartbeat`, { method: 'POST', body: JSON.stringify({ xname: 'x1000c0s0b0n0', stage: 'booted', idempotencyKey: key }) })).status;
+    (await httpFrom('127.0.0.2', `${agent.httpUrl}/heartbeat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ xname: 'x1000c0s0b0n0', stage: 'booted', idempotencyKey: key }) })).status;
   const storedObservations = async () => {
     const out = await cloud.gw.aws.clients.doc.send(
       new QueryCommand({ TableName: cloud.gw.aws.tableName, IndexName: 'GSI1', KeyConditionExpression: 'GSI1PK = :p', ExpressionAttributeValues: { ':p': 'SITE#refresh#OBS' } }),

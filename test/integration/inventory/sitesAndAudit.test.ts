@@ -96,7 +96,8 @@ describe('inventory site scoping for agents, and the audit log', () => {
     expect(siteATargets).toEqual(expect.arrayContaining(['x1c0s0b0n0', 'x1c0s1b0n0']));
     expect(siteATargets).not.toContain('x2c0s0b0n0');
     const siteB = await ok(admin, 'auditLog', { site: 'b', first: 100 });
-    expect(siteB.edges.map((e: { node: { target: string } }) => e.node.target)).toEqual(['x2c0s0b0n0']);
+    // Newest first: the component, then the site's own creation (createSite is audited too).
+    expect(siteB.edges.map((e: { node: { target: string } }) => e.node.target)).toEqual(['x2c0s0b0n0', 'site:b']);
     // Page by one across the deployment's shards: the same records as one page, in order.
     const all = (await ok(admin, 'auditLog', { first: 1000 })).edges.map((e: { node: { id: string } }) => e.node.id);
     const paged: string[] = [];

@@ -12,12 +12,13 @@ import { exportTargetIqn, initiatorIqnFor, targetIqnFor } from '../../../onprem-
 import type { IscsiServiceStatus } from '../../../onprem-agent/iscsi/service.js';
 import { startAgent, type RunningAgent } from '../../../onprem-agent/run/agent.js';
 import { startTestCloud, type TestCloud } from '../sync/cloud.js';
+import { httpFrom } from '../../support/httpFrom.js';
 import { siteFixture, type SiteFixture } from '../sync/siteFixture.js';
 import { deleteRootfs, pushIscsiImage, putRootfs, until, type Squashfs } from './siteImage.js';
 import { buildSquashfs, holdSession, iscsiUrl, requireTools, run, startTgtd, type Tgtd } from './tgtd.js';
 
-const NODE_A = { xname: 'x1000c0s0b0n0', mac: '02-00-00-00-00-01' };
-const NODE_B = { xname: 'x1000c0s1b0n0', mac: '02-00-00-00-00-02' };
+const NODE_A = { xname: 'x1000c0s0b0n0', mac: '02-00-00-00-00-01', ip: '127.0.0.2' };
+const NODE_B = { xname: 'x1000c0s1b0n0', mac: '02-00-00-00-00-02', ip: '127.0.0.3' };
 const DOMAIN = 'test.skyboot';
 
 let cloud: TestCloud;
@@ -33,7 +34,9 @@ const agents: RunningAgent[] = [];
 beforeAll(async () => {
   requireTools('iscsi-ls', 'iscsi-inq', 'qemu-io');
   cloud = await startTestCloud();
-  fx = await siteFixture(cloud.gw, 'iscsi-svc');
+  // The nodes' inventory addresses are on loopback, so each asks for its boot script from its own
+  // address (a script with the node's CHAP secret is served to that node only).
+  fx = await siteFixture(cloud.gw, 'iscsi-svc', { nodeAddresses: [NODE_A.ip, NODE_B.ip] });
   dir = mkdtempSync(join(tmpdir(), 'skyboot-iscsi-svc-'));
   rootA = await buildSquashfs(dir, 'root-a', 1);
   rootB = await buildSquashfs(dir, 'root-b', 1);
@@ -64,7 +67,10 @@ async function agentOn(name: string, opts: { chap?: 'one-way' | 'mutual' } = {})
 }
 
 const iscsiStatus = async (agent: RunningAgent) => (await agent.status()).iscsi as IscsiServiceStatus;
-const bootScript = async (agent: RunningAgent, mac: string) => (await fetch(`${agent.httpUrl}/boot/v1/bootscript?mac=${mac}`)).text();
+const bootScript = async (agent: RunningAgent, mac: string) => {
+  const from = [NODE_A, NODE_B].find((n) => n.mac === mac)?.ip ?? '127.0.0.1';
+  return (await httpFrom(from, `${agent.httpUrl}/boot/v1/bootscript?mac=${mac}`)).text();
+};
 const targetOf = (agentName: string, rootfs: Squashfs) => exportTargetIqn(targetIqnFor(agentName, DOMAIN), rootfs.sha256);
 
 /** What a node's discovery shows: the target and its image LUN, through libiscsi, as `initiator`. */
@@ -189,6 +195,10 @@ describe('per-node CHAP (agent-c, one-way)', () => {
     expect(a.secret).toMatch(/^[A-Za-z0-9]{16}$/);
     expect(a.secret).not.toBe(b.secret);
     expect(await bootScript(agent, NODE_B.mac)).not.toContain(a.secret);
+    // Node B asking for node A's script is refused: the script holds A's secret.
+    const stolen = await httpFrom(NODE_B.ip, `${agent.httpUrl}/boot/v1/bootscript?mac=${NODE_A.mac}`);
+    expect(stolen.status).toBe(403);
+    expect(stolen.text()).not.toContain(a.secret);
     expect(JSON.stringify(await agent.status())).not.toContain(a.secret);
   });
 

@@ -53,7 +53,7 @@ describe('outbox limits against the real gateway', () => {
     expect(await storedKeys()).toEqual(['limits-hb-0', 'limits-hb-1', 'limits-hb-2', 'limits-hb-3']);
     const s = await outbox.stats();
     expect(s).toMatchObject({ depth: 0, delivered: 4, rejected: 1, parked: { count: 1 } });
-    expect(s.parked.newest[0]).toMatchObject({ idempotencyKey: 'limits-huge', by: 'cloud', reason: expect.stringContaining(`request body exceeds ${MAX_REQUEST_BODY_BYTES} bytes`) });
+    expect(s.parked.newest[0]).toMatchObject({ idempotencyKey: 'limits-huge', by: 'cloud', reason: expect.stringContaining(`HTTP 413: request exceeds Lambda's ${MAX_REQUEST_BODY_BYTES}-byte invoke payload limit`) });
   }, 60_000);
 
   it("the running agent parks an entry no request can carry and shows it in its status; heartbeats still go", async () => {

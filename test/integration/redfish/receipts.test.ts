@@ -36,6 +36,8 @@ describe('refused discovery items are visible', () => {
 
   beforeAll(async () => {
     gw = await startTestGateway();
+    const site = await gw.gql(`mutation($n: String!) { createSite(input: { name: $n }) { site { name } } }`, { n: SITE });
+    if (site.errors) throw new Error(`createSite: ${JSON.stringify(site.errors)}`);
     agentToken = await gw.agentToken(SITE);
     writeFileSync(tokenFile, agentToken);
     fleet = await startSimulatedFleet({ count: 2, vendors: ['dmtf'] });
