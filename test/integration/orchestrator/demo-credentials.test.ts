@@ -36,6 +36,8 @@ describe('demo: discover with environment credentials, then power through the ru
     expect(process.env[ENV_PASSWORD]).toBeUndefined();
     process.env.SKYBOOT_AGENT_POWER_INTERVAL = '0.2';
     gw = await startTestGateway();
+    const site = await gw.gql(`mutation($n: String!) { createSite(input: { name: $n }) { site { name } } }`, { n: SITE });
+    if (site.errors) throw new Error(`createSite: ${JSON.stringify(site.errors)}`);
     writeFileSync(tokenFile, await gw.agentToken(SITE));
     fleet = await startSimulatedFleet({ count: 1, vendors: ['dmtf'], password: 'demo-only-s3cret', powerTransitionMs: 100 });
     agent = await startAgent(resolveConfig({ cloud: `${gw.url}`, tokenFile, dataDir, http: '127.0.0.1:0', syncInterval: '30' }));
@@ -59,7 +61,7 @@ describe('demo: discover with environment credentials, then power through the ru
     const xname = (await loadLastReport(dataDir))!.redfishEndpoints[0]!.systems[0]!.xname;
     const up = await gw.gql<{ upsertComponents: { errors: unknown[] } }>('mutation($i: [ComponentInput!]!) { upsertComponents(input: $i) { errors { xname message } } }', { i: [{ xname, site: SITE }] });
     expect(up.data?.upsertComponents.errors).toEqual([]);
-    const made = await gw.gql<{ requestPower: Req[] }>('mutation($x: [XName!]!) { requestPower(xnames: $x, action: STATUS) { id } }', { x: [xname] }, gw.tokens.operator);
+    const made = await gw.gql<{ requestPower: Req[] }>('mutation($x: [XName!]!, $s: String) { requestPower(xnames: $x, action: STATUS, site: $s) { id } }', { x: [xname], s: SITE }, gw.tokens.operator);
     expect(made.errors).toBeUndefined();
     const id = made.data!.requestPower[0]!.id;
     const deadline = Date.now() + 30_000;
