@@ -43,7 +43,7 @@ afterAll(async () => {
 interface Seen { agent: string; lun: number; initiatorIqn: string; xname: string | null; rootfsSha256: string }
 const sessions = async (): Promise<Seen[]> => {
   const r = await cloud.gw.gql<{ component: { iscsiSessions: Seen[] } }>(
-    `{ component(xname: "${XNAME}") { iscsiSessions { agent lun initiatorIqn xname rootfsSha256 } } }`, undefined, cloud.gw.tokens.viewer);
+    `{ component(xname: "${XNAME}", site: "orch-iscsi") { iscsiSessions { agent lun initiatorIqn xname rootfsSha256 } } }`, undefined, cloud.gw.tokens.viewer);
   if (r.errors) throw new Error(JSON.stringify(r.errors));
   return r.data!.component.iscsiSessions;
 };
