@@ -20,7 +20,6 @@
  * reach AWS through its uplink. The site's CHAP key file is copied from agent A to agent B, the
  * step docs/iscsi.md asks of an operator (the cloud does not distribute it yet).
  */
-import { createHash } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,12 +31,13 @@ import { s3KeyFor } from '../../../functions/images/keys.js';
 import { siteObservationsPk } from '../../../functions/sites/snapshotObservations.js';
 import { verifyArtifact } from '../../../functions/images/verify.js';
 import { startTestCloud, type TestCloud } from '../../integration/sync/cloud.js';
-import { siteFixture, type Blob, type SiteFixture } from '../../integration/sync/siteFixture.js';
+import { fileBlob, siteFixture, type Blob, type SiteFixture } from '../../integration/sync/siteFixture.js';
 import { buildDracutInitramfs } from '../../support/vm/dracutInitramfs.js';
 import { buildLiveRoot, ROOT_MARKER } from '../../support/vm/liveRoot.js';
 import { bootVm, type BootResult } from '../../support/vm/qemu.js';
 import { describeBoot } from '../../support/vm/report.js';
 import { startRelay, type Relay } from '../../support/vm/relay.js';
+import { until as waitFor } from '../../integration/iscsi/siteImage.js';
 import { createVmSite, type SiteHost, type VmSite } from '../../support/vm/site.js';
 import { requireExecutable, requireFile } from '../../support/vm/tools.js';
 
@@ -61,11 +61,6 @@ interface AgentHost {
   log: string;
 }
 
-function fileBlob(path: string): Blob {
-  const bytes = readFileSync(path);
-  return { bytes, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
-}
-
 let work: string;
 let site: VmSite | undefined;
 let cloud: TestCloud | undefined;
@@ -74,21 +69,11 @@ let relays: Relay[] = [];
 const hosts: AgentHost[] = [];
 let rootfs: Blob;
 
+/** The shared wait, with both agents' logs in the failure message. */
 async function until<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}\n${hosts.map((h) => `--- agent ${h.name} log ---\n${h.log.slice(-5000)}`).join('\n')}`);
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  return waitFor(what, async () => fn(), timeoutMs).catch((err: Error) => {
+    throw new Error(`${err.message}\n${hosts.map((h) => `--- agent ${h.name} log ---\n${h.log.slice(-5000)}`).join('\n')}`);
+  });
 }
 
 function status(h: AgentHost): Record<string, unknown> & { iscsi?: { exports?: unknown[]; skipped?: unknown[] }; cache: { missing: string[] } } {

@@ -20,7 +20,6 @@
  *     from its stored snapshot and cache, answers the UEFI boot, and the heartbeats of the
  *     earlier boots are still in its outbox.
  */
-import { createHash } from 'node:crypto';
 import { type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { observationKey } from '../../../functions/sites/snapshotObservations.js';
 import { startTestCloud, type TestCloud } from '../../integration/sync/cloud.js';
-import { siteFixture, type Blob, type SiteFixture } from '../../integration/sync/siteFixture.js';
+import { fileBlob, siteFixture, type Blob, type SiteFixture } from '../../integration/sync/siteFixture.js';
 import { buildInitramfs, MARKER } from '../../support/vm/initramfs.js';
 import { bootVm, type BootResult } from '../../support/vm/qemu.js';
 import { assertBooted, describeBoot } from '../../support/vm/report.js';
@@ -54,11 +53,6 @@ interface AgentStatusView {
   tftp: { started: number; completed: number; bytesSent: number } | null;
   http: { bootScripts: number; artifacts: number; heartbeats: number; refused: Record<string, number> };
   dhcp: { running: boolean; mode: string; offers?: number; acks?: number; proxyOffers?: number };
-}
-
-function fileBlob(path: string): Blob {
-  const bytes = readFileSync(path);
-  return { bytes, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
 }
 
 let work: string;

@@ -5,6 +5,7 @@
  * not routed by the gateway yet, so it is called in-process with an admin identity).
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { TestGateway } from '../../support/gateway.js';
 import { clientCredentialsToken } from '../../support/oauthBrowser.js';
@@ -19,9 +20,17 @@ export interface Blob {
   size: number;
 }
 
+function blobOf(bytes: Buffer): Blob {
+  return { bytes, sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
+}
+
 export function blob(size: number): Blob {
-  const bytes = randomBytes(size);
-  return { bytes, sha256: createHash('sha256').update(bytes).digest('hex'), size };
+  return blobOf(randomBytes(size));
+}
+
+/** A real file as an artifact (a kernel from /boot, an initramfs built by the test). */
+export function fileBlob(path: string): Blob {
+  return blobOf(readFileSync(path));
 }
 
 export interface AgentClient {
