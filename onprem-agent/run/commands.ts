@@ -78,16 +78,16 @@ export function registerRunCommands(program: Command): void {
     .option('--outbox-max-mb <n>', 'MiB of pending observations before new ones are refused with 503 (default 256)')
     .action(async (o: RawConfig & { config?: string }) => {
       try {
+        // Listening before the start: a SIGTERM while the agent starts (it already holds the data
+        // dir lock) stops it cleanly once started, instead of killing it with the lock taken.
+        const signalled = new Promise<string>((resolve) => {
+          process.once('SIGINT', () => resolve('SIGINT'));
+          process.once('SIGTERM', () => resolve('SIGTERM'));
+        });
         const agent = await startAgent(loadAgentConfig(o));
         process.stderr.write(`skyboot-agent: HTTP ${agent.httpUrl}${agent.tftp ? `, TFTP ${agent.tftp.address}:${agent.tftp.port}` : ''}\n`);
-        await new Promise<void>((resolve) => {
-          const stop = (sig: string) => {
-            log.info({ signal: sig }, 'stopping');
-            void agent.stop().then(resolve);
-          };
-          process.once('SIGINT', () => stop('SIGINT'));
-          process.once('SIGTERM', () => stop('SIGTERM'));
-        });
+        log.info({ signal: await signalled }, 'stopping');
+        await agent.stop();
       } catch (err) {
         fail(err);
       }
