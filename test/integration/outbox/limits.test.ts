@@ -141,7 +141,7 @@ describe('outbox limits against the real gateway', () => {
     const keys = (await storedKeys()).filter((k) => k.startsWith('redfish-discovery-limits'));
     expect(keys).toHaveLength(parts);
     for (const x of ['x2000c0s0b0n0', 'x2000c0s69b0n0']) {
-      const r = await cloud.gw.gql<{ component: { site: string; hardware: { firmware: unknown[] } | null } | null }>('query($x: XName!) { component(xname: $x) { site hardware { firmware { name } } } }', { x });
+      const r = await cloud.gw.gql<{ component: { site: string; hardware: { firmware: unknown[] } | null } | null }>('query($x: XName!) { component(xname: $x, site: "limits") { site hardware { firmware { name } } } }', { x });
       expect(r.errors).toBeUndefined();
       expect(r.data!.component).toMatchObject({ site: 'limits' });
       expect(r.data!.component!.hardware!.firmware).toHaveLength(220);
