@@ -27,6 +27,8 @@ export interface FuzzResult {
   seconds: number;
   casesPerSecond: number;
   slowestCaseMs: number;
+  /** The target's own tally of how far cases got (seeds and replays included). */
+  outcomes: Record<string, number>;
   findings: FuzzFinding[];
 }
 
@@ -137,6 +139,6 @@ export async function fuzz<T>(target: FuzzTarget<T>, opts: FuzzOptions): Promise
   const seconds = (performance.now() - started) / 1000;
   return {
     target: target.name, cases: done, crashes, hangs, seedPaths, paths: cov.count(target.files), corpus: corpus.length,
-    seconds, casesPerSecond: done / seconds, slowestCaseMs: slowest, findings,
+    seconds, casesPerSecond: done / seconds, slowestCaseMs: slowest, outcomes: target.stats(), findings,
   };
 }

@@ -52,7 +52,15 @@ export interface FuzzTarget<T> {
   expected(err: unknown): boolean;
   /** The input as bytes, for the crash files. */
   serialize(input: T): Buffer;
+  /** How far the cases got (decoded, answered, by status…), so the case count can be read honestly. */
+  stats(): Record<string, number>;
   close(): Promise<void>;
+}
+
+/** A tally of named outcomes. */
+function tally(): { bump(k: string): void; stats(): Record<string, number> } {
+  const m = new Map<string, number>();
+  return { bump: (k) => m.set(k, (m.get(k) ?? 0) + 1), stats: () => Object.fromEntries([...m].sort()) };
 }
 
 const bytesTarget = (maxLength: number) => ({
@@ -114,13 +122,22 @@ export async function dhcpTarget(): Promise<FuzzTarget<Buffer>> {
   const tail = overloaded.indexOf(255, HEADER_LENGTH);
   overloaded.set([52, 1, 3, 255], tail);
   seeds.push(overloaded.subarray(0, Math.max(tail + 4, 300)));
+  const t = tally();
   return {
     name: 'dhcp',
+    stats: t.stats,
     files: ['onprem-agent/pxe/dhcp/packet.ts', 'onprem-agent/pxe/dhcp/options.ts', 'onprem-agent/pxe/dhcp/responder.ts', 'onprem-agent/pxe/dhcp/leases.ts', 'onprem-agent/pxe/bootfile.ts'],
     seeds,
     ...bytesTarget(1500),
     async run(buf) {
-      const p = decodePacket(buf);
+      let p;
+      try {
+        p = decodePacket(buf);
+      } catch (err) {
+        if (err instanceof DhcpPacketError) t.bump('refused by decodePacket');
+        throw err;
+      }
+      t.bump('decoded');
       const readers = [
         () => messageType(p), () => ipOption(p, Opt.RequestedIp), () => ipOption(p, Opt.ServerId), () => ipListOption(p, Opt.DnsServers),
         () => uint32Option(p, Opt.LeaseTime), () => uint16Option(p, Opt.MaxMessageSize), () => stringOption(p, Opt.VendorClass),
@@ -142,6 +159,7 @@ export async function dhcpTarget(): Promise<FuzzTarget<Buffer>> {
             const reply = await responder.respond(p, from);
             // A reply the codec cannot put on the wire would be a responder bug.
             if (reply) decodePacket(encodePacket(reply.packet));
+            t.bump(reply ? `reply ${reply.kind}` : 'no reply');
           } catch (err) {
             if (!(err instanceof DhcpPacketError)) throw err;
           }
@@ -182,13 +200,22 @@ export async function tftpTarget(): Promise<FuzzTarget<Buffer>> {
     encodeAck(1), Buffer.concat([dataHeader(1), Buffer.from('data')]), encodeError(1, 'not found'), encodeOack(o({ blksize: '512' })),
   ];
   const underRoot = (p: string) => p.startsWith(policy.root + '/');
+  const t = tally();
   return {
     name: 'tftp',
+    stats: t.stats,
     files: ['onprem-agent/pxe/tftp/packet.ts', 'onprem-agent/pxe/tftp/server.ts', 'onprem-agent/pxe/tftp/paths.ts'],
     seeds,
     ...bytesTarget(1024),
     async run(buf) {
-      const packet = decodeTftp(buf);
+      let packet;
+      try {
+        packet = decodeTftp(buf);
+      } catch (err) {
+        if (err instanceof TftpPacketError) t.bump('refused by decodeTftp');
+        throw err;
+      }
+      t.bump(`decoded ${TftpOp[packet.op]}`);
       if (packet.op !== TftpOp.RRQ && packet.op !== TftpOp.WRQ) return;
       try {
         const params = negotiate(packet, 1234, limits);
@@ -200,6 +227,7 @@ export async function tftpTarget(): Promise<FuzzTarget<Buffer>> {
       }
       try {
         const path = await resolveInRoot(policy as TftpRootPolicy, packet.filename);
+        t.bump('file served');
         if (!underRoot(path) && !policy.linkedFiles.has(path)) throw new FuzzInvariantError(`"${packet.filename}" served ${path}, outside the root`);
       } catch (err) {
         if (!(err instanceof TftpPathError)) throw err;
@@ -231,6 +259,15 @@ function parseHarnessRequest(raw: Buffer): { method: string; url: string; header
     if (m) headers[m[1]!.toLowerCase()] = m[2]!;
   }
   return { method, url, headers, body };
+}
+
+function encodeControlBytes(url: string): string {
+  let out = '';
+  for (const c of url) {
+    const code = c.charCodeAt(0);
+    out += code <= 0x20 || code === 0x7f ? `%${code.toString(16).padStart(2, '0').toUpperCase()}` : c;
+  }
+  return out;
 }
 
 const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']);
@@ -287,16 +324,22 @@ export async function httpTarget(): Promise<FuzzTarget<Buffer>> {
   ].map((s) => Buffer.from(s, 'latin1'));
   const ranges = ['bytes=0-99', 'bytes=-10', 'bytes=100-', 'bytes=5-1', 'bytes=0-1,3-4', 'items=0-1'];
   const textSeeds = seeds.map((s) => s.toString('latin1'));
+  const t = tally();
 
   const run = (raw: Buffer): Promise<void> => {
-    const { method, url, headers, body } = parseHarnessRequest(raw);
+    const { method, url: rawUrl, headers, body } = parseHarnessRequest(raw);
     // The range parser, directly, with the header this request carries (artifacts are absent here).
     for (const size of [0, 1, 1000, 2 ** 40]) {
       const r = parseRange(headers.range, size);
       if (r.kind === 'partial' && !(r.start >= 0 && r.end >= r.start && r.end < size)) throw new FuzzInvariantError(`parseRange(${headers.range}, ${size}) gave ${r.start}-${r.end}`);
     }
-    // What Node's HTTP parser refuses never reaches the agent: unknown methods, control bytes in the target.
-    if (!HTTP_METHODS.has(method) || !url.startsWith('/') && !/^https?:\/\//.test(url) || [...url].some((c) => c <= ' ' || c === '\x7f')) return Promise.resolve();
+    // What Node's HTTP parser refuses never reaches the agent: unknown methods, targets that are
+    // neither a path nor absolute. Control bytes and spaces go percent-encoded, as a client must send them.
+    const url = encodeControlBytes(rawUrl);
+    if (!HTTP_METHODS.has(method) || !url.startsWith('/') && !/^https?:\/\//.test(url)) {
+      t.bump('refused before the agent (Node HTTP parser)');
+      return Promise.resolve();
+    }
     const req = new IncomingMessage(sockets[raw.length % sockets.length]!);
     req.method = method;
     req.url = url;
@@ -306,6 +349,7 @@ export async function httpTarget(): Promise<FuzzTarget<Buffer>> {
     const res = new ServerResponse(req);
     return new Promise<void>((resolveCase, reject) => {
       const finish = (): void => {
+        t.bump(`answered ${res.statusCode}`);
         if (res.statusCode >= 500) reject(new FuzzInvariantError(`${method} ${url.slice(0, 200)} answered ${res.statusCode}`));
         else resolveCase();
       };
@@ -317,6 +361,7 @@ export async function httpTarget(): Promise<FuzzTarget<Buffer>> {
   };
   return {
     name: 'http',
+    stats: t.stats,
     files: ['onprem-agent/pxe/http/'],
     seeds,
     mutate(rng, parent, corpus) {
@@ -390,8 +435,10 @@ export async function redfishTarget(): Promise<FuzzTarget<RedfishCase>> {
     return body ? { status: 200, headers: {}, body } : { status: 404, headers: {}, body: Buffer.from('{"error":{"message":"not found"}}') };
   };
   const seeds: RedfishCase[] = trees.map((_, tree) => ({ tree, overrides: [] }));
+  const t = tally();
   return {
     name: 'redfish',
+    stats: t.stats,
     files: ['onprem-agent/redfish/collect.ts', 'onprem-agent/redfish/client.ts', 'onprem-agent/redfish/identity.ts'],
     seeds,
     mutate(rng, parent, corpus) {
@@ -429,9 +476,19 @@ export async function redfishTarget(): Promise<FuzzTarget<RedfishCase>> {
     },
     async run(c) {
       current = { tree: trees[c.tree]!, overrides: new Map(c.overrides.map(([p, s, b]) => [p, [s, b]])) };
-      const root: Json = await client.serviceRoot();
-      if (!isRedfishServiceRoot(root)) return;
+      let root: Json;
+      try {
+        root = await client.serviceRoot();
+      } catch (err) {
+        if (err instanceof RedfishHttpError || err instanceof RedfishAuthError) t.bump('service root refused');
+        throw err;
+      }
+      if (!isRedfishServiceRoot(root)) {
+        t.bump('not a service root');
+        return;
+      }
       const obs = await new TreeWalker(client, root, silent).walk();
+      t.bump(`walked, ${Math.min(obs.systems.length, 3)}${obs.systems.length >= 3 ? '+' : ''} systems`);
       for (const n of [...obs.managerNics, ...obs.systems.flatMap((s) => s.nics)]) {
         if (!isMac(n.mac)) throw new FuzzInvariantError(`recorded MAC ${n.mac} is not a MAC`);
       }
