@@ -26,7 +26,10 @@ export interface FuzzResult {
   corpus: number;
   seconds: number;
   casesPerSecond: number;
+  /** Slowest case that finished within the limit. */
   slowestCaseMs: number;
+  /** Cases over the limit once that ran within it when re-run (machine stalls, not hangs). */
+  slowOnce: number;
   /** The target's own tally of how far cases got (seeds and replays included). */
   outcomes: Record<string, number>;
   findings: FuzzFinding[];
@@ -61,34 +64,46 @@ export async function fuzz<T>(target: FuzzTarget<T>, opts: FuzzOptions): Promise
   let crashes = 0;
   let hangs = 0;
   let slowest = 0;
+  let slowOnce = 0;
 
-  /** Runs one input; returns false when it crashed or hung. */
-  const exec = async (input: T): Promise<boolean> => {
+  /** One timed execution: 'hang' when an async case has not settled within the limit. */
+  const attempt = async (input: T): Promise<{ ms: number; hung: boolean; failure: unknown }> => {
     const t0 = performance.now();
-    let outcome: 'ok' | 'hang' = 'ok';
+    let hung = false;
     let failure: unknown;
     try {
       const r = target.run(input);
       if (r && typeof (r as Promise<void>).then === 'function') {
         const limit = timeout(HANG_MS);
-        outcome = await Promise.race([(r as Promise<void>).then(() => 'ok' as const), limit.promise]);
+        hung = (await Promise.race([(r as Promise<void>).then(() => 'ok' as const), limit.promise])) === 'hang';
         limit.cancel();
         // A hung case may still settle (or fail) later; it is counted once, as a hang.
-        if (outcome === 'hang') (r as Promise<void>).catch(() => {});
+        if (hung) (r as Promise<void>).catch(() => {});
       }
     } catch (err) {
       failure = err;
     }
-    const ms = performance.now() - t0;
-    if (ms > slowest) slowest = ms;
+    return { ms: performance.now() - t0, hung, failure };
+  };
+
+  /** Runs one input; returns false when it crashed or hung. */
+  const exec = async (input: T): Promise<boolean> => {
+    let { ms, hung, failure } = await attempt(input);
+    if (failure === undefined && (hung || ms > HANG_MS)) {
+      // On a shared 2-core machine a scheduler or GC stall can hold one case past the limit:
+      // a hang is a case that is slow again on each of two re-runs.
+      slowOnce++;
+      for (let i = 0; i < 2 && failure === undefined && (hung || ms > HANG_MS); i++) ({ ms, hung, failure } = await attempt(input));
+    }
+    if (ms > slowest && !(hung || ms > HANG_MS)) slowest = ms;
     if (failure !== undefined && !target.expected(failure)) {
       crashes++;
       if (findings.length < keep) findings.push({ kind: 'crash', message: (failure as Error)?.stack ?? String(failure), input: target.serialize(input) });
       return false;
     }
-    if (outcome === 'hang' || ms > HANG_MS) {
+    if (hung || ms > HANG_MS) {
       hangs++;
-      if (findings.length < keep) findings.push({ kind: 'hang', message: `case took ${ms.toFixed(0)} ms (limit ${HANG_MS} ms)`, input: target.serialize(input) });
+      if (findings.length < keep) findings.push({ kind: 'hang', message: `case took ${ms.toFixed(0)} ms on its third run (limit ${HANG_MS} ms)`, input: target.serialize(input) });
       return false;
     }
     return true;
@@ -139,6 +154,6 @@ export async function fuzz<T>(target: FuzzTarget<T>, opts: FuzzOptions): Promise
   const seconds = (performance.now() - started) / 1000;
   return {
     target: target.name, cases: done, crashes, hangs, seedPaths, paths: cov.count(target.files), corpus: corpus.length,
-    seconds, casesPerSecond: done / seconds, slowestCaseMs: slowest, outcomes: target.stats(), findings,
+    seconds, casesPerSecond: done / seconds, slowestCaseMs: slowest, slowOnce, outcomes: target.stats(), findings,
   };
 }

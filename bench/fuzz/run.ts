@@ -67,7 +67,7 @@ for (const name of names) {
   }
   if (r.crashes || r.hangs) failed = true;
   console.log(`${name.padEnd(8)} cases ${r.cases}${r.cases < cases ? ` (of ${cases}: stopped at --until)` : ''}  crashes ${r.crashes}  hangs ${r.hangs}  `
-    + `paths ${r.paths} (seeds ${r.seedPaths})  corpus ${r.corpus}  ${Math.round(r.casesPerSecond)} cases/s  slowest ${r.slowestCaseMs.toFixed(1)} ms  ${r.seconds.toFixed(0)} s`);
+    + `paths ${r.paths} (seeds ${r.seedPaths})  corpus ${r.corpus}  ${Math.round(r.casesPerSecond)} cases/s  slowest ${r.slowestCaseMs.toFixed(1)} ms  over 1 s once then fast ${r.slowOnce}  ${r.seconds.toFixed(0)} s`);
   console.log(`         outcomes ${JSON.stringify(r.outcomes)}`);
   const { findings, ...figures } = r;
   results.push({ ...figures, date: new Date().toISOString(), seed, findings: findings.map((f) => ({ kind: f.kind, message: f.message.split('\n')[0] })) });
