@@ -468,6 +468,8 @@ export async function redfishTarget(): Promise<FuzzTarget<RedfishCase>> {
         } catch {
           text = base.toString('utf8'); // nesting beyond what JSON.stringify can write: keep the parent
         }
+        // Copies of copies grow without bound over generations; a BMC body stays under 1 MiB here.
+        if (text.length > 1 << 20) text = base.toString('utf8');
         next = [path, 200, Buffer.from(text)];
       }
       child.overrides = child.overrides.filter((x) => x[0] !== path).concat([next]);
