@@ -9,7 +9,9 @@ export function parseRange(header: string | undefined, size: number): RangeResul
   if (a === '' && b === '') return { kind: 'full' };
   if (a === '') {
     const n = Number(b);
-    if (n === 0) return { kind: 'unsatisfiable' };
+    // RFC 9110 §14.1.2: a suffix range of an empty representation is unsatisfiable too
+    // (without this, an empty artifact answered 206 with `Content-Range: bytes 0--1/0`).
+    if (n === 0 || size === 0) return { kind: 'unsatisfiable' };
     return { kind: 'partial', start: Math.max(0, size - n), end: size - 1 };
   }
   const start = Number(a);

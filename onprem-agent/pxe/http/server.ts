@@ -27,6 +27,15 @@ export { requesterIsNode, bootCarriesSecrets } from './nodeScope.js';
 /** Heartbeats every few seconds during a boot, a few phone-homes: 20 at once, then one per 2 s. */
 export const DEFAULT_OBSERVATION_RATE = { burst: 20, perSecond: 0.5 };
 
+/** The request target as a URL; one URL parsing rejects (`///`, `//[::1`) is the client's error, not a 500. */
+function requestUrl(target: string): URL {
+  try {
+    return new URL(target, 'http://agent');
+  } catch {
+    throw new HttpError(400, `request target "${target.slice(0, 64)}" is not a valid URL`);
+  }
+}
+
 export function createAgentHttpServer(opts: AgentHttpOptions): Server & { counters: HttpCounters } {
   const counters = newHttpCounters();
   const services: HttpServices = { opts, counters, observationBudget: new TokenBuckets(opts.observationRateLimit ?? DEFAULT_OBSERVATION_RATE) };
@@ -41,7 +50,7 @@ export function createAgentHttpServer(opts: AgentHttpOptions): Server & { counte
   const refusals = new RefusalRecorder(counters);
 
   async function dispatch(req: IncomingMessage, res: ServerResponse, requester: string | null): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://agent');
+    const url = requestUrl(req.url ?? '/');
     const method = req.method === 'HEAD' ? 'GET' : req.method;
     for (const route of routes) {
       if (route.method !== method) continue;

@@ -65,10 +65,11 @@ export interface TftpServer {
 const BLKSIZE_MIN = 8;
 const BLKSIZE_MAX = 65464;
 
-class OptionError extends Error {}
+/** A TFTP option the server refuses (ERROR 8, RFC 2347). */
+export class OptionError extends Error {}
 
 /** RFC 2347: an option the server cannot honour is left out of the OACK, not fatal. */
-function negotiate(req: TftpRequest, fileSize: number, opts: Required<Pick<TftpServerOptions, 'maxBlksize' | 'maxWindowsize' | 'timeoutMs' | 'maxTimeoutMs' | 'retries'>>): TransferParams {
+export function negotiate(req: TftpRequest, fileSize: number, opts: Required<Pick<TftpServerOptions, 'maxBlksize' | 'maxWindowsize' | 'timeoutMs' | 'maxTimeoutMs' | 'retries'>>): TransferParams {
   const oack = new Map<string, string>();
   let blksize = 512;
   let windowsize = 1;

@@ -16,4 +16,8 @@ describe('HTTP Range parsing', () => {
   ])('%s of 1000 bytes → %j', (header, expected) => {
     expect(parseRange(header, 1000)).toEqual(expected);
   });
+
+  it.each([['bytes=-10'], ['bytes=0-'], ['bytes=0-0']])('%s of an empty artifact is unsatisfiable (found by bench/fuzz)', (header) => {
+    expect(parseRange(header, 0)).toEqual({ kind: 'unsatisfiable' });
+  });
 });
