@@ -14,7 +14,7 @@ import { tokenSourceFor, type TokenStatus } from '../sync/tokenProvider.js';
 import { CloudUnreachableError } from '../sync/cloudClient.js';
 import { Syncer } from '../sync/syncer.js';
 import { Outbox } from '../outbox/outbox.js';
-import { createAgentHttpServer } from '../pxe/http/server.js';
+import { bootCarriesSecrets, createAgentHttpServer } from '../pxe/http/server.js';
 import { dhcpLeaseTable } from '../pxe/http/dhcpLeases.js';
 import { createTftpServer, type TftpServer } from '../pxe/tftp/server.js';
 import { DiscoveryReceipts, type DiscoveryStatus } from '../redfish/receipts.js';
@@ -136,7 +136,7 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
     ),
     ...(iscsi ? { bootScriptEpoch: () => iscsi.epoch() } : {}),
     // A script with the node's own CHAP secret is for that node alone (node-scoped serving).
-    bootScriptCarriesSecrets: (node) => node.boot?.carriesSecrets === true || (node.boot !== null && bootScriptCarriesSecrets(config, node.boot)),
+    bootScriptCarriesSecrets: (node) => bootCarriesSecrets(node) || (node.boot !== null && bootScriptCarriesSecrets(config, node.boot)),
   });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

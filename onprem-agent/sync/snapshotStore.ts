@@ -48,14 +48,19 @@ export async function removeStaleTempFiles(dataDir: string): Promise<number> {
   return n;
 }
 
-/** Lookup tables over one snapshot: MAC → node, xname → node. */
+/** Lookup tables over one snapshot: MAC → node, xname → node, inventory IP → node. */
 export class SnapshotIndex {
   readonly byMac = new Map<string, SnapshotNode>();
   readonly byXname = new Map<string, SnapshotNode>();
+  /** Every address the inventory assigns: whose it is (node-scoped serving), and that the DHCP pool must not hand it out. */
+  readonly byIp = new Map<string, SnapshotNode>();
   constructor(readonly stored: StoredSnapshot) {
     for (const n of stored.snapshot.nodes ?? []) {
       this.byXname.set(n.xname, n);
-      for (const i of n.interfaces) this.byMac.set(i.mac, n);
+      for (const i of n.interfaces) {
+        this.byMac.set(i.mac, n);
+        for (const ip of i.ipAddresses) this.byIp.set(ip, n);
+      }
     }
   }
   /** sha256s the snapshot references: what the cache must hold and GC must keep. */

@@ -13,23 +13,12 @@ export interface InventoryLeases {
 }
 
 export function inventoryLeases(index: () => SnapshotIndex | null | undefined): InventoryLeases {
-  // One set per snapshot index: built on the first pool allocation after a snapshot change.
-  const ips = new WeakMap<SnapshotIndex, ReadonlySet<string>>();
   return {
     lookupStaticLease(mac) {
       const node = index()?.byMac.get(mac);
       const ip = node?.interfaces.find((i) => i.mac === mac)?.ipAddresses[0];
       return node && ip ? { ip, hostname: node.xname } : undefined;
     },
-    isInventoryIp(ip) {
-      const idx = index();
-      if (!idx) return false;
-      let set = ips.get(idx);
-      if (!set) {
-        set = new Set((idx.stored.snapshot.nodes ?? []).flatMap((n) => n.interfaces.flatMap((i) => i.ipAddresses)));
-        ips.set(idx, set);
-      }
-      return set.has(ip);
-    },
+    isInventoryIp: (ip) => index()?.byIp.has(ip) ?? false,
   };
 }

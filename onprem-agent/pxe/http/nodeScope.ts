@@ -39,8 +39,8 @@ export function scopeVerdict(address: string | null, node: SnapshotNode, index: 
     if (node.interfaces.some((i) => i.ipAddresses.includes(address))) return { allowed: true, via: 'inventory-address' };
     if (leases && node.interfaces.some((i) => leases.boundAddresses(i.mac).includes(address))) return { allowed: true, via: 'dhcp-lease' };
   }
-  const owner = address === null || !index ? undefined : nodeByAddress(index).get(address);
-  if (owner) return { allowed: false, reason: 'requester-is-another-node', message: `${address} is the address of ${owner}, not of ${node.xname}` };
+  const owner = nodeAtAddress(index, address);
+  if (owner) return { allowed: false, reason: 'requester-is-another-node', message: `${address} is the address of ${owner.xname}, not of ${node.xname}` };
   return {
     allowed: false,
     reason: 'requester-unknown',
@@ -63,24 +63,9 @@ export function bootCarriesSecrets(node: SnapshotNode): boolean {
   return node.boot?.carriesSecrets === true;
 }
 
-const addressOwners = new WeakMap<SnapshotIndex, Map<string, string>>();
-
-/** inventory IP → xname, built once per snapshot. */
-function nodeByAddress(index: SnapshotIndex): Map<string, string> {
-  let m = addressOwners.get(index);
-  if (!m) {
-    m = new Map();
-    for (const n of index.byXname.values()) for (const i of n.interfaces) for (const ip of i.ipAddresses) m.set(ip, n.xname);
-    addressOwners.set(index, m);
-  }
-  return m;
-}
-
 /** The node that owns inventory address `address`, if any. */
 export function nodeAtAddress(index: SnapshotIndex | null, address: string | null): SnapshotNode | null {
-  if (!index || address === null) return null;
-  const xname = nodeByAddress(index).get(address);
-  return xname ? index.byXname.get(xname) ?? null : null;
+  return address === null ? null : index?.byIp.get(address) ?? null;
 }
 
 /**
