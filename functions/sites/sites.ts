@@ -6,6 +6,7 @@ import type { OperationContext } from '../shared/handler.js';
 import { siteScope } from '../shared/identity.js';
 import { issuerFromEnv, type AgentCredentials } from './credentials.js';
 import { validateSiteName } from './siteName.js';
+import { siteKey, SITES_LIST_PK } from './registry.js';
 
 export interface Site {
   name: string;
@@ -32,7 +33,7 @@ export async function listSites(ctx: OperationContext): Promise<Site[]> {
       TableName: ctx.clients.config.tableName,
       IndexName: 'GSI1',
       KeyConditionExpression: 'GSI1PK = :p',
-      ExpressionAttributeValues: { ':p': 'SITES' },
+      ExpressionAttributeValues: { ':p': SITES_LIST_PK },
     }),
   );
   return (out.Items ?? []).map(toSite).filter((s) => scope === null || s.name === scope);
@@ -41,7 +42,7 @@ export async function listSites(ctx: OperationContext): Promise<Site[]> {
 export async function getSite(ctx: OperationContext, name: string): Promise<Site | null> {
   const scope = siteScope(ctx.identity);
   if (scope !== null && scope !== name) return null;
-  const out = await ctx.clients.doc.send(new GetCommand({ TableName: ctx.clients.config.tableName, Key: { PK: `SITE#${name}`, SK: 'SITE' } }));
+  const out = await ctx.clients.doc.send(new GetCommand({ TableName: ctx.clients.config.tableName, Key: siteKey(name) }));
   return out.Item ? toSite(out.Item) : null;
 }
 
@@ -58,7 +59,7 @@ export async function createSite(
           {
             Put: {
               TableName: ctx.clients.config.tableName,
-              Item: { PK: `SITE#${name}`, SK: 'SITE', GSI1PK: 'SITES', GSI1SK: name, entity: 'Site', ...site },
+              Item: { ...siteKey(name), GSI1PK: SITES_LIST_PK, GSI1SK: name, entity: 'Site', ...site },
               ConditionExpression: 'attribute_not_exists(PK)',
             },
           },

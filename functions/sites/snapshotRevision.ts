@@ -7,11 +7,12 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError } from '../../schema/errors.js';
 import type { Clients } from '../shared/clients.js';
+import { siteKey } from './registry.js';
 
 const MAX_ATTEMPTS = 8;
 
 export async function siteItem(c: Clients, site: string): Promise<Record<string, unknown> | undefined> {
-  const out = await c.doc.send(new GetCommand({ TableName: c.config.tableName, Key: { PK: `SITE#${site}`, SK: 'SITE' }, ConsistentRead: true }));
+  const out = await c.doc.send(new GetCommand({ TableName: c.config.tableName, Key: siteKey(site), ConsistentRead: true }));
   return out.Item;
 }
 
@@ -26,7 +27,7 @@ export async function recordRevision(c: Clients, site: string, hash: string, fir
       await c.doc.send(
         new UpdateCommand({
           TableName: c.config.tableName,
-          Key: { PK: `SITE#${site}`, SK: 'SITE' },
+          Key: siteKey(site),
           UpdateExpression: 'SET snapshotRevision = :next, snapshotHash = :h, snapshotChangedAt = :at',
           ConditionExpression: current === 0 ? 'attribute_exists(PK) AND attribute_not_exists(snapshotRevision)' : 'snapshotRevision = :cur',
           ExpressionAttributeValues: { ':next': current + 1, ':h': hash, ':at': new Date().toISOString(), ...(current === 0 ? {} : { ':cur': current }) },
