@@ -28,7 +28,7 @@ import { decodeTftp, encodeAck, encodeError, encodeOack, encodeRequest, TftpOp, 
 import { resolveInRoot, tftpRootPolicy, TftpPathError, type TftpRootPolicy } from '../../onprem-agent/pxe/tftp/paths.js';
 import { negotiate, OptionError } from '../../onprem-agent/pxe/tftp/server.js';
 import { RedfishAuthError, RedfishClient, RedfishHttpError, type Json } from '../../onprem-agent/redfish/client.js';
-import { TreeWalker, isRedfishServiceRoot } from '../../onprem-agent/redfish/collect.js';
+import { RedfishWalkLimitError, TreeWalker, isRedfishServiceRoot } from '../../onprem-agent/redfish/collect.js';
 import { bmcIdentityKey, identityBmcXName } from '../../onprem-agent/redfish/identity.js';
 import type { HttpResult } from '../../onprem-agent/redfish/transport.js';
 import { SnapshotIndex, saveSnapshot } from '../../onprem-agent/sync/snapshotStore.js';
@@ -497,7 +497,7 @@ export async function redfishTarget(): Promise<FuzzTarget<RedfishCase>> {
       const key = bmcIdentityKey(obs);
       if (key !== null) identityBmcXName(key);
     },
-    expected: (err) => err instanceof RedfishHttpError || err instanceof RedfishAuthError,
+    expected: (err) => err instanceof RedfishHttpError || err instanceof RedfishAuthError || err instanceof RedfishWalkLimitError,
     serialize: (c) => Buffer.from(JSON.stringify({ tree: folders[c.tree], overrides: c.overrides.map(([p, s, b]) => ({ path: p, status: s, body: b.toString('base64') })) }, null, 1)),
     close: async () => client.close(),
   };

@@ -84,6 +84,8 @@ export class RedfishWriteOutcomeUnknownError extends Error {
 export class RedfishClient {
   readonly bmc: string;
   requests = 0;
+  /** Bytes of every answer's body, so a walk can bound what one BMC may make it read. */
+  bytesReceived = 0;
   busyResponses = 0;
   authMode: 'session' | 'basic' | 'none' = 'none';
   private token: string | undefined;
@@ -123,6 +125,7 @@ export class RedfishClient {
           }
           throw err;
         }
+        this.bytesReceived += res.body.length;
         this.log.debug({ method, path, status: res.status }, 'redfish request');
         if (res.status !== 503 || attempt >= maxBusy) return res;
         this.busyResponses++;

@@ -56,17 +56,71 @@ export function macOf(resource: Json): { mac: string; field: 'MACAddress' | 'Per
   return null;
 }
 
+/**
+ * Bounds on one BMC's walk. A real node BMC's tree is a few hundred resources (a large GPU
+ * node with every DIMM and PCIe function near a thousand); a tree past these is a loop, a
+ * fault or an attack, and walking it would hold the agent's memory and its BMC slots.
+ */
+export interface WalkLimits {
+  /** Distinct GETs in one walk. */
+  maxRequests: number;
+  /** Members of one collection, over all its pages. */
+  maxMembers: number;
+  /** Bytes of all answers in one walk. */
+  maxBytes: number;
+}
+
+export const DEFAULT_WALK_LIMITS: WalkLimits = { maxRequests: 5000, maxMembers: 1024, maxBytes: 64 * 1024 * 1024 };
+
+/** A BMC's tree is larger than a walk may read: the walk stops and the BMC is reported with this reason. */
+export class RedfishWalkLimitError extends Error {
+  constructor(readonly bmc: string, reason: string) {
+    super(`Redfish tree of ${bmc}: ${reason}; the walk was stopped (a loop or an oversize tree)`);
+    this.name = 'RedfishWalkLimitError';
+  }
+}
+
 export class TreeWalker {
   private expand: boolean;
   private expandUsed = false;
+  private requests = 0;
+  private readonly bytesAtStart: number;
+  /** One GET per resource per walk: vendors link one adapter or chassis from several places. */
+  private readonly fetched = new Map<string, Promise<Json | null>>();
 
-  constructor(private readonly client: RedfishClient, private readonly root: Json, private readonly log: Logger) {
+  constructor(
+    private readonly client: RedfishClient,
+    private readonly root: Json,
+    private readonly log: Logger,
+    private readonly limits: WalkLimits = DEFAULT_WALK_LIMITS,
+  ) {
     this.expand = expandAdvertised(root);
+    this.bytesAtStart = client.bytesReceived;
   }
 
-  private async tryGet(path: string): Promise<Json | null> {
+  private async get(path: string): Promise<Json> {
+    if (++this.requests > this.limits.maxRequests) {
+      throw new RedfishWalkLimitError(this.client.bmc, `more than ${this.limits.maxRequests} resources`);
+    }
+    const doc = await this.client.get(path);
+    if (this.client.bytesReceived - this.bytesAtStart > this.limits.maxBytes) {
+      throw new RedfishWalkLimitError(this.client.bmc, `more than ${this.limits.maxBytes} bytes of answers`);
+    }
+    return doc;
+  }
+
+  private tryGet(path: string): Promise<Json | null> {
+    let pending = this.fetched.get(path);
+    if (!pending) {
+      pending = this.fetchOrSkip(path);
+      this.fetched.set(path, pending);
+    }
+    return pending;
+  }
+
+  private async fetchOrSkip(path: string): Promise<Json | null> {
     try {
-      return await this.client.get(path);
+      return await this.get(path);
     } catch (err) {
       if (err instanceof RedfishHttpError) {
         this.log.debug({ path, status: err.status }, 'resource skipped');
@@ -76,16 +130,25 @@ export class TreeWalker {
     }
   }
 
+  private checkMembers(path: string, count: number): void {
+    if (count > this.limits.maxMembers) {
+      throw new RedfishWalkLimitError(this.client.bmc, `collection ${path} lists more than ${this.limits.maxMembers} members`);
+    }
+  }
+
   /** A collection's members, inline via $expand where it works, one GET each otherwise. */
   async members(path: string | null): Promise<Json[]> {
     if (!path) return [];
     if (this.expand) {
       try {
-        const expanded = await this.client.get(`${path}?$expand=.($levels=1)`);
+        const expanded = await this.get(`${path}?$expand=.($levels=1)`);
         const list = Array.isArray(expanded.Members) ? expanded.Members : [];
         if (list.every(isExpanded)) {
+          this.checkMembers(path, list.length);
           this.expandUsed = true;
-          return list.map((m) => obj(m)!);
+          // A member listed twice is one resource.
+          const byId = new Map(list.map((m, i) => [str(obj(m)!['@odata.id']) ?? `#${i}`, obj(m)!]));
+          return [...byId.values()];
         }
         this.log.debug({ path }, '$expand ignored by the BMC; fetching members one by one');
       } catch (err) {
@@ -96,13 +159,18 @@ export class TreeWalker {
       }
     }
     let page = await this.tryGet(path);
-    const links = refs(page?.Members);
-    // Large collections come in pages; a bound on pages stops a BMC that links in a circle.
-    for (let pages = 1; page && typeof page['Members@odata.nextLink'] === 'string' && pages < 100; pages++) {
-      page = await this.tryGet(page['Members@odata.nextLink']);
-      links.push(...refs(page?.Members));
+    const links = new Set(refs(page?.Members));
+    // Large collections come in pages; a page seen before ends the list (a BMC that links in a
+    // circle), and the member bound ends a list that only grows.
+    for (const seen = new Set([path]); page && typeof page['Members@odata.nextLink'] === 'string' && !seen.has(page['Members@odata.nextLink']);) {
+      this.checkMembers(path, links.size);
+      const next: string = page['Members@odata.nextLink'];
+      seen.add(next);
+      page = await this.tryGet(next);
+      for (const r of refs(page?.Members)) links.add(r);
     }
-    const got = await Promise.all(links.map((p) => this.tryGet(p)));
+    this.checkMembers(path, links.size);
+    const got = await Promise.all([...links].map((p) => this.tryGet(p)));
     return got.filter((m): m is Json => m !== null);
   }
 
@@ -114,6 +182,7 @@ export class TreeWalker {
       this.members(link(root, 'Systems')),
     ]);
     const chassisByPath = new Map(chassisList.map((c) => [str(c['@odata.id']) ?? '', c]));
+    const chassisSystems = new Map([...chassisByPath].map(([cp, c]) => [cp, refs(obj(c.Links)?.ComputerSystems)]));
     const managerNics: NicObservation[] = [];
     const managerRecords: ManagerRecord[] = [];
     await Promise.all(managers.map(async (m) => {
@@ -124,7 +193,7 @@ export class TreeWalker {
       managerNics.push(...this.nicsFrom(await this.members(link(m, 'EthernetInterfaces'))));
     }));
     managerRecords.sort((a, b) => a.path.localeCompare(b.path));
-    const systemObs = await Promise.all(systems.map((s) => this.system(s, chassisByPath, systems.length)));
+    const systemObs = await Promise.all(systems.map((s) => this.system(s, chassisByPath, chassisSystems, systems.length)));
     const oem = Object.keys(obj(root.Oem) ?? {})[0] ?? null;
     return {
       vendor: str(root.Vendor) ?? oem ?? str(systems[0]?.Manufacturer),
@@ -178,12 +247,11 @@ export class TreeWalker {
     return { target, types: strings(param?.AllowableValues) };
   }
 
-  private async system(s: Json, chassisByPath: Map<string, Json>, systemCount: number): Promise<SystemObservation> {
+  private async system(s: Json, chassisByPath: Map<string, Json>, chassisSystems: Map<string, string[]>, systemCount: number): Promise<SystemObservation> {
     const path = str(s['@odata.id']) ?? '';
-    const chassisPaths = refs(obj(s.Links)?.Chassis);
+    const chassisPaths = [...new Set(refs(obj(s.Links)?.Chassis))];
     // Chassis that name this system, for BMCs that link only from the chassis side.
-    for (const [cp, c] of chassisByPath) {
-      const systems = refs(obj(c.Links)?.ComputerSystems);
+    for (const [cp, systems] of chassisSystems) {
       if ((systems.includes(path) || (systemCount === 1 && systems.length === 0 && chassisPaths.length === 0 && chassisByPath.size === 1)) && !chassisPaths.includes(cp)) chassisPaths.push(cp);
     }
     const chassis = chassisPaths.map((p) => chassisByPath.get(p)).filter((c): c is Json => c !== undefined);
@@ -210,7 +278,8 @@ export class TreeWalker {
     }
 
     let pcie: Json[] = [];
-    const pcieLinks = refs(s.PCIeDevices);
+    const pcieLinks = [...new Set(refs(s.PCIeDevices))];
+    this.checkMembers(`${path} PCIeDevices`, pcieLinks.length);
     if (pcieLinks.length > 0) pcie = (await Promise.all(pcieLinks.map((p) => this.tryGet(p)))).filter((d): d is Json => d !== null);
     else if (link(s, 'PCIeDevices')) pcie = await this.members(link(s, 'PCIeDevices'));
     else for (const c of chassis) pcie = pcie.concat(await this.members(link(c, 'PCIeDevices')));

@@ -28,6 +28,11 @@ export interface HttpResult {
 }
 
 export const MAX_SOCKETS_PER_BMC = 2;
+/**
+ * The largest answer read from a BMC. Real resources are a few KiB (a $expand of a big
+ * collection a few hundred); a BMC that streams without end must not fill the agent's memory.
+ */
+export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 export function bmcKey(a: Pick<BmcAddress, 'host' | 'port'>): string {
   return `${a.host}:${a.port}`;
@@ -37,6 +42,13 @@ export class RequestTimeoutError extends Error {
   constructor(readonly bmc: string, method: string, path: string, timeoutMs: number) {
     super(`${method} ${path} on ${bmc} got no answer within ${timeoutMs / 1000}s`);
     this.name = 'RequestTimeoutError';
+  }
+}
+
+export class ResponseTooLargeError extends Error {
+  constructor(readonly bmc: string, method: string, path: string, limit: number) {
+    super(`${method} ${path} on ${bmc} answered more than ${limit} bytes; the answer was dropped`);
+    this.name = 'ResponseTooLargeError';
   }
 }
 
@@ -109,7 +121,15 @@ export class BmcTransport {
         headers: { Accept: 'application/json', ...(body !== undefined ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } : {}), ...headers },
       }, (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        let received = 0;
+        res.on('data', (c: Buffer) => {
+          received += c.length;
+          if (received > MAX_RESPONSE_BYTES) {
+            res.destroy(new ResponseTooLargeError(this.key, method, path, MAX_RESPONSE_BYTES));
+            return;
+          }
+          chunks.push(c);
+        });
         res.on('end', () => {
           clearTimeout(timer);
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
