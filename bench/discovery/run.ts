@@ -14,16 +14,13 @@ import { pino } from 'pino';
 import { CredentialResolver } from '../../onprem-agent/redfish/credentials.js';
 import { discover } from '../../onprem-agent/redfish/discover.js';
 import type { FleetStats, SimulatedBmcInfo } from '../../onprem-agent/redfish/simulator/fleet.js';
+import { numberArg } from '../support/args.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = resolve(here, '../..');
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const bmcCount = arg('bmcs', 1000);
-const latencyMs = arg('latency-ms', 30);
-const concurrency = arg('concurrency', 100);
+const bmcCount = numberArg('bmcs', 1000);
+const latencyMs = numberArg('latency-ms', 30);
+const concurrency = numberArg('concurrency', 100);
 
 type Msg = { type: 'ready'; bmcs: SimulatedBmcInfo[]; username: string; password: string } | { type: 'stats'; stats: FleetStats; maxRssKiB: number };
 

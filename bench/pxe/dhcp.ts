@@ -11,14 +11,11 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { createLan, type NetnsHost } from '../../test/support/netns.js';
 import { startDhcp } from '../../test/integration/pxe/dhcpHarness.js';
+import { numberArg } from '../support/args.js';
 
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const SECONDS = arg('seconds', 6);
-const WINDOW = arg('window', 64);
-const ROUNDS = arg('rounds', 2);
+const SECONDS = numberArg('seconds', 6);
+const WINDOW = numberArg('window', 64);
+const ROUNDS = numberArg('rounds', 2);
 
 interface LoadResult { answered: number; lost: number; sent: number; seconds: number; answersPerSecond: number }
 

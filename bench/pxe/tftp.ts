@@ -11,13 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tftpGet } from '../../onprem-agent/pxe/tftp/client.js';
 import { freeUdpPort } from '../../test/support/ports.js';
+import { numberArg } from '../support/args.js';
 
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const CONCURRENCY = arg('concurrency', 500);
-const ROUNDS = arg('rounds', 2);
+const CONCURRENCY = numberArg('concurrency', 500);
+const ROUNDS = numberArg('rounds', 2);
 const FILE = 'ipxe.efi';
 const BLKSIZE = 1468;
 

@@ -21,9 +21,16 @@ export const OFFER_HOLD_MS = 60_000;
 /** An address a client DECLINEd (someone else answers ARP for it) stays out this long. */
 export const DECLINE_HOLD_MS = 600_000;
 
+/** What changed at one address since the last `takeChanges()`: its lease now, or null (gone). */
+export type LeaseChanges = Map<string, Lease | null>;
+
 export class LeasePool {
   private readonly byMac = new Map<string, Lease>();
   private readonly byIp = new Map<string, Lease>();
+  /** Outstanding offers, oldest first: what a full pool takes back first (never a bound lease). */
+  private readonly offers = new Map<string, Lease>();
+  /** Addresses whose lease changed since the lease file last took them (the file appends these). */
+  private changed: LeaseChanges = new Map();
   private readonly first: number;
   private readonly last: number;
   private cursor: number;
@@ -54,7 +61,46 @@ export class LeasePool {
 
   private drop(lease: Lease): void {
     if (this.byMac.get(lease.mac) === lease) this.byMac.delete(lease.mac);
-    if (this.byIp.get(lease.ip) === lease) this.byIp.delete(lease.ip);
+    if (this.byIp.get(lease.ip) === lease) {
+      this.byIp.delete(lease.ip);
+      this.changed.set(lease.ip, null);
+    }
+    if (this.offers.get(lease.ip) === lease) this.offers.delete(lease.ip);
+  }
+
+  private hold(lease: Lease, byMac = true): Lease {
+    const before = this.byIp.get(lease.ip);
+    if (before && before !== lease) this.drop(before);
+    if (byMac) this.byMac.set(lease.mac, lease);
+    this.byIp.set(lease.ip, lease);
+    if (lease.state === 'offered') this.offers.set(lease.ip, lease);
+    this.changed.set(lease.ip, lease);
+    return lease;
+  }
+
+  /**
+   * A full pool withdraws its oldest outstanding offer for a new client, so a flood of one-off
+   * MACs (each DISCOVERs once and never REQUESTs) cannot hold every address for the offer's
+   * whole hold time; bound and declined addresses are never taken.
+   */
+  private reclaimOldestOffer(): string | undefined {
+    for (const lease of this.offers.values()) {
+      this.drop(lease);
+      if (this.usable(lease.ip)) return lease.ip;
+    }
+    return undefined;
+  }
+
+  /** The changes since the last call, for the lease file to append. */
+  takeChanges(): LeaseChanges {
+    const out = this.changed;
+    this.changed = new Map();
+    return out;
+  }
+
+  /** Addresses with a record (live or not yet swept): what a compacted lease file would hold, at most. */
+  size(): number {
+    return this.byIp.size;
   }
 
   current(mac: string): Lease | undefined {
@@ -84,11 +130,9 @@ export class LeasePool {
       this.cursor = this.cursor >= this.last ? this.first : this.cursor + 1;
       if (this.usable(candidate) && !this.holderOf(candidate)) ip = candidate;
     }
+    ip ??= this.reclaimOldestOffer();
     if (ip === undefined) return undefined;
-    const lease: Lease = { mac, ip, expiresAt: this.now() + OFFER_HOLD_MS, state: 'offered' };
-    this.byMac.set(mac, lease);
-    this.byIp.set(ip, lease);
-    return lease;
+    return this.hold({ mac, ip, expiresAt: this.now() + OFFER_HOLD_MS, state: 'offered' });
   }
 
   bind(mac: string, ip: string, seconds: number): Lease | undefined {
@@ -97,10 +141,7 @@ export class LeasePool {
     if (!this.usable(ip)) return undefined;
     const old = this.byMac.get(mac);
     if (old && old.ip !== ip) this.drop(old);
-    const lease: Lease = { mac, ip, expiresAt: this.now() + seconds * 1000, state: 'bound' };
-    this.byMac.set(mac, lease);
-    this.byIp.set(ip, lease);
-    return lease;
+    return this.hold({ mac, ip, expiresAt: this.now() + seconds * 1000, state: 'bound' });
   }
 
   /** True when the client held that address (so the table changed). */
@@ -114,8 +155,7 @@ export class LeasePool {
   decline(ip: string): void {
     const l = this.byIp.get(ip);
     if (l) this.drop(l);
-    const bad: Lease = { mac: '', ip, expiresAt: this.now() + DECLINE_HOLD_MS, state: 'declined' };
-    this.byIp.set(ip, bad);
+    this.hold({ mac: '', ip, expiresAt: this.now() + DECLINE_HOLD_MS, state: 'declined' }, false);
   }
 
   /** Forgets an offer the client turned down by choosing another server; true if there was one. */
@@ -137,6 +177,7 @@ export class LeasePool {
       const lease = { ...l };
       this.byIp.set(l.ip, lease);
       if (l.state !== 'declined') this.byMac.set(l.mac, lease);
+      if (l.state === 'offered') this.offers.set(l.ip, lease);
     }
   }
 }

@@ -18,7 +18,7 @@ import { cidrContains, intToIPv4, parseCidr, type Cidr } from '../../../schema/i
 import { archFromVendorClass, chooseBootFile, type ArchFamily, type BootFileChoice, type BootFileConfig } from '../bootfile.js';
 import { log } from '../../logger.js';
 import { LeasePool } from './leases.js';
-import type { DhcpLeaseStore, StoredLeases } from './leaseStore.js';
+import type { DhcpLeaseStore, LeaseSource } from './leaseStore.js';
 import { BootOp, macOf, type DhcpPacket } from './packet.js';
 import {
   clientArchitectures, encodeSubOptions, ipBytes, ipOption, MessageType, messageType, Opt, PxeSub, stringOption, uint32Bytes, userClasses,
@@ -151,13 +151,16 @@ export class DhcpResponder {
     for (const s of this.subnets) s.pool?.restore(stored[s.config.cidr] ?? []);
   }
 
-  private leaseTable(): StoredLeases {
-    return Object.fromEntries(this.subnets.filter((s) => s.pool).map((s) => [s.config.cidr, s.pool!.list()]));
-  }
+  /** What the lease file reads: each pool's changes, and the whole table when it compacts. */
+  private readonly leaseSource: LeaseSource = {
+    changes: () => this.subnets.filter((s) => s.pool).map((s) => [s.config.cidr, s.pool!.takeChanges()]),
+    table: () => Object.fromEntries(this.subnets.filter((s) => s.pool).map((s) => [s.config.cidr, s.pool!.list()])),
+    size: () => this.subnets.reduce((n, s) => n + (s.pool?.size() ?? 0), 0),
+  };
 
   /** Pool changed: write it down. An ACK waits for this; an offer or a release does not need to. */
   private persist(): Promise<void> {
-    return this.cfg.leaseStore?.save(() => this.leaseTable()) ?? Promise.resolve();
+    return this.cfg.leaseStore?.save(this.leaseSource) ?? Promise.resolve();
   }
 
   /** Writes what offers and releases changed since the last write (on shutdown). */

@@ -32,6 +32,8 @@ import { DhcpResponder, type Arrival, type Reply, type ResponderConfig } from '.
 export interface DhcpServerOptions extends Omit<ResponderConfig, 'dhcpAddress' | 'leaseStore' | 'ownAddresses'> {
   /** Server identifier on the interface that holds it; default: the first interface's address. */
   dhcpAddress?: string;
+  /** Receive buffer of the DHCP sockets (default DHCP_RECEIVE_BUFFER_BYTES). */
+  receiveBufferBytes?: number;
   /** Boot interfaces by name; default: the interface that holds `dhcpAddress`. */
   interfaces?: string[];
   /** Pool leases survive restarts here (the agent: `<dataDir>/dhcp-leases.json`). */
@@ -86,6 +88,16 @@ export class DhcpSocketError extends Error {
     this.name = 'DhcpSocketError';
   }
 }
+
+/**
+ * The DHCP sockets' receive buffer. Linux doubles it and charges each queued datagram about
+ * 1-2 KiB, so 256 KiB queues a few hundred requests: a rack powering on at once (more than the
+ * default ~200 KiB would drop) without letting a flood queue seconds of work. Past that the
+ * kernel drops, which is what a server should do when it cannot answer in time: an OFFER that
+ * arrives after the client's 4 s retransmission is useless and holds an address, and every
+ * answer behind a deep queue is late. (4 MiB here made a flood's answers about 1 s late.)
+ */
+export const DHCP_RECEIVE_BUFFER_BYTES = 256 * 1024;
 
 function bound(address: string, port: number, recvBufferSize?: number): Promise<Socket> {
   const sock = createSocket({ type: 'udp4', reuseAddr: false, ...(recvBufferSize ? { recvBufferSize } : {}) });
@@ -184,8 +196,7 @@ export async function createDhcpServer(options: DhcpServerOptions): Promise<Dhcp
   const served: Served[] = [];
   const sockets: Socket[] = [];
   try {
-    // A rack powering on at once bursts DISCOVERs; the default buffer would drop some.
-    const buffer = 4 * 2 ** 20;
+    const buffer = options.receiveBufferBytes ?? DHCP_RECEIVE_BUFFER_BYTES;
     let port = options.port ?? 67;
     let pxePort = options.pxePort === null ? null : options.pxePort ?? 4011;
     for (const iface of ifaces) {

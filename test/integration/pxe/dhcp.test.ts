@@ -5,7 +5,7 @@
  *   relay 10.60.0.2/24  a DHCP relay for 10.61.5.0/24 (hand-built packets with giaddr)
  *   site  10.60.0.3/24  dnsmasq as the site's ordinary DHCP server (proxy-mode tests)
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -13,6 +13,7 @@ import { createLan, type Lan, type NetnsHost } from '../../support/netns.js';
 import { pxeRequest } from '../../../onprem-agent/pxe/dhcp/clientPacket.js';
 import { MessageType, messageType, Opt, ipOption, stringOption, decodeSubOptions } from '../../../onprem-agent/pxe/dhcp/options.js';
 import { macOf, type DhcpPacket } from '../../../onprem-agent/pxe/dhcp/packet.js';
+import { DhcpLeaseStore } from '../../../onprem-agent/pxe/dhcp/leaseStore.js';
 import { probe, pxeArgs, startDhcp, udhcpc, type Captured, type RunningDhcp, type ServerConfig } from './dhcpHarness.js';
 import { requireTool } from './tools.js';
 
@@ -153,8 +154,9 @@ describe('full mode', () => {
     const [offer] = await relayed(pxeRequest({ mac, giaddr: '10.61.5.1', xid: 0x3001 }));
     const [ack] = await relayed(pxeRequest({ mac, giaddr: '10.61.5.1', xid: 0x3002, type: MessageType.Request, requestedIp: offer!.yiaddr, serverId: '10.60.0.1' }));
     expect(ack && messageType(ack)).toBe(MessageType.Ack);
-    const stored = JSON.parse(readFileSync(join(leaseDir, 'dhcp-leases.json'), 'utf8')) as { leases: Array<{ mac: string; ip: string; state: string }> };
-    expect(stored.leases).toContainEqual(expect.objectContaining({ mac, ip: ack!.yiaddr, state: 'bound' }));
+    // On disk before the ACK, as the agent's own reader replays the file.
+    const stored = await new DhcpLeaseStore(join(leaseDir, 'dhcp-leases.json')).load();
+    expect(stored['10.61.5.0/24']).toContainEqual(expect.objectContaining({ mac, ip: ack!.yiaddr, state: 'bound' }));
 
     await server.stop();
     server = await startDhcp(srv, config());

@@ -58,7 +58,8 @@ describe('DHCP responder', () => {
     await ask(r, pxeRequest({ mac: '52:54:00:00:01:02', type: MessageType.Decline, requestedIp: '10.0.0.11', serverId: '10.0.0.1' }));
     const c = await ask(r, pxeRequest({ mac: '52:54:00:00:01:03' }));
     expect(c?.packet.yiaddr).toBe('10.0.0.12');
-    expect(await ask(r, pxeRequest({ mac: '52:54:00:00:01:04' }))).toBeUndefined(); // pool exhausted
+    await ask(r, pxeRequest({ mac: '52:54:00:00:01:03', type: MessageType.Request, requestedIp: '10.0.0.12', serverId: '10.0.0.1' }));
+    expect(await ask(r, pxeRequest({ mac: '52:54:00:00:01:04' }))).toBeUndefined(); // pool exhausted: all bound or declined
     await ask(r, pxeRequest({ mac: '52:54:00:00:01:01', type: MessageType.Release, ciaddr: '10.0.0.10', serverId: '10.0.0.1' }));
     expect((await ask(r, pxeRequest({ mac: '52:54:00:00:01:04' })))?.packet.yiaddr).toBe('10.0.0.10');
   });
@@ -96,6 +97,23 @@ describe('DHCP responder', () => {
     expect(pool.offer('m2')).toBeUndefined();
     now = 11_000;
     expect(pool.offer('m2')?.ip).toBe('10.0.0.10');
+  });
+
+  it('a flood of one-off MACs cannot exhaust the pool: a full pool withdraws its oldest offer, never a bound lease', () => {
+    const pool = new LeasePool({ start: '10.0.0.10', end: '10.0.0.13' }, new Set());
+    expect(pool.offer('real-1')?.ip).toBe('10.0.0.10');
+    expect(pool.bind('real-1', '10.0.0.10', 600)).toBeDefined();
+    // 1,000 machines DISCOVER once each and never REQUEST.
+    const flood = Array.from({ length: 1000 }, (_, i) => pool.offer(`flood-${i}`)?.ip);
+    expect(flood.every((ip) => ip !== undefined && ip !== '10.0.0.10')).toBe(true);
+    // A real machine arriving during the flood still gets an address and can bind it.
+    const offered = pool.offer('real-2');
+    expect(offered?.ip).toMatch(/^10\.0\.0\.1[1-3]$/);
+    expect(pool.bind('real-2', offered!.ip, 600)).toBeDefined();
+    expect(pool.current('real-1')?.ip).toBe('10.0.0.10');
+    // Bound leases are never taken: with every address bound, a new machine gets none.
+    for (const m of ['real-3', 'real-4']) pool.bind(m, pool.offer(m)!.ip, 600);
+    expect(pool.offer('late')).toBeUndefined();
   });
 
   it('RFC 2131 §4.3.2: silence without a record, NAK only for its own clients', async () => {
@@ -138,7 +156,8 @@ describe('DHCP responder', () => {
     expect((await ask(r, pxeRequest({ mac: '52:54:00:00:07:01' })))?.packet.yiaddr).toBe('10.0.0.11');
     inventory.add('10.0.0.11');
     expect((await ask(r, pxeRequest({ mac: '52:54:00:00:07:01' })))?.packet.yiaddr).toBe('10.0.0.12');
-    expect((await ask(r, pxeRequest({ mac: '52:54:00:00:07:02', requestedIp: '10.0.0.10' })))).toBeUndefined(); // pool left: none
+    // The pool's one address left is 07:01's outstanding offer: a full pool withdraws it for the new client.
+    expect((await ask(r, pxeRequest({ mac: '52:54:00:00:07:02', requestedIp: '10.0.0.10' })))?.packet.yiaddr).toBe('10.0.0.12');
     expect((await ask(r, pxeRequest({ mac: '52:54:00:00:07:03', type: MessageType.Request, requestedIp: '10.0.0.11', serverId: '10.0.0.1' })))?.kind).toBe('nak');
   });
 
@@ -151,13 +170,90 @@ describe('DHCP responder', () => {
       const offer = await ask(r1, pxeRequest({ mac: '52:54:00:00:08:01' }));
       const ack = await ask(r1, pxeRequest({ mac: '52:54:00:00:08:01', type: MessageType.Request, requestedIp: offer!.packet.yiaddr, serverId: '10.0.0.1' }));
       expect(ack?.kind).toBe('ack');
-      const onDisk = JSON.parse(readFileSync(file, 'utf8')) as { leases: unknown[] };
-      expect(onDisk.leases).toEqual([expect.objectContaining({ subnet: '10.0.0.0/24', mac: '52:54:00:00:08:01', ip: '10.0.0.10', state: 'bound' })]);
+      const [header, ...records] = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(header).toMatchObject({ version: 2 });
+      // The journal's last line about the address is the bound lease the ACK waited for.
+      expect(records.filter((r) => r.ip === '10.0.0.10').pop()).toEqual(expect.objectContaining({ subnet: '10.0.0.0/24', mac: '52:54:00:00:08:01', ip: '10.0.0.10', state: 'bound' }));
 
       const r2 = new DhcpResponder({ ...base, leaseStore: new DhcpLeaseStore(file) });
       await r2.restoreLeases();
       expect((await ask(r2, pxeRequest({ mac: '52:54:00:00:08:02' })))?.packet.yiaddr).toBe('10.0.0.11');
       expect((await ask(r2, pxeRequest({ mac: '52:54:00:00:08:01', type: MessageType.Request, ciaddr: '10.0.0.10', broadcast: false })))?.kind).toBe('ack');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps the lease file as a journal: appends per ACK, replays the last line per address, drops a torn last line, compacts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skyboot-leases-'));
+    try {
+      const file = join(dir, 'dhcp-leases.json');
+      const big: ResponderConfig = { ...base, subnets: [{ cidr: '10.0.0.0/16', range: '10.0.1.0-10.0.255.250', router: '10.0.0.254', leaseSeconds: 600 }] };
+      const store = () => new DhcpLeaseStore(file, { compactMinLines: 200 });
+      const r1 = new DhcpResponder({ ...big, leaseStore: store() });
+      await r1.restoreLeases();
+      const bindOne = async (r: DhcpResponder, i: number): Promise<string> => {
+        const mac = `52:54:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+        const offer = await ask(r, pxeRequest({ mac }));
+        expect((await ask(r, pxeRequest({ mac, type: MessageType.Request, requestedIp: offer!.packet.yiaddr, serverId: '10.0.0.1' })))?.kind).toBe('ack');
+        return mac;
+      };
+      const macs: string[] = [];
+      for (let i = 0; i < 300; i++) macs.push(await bindOne(r1, i));
+      // 300 ACKs, each on disk before it was sent; the file has grown by lines, not by rewrites.
+      const lines = readFileSync(file, 'utf8').trim().split('\n');
+      expect(lines.length).toBeGreaterThanOrEqual(301);
+      expect(lines.length).toBeLessThanOrEqual(1 + 2 * 300);
+      // A crash mid-append leaves a torn last line: it is dropped, the rest replays.
+      writeFileSync(file, `${readFileSync(file, 'utf8')}{"subnet":"10.0.0.0/16","mac":"52:54`, { flag: 'w' });
+      const r2 = new DhcpResponder({ ...big, leaseStore: store() });
+      await r2.restoreLeases();
+      const held = (await ask(r2, pxeRequest({ mac: macs[123]! })))?.packet.yiaddr;
+      expect(held).toBe((await ask(r1, pxeRequest({ mac: macs[123]! })))?.packet.yiaddr);
+      // Appends after a torn line start on a line of their own (the next write compacts).
+      for (let i = 300; i < 320; i++) macs.push(await bindOne(r2, i));
+      // Past four times the live table, the journal is compacted to one line per lease.
+      // 1 + 600 + 40 + 1,200 lines were appended in all: without compaction the file would hold them all.
+      for (let round = 0; round < 12; round++) for (let i = 0; i < 100; i++) await bindOne(r2, i);
+      const after = readFileSync(file, 'utf8').trim().split('\n');
+      expect(after.length).toBeLessThanOrEqual(4 * 320 + 1);
+      expect(after.length).toBeLessThan(1 + 600 + 40 + 1200);
+      const r3 = new DhcpResponder({ ...big, leaseStore: store() });
+      await r3.restoreLeases();
+      expect((await ask(r3, pxeRequest({ mac: macs[42]! })))?.packet.yiaddr).toBe((await ask(r2, pxeRequest({ mac: macs[42]! })))?.packet.yiaddr);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads a lease file written by earlier versions (one JSON document) and rewrites it as a journal', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skyboot-leases-'));
+    try {
+      const file = join(dir, 'dhcp-leases.json');
+      writeFileSync(file, JSON.stringify({ version: 1, leases: [{ subnet: '10.0.0.0/24', mac: '52:54:00:00:09:01', ip: '10.0.0.11', expiresAt: Date.now() + 600_000, state: 'bound' }] }));
+      const r = new DhcpResponder({ ...base, leaseStore: new DhcpLeaseStore(file) });
+      await r.restoreLeases();
+      expect((await ask(r, pxeRequest({ mac: '52:54:00:00:09:01' })))?.packet.yiaddr).toBe('10.0.0.11');
+      const offer = await ask(r, pxeRequest({ mac: '52:54:00:00:09:02' }));
+      await ask(r, pxeRequest({ mac: '52:54:00:00:09:02', type: MessageType.Request, requestedIp: offer!.packet.yiaddr, serverId: '10.0.0.1' }));
+      const [header, ...records] = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(header).toMatchObject({ version: 2 });
+      expect(records.map((x) => x.mac)).toEqual(expect.arrayContaining(['52:54:00:00:09:01', '52:54:00:00:09:02']));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a journal damaged before its last line, naming the file and the line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skyboot-leases-'));
+    try {
+      const file = join(dir, 'dhcp-leases.json');
+      const text = `{"version":2}\n{"subnet":"10.0.0.0/24","mac":"m","ip":"10.0.0.11","expiresAt":1,"state":"bound"}\nnot json\n{"subnet":"10.0.0.0/24","ip":"10.0.0.11","removed":true}\n`;
+      writeFileSync(file, text);
+      const err = await new DhcpLeaseStore(file).load().catch((e: Error) => e);
+      expect(err).toBeInstanceOf(DhcpLeaseFileError);
+      expect((err as Error).message).toContain(`${file}: line 3 is not JSON`);
+      expect(readFileSync(file, 'utf8')).toBe(text);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
