@@ -139,7 +139,7 @@ export class PowerRunner {
   }
 
   /** Runs one claimed request on the BMCs; one result per target, in the request's order. */
-  async execute(req: Pick<ClaimedRequest, 'action' | 'xnames'>): Promise<PowerResultInput[]> {
+  async execute(req: Pick<ClaimedRequest, 'action' | 'xnames'> & { id?: string }): Promise<PowerResultInput[]> {
     const endpoints = await this.endpoints();
     const known = req.xnames.filter((x) => endpoints.has(x));
     const byXname = new Map<string, PowerResultInput>();
@@ -150,6 +150,7 @@ export class PowerRunner {
       try {
         const results = await powerAction(known, mapAction(req.action), {
           ...this.opts.power, endpoints, tls, logger: this.logger,
+          dataDir: this.opts.dataDir, actor: req.id ? `skyboot-agent run (power request ${req.id})` : 'skyboot-agent run',
           credentials: new CredentialResolver(await loadStoredCredentials(this.opts.dataDir)),
         });
         for (const r of results) byXname.set(r.xname, toResultInput(r, req.action));

@@ -10,6 +10,8 @@ import { log as agentLog } from '../logger.js';
 import { RedfishClient, RedfishHttpError, RedfishWriteOutcomeUnknownError, type Json } from './client.js';
 import type { CredentialResolver } from './credentials.js';
 import { Limiter, mapLimited } from './limiter.js';
+import type { PidLock } from '../run/pidLock.js';
+import { acquireNodePowerLock, PowerActionInProgressError } from './powerLock.js';
 import { lastReportPath, loadLastReport } from './report-store.js';
 import { bmcKey, type TlsPolicy } from './transport.js';
 import type { DiscoveryReport } from './types.js';
@@ -56,6 +58,8 @@ export interface PowerOptions {
   pollMs?: number;
   concurrency?: number;
   logger?: Logger;
+  /** Who acts, as the node's power lock names it to a second caller (default: this process's command). */
+  actor?: string;
 }
 
 export function endpointMapFromReport(report: DiscoveryReport): EndpointMap {
@@ -261,6 +265,8 @@ class NodeActions {
 }
 
 /** Runs `action` on every node; one result per requested xname, failures named, never thrown. */
+const defaultActor = (action: PowerActionName): string => `${process.argv.slice(1, 3).map((a) => a.split('/').pop()).join(' ')} ${action}`.trim();
+
 export async function powerAction(targets: string[], action: PowerActionName, opts: PowerOptions = {}): Promise<PowerResult[]> {
   if (!POWER_ACTIONS.includes(action)) throw new BadUserInputError('action', `"${String(action)}" is not one of ${POWER_ACTIONS.join(', ')}`);
   const logger = (opts.logger ?? agentLog).child({ module: 'redfish-power' });
@@ -285,7 +291,25 @@ export async function powerAction(targets: string[], action: PowerActionName, op
     byBmc.set(key, [...(byBmc.get(key) ?? []), t]);
   }
   const global = new Limiter(opts.concurrency ?? 32);
-  await mapLimited([...byBmc.values()], opts.concurrency ?? 32, async (nodes) => {
+  await mapLimited([...byBmc.values()], opts.concurrency ?? 32, async (group) => {
+    // With a data dir, one action per node across the processes that share it (powerLock.ts),
+    // taken before the BMC hears anything: a node someone else is acting on gets no request.
+    const locks: PidLock[] = [];
+    const nodes: EndpointTarget[] = [];
+    for (const t of group) {
+      if (!opts.dataDir) {
+        nodes.push(t);
+        continue;
+      }
+      try {
+        locks.push(await acquireNodePowerLock(opts.dataDir, t.xname, opts.actor ?? defaultActor(action)));
+        nodes.push(t);
+      } catch (err) {
+        if (!(err instanceof PowerActionInProgressError)) throw err;
+        results.set(t.xname, { xname: t.xname, action, ok: false, powerState: null, resetTypes: [], detail: '', error: err.message });
+      }
+    }
+    if (nodes.length === 0) return;
     const first = nodes[0]!;
     const client = new RedfishClient({
       address: { host: first.host, port: first.port, scheme: first.scheme }, tls: opts.tls, timeoutMs: opts.timeoutMs ?? 10_000, global, logger,
@@ -310,6 +334,7 @@ export async function powerAction(targets: string[], action: PowerActionName, op
     } finally {
       await client.logout();
       client.close();
+      await Promise.all(locks.map((l) => l.release()));
     }
   });
   const out = targets.map((raw) => {
