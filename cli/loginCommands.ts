@@ -124,8 +124,8 @@ export function registerLoginCommands(program: Command, io: CliIo): void {
       }
       await store.saveProfile(name, profile);
       await store.saveTokens(name, tokens);
-      const who = await graphqlClient({ url: profile.apiUrl, token: tokens.accessToken })<{ whoami: { subject: string; roles: string[] } }>('{ whoami { subject roles } }');
-      io.out(`logged in to ${profile.apiUrl} as ${who.whoami.subject} (${who.whoami.roles.join(', ')}); profile ${name}`);
+      const who = await graphqlClient({ url: profile.apiUrl, token: tokens.accessToken })<{ whoami: { subject: string; roles: string[]; siteRoles: string[] } }>('{ whoami { subject roles siteRoles } }');
+      io.out(`logged in to ${profile.apiUrl} as ${who.whoami.subject} (${[...who.whoami.roles, ...who.whoami.siteRoles].join(', ')}); profile ${name}`);
     });
 
   program
@@ -164,8 +164,9 @@ export function registerLoginCommands(program: Command, io: CliIo): void {
     .description('who the API sees: subject, roles and site')
     .option('--json', 'print JSON')
     .action(async (o: { json?: boolean }) => {
-      const out = await io.gql<{ whoami: { subject: string; roles: string[]; site: string | null } }>('{ whoami { subject roles site } }');
+      const out = await io.gql<{ whoami: { subject: string; roles: string[]; site: string | null; siteRoles: string[] } }>('{ whoami { subject roles site siteRoles } }');
       if (o.json) return io.out(JSON.stringify(out.whoami, null, 2));
-      io.out(`${out.whoami.subject}: ${out.whoami.roles.join(', ')}${out.whoami.site ? ` (site ${out.whoami.site})` : ''} at ${io.apiUrl ?? DEFAULT_URL}`);
+      const roles = [...out.whoami.roles, ...out.whoami.siteRoles].join(', ') || 'no role';
+      io.out(`${out.whoami.subject}: ${roles}${out.whoami.site ? ` (site ${out.whoami.site})` : ''} at ${io.apiUrl ?? DEFAULT_URL}`);
     });
 }

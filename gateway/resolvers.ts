@@ -16,7 +16,10 @@ export type ResolverMap = Record<string, Record<string, Resolver> | (typeof scal
 export function buildResolvers(domains: DomainRegistration[]): ResolverMap {
   const map: Record<string, Record<string, Resolver>> = {
     Query: {
-      whoami: (_s, _a, ctx) => ctx.identity,
+      whoami: (_s, _a, { identity }) => ({
+        ...identity,
+        siteRoles: Object.entries(identity.siteRoles ?? {}).flatMap(([site, roles]) => roles.map((r) => `${r}@${site}`)),
+      }),
     },
   };
   for (const { manifest } of domains) {
@@ -27,7 +30,7 @@ export function buildResolvers(domains: DomainRegistration[]): ResolverMap {
       if (map[type][field]) throw new Error(`${spec.field} is resolved by two operations`);
       const isRoot = type === 'Query' || type === 'Mutation';
       map[type][field] = (source, args, ctx, info) => {
-        assertAllowed(ctx.identity, spec.access, spec.field!);
+        assertAllowed(ctx.identity, spec.access, spec.field!, spec.scope ?? manifest.scope);
         const selection = spec.selection ? { selection: selectedFields(info) } : {};
         return ctx.loaders(manifest.domain).load(isRoot || !source ? { operation, args, ...selection } : { operation, args, source, ...selection });
       };

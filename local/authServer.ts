@@ -11,7 +11,9 @@
  *   without `scope` gets the client's allowed scopes, as Cognito does.
  * - People: authorization code + PKCE (the public client `skyboot-cli`, loopback redirects on any
  *   port, RFC 8252) with refresh tokens; the login form is served here. Users admin, operator
- *   and viewer, one per role, with a password generated per data dir (printed at start).
+ *   and viewer, one per deployment-wide role, and operator-lab-a (group `operator@lab-a`) and
+ *   viewer-lab-b (`viewer@lab-b`), whose roles hold at one site only (create the sites lab-a and
+ *   lab-b to use them), with a password generated per data dir (printed at start).
  * - Access tokens live SKYBOOT_TOKEN_TTL_SECONDS (default 3600).
  *
  * Registered clients and the signing key persist in the data dir; sessions and refresh tokens
@@ -37,8 +39,16 @@ const allowedScopes = (client: object): string => {
   const v = (client as Record<string, unknown>)[ALLOWED_SCOPES_METADATA];
   return typeof v === 'string' ? v : '';
 };
-export const DEV_USERS = ['admin', 'operator', 'viewer'] as const;
-export type DevUserName = (typeof DEV_USERS)[number];
+/** The local dev users and their Cognito-style groups: one per deployment-wide role, two with a per-site role. */
+export const DEV_USER_GROUPS = {
+  admin: ['admin'],
+  operator: ['operator'],
+  viewer: ['viewer'],
+  'operator-lab-a': ['operator@lab-a'],
+  'viewer-lab-b': ['viewer@lab-b'],
+} as const satisfies Record<string, readonly string[]>;
+export type DevUserName = keyof typeof DEV_USER_GROUPS;
+export const DEV_USERS = Object.keys(DEV_USER_GROUPS) as DevUserName[];
 
 export interface DevUser {
   username: string;
@@ -95,15 +105,25 @@ interface Secrets {
   users: DevUser[];
 }
 
+const newDevUser = (username: DevUserName): DevUser => ({ username, password: randomBytes(9).toString('base64url'), groups: [...DEV_USER_GROUPS[username]] });
+
 async function loadOrCreateSecrets(dir: string): Promise<Secrets> {
   const path = join(dir, 'secrets.json');
-  if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as Secrets;
+  if (existsSync(path)) {
+    const kept = JSON.parse(readFileSync(path, 'utf8')) as Secrets;
+    // A data dir from before a dev user existed gets that user added; kept passwords stay.
+    const missing = DEV_USERS.filter((u) => !kept.users.some((k) => k.username === u));
+    if (!missing.length) return kept;
+    const secrets = { ...kept, users: [...kept.users, ...missing.map(newDevUser)] };
+    await writeFileAtomic(path, JSON.stringify(secrets, null, 2), 0o600);
+    return secrets;
+  }
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const secrets: Secrets = {
     signingKey: { ...(await exportJWK(privateKey)), kid: randomUUID(), alg: 'RS256', use: 'sig' },
     cookieKeys: [randomBytes(32).toString('base64url')],
     registrationToken: randomBytes(32).toString('base64url'),
-    users: DEV_USERS.map((username) => ({ username, password: randomBytes(9).toString('base64url'), groups: [username] })),
+    users: DEV_USERS.map(newDevUser),
   };
   await writeFileAtomic(path, JSON.stringify(secrets, null, 2), 0o600);
   return secrets;

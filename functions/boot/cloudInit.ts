@@ -5,8 +5,8 @@ import { BadUserInputError, NotFoundError } from '../../schema/errors.js';
 import { mergeCloudInit } from '../../bootscript/cloudInit.js';
 import { auditPut } from '../shared/audit.js';
 import type { OperationContext } from '../shared/handler.js';
-import { siteScope } from '../shared/identity.js';
-import { siteFor } from './configurations.js';
+import { canRead } from '../shared/identity.js';
+import { existingSiteFor, siteFor } from './configurations.js';
 import { cloudInitKey } from './keys.js';
 import { dynamoNodeFacts } from './nodeFacts.js';
 
@@ -42,7 +42,7 @@ const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.i
 
 export async function setCloudInit(args: { input: CloudInitInput }, ctx: OperationContext): Promise<CloudInitView> {
   const input = args.input;
-  const site = siteFor(ctx, input.site, 'input.site');
+  const site = await existingSiteFor(ctx, input.site, 'input.site');
   const { scope, name } = scopeOf(input);
   for (const f of ['metaData', 'vendorData'] as const) {
     if (input[f] != null && !isObject(input[f])) throw new BadUserInputError(`input.${f}`, 'must be a JSON object');
@@ -80,8 +80,7 @@ export async function cloudInitFor(args: { xname: string; site?: string | null }
   const c = ctx.clients;
   const site = siteFor(ctx, args.site);
   const f = await dynamoNodeFacts(c).byXname(site, args.xname);
-  const scoped = siteScope(ctx.identity);
-  if (!f || (scoped && f.site !== scoped)) throw new NotFoundError('component', `${args.xname} in site ${site}`, 'xname');
+  if (!f || !canRead(ctx.identity, f.site)) throw new NotFoundError('component', `${args.xname} in site ${site}`, 'xname');
   const keys = [cloudInitKey(f.site, 'NODE', f.xname), ...f.groups.map((g) => cloudInitKey(f.site, 'GROUP', g))];
   const items = (await batchGet(c, keys)).filter((i): i is Record<string, unknown> => i !== undefined);
   const node = items.find((i) => i.scope === `node:${f.xname}`);

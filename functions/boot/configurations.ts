@@ -11,7 +11,8 @@ import { validateKernelParameters, RESERVED_KERNEL_PARAMETERS } from '../../boot
 import { auditPut } from '../shared/audit.js';
 import type { OperationContext } from '../shared/handler.js';
 import type { BootPayload } from '../../schema/bootPayload.js';
-import { siteScope } from '../shared/identity.js';
+import { assertAllowedAt, canRead, siteScope } from '../shared/identity.js';
+import { unknownSiteError, unknownSites } from '../sites/registry.js';
 import { queryPage, type Page } from '../shared/pagination.js';
 import { artifactKey, artifactRefKey, imageKey, imageRefKey } from '../images/keys.js';
 import { getArtifactItem, getImageItem } from '../images/store.js';
@@ -46,6 +47,7 @@ type ConfigItem = BootConfigurationView & { PK: string; SK: string };
 const SITE = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const SHA = /^[0-9a-f]{64}$/;
 
+/** The site a call addresses (the agent's own, else the named one, else the default), where the caller must hold the operation's role. */
 export function siteFor(ctx: OperationContext, requested: string | null | undefined, field = 'site'): string {
   const scoped = siteScope(ctx.identity);
   if (scoped) {
@@ -54,6 +56,14 @@ export function siteFor(ctx: OperationContext, requested: string | null | undefi
   }
   const site = requested ?? ctx.clients.config.defaultSite;
   if (!SITE.test(site)) throw new BadUserInputError(field, `"${site}" is not a site name`);
+  assertAllowedAt(ctx.identity, ctx.access, site, field);
+  return site;
+}
+
+/** siteFor, and the site must be in the one site registry (functions/sites/registry.ts): writes never address a site that does not exist. */
+export async function existingSiteFor(ctx: OperationContext, requested: string | null | undefined, field = 'site'): Promise<string> {
+  const site = siteFor(ctx, requested, field);
+  if ((await unknownSites(ctx.clients, [site])).length) throw unknownSiteError(field, site);
   return site;
 }
 
@@ -121,7 +131,7 @@ async function artifactsFor(ctx: OperationContext, input: BootConfigurationInput
 export async function setBootConfiguration(args: { input: BootConfigurationInput }, ctx: OperationContext): Promise<BootConfigurationView> {
   const c = ctx.clients;
   const input = args.input;
-  const site = siteFor(ctx, input.site, 'input.site');
+  const site = await existingSiteFor(ctx, input.site, 'input.site');
   const selector = normaliseSelector(input.selector ?? {});
   const arts = await artifactsFor(ctx, input, selector);
   const provider = input.rootfsProvider ?? null;
@@ -222,8 +232,7 @@ export async function setBootConfiguration(args: { input: BootConfigurationInput
 export async function bootConfiguration(args: { id: string }, ctx: OperationContext): Promise<BootConfigurationView | null> {
   const item = await getConfigItem(ctx, args.id);
   if (!item) return null;
-  const scoped = siteScope(ctx.identity);
-  if (scoped && item.site !== scoped) return null;
+  if (!canRead(ctx.identity, item.site)) return null;
   return toView(item);
 }
 
@@ -241,6 +250,7 @@ export async function deleteBootConfiguration(args: { id: string }, ctx: Operati
   const item = await getConfigItem(ctx, args.id);
   if (!item) throw new NotFoundError('boot configuration', args.id, 'id');
   const view = toView(item);
+  assertAllowedAt(ctx.identity, ctx.access, view.site, 'id');
   const table = c.config.tableName;
   const explicit = view.imageId ? [] : [view.kernel, view.initrd].filter((s): s is string => !!s);
   await c.doc.send(

@@ -3,6 +3,7 @@ import type { DomainManifest } from '../shared/handler.js';
 
 export const bootManifest = {
   domain: 'boot',
+  scope: 'site',
   operations: {
     bootConfiguration: { access: 'read', field: 'Query.bootConfiguration' },
     bootConfigurations: { access: 'read', field: 'Query.bootConfigurations' },

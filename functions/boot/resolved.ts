@@ -3,7 +3,7 @@ import { NotFoundError } from '../../schema/errors.js';
 import { renderBootScript } from '../../bootscript/render.js';
 import type { OperationContext } from '../shared/handler.js';
 import type { BootPayload } from '../../schema/bootPayload.js';
-import { siteScope } from '../shared/identity.js';
+import { canRead } from '../shared/identity.js';
 import { bootConfiguration, siteFor, type BootConfigurationView } from './configurations.js';
 import { dynamoNodeFacts, type NodeFacts, type NodeFactsRecord } from './nodeFacts.js';
 import { getBindings, resolveNode, type Resolution } from './resolve.js';
@@ -28,8 +28,7 @@ function facts(ctx: OperationContext): NodeFacts {
 }
 
 function visible(ctx: OperationContext, f: NodeFactsRecord | null): f is NodeFactsRecord {
-  const scoped = siteScope(ctx.identity);
-  return !!f && (!scoped || f.site === scoped);
+  return !!f && canRead(ctx.identity, f.site);
 }
 
 async function toResolvedView(ctx: OperationContext, f: NodeFactsRecord, r: Resolution): Promise<ResolvedView> {

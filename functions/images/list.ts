@@ -3,6 +3,7 @@ import type { OperationContext } from '../shared/handler.js';
 import { queryPage, type Page } from '../shared/pagination.js';
 import { imagesByLabelPk, imagesByNamePk, imagesByStatusPk, IMAGES_PK } from './keys.js';
 import type { ImageItem, Label } from './model.js';
+import { canRead } from '../shared/identity.js';
 import { getImageItems, imageViews, loadImageView, type ImageView } from './store.js';
 import { checkArch, checkLabels } from './validate.js';
 
@@ -13,7 +14,7 @@ export interface ImagesArgs {
 }
 
 export async function image(args: { id: string }, ctx: OperationContext): Promise<ImageView | null> {
-  return loadImageView(ctx.clients, args.id);
+  return loadImageView(ctx.clients, args.id, (site) => canRead(ctx.identity, site));
 }
 
 function remainingFilter(f: NonNullable<ImagesArgs['filter']>, skip: 'name' | 'arch' | 'status') {
@@ -63,7 +64,7 @@ export async function images(args: ImagesArgs, ctx: OperationContext): Promise<P
       const i = items.get(e.node);
       return i && (!f.arch || i.arch === f.arch) && (!f.status || i.status === f.status);
     });
-    const views = new Map((await imageViews(c, wanted.map((e) => items.get(e.node)!))).map((v) => [v.id, v]));
+    const views = new Map((await imageViews(c, wanted.map((e) => items.get(e.node)!), (site) => canRead(ctx.identity, site))).map((v) => [v.id, v]));
     return { edges: wanted.map((e) => ({ cursor: e.cursor, node: views.get(e.node)! })), pageInfo: page.pageInfo };
   }
   let input;
@@ -94,6 +95,6 @@ export async function images(args: ImagesArgs, ctx: OperationContext): Promise<P
     };
   }
   const page = await queryPage(c, { input, first: args.first, after: args.after }, (item) => item as unknown as ImageItem);
-  const views = await imageViews(c, page.edges.map((e) => e.node));
+  const views = await imageViews(c, page.edges.map((e) => e.node), (site) => canRead(ctx.identity, site));
   return { edges: page.edges.map((e, i) => ({ cursor: e.cursor, node: views[i]! })), pageInfo: page.pageInfo };
 }

@@ -3,6 +3,7 @@ import type { DomainManifest } from '../shared/handler.js';
 
 export const imagesManifest = {
   domain: 'images',
+  scope: 'deployment',
   operations: {
     image: { access: 'read', field: 'Query.image' },
     images: { access: 'read', field: 'Query.images' },

@@ -40,7 +40,11 @@ export async function getImageItems(c: Clients, ids: string[]): Promise<Map<stri
   return new Map(items.filter((i) => i !== undefined).map((i) => [i.id as string, i as unknown as ImageItem]));
 }
 
-export async function imageReferences(c: Clients, id: string): Promise<{ kind: string; id: string }[]> {
+/** What may be shown of a reference: a boot configuration of a site the caller may not read is not (images span sites, their users do not). */
+export type ReferenceFilter = (site: unknown) => boolean;
+const everyReference: ReferenceFilter = () => true;
+
+export async function imageReferences(c: Clients, id: string, shown: ReferenceFilter = everyReference): Promise<{ kind: string; id: string }[]> {
   const out = await c.doc.send(
     new QueryCommand({
       TableName: c.config.tableName,
@@ -49,7 +53,7 @@ export async function imageReferences(c: Clients, id: string): Promise<{ kind: s
       ConsistentRead: true,
     }),
   );
-  return (out.Items ?? []).map((i) => {
+  return (out.Items ?? []).filter((i) => shown(i.site)).map((i) => {
     const [, kind, ...rest] = (i.SK as string).split('#');
     return { kind: kind!, id: rest.join('#') };
   });
@@ -83,13 +87,13 @@ export function toImageView(item: ImageItem, artifacts: Map<string, ArtifactItem
   };
 }
 
-export async function imageViews(c: Clients, items: ImageItem[]): Promise<ImageView[]> {
+export async function imageViews(c: Clients, items: ImageItem[], shown: ReferenceFilter = everyReference): Promise<ImageView[]> {
   const artifacts = await getArtifactItems(c, items.flatMap((i) => i.artifacts.map((a) => a.sha256)));
-  return Promise.all(items.map(async (i) => toImageView(i, artifacts, await imageReferences(c, i.id))));
+  return Promise.all(items.map(async (i) => toImageView(i, artifacts, await imageReferences(c, i.id, shown))));
 }
 
-export async function loadImageView(c: Clients, id: string): Promise<ImageView | null> {
+export async function loadImageView(c: Clients, id: string, shown: ReferenceFilter = everyReference): Promise<ImageView | null> {
   const item = await getImageItem(c, id);
   if (!item) return null;
-  return (await imageViews(c, [item]))[0]!;
+  return (await imageViews(c, [item], shown))[0]!;
 }

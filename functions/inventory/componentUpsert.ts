@@ -17,7 +17,7 @@
  * themselves only when the selection asks for them and the input is small enough.
  */
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { BadUserInputError, ConflictError, SkybootError, toErrorShape } from '../../schema/errors.js';
+import { BadUserInputError, ConflictError, ForbiddenError, SkybootError, toErrorShape } from '../../schema/errors.js';
 import type { OperationContext } from '../shared/handler.js';
 import { applyChanges, readComponentInput, type ComponentInputN } from './componentInput.js';
 import { componentSteps, getComponent, getComponents, type ComponentRef } from './componentStore.js';
@@ -196,7 +196,8 @@ export async function upsertComponentRecords(ctx: OperationContext, rawInputs: u
       for (const k of claimKeys(site, input)) claimedBy.set(k.key, input.xname);
       read.push({ index, site, input });
     } catch (err) {
-      if (!(err instanceof SkybootError)) throw err;
+      // A site the caller may not write refuses the whole call: FORBIDDEN is no per-item outcome.
+      if (!(err instanceof SkybootError) || err instanceof ForbiddenError) throw err;
       fail(index, rawXname, err);
     }
   });

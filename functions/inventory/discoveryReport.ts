@@ -14,7 +14,7 @@ import { upsertComponentRecords, type UpsertError } from './componentUpsert.js';
 import { mapLimit } from '../shared/concurrency.js';
 import { DISCOVERY_STATUSES, enumValue } from './enums.js';
 import { readHardware, writeHardware } from './hardware.js';
-import { siteScope } from '../shared/identity.js';
+import { assertAllowedAt, siteScope } from '../shared/identity.js';
 import { discoveryReceiptIndex, discoveryReceiptKey } from './keys.js';
 import { address, bmcXname, writeEndpoint } from './redfishEndpoints.js';
 import { list, object, optionalString, xname } from './validation.js';
@@ -139,6 +139,7 @@ export async function discoveryReceipts(ctx: OperationContext, args: { site?: st
   const scope = siteScope(ctx.identity);
   const site = scope ?? args.site ?? ctx.clients.config.defaultSite;
   if (scope !== null && args.site && args.site !== scope) throw new ForbiddenError(`an agent of site ${scope} sees only its own discovery receipts, not site ${args.site}'s`);
+  assertAllowedAt(ctx.identity, ctx.access, site, 'site');
   const first = args.first ?? 10;
   if (!Number.isInteger(first) || first < 1 || first > 100) throw new BadUserInputError('first', 'must be between 1 and 100');
   const out = await ctx.clients.doc.send(new QueryCommand({

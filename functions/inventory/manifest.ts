@@ -4,8 +4,12 @@
  */
 import type { DomainManifest } from '../shared/handler.js';
 
+// Groups and partitions are named deployment-wide and hold members of any site: creating,
+// renaming or deleting one needs a deployment-wide role; adding or removing members checks the
+// role at the members' site.
 export const inventoryManifest = {
   domain: 'inventory',
+  scope: 'site',
   operations: {
     component: { access: 'read', field: 'Query.component' },
     componentByMac: { access: 'read', field: 'Query.componentByMac' },
@@ -31,14 +35,14 @@ export const inventoryManifest = {
     removeEthernetInterface: { access: 'write', field: 'Mutation.removeEthernetInterface' },
     upsertRedfishEndpoints: { access: 'write', field: 'Mutation.upsertRedfishEndpoints' },
     deleteRedfishEndpoint: { access: 'write', field: 'Mutation.deleteRedfishEndpoint' },
-    createGroup: { access: 'write', field: 'Mutation.createGroup' },
-    updateGroup: { access: 'write', field: 'Mutation.updateGroup' },
-    deleteGroup: { access: 'write', field: 'Mutation.deleteGroup' },
+    createGroup: { access: 'write', field: 'Mutation.createGroup', scope: 'deployment' },
+    updateGroup: { access: 'write', field: 'Mutation.updateGroup', scope: 'deployment' },
+    deleteGroup: { access: 'write', field: 'Mutation.deleteGroup', scope: 'deployment' },
     addGroupMembers: { access: 'write', field: 'Mutation.addGroupMembers' },
     removeGroupMembers: { access: 'write', field: 'Mutation.removeGroupMembers' },
-    createPartition: { access: 'write', field: 'Mutation.createPartition' },
-    updatePartition: { access: 'write', field: 'Mutation.updatePartition' },
-    deletePartition: { access: 'write', field: 'Mutation.deletePartition' },
+    createPartition: { access: 'write', field: 'Mutation.createPartition', scope: 'deployment' },
+    updatePartition: { access: 'write', field: 'Mutation.updatePartition', scope: 'deployment' },
+    deletePartition: { access: 'write', field: 'Mutation.deletePartition', scope: 'deployment' },
     addPartitionMembers: { access: 'write', field: 'Mutation.addPartitionMembers' },
     removePartitionMembers: { access: 'write', field: 'Mutation.removePartitionMembers' },
     setHardwareInventory: { access: 'write', field: 'Mutation.setHardwareInventory' },

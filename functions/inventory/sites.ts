@@ -1,12 +1,13 @@
 /**
  * Which site an inventory request addresses, and which sites a caller may see. Agents act for
- * exactly their own site (from the token); humans name a site or get the deployment's default.
+ * exactly their own site (from the token); humans name a site or get the deployment's default,
+ * and hold the operation's role there deployment-wide or for that site (`operator@lab-a`).
  * The sites domain's registry (functions/sites/registry.ts) is the one list of sites: an input
  * naming a site it does not hold is BAD_USER_INPUT, never a new site.
  */
 import { ForbiddenError } from '../../schema/errors.js';
 import type { OperationContext } from '../shared/handler.js';
-import { isAgent } from '../shared/identity.js';
+import { assertAllowedAt, canRead, isAgent, readableSites } from '../shared/identity.js';
 import { siteNames, unknownSiteError, unknownSites } from '../sites/registry.js';
 import { name } from './validation.js';
 
@@ -19,12 +20,14 @@ function agentSite(ctx: OperationContext, field: string): string | null {
 
 /**
  * The site named by `raw` (else the caller's: the agent's own or the deployment default),
- * checked for form and scope but not yet against the registry: see assertKnownSites.
+ * checked for form and for the caller's role there (FORBIDDEN naming the site and the role the
+ * operation needs), but not yet against the registry: see assertKnownSites.
  */
 export function requestedSite(ctx: OperationContext, raw: unknown, field = 'site'): string {
   const own = agentSite(ctx, field);
   const site = raw === undefined || raw === null ? (own ?? ctx.clients.config.defaultSite) : name(raw, field);
   if (own !== null && site !== own) throw new ForbiddenError(`${field}: an agent of site ${own} cannot act on site ${site}`);
+  assertAllowedAt(ctx.identity, ctx.access, site, field);
   return site;
 }
 
@@ -50,13 +53,13 @@ export async function resolveSite(ctx: OperationContext, raw: unknown, field = '
 
 /** True when the caller may see an item of `site`. */
 export function canSee(ctx: OperationContext, site: unknown): boolean {
-  if (!isAgent(ctx.identity)) return true;
-  return !!ctx.identity.site && ctx.identity.site === site;
+  return canRead(ctx.identity, site);
 }
 
 /** The sites a list covers: the filter's (checked like any input), else all the caller may see. */
 export async function listSites(ctx: OperationContext, filterSite: unknown): Promise<string[]> {
   if (filterSite !== undefined && filterSite !== null) return [await resolveSite(ctx, filterSite, 'filter.site')];
-  const own = agentSite(ctx, 'site');
-  return own !== null ? [own] : siteNames(ctx.clients);
+  agentSite(ctx, 'site');
+  const readable = readableSites(ctx.identity);
+  return readable === null ? siteNames(ctx.clients) : [...readable].sort();
 }

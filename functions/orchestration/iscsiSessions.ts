@@ -6,7 +6,7 @@ import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { BadUserInputError, ForbiddenError } from '../../schema/errors.js';
 import { normaliseXName } from '../../schema/xname.js';
 import type { OperationContext } from '../shared/handler.js';
-import { siteScope } from '../shared/identity.js';
+import { canRead, siteScope } from '../shared/identity.js';
 import { nodeSessionsPk, rootfsSessionsPk, sessionPk, sessionSk } from './keys.js';
 
 export interface IscsiSession {
@@ -94,8 +94,7 @@ async function queryIndex(ctx: OperationContext, index: 'GSI1' | 'GSI2', pk: str
   const out = await ctx.clients.doc.send(
     new QueryCommand({ TableName: ctx.clients.config.tableName, IndexName: index, KeyConditionExpression: `${index}PK = :p`, ExpressionAttributeValues: { ':p': pk } }),
   );
-  const scope = siteScope(ctx.identity);
-  return (out.Items ?? []).map(toSession).filter((s) => scope === null || s.site === scope);
+  return (out.Items ?? []).map(toSession).filter((s) => canRead(ctx.identity, s.site));
 }
 
 export function componentIscsiSessions(ctx: OperationContext, source: Record<string, unknown> | undefined): Promise<IscsiSession[]> {

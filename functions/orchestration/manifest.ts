@@ -2,6 +2,7 @@ import type { DomainManifest } from '../shared/handler.js';
 
 export const orchestrationManifest = {
   domain: 'orchestration',
+  scope: 'site',
   operations: {
     powerRequest: { access: 'read', field: 'Query.powerRequest' },
     requestPower: { access: 'write', field: 'Mutation.requestPower' },

@@ -12,7 +12,7 @@ import { auditPut } from '../shared/audit.js';
 import { idempotent } from '../shared/idempotency.js';
 import { logger } from '../shared/logger.js';
 import type { OperationContext } from '../shared/handler.js';
-import { siteScope } from '../shared/identity.js';
+import { assertAllowedAt, canRead, siteScope } from '../shared/identity.js';
 import { componentRecord } from '../inventory/lookup.js';
 import { unknownSiteError, unknownSites } from '../sites/registry.js';
 import { validateSiteName } from '../sites/siteName.js';
@@ -62,10 +62,10 @@ function toRequest(item: Record<string, unknown>): PowerRequest {
   };
 }
 
-/** The site a request addresses: the named one (it must exist), else the deployment's default. */
+/** The site a request addresses: the named one (it must exist), else the deployment's default; the caller must be its operator. */
 async function requestedSite(ctx: OperationContext, raw: string | null | undefined): Promise<string> {
-  if (raw === undefined || raw === null) return ctx.clients.config.defaultSite;
-  const site = validateSiteName(raw, 'site');
+  const site = raw === undefined || raw === null ? ctx.clients.config.defaultSite : validateSiteName(raw, 'site');
+  assertAllowedAt(ctx.identity, ctx.access, site, 'site');
   if ((await unknownSites(ctx.clients, [site])).length) throw unknownSiteError('site', site);
   return site;
 }
@@ -101,9 +101,7 @@ export async function requestPower(ctx: OperationContext, args: { xnames: string
 
 export async function powerRequest(ctx: OperationContext, args: { id: string }): Promise<PowerRequest | null> {
   const out = await ctx.clients.doc.send(new GetCommand({ TableName: ctx.clients.config.tableName, Key: commandKey(args.id) }));
-  if (!out.Item) return null;
-  const scope = siteScope(ctx.identity);
-  if (scope !== null && out.Item.site !== scope) return null;
+  if (!out.Item || !canRead(ctx.identity, out.Item.site)) return null;
   return toRequest(out.Item);
 }
 

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { toErrorShape, type ErrorShape } from '../../schema/errors.js';
-import { assertAllowed, type Access, type Identity } from './identity.js';
+import { assertAllowed, type Access, type Identity, type OperationScope } from './identity.js';
 import { clients, type Clients } from './clients.js';
 import { logger } from './logger.js';
 
@@ -36,6 +36,8 @@ export interface OperationContext {
   identity: Identity;
   requestId: string;
   clients: Clients;
+  /** The running operation's access (from its manifest): what a site check asks of the caller at the site the call addresses. */
+  access: Access;
   /** The call's selected result fields, when the operation's manifest asks for them. */
   selection?: readonly string[];
 }
@@ -46,8 +48,13 @@ export interface OperationContext {
  */
 export interface DomainManifest {
   domain: string;
-  /** `selection`: the gateway passes the selected result fields, so the operation can leave out costly ones. */
-  operations: Record<string, { access: Access; field?: string; selection?: boolean }>;
+  /**
+   * `site`: every operation addresses one site (named, by default, or through the item it names)
+   * and checks the caller's role there; `deployment`: the domain's items belong to no one site.
+   */
+  scope: OperationScope;
+  /** `scope` overrides the domain's for one operation. `selection`: the gateway passes the selected result fields, so the operation can leave out costly ones. */
+  operations: Record<string, { access: Access; field?: string; selection?: boolean; scope?: OperationScope }>;
 }
 
 // Operations declare their own argument types; the map erases them to one callable shape.
@@ -59,9 +66,9 @@ export type DomainHandler = (event: DomainEvent) => Promise<DomainResult>;
 export function domainHandler<M extends DomainManifest>(manifest: M, operations: { [K in keyof M['operations']]: Operation }): DomainHandler {
   const domain = manifest.domain;
   return async (event) => {
-    const ctx: OperationContext = { identity: event.identity, requestId: event.requestId ?? randomUUID(), clients: clients() };
+    const base = { identity: event.identity, requestId: event.requestId ?? randomUUID(), clients: clients() };
     // Every log line of this invoke carries the gateway's request id (the correlation id).
-    logger.appendKeys({ requestId: ctx.requestId, domain });
+    logger.appendKeys({ requestId: base.requestId, domain });
     logger.debug('invoke', { operations: event.calls.map((c) => c.operation), subject: event.identity.subject });
     const results = await Promise.all(
       event.calls.map(async (call): Promise<CallResult> => {
@@ -69,12 +76,13 @@ export function domainHandler<M extends DomainManifest>(manifest: M, operations:
         const run = (operations as Record<string, Operation>)[call.operation];
         try {
           if (!spec || !run) throw new Error(`${domain} has no operation ${call.operation}`);
-          assertAllowed(event.identity, spec.access, call.operation);
-          return { ok: true, value: await run(call.args, call.selection ? { ...ctx, selection: call.selection } : ctx, call.source) };
+          assertAllowed(event.identity, spec.access, call.operation, spec.scope ?? manifest.scope);
+          const ctx: OperationContext = { ...base, access: spec.access, ...(call.selection ? { selection: call.selection } : {}) };
+          return { ok: true, value: await run(call.args, ctx, call.source) };
         } catch (err) {
           const error = toErrorShape(err);
           if (error.code === 'INTERNAL_SERVER_ERROR') {
-            logger.error('operation failed', { domain, operation: call.operation, requestId: ctx.requestId, error: err as Error });
+            logger.error('operation failed', { domain, operation: call.operation, requestId: base.requestId, error: err as Error });
           }
           return { ok: false, error };
         }

@@ -2,6 +2,7 @@ import type { DomainManifest } from '../shared/handler.js';
 
 export const sitesManifest = {
   domain: 'sites',
+  scope: 'deployment',
   operations: {
     sites: { access: 'read', field: 'Query.sites' },
     site: { access: 'read', field: 'Query.site' },

@@ -3,7 +3,7 @@ import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dyn
 import { ConflictError, NotFoundError } from '../../schema/errors.js';
 import { auditPut } from '../shared/audit.js';
 import type { OperationContext } from '../shared/handler.js';
-import { siteScope } from '../shared/identity.js';
+import { canRead } from '../shared/identity.js';
 import { issuerFromEnv, type AgentCredentials } from './credentials.js';
 import { validateSiteName } from './siteName.js';
 import { siteKey, SITES_LIST_PK } from './registry.js';
@@ -27,7 +27,6 @@ function toSite(item: Record<string, unknown>): Site {
 }
 
 export async function listSites(ctx: OperationContext): Promise<Site[]> {
-  const scope = siteScope(ctx.identity);
   const out = await ctx.clients.doc.send(
     new QueryCommand({
       TableName: ctx.clients.config.tableName,
@@ -36,12 +35,11 @@ export async function listSites(ctx: OperationContext): Promise<Site[]> {
       ExpressionAttributeValues: { ':p': SITES_LIST_PK },
     }),
   );
-  return (out.Items ?? []).map(toSite).filter((s) => scope === null || s.name === scope);
+  return (out.Items ?? []).map(toSite).filter((s) => canRead(ctx.identity, s.name));
 }
 
 export async function getSite(ctx: OperationContext, name: string): Promise<Site | null> {
-  const scope = siteScope(ctx.identity);
-  if (scope !== null && scope !== name) return null;
+  if (!canRead(ctx.identity, name)) return null;
   const out = await ctx.clients.doc.send(new GetCommand({ TableName: ctx.clients.config.tableName, Key: siteKey(name) }));
   return out.Item ? toSite(out.Item) : null;
 }

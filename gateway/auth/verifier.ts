@@ -3,12 +3,30 @@
  * the data dir's key set locally), an issuer, and the claims Cognito puts in its tokens:
  * `cognito:groups` for people, `scope` for agents' client-credentials tokens, where
  * `skyboot/agent` marks an agent and `skyboot/site.<name>` binds it to its one site.
+ * A group `operator` or `viewer` holds at every site; `operator@lab-a` / `viewer@lab-a` only at
+ * site lab-a (a site role never widens into a deployment-wide one; `admin` is deployment-wide only).
  */
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { UnauthenticatedError } from '../../schema/errors.js';
-import { AGENT_SCOPE, SITE_SCOPE_PREFIX, type Identity, type Role } from '../../functions/shared/identity.js';
+import { AGENT_SCOPE, SITE_ROLES, SITE_SCOPE_PREFIX, type Identity, type Role, type SiteRole } from '../../functions/shared/identity.js';
 
 const HUMAN_ROLES: readonly Role[] = ['admin', 'operator', 'viewer'];
+/** `<role>@<site>`, the site spelled as site names are (functions/sites/siteName.ts). */
+const SITE_GROUP = /^(operator|viewer)@([a-z](?:[a-z0-9-]{0,30}[a-z0-9])?)$/;
+
+/** The per-site roles among a token's groups, by site; groups of another shape are not Skyboot's and are ignored. */
+export function siteRolesFromGroups(groups: readonly string[]): Record<string, SiteRole[]> {
+  const bySite: Record<string, SiteRole[]> = {};
+  for (const g of groups) {
+    const m = SITE_GROUP.exec(g);
+    if (!m) continue;
+    const role = m[1] as SiteRole;
+    const roles = (bySite[m[2]!] ??= []);
+    if (!roles.includes(role)) roles.push(role);
+  }
+  for (const roles of Object.values(bySite)) roles.sort((a, b) => SITE_ROLES.indexOf(a) - SITE_ROLES.indexOf(b));
+  return bySite;
+}
 
 export interface VerifierOptions {
   issuer: string;
@@ -31,7 +49,8 @@ export function identityFromClaims(claims: JWTPayload): Identity {
     roles.push('agent');
   }
   const subject = String(claims.username ?? claims['cognito:username'] ?? claims.sub ?? claims.client_id ?? 'unknown');
-  return { subject, roles, site };
+  const siteRoles = site === null ? siteRolesFromGroups(groups) : {};
+  return Object.keys(siteRoles).length ? { subject, roles, site, siteRoles } : { subject, roles, site };
 }
 
 export function createTokenVerifier(opts: VerifierOptions): TokenVerifier {
@@ -56,7 +75,7 @@ export function createTokenVerifier(opts: VerifierOptions): TokenVerifier {
       }
     }
     const identity = identityFromClaims(payload);
-    if (identity.roles.length === 0) throw new UnauthenticatedError('token carries no Skyboot role (cognito:groups or agent scope)');
+    if (identity.roles.length === 0 && !identity.siteRoles) throw new UnauthenticatedError('token carries no Skyboot role (cognito:groups such as operator or operator@<site>, or the agent scope)');
     return identity;
   };
 }

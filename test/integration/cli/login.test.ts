@@ -103,7 +103,7 @@ describe('skyboot login, whoami, logout (local authorization server, the browser
     const issued = gw.auth.issued.byClient[client.clientId]!;
     await new Promise((r) => setTimeout(r, TTL_SECONDS * 1000 + 500));
     const who = await cli(['whoami', '--profile', 'ci', '--json']);
-    expect(JSON.parse(who.out)).toEqual({ subject: client.clientId, roles: ['agent'], site: 'ci-site' });
+    expect(JSON.parse(who.out)).toEqual({ subject: client.clientId, roles: ['agent'], site: 'ci-site', siteRoles: [] });
     expect(gw.auth.issued.byClient[client.clientId]).toBe(issued + 1);
   }, 30_000);
 });

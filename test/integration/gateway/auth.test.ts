@@ -71,6 +71,13 @@ describe('gateway authentication and roles', () => {
     expect(agent['cognito:groups']).toBeUndefined();
   });
 
+  it('reads per-site roles from groups role@site: the local dev users operator-lab-a and viewer-lab-b', async () => {
+    for (const [user, siteRoles] of [['operator-lab-a', ['operator@lab-a']], ['viewer-lab-b', ['viewer@lab-b']]] as const) {
+      const res = await gw.gql<{ whoami: { subject: string; roles: string[]; siteRoles: string[] } }>('{ whoami { subject roles siteRoles } }', undefined, await gw.login(user));
+      expect(res.data?.whoami).toEqual({ subject: user, roles: [], siteRoles });
+    }
+  });
+
   it('reads roles from cognito:groups and the agent site from its scope', async () => {
     const viewer = await gw.gql<{ whoami: { roles: string[]; site: string | null } }>(whoami, undefined, gw.tokens.viewer);
     expect(viewer.data?.whoami).toEqual({ subject: 'viewer', roles: ['viewer'], site: null });

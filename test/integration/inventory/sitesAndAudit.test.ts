@@ -124,7 +124,7 @@ describe('inventory site scoping for agents, and the audit log', () => {
   });
 
   it('a record over one item (900 KB before/after) is split into parts within the 400 KB item limit, and reads back whole', async () => {
-    const ctx = { identity: { subject: 'olga-operator', roles: ['operator' as const], site: null }, requestId: 'big', clients: aws.clients };
+    const ctx = { identity: { subject: 'olga-operator', roles: ['operator' as const], site: null }, requestId: 'big', clients: aws.clients, access: 'write' as const };
     const before = { blob: 'b'.repeat(450_000), note: 'é' };
     const after = { blob: 'a'.repeat(450_000) };
     const puts = auditPuts(ctx, { operation: 'bulkThing', target: 'bulk:1', site: 'a', before, after });

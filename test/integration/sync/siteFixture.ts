@@ -93,7 +93,7 @@ export async function siteFixture(gw: TestGateway, site: string, opts: SiteFixtu
     }),
   );
   const c = gw.aws.clients;
-  const ctx: OperationContext = { identity: { subject: 'fixture', roles: ['admin'], site: null }, requestId: 'fixture', clients: c };
+  const ctx: OperationContext = { identity: { subject: 'fixture', roles: ['admin'], site: null }, requestId: 'fixture', clients: c, access: 'write' };
   const pushImage = async (name: string, kernel: Blob, initrd: Blob): Promise<string> => {
     const created = ok(
       await gw.gql<{ createImage: { image: { id: string } } }>(

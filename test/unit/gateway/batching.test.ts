@@ -10,6 +10,7 @@ import type { Identity } from '../../../functions/shared/identity.js';
 // A domain made for this test: a list of N nodes, each with a type field served by the same domain.
 const manifest = {
   domain: 'fleet',
+  scope: 'deployment',
   operations: {
     nodes: { access: 'read', field: 'Query.nodes' },
     nodeHealth: { access: 'read', field: 'Node.health' },
