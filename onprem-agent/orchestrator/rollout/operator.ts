@@ -20,6 +20,7 @@ import type { BootTimeline } from '../../timeline/bootTimeline.js';
 import type { CloudPowerAction, PowerResultInput } from '../powerJournal.js';
 import type { BootOverrides } from './bootOverrides.js';
 import { RolloutJournal, rolloutEntryId, type RolloutClaim, type RolloutEntry, type RolloutReport } from './rolloutJournal.js';
+import { RoundPause } from '../ticker.js';
 
 /** The workload manager as the rollout needs it (onprem-agent/orchestrator/workload/). */
 export interface RolloutWorkload {
@@ -63,7 +64,7 @@ export class RolloutOperator {
   private readonly inFlight = new Map<string, Promise<void>>();
   private running = false;
   private loop: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
+  private readonly pause = new RoundPause();
   readonly counters = { claimed: 0, reported: 0, refused: 0 };
 
   constructor(private readonly opts: RolloutOperatorOptions) {
@@ -103,7 +104,7 @@ export class RolloutOperator {
       .catch((err: Error) => this.logger.error({ xname: e.claim.xname, err: err.message }, 'rollout of a node stopped unexpectedly'))
       .finally(() => {
         this.inFlight.delete(id);
-        this.wake?.();
+        this.pause.wake();
       });
     this.inFlight.set(id, run);
   }
@@ -174,7 +175,7 @@ export class RolloutOperator {
     e.report = report;
     e.step = 'reported';
     await this.journal.write(e);
-    this.wake?.();
+    this.pause.wake();
   }
 
   /** Serves the previous boot again and boots the node onto it: ROLLED_BACK, or FAILED at step rollback. */
@@ -273,29 +274,19 @@ export class RolloutOperator {
           this.logger[level]({ err: (err as Error).message, inFlight: this.inFlight.size }, 'rollout round failed; in-flight nodes continue');
         }
         if (!this.running) break;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => {
-            this.wake = null;
-            resolve();
-          }, interval);
-          this.wake = () => {
-            clearTimeout(timer);
-            this.wake = null;
-            resolve();
-          };
-        });
+        await this.pause.sleep(interval);
       }
     })();
   }
 
   nudge(): void {
-    this.wake?.();
+    this.pause.wake();
   }
 
   /** Stops claiming; waits for in-flight nodes to settle (never abandons a node half-booted). */
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.pause.wake();
     await this.loop;
     await Promise.all(this.inFlight.values());
   }
