@@ -140,7 +140,7 @@ export function registerSessionCommands(program: Command, io: CliIo): void {
     });
   const read = async (id: string, nodes: boolean) => {
     const { bootSession: s } = await io.gql<{ bootSession: (SessionJson & { nodes?: { edges: { node: Record<string, unknown> }[] }; errors?: { step: string; message: string; count: number }[] }) | null }>(
-      `query($id: ID!) { bootSession(id: $id) { ${SESSION}${nodes ? ' nodes(first: 1000) { edges { node { xname phase attempts startedAt endedAt previousImageId targetImageId canary supersededBy error { step message } } } } errors { step message count xnames }' : ''} } }`,
+      `query($id: ID!) { bootSession(id: $id) { ${SESSION}${nodes ? ' nodes(first: 100) { edges { node { xname phase attempts startedAt endedAt previousImageId targetImageId canary supersededBy error { step message } } } } errors { step message count xnames }' : ''} } }`,
       { id },
     );
     if (!s) throw new CliError(`boot session ${id} not found`);
@@ -148,6 +148,7 @@ export function registerSessionCommands(program: Command, io: CliIo): void {
   };
   session
     .command('show <id>')
+    .description('status, counts and the first 100 node records (the API pages the rest: BootSession.nodes)')
     .option('--json')
     .action(async (id: string, o: { json?: boolean }) => {
       const s = await read(id, true);
