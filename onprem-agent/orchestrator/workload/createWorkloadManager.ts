@@ -1,0 +1,15 @@
+/** One workload manager per agent, from its `workload` configuration. */
+import { createNoneWorkload } from './noneWorkload.js';
+import type { WorkloadConfig } from './workloadConfig.js';
+import type { WorkloadManager, WorkloadManagerDeps } from './workloadManager.js';
+
+export function createWorkloadManager(config: WorkloadConfig, deps: WorkloadManagerDeps): WorkloadManager {
+  switch (config.kind) {
+    case 'none':
+      return createNoneWorkload();
+    case 'exec':
+    case 'slurm':
+      deps.logger.error({ kind: config.kind }, 'workload manager kind not available in this build');
+      throw new Error(`workload.kind ${config.kind}: not available in this build yet`);
+  }
+}
