@@ -1,4 +1,5 @@
 /** One workload manager per agent, from its `workload` configuration. */
+import { createExecWorkload } from './execWorkload.js';
 import { createNoneWorkload } from './noneWorkload.js';
 import type { WorkloadConfig } from './workloadConfig.js';
 import type { WorkloadManager, WorkloadManagerDeps } from './workloadManager.js';
@@ -8,6 +9,7 @@ export function createWorkloadManager(config: WorkloadConfig, deps: WorkloadMana
     case 'none':
       return createNoneWorkload();
     case 'exec':
+      return createExecWorkload(config, deps);
     case 'slurm':
       deps.logger.error({ kind: config.kind }, 'workload manager kind not available in this build');
       throw new Error(`workload.kind ${config.kind}: not available in this build yet`);
