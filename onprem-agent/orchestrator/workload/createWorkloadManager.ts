@@ -1,6 +1,7 @@
 /** One workload manager per agent, from its `workload` configuration. */
 import { createExecWorkload } from './execWorkload.js';
 import { createNoneWorkload } from './noneWorkload.js';
+import { createSlurmWorkload } from './slurmWorkload.js';
 import type { WorkloadConfig } from './workloadConfig.js';
 import type { WorkloadManager, WorkloadManagerDeps } from './workloadManager.js';
 
@@ -11,7 +12,6 @@ export function createWorkloadManager(config: WorkloadConfig, deps: WorkloadMana
     case 'exec':
       return createExecWorkload(config, deps);
     case 'slurm':
-      deps.logger.error({ kind: config.kind }, 'workload manager kind not available in this build');
-      throw new Error(`workload.kind ${config.kind}: not available in this build yet`);
+      return createSlurmWorkload(config, deps);
   }
 }
