@@ -12,6 +12,7 @@ import type { IscsiService } from '../iscsi/service.js';
 import type { CloudClient } from '../sync/cloudClient.js';
 import { PowerRunner, type PowerRunnerOptions } from './powerRunner.js';
 import { startTicker, type Ticker } from './ticker.js';
+import { createNoneWorkload } from './workload/noneWorkload.js';
 import { RolloutOperator, type RolloutOperatorOptions, type RolloutWorkload } from './rollout/operator.js';
 
 export const POWER_INTERVAL_ENV = 'SKYBOOT_AGENT_POWER_INTERVAL';
@@ -19,16 +20,6 @@ export const ISCSI_REPORT_INTERVAL_ENV = 'SKYBOOT_AGENT_ISCSI_REPORT_INTERVAL';
 export const DEFAULT_ISCSI_REPORT_INTERVAL_MS = 15_000;
 
 export const ROLLOUT_INTERVAL_ENV = 'SKYBOOT_AGENT_ROLLOUT_INTERVAL';
-
-/**
- * Until a workload manager is configured: a node is busy only while held by hand (setWorkloadHold,
- * carried in the snapshot); drain and resume have nothing to tell.
- */
-export const HOLDS_ONLY_WORKLOAD: RolloutWorkload = {
-  isIdle: async (node) => !node.workloadHold,
-  drain: async () => undefined,
-  resume: async () => undefined,
-};
 
 export interface RunningOrchestrator {
   power: PowerRunner | null;
@@ -50,7 +41,7 @@ export interface OrchestratorOptions extends Partial<Omit<PowerRunnerOptions, 'c
   client: CloudClient | null;
   iscsi?: Pick<IscsiService, 'reportSessions'> | null;
   iscsiReportIntervalMs?: number;
-  /** What the rollout operator needs from the rest of the agent; without it no rollout runs. */
+  /** What the rollout operator needs from the rest of the agent (workload: the configured manager, default none); without it no rollout runs. */
   rollout?: Pick<RolloutOperatorOptions, 'index' | 'overrides' | 'timeline' | 'stageArtifacts'> & { workload?: RolloutWorkload };
 }
 
@@ -62,7 +53,7 @@ export async function startOrchestrator(opts: OrchestratorOptions, env: NodeJS.P
     client && runner && parts
       ? await new RolloutOperator({
           ...parts,
-          workload: parts.workload ?? HOLDS_ONLY_WORKLOAD,
+          workload: parts.workload ?? createNoneWorkload(),
           client,
           dataDir: opts.dataDir,
           power: (req) => runner.execute(req),

@@ -26,6 +26,7 @@ import { bootScriptCarriesSecrets, iscsiBootParameters } from './iscsiBootParame
 import { reportAgentPortals } from '../iscsi/portals-report.js';
 import { startOrchestrator } from '../orchestrator/start.js';
 import { BootOverrides } from '../orchestrator/rollout/bootOverrides.js';
+import { createWorkloadManager } from '../orchestrator/workload/createWorkloadManager.js';
 import { InMemoryBootTimeline } from '../timeline/bootTimeline.js';
 import { adminSocketPath, startAdminSocket } from './adminSocket.js';
 import { acquireDataDirLock, type DataDirLock } from './dataDirLock.js';
@@ -202,6 +203,7 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
       index: () => syncer.index,
       overrides,
       timeline,
+      workload: createWorkloadManager(config.workload, { logger: log.child({ module: 'workload' }) }),
       // The claim made the target the node's desired state: pull, then serve it once its artifacts are cached.
       stageArtifacts: async (boot) => {
         const needed = [boot.kernel, boot.initrd, boot.rootfs].filter((x): x is string => !!x);
