@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { CliError, graphqlClient, clientConfig } from './client.js';
 import { registerBootCommands } from './bootCommands.js';
+import { registerSessionCommands } from './sessionCommands.js';
 import { registerImageCommands, type CliIo } from './imageCommands.js';
 import { registerSiteCommands } from './siteCommands.js';
 import { registerLoginCommands } from './loginCommands.js';
@@ -14,6 +15,7 @@ export function buildProgram(io: CliIo): Command {
     .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
   registerImageCommands(program, io);
   registerBootCommands(program, io);
+  registerSessionCommands(program, io);
   registerSiteCommands(program, io);
   registerLoginCommands(program, io);
   for (const c of program.commands) {

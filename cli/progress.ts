@@ -20,12 +20,17 @@ export function formatDuration(s: number): string {
   return m < 60 ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
-export function progressLine(label: string, done: number, total: number, elapsedSeconds: number, width = 30): string {
+/** `[#####.....]` for done of total. */
+export function barText(done: number, total: number, width = 30): string {
   const frac = total > 0 ? Math.min(1, done / total) : 1;
   const filled = Math.round(frac * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+}
+
+export function progressLine(label: string, done: number, total: number, elapsedSeconds: number, width = 30): string {
   const rate = elapsedSeconds > 0 ? done / elapsedSeconds : 0;
   const eta = rate > 0 ? (total - done) / rate : Infinity;
-  return `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${formatBytes(done)}/${formatBytes(total)} ${formatBytes(rate)}/s ETA ${formatDuration(eta)}`;
+  return `${label} ${barText(done, total, width)} ${formatBytes(done)}/${formatBytes(total)} ${formatBytes(rate)}/s ETA ${formatDuration(eta)}`;
 }
 
 /** `enabled` false (not a TTY, or --json) draws nothing. */

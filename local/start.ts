@@ -2,6 +2,7 @@
 import { startLocalStack } from './stack.js';
 import { startLocalAgent } from '../onprem-agent/run/localAgent.js';
 import { startSimulatedFleet } from '../onprem-agent/redfish/simulator/fleet.js';
+import { handler as expireBootSessionClaims } from '../functions/orchestration/claimExpiry.js';
 
 // Lambda runs Node 22; the SDK's warning about this machine's Node 20 is noise locally.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -25,11 +26,21 @@ say(`dev users (kept in ${stack.dataDir}/auth/secrets.json): ${stack.auth.users.
 say(`agent (site local) client: ${stack.agentClient.clientId}, config ${stack.dataDir}/agent/cloud.json`);
 say(`log in (once per profile): npx skyboot login --api ${stack.graphqlUrl} --issuer ${stack.auth.issuer}   then: npx skyboot whoami`);
 
+// The claim-expiry schedule (EventBridge every minute in AWS): same handler, on a timer here.
+const CLAIM_EXPIRY_MS = Number(process.env.SKYBOOT_CLAIM_EXPIRY_INTERVAL_SECONDS ?? 30) * 1000;
+const claimExpiry = setInterval(() => {
+  expireBootSessionClaims().then(
+    (r) => r.expired && say(`boot-session claims expired: ${r.expired}`),
+    (err: unknown) => say(`claim expiry failed: ${(err as Error).message}`),
+  );
+}, CLAIM_EXPIRY_MS);
+
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   say(`${signal}: stopping`);
+  clearInterval(claimExpiry);
   await fleet.close();
   await agent.stop();
   await stack.stop();

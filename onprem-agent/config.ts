@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BadUserInputError } from '../schema/errors.js';
+import { parseWorkloadConfig, type WorkloadConfig } from './orchestrator/workload/workloadConfig.js';
 
 export type DhcpMode = 'proxy' | 'full' | 'off';
 export type IscsiMode = 'tgt' | 'lio' | 'off';
@@ -35,6 +36,8 @@ export interface AgentConfig {
   syncIntervalMs: number;
   /** Bytes pending observations may take before enqueue refuses (OutboxFullError). */
   outboxMaxBytes: number;
+  /** What the rollout asks whether a node is busy: none (manual holds), exec (a site command), slurm. */
+  workload: WorkloadConfig;
 }
 
 /** Raw values as they come from any source (strings from env/flags, JSON types from the file). */
@@ -65,6 +68,8 @@ export const KEYS = {
   iscsiChap: '--iscsi-chap',
   syncInterval: '--sync-interval',
   outboxMaxMb: '--outbox-max-mb',
+  /** A kind, or in the file / env (JSON) an object { kind, …options }: workloadConfig.ts. */
+  workload: '--workload',
 } as const;
 
 export const DEFAULT_DATA_DIR = '/var/lib/skyboot-agent';
@@ -169,6 +174,7 @@ export function resolveConfig(...sources: RawConfig[]): AgentConfig {
       chap: oneOf(raw.iscsiChap, ['off', 'one-way', 'mutual'] as const, 'off', 'iscsiChap') },
     syncIntervalMs: Math.round(interval * 1000),
     outboxMaxBytes: Math.round(outboxMaxMb * 1024 * 1024),
+    workload: parseWorkloadConfig(raw.workload),
   };
   if (cfg.cloud && !cfg.tokenFile && !cfg.clientCredentials) {
     throw new BadUserInputError('tokenEndpoint', '--cloud needs client credentials (--token-endpoint, --client-id, --client-secret-file) or --token-file (a site agent token)');

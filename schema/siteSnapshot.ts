@@ -39,6 +39,8 @@ export interface SnapshotNode {
   interfaces: SnapshotInterface[];
   boot: SnapshotBoot | null;
   cloudInit: SnapshotCloudInit | null;
+  /** Held busy by hand (setWorkloadHold): the `none` workload manager reports it not idle. Absent when not held. */
+  workloadHold?: boolean;
 }
 
 export interface SnapshotDiscovery {

@@ -11,6 +11,8 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { EventType, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { LambdaDestination } from 'aws-cdk-lib/aws-s3-notifications';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
 import { nodejsBundling } from './bundling.js';
@@ -19,6 +21,7 @@ import {
   DOMAINS,
   DOMAIN_HANDLERS,
   FINALIZER,
+  CLAIM_EXPIRY,
   GATEWAY,
   IMAGE_KEY_PREFIXES,
   REPO_ROOT,
@@ -124,6 +127,7 @@ export class SkybootFunctions extends Construct {
   readonly gateway: SkybootFunction;
   readonly domains: Record<Domain, SkybootFunction>;
   readonly finalizer: SkybootFunction;
+  readonly claimExpiry: SkybootFunction;
   private readonly table: ITable;
   private readonly tableArnName: string;
 
@@ -207,6 +211,11 @@ export class SkybootFunctions extends Construct {
       });
     }
 
+    // The same handler the local stack runs on a timer (local/start.ts): expired boot-session claims go back to PENDING.
+    this.claimExpiry = make('claimExpiry', CLAIM_EXPIRY, 'expires boot-session claims of agents that went away');
+    this.grantItems(this.claimExpiry);
+    new Rule(this, 'ClaimExpirySchedule', { schedule: Schedule.rate(Duration.minutes(1)), targets: [new LambdaFunction(this.claimExpiry.fn)] });
+
     const domainEnv = Object.fromEntries(DOMAINS.map((d) => [functionEnvName(d), this.domains[d].fn.functionName]));
     this.gateway = make('gateway', GATEWAY, 'GraphQL gateway (Apollo Server)', {
       SKYBOOT_INVOKER: 'lambda',
@@ -221,7 +230,7 @@ export class SkybootFunctions extends Construct {
 
   /** Every function, for alarms and dashboards. */
   all(): SkybootFunction[] {
-    return [this.gateway, ...DOMAINS.map((d) => this.domains[d]), this.finalizer];
+    return [this.gateway, ...DOMAINS.map((d) => this.domains[d]), this.finalizer, this.claimExpiry];
   }
 
   /**

@@ -58,6 +58,15 @@ export const FINALIZER: HandlerSpec = {
   needsSchema: false,
 };
 
+/** Hands boot-session claims of agents that went away back to their site (functions/orchestration/claimExpiry.ts), every minute. */
+export const CLAIM_EXPIRY: HandlerSpec = {
+  entry: 'functions/orchestration/claimExpiry.ts',
+  sdk: 'bundled',
+  memoryMiB: 512,
+  timeoutSeconds: 55,
+  needsSchema: false,
+};
+
 /** Objects under this prefix are uploaded artifacts; their creation triggers the finalizer. */
 export const ARTIFACT_PREFIX = 'artifacts/';
 
@@ -82,4 +91,4 @@ export function entryPath(spec: HandlerSpec, root = REPO_ROOT): string {
   return join(root, spec.entry);
 }
 
-export const ALL_HANDLERS: readonly HandlerSpec[] = [GATEWAY, ...DOMAINS.map((d) => DOMAIN_HANDLERS[d]), FINALIZER];
+export const ALL_HANDLERS: readonly HandlerSpec[] = [GATEWAY, ...DOMAINS.map((d) => DOMAIN_HANDLERS[d]), FINALIZER, CLAIM_EXPIRY];

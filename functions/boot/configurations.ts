@@ -99,21 +99,33 @@ interface Artifacts {
   explicit: string[];
 }
 
+/** A READY image's artifacts, as a boot uses them; NOT_FOUND / BAD_USER_INPUT naming `field` otherwise. */
+export async function readyImageArtifacts(ctx: OperationContext, imageId: string, field: string): Promise<{ imageId: string; name: string; imageVersion: string; arch: string; kernel: string; initrd: string | null; rootfs: string | null }> {
+  const image = await getImageItem(ctx.clients, imageId);
+  if (!image) throw new NotFoundError('image', imageId, field);
+  if (image.status !== 'READY') {
+    throw new BadUserInputError(field, `image ${image.name} ${image.imageVersion} (${image.id}) is ${image.status}${image.reason ? ` (${image.reason})` : ''}; only READY images can be booted`);
+  }
+  const of = (t: string) => image.artifacts.find((a) => a.type === t)?.sha256 ?? null;
+  return { imageId: image.id, name: image.name, imageVersion: image.imageVersion, arch: image.arch, kernel: of('KERNEL')!, initrd: of('INITRD'), rootfs: of('ROOTFS_SQUASHFS') };
+}
+
+/** Kernel parameters as a boot configuration stores them: validated, with root=/netroot= reserved when Skyboot provides the rootfs. */
+export function bootKernelParameters(raw: string | null | undefined, provider: 'HTTP' | 'ISCSI' | null, field: string): string {
+  const reserved = provider ? [...RESERVED_KERNEL_PARAMETERS, 'root', 'netroot'] : RESERVED_KERNEL_PARAMETERS;
+  return validateKernelParameters(raw ?? '', { field, reserved });
+}
+
 async function artifactsFor(ctx: OperationContext, input: BootConfigurationInput, selector: Selector): Promise<Artifacts> {
   const c = ctx.clients;
   if (input.imageId && input.kernel) throw new BadUserInputError('input.kernel', 'give imageId or kernel (+ initrd), not both');
   if (input.imageId) {
     if (input.initrd) throw new BadUserInputError('input.initrd', 'comes from the image when imageId is given');
-    const image = await getImageItem(c, input.imageId);
-    if (!image) throw new NotFoundError('image', input.imageId, 'input.imageId');
-    if (image.status !== 'READY') {
-      throw new BadUserInputError('input.imageId', `image ${image.name} ${image.imageVersion} (${image.id}) is ${image.status}${image.reason ? ` (${image.reason})` : ''}; only READY images can be booted`);
-    }
+    const image = await readyImageArtifacts(ctx, input.imageId, 'input.imageId');
     if ((selector.default || selector.unknown) && image.arch !== selector.arch) {
       throw new BadUserInputError('input.imageId', `image ${image.name} ${image.imageVersion} is ${image.arch}; the selector is for ${selector.arch}`);
     }
-    const of = (t: string) => image.artifacts.find((a) => a.type === t)?.sha256 ?? null;
-    return { imageId: image.id, kernel: of('KERNEL')!, initrd: of('INITRD'), rootfs: of('ROOTFS_SQUASHFS'), explicit: [] };
+    return { imageId: image.imageId, kernel: image.kernel, initrd: image.initrd, rootfs: image.rootfs, explicit: [] };
   }
   if (!input.kernel) throw new BadUserInputError('input.imageId', 'give an imageId or an explicit kernel sha256');
   const explicit: string[] = [];
@@ -137,8 +149,7 @@ export async function setBootConfiguration(args: { input: BootConfigurationInput
   const provider = input.rootfsProvider ?? null;
   if (provider && !arts.rootfs) throw new BadUserInputError('input.rootfsProvider', `${provider} needs an image with a ROOTFS_SQUASHFS artifact`);
   // With a rootfs provider Skyboot writes root= itself (HTTP) or the agent does (ISCSI).
-  const reserved = provider ? [...RESERVED_KERNEL_PARAMETERS, 'root', 'netroot'] : RESERVED_KERNEL_PARAMETERS;
-  const kernelParameters = validateKernelParameters(input.kernelParameters ?? '', { field: 'input.kernelParameters', reserved });
+  const kernelParameters = bootKernelParameters(input.kernelParameters, provider, 'input.kernelParameters');
   const priority = input.priority ?? 0;
   if (!Number.isInteger(priority) || Math.abs(priority) > 1_000_000) throw new BadUserInputError('input.priority', 'must be an integer between -1000000 and 1000000');
 

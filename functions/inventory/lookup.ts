@@ -3,9 +3,11 @@
  * snapshot): components and BMCs addressed by site, so no other domain spells an inventory key.
  * Plain reads: the caller has already decided what its caller may see.
  */
-import { GetCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clients } from '../shared/clients.js';
-import { componentKey, macKey, siteComponentsPk, siteEndpointsPk } from './keys.js';
+import { batchGet } from '../shared/batchGet.js';
+import { queryAll } from '../shared/pagination.js';
+import { componentKey, groupKey, macKey, siteComponentsPk, siteEndpointsPk } from './keys.js';
 import { componentFromItem, type ComponentRecord } from './model.js';
 
 export type { ComponentRecord } from './model.js';
@@ -21,17 +23,8 @@ export async function componentRecordByMac(c: Clients, site: string, mac: string
   return out.Item?.xname ? componentRecord(c, site, String(out.Item.xname)) : null;
 }
 
-async function gsi1Items(c: Clients, pk: string): Promise<Record<string, unknown>[]> {
-  const out: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page: QueryCommandOutput = await c.doc.send(
-      new QueryCommand({ TableName: c.config.tableName, IndexName: 'GSI1', KeyConditionExpression: 'GSI1PK = :pk', ExpressionAttributeValues: { ':pk': pk }, ExclusiveStartKey: start }),
-    );
-    out.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return out;
+function gsi1Items(c: Clients, pk: string): Promise<Record<string, unknown>[]> {
+  return queryAll(c, { IndexName: 'GSI1', KeyConditionExpression: 'GSI1PK = :pk', ExpressionAttributeValues: { ':pk': pk } });
 }
 
 /** Every component of a site, sorted by xname. */
@@ -42,4 +35,11 @@ export async function siteComponentRecords(c: Clients, site: string): Promise<Co
 /** A site's Redfish endpoints (BMC xname and address), sorted by xname. */
 export async function siteRedfishEndpointAddresses(c: Clients, site: string): Promise<{ xname: string; address: string }[]> {
   return (await gsi1Items(c, siteEndpointsPk(site))).map((i) => ({ xname: String(i.xname), address: String(i.address) })).sort((a, b) => (a.xname < b.xname ? -1 : 1));
+}
+
+/** The labels among `labels` that name no group. */
+export async function unknownGroups(c: Clients, labels: string[]): Promise<string[]> {
+  const unique = [...new Set(labels)];
+  const items = await batchGet(c, unique.map(groupKey));
+  return unique.filter((_, i) => !items[i]);
 }

@@ -88,3 +88,15 @@ export async function queryPage<T>(c: Clients, q: PageQuery, toNode: (item: Key)
     },
   };
 }
+
+/** Every item of a Query, following LastEvaluatedKey (for internal reads that need the whole set, never for a user's page). */
+export async function queryAll(c: Clients, input: Omit<QueryCommandInput, 'ExclusiveStartKey' | 'TableName'>): Promise<Key[]> {
+  const out: Key[] = [];
+  let start: Key | undefined;
+  do {
+    const page = await c.doc.send(new QueryCommand({ ...input, TableName: c.config.tableName, ExclusiveStartKey: start }));
+    out.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return out;
+}

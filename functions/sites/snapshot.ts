@@ -31,6 +31,7 @@ import {
 } from '../../schema/siteSnapshot.js';
 import { recordRevision, siteItem } from './snapshotRevision.js';
 import { siteAgentPortals } from './agentPortals.js';
+import { siteWorkloadHolds } from '../orchestration/bootState.js';
 
 /** Long enough for a slow site link to fetch a large rootfs; the agent re-pulls before it expires. */
 export const SNAPSHOT_URL_TTL_SECONDS = 6 * 3600;
@@ -86,6 +87,7 @@ export async function buildSnapshotContent(c: Clients, site: string, siteDomain:
   const unknownValues = ARCHES.map((a) => `UNKNOWN#${a}`);
   const bindings = await getBindings(c, site, [...candidates.flat(), ...unknownValues]);
   const cloudInit = await cloudInitFor(c, site, components);
+  const holds = await siteWorkloadHolds(c, site);
 
   const nodes: SnapshotNode[] = components.map((r, i) => {
     const res: Resolution | null = pickBinding(candidates[i]!, bindings);
@@ -99,6 +101,7 @@ export async function buildSnapshotContent(c: Clients, site: string, siteDomain:
       interfaces: (r.interfaces ?? []).map((x) => ({ mac: x.mac, ipAddresses: [...(x.ipAddresses ?? [])], network: x.network })).sort((a, b) => (a.mac < b.mac ? -1 : 1)),
       boot: res ? bootOf(res.binding, res.matchedSelector) : null,
       cloudInit: cloudInit.get(r.xname) ?? null,
+      ...(holds.has(r.xname) ? { workloadHold: true } : {}),
     };
   });
   const discovery = ARCHES.flatMap((arch) => {

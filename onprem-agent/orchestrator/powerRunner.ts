@@ -15,6 +15,7 @@ import type { TlsPolicy } from '../redfish/transport.js';
 import { CloudRequestError, CloudUnreachableError, type CloudClient } from '../sync/cloudClient.js';
 import { backoffMs } from '../sync/linkStatus.js';
 import { PowerJournal, type CloudPowerAction, type JournalEntry, type PowerResultInput } from './powerJournal.js';
+import { RoundPause } from './ticker.js';
 
 export const DEFAULT_POWER_INTERVAL_MS = 5_000;
 /** Answers after which sending the same completion again cannot succeed. */
@@ -81,7 +82,7 @@ export class PowerRunner {
   private readonly logger: Logger;
   private running = false;
   private loop: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
+  private readonly pause = new RoundPause();
   private failures = 0;
   private lastError: string | null = null;
   private counters = { claimed: 0, completed: 0, refused: 0 };
@@ -201,23 +202,20 @@ export class PowerRunner {
           this.logger.warn({ err: this.lastError, retryInMs: delay, waiting: this.waiting }, 'power runner round failed');
         }
         if (!this.running) break;
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => { this.wake = null; resolve(); }, delay);
-          this.wake = () => { clearTimeout(timer); this.wake = null; resolve(); };
-        });
+        await this.pause.sleep(delay);
       }
     })();
   }
 
   /** Ends a wait at once (the link came back, or a test wants a round now). */
   nudge(): void {
-    this.wake?.();
+    this.pause.wake();
   }
 
   /** Stops after the round in progress (a BMC action is not abandoned half-way). */
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.pause.wake();
     await this.loop;
   }
 }

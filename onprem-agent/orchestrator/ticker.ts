@@ -23,3 +23,26 @@ export function startTicker(name: string, intervalMs: number, fn: () => Promise<
     },
   };
 }
+
+/** The wait between a loop's rounds, which `wake()` ends at once (the link came back, a node settled, a stop). */
+export class RoundPause {
+  private waker: (() => void) | null = null;
+
+  sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.waker = null;
+        resolve();
+      }, ms);
+      this.waker = () => {
+        clearTimeout(timer);
+        this.waker = null;
+        resolve();
+      };
+    });
+  }
+
+  wake(): void {
+    this.waker?.();
+  }
+}

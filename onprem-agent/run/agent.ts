@@ -25,6 +25,9 @@ import { hostname } from 'node:os';
 import { bootScriptCarriesSecrets, iscsiBootParameters } from './iscsiBootParameters.js';
 import { reportAgentPortals } from '../iscsi/portals-report.js';
 import { startOrchestrator } from '../orchestrator/start.js';
+import { BootOverrides } from '../orchestrator/rollout/bootOverrides.js';
+import { createWorkloadManager } from '../orchestrator/workload/createWorkloadManager.js';
+import { InMemoryBootTimeline } from '../timeline/bootTimeline.js';
 import { adminSocketPath, startAdminSocket } from './adminSocket.js';
 import { acquireDataDirLock, type DataDirLock } from './dataDirLock.js';
 
@@ -97,6 +100,10 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
   const iscsi = createIscsiService({ config, agentName, cache, sink: outbox });
   // Exports follow the verified cache: a rootfs that finishes downloading is exported at once.
   const unwatchCache = iscsi ? cache.onVerifiedChange(() => void iscsi.onCacheChange().catch(() => undefined)) : () => undefined;
+  // Boot overrides of nodes being rolled: serving answers them with the session's target (or previous) boot.
+  const overrides = await new BootOverrides(config.dataDir).init();
+  const timeline = new InMemoryBootTimeline();
+  let rolloutProtected: () => Promise<string[]> = async () => [];
   const syncer = new Syncer(config.dataDir, client ?? new CloudClient({ url: 'http://127.0.0.1:9', token: 'none' }), cache, {
     intervalMs: config.syncIntervalMs,
     baseDelayMs: opts.syncBackoffBaseMs,
@@ -105,8 +112,8 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
     // Not awaited: a slow tgtd must not hold up the pull. Failures show in status and are
     // retried by the next cache change or periodic check.
     onSnapshot: (index) => void iscsi?.onSnapshot(index.stored.snapshot).catch(() => undefined),
-    // GC keeps what tgt still exports (grace period, logged-in nodes).
-    ...(iscsi ? { gcProtected: () => iscsi.protectedRootfs() } : {}),
+    // GC keeps what tgt still exports (grace period, logged-in nodes), and what an in-flight rollout may boot.
+    gcProtected: async () => [...(iscsi ? await iscsi.protectedRootfs() : []), ...(await rolloutProtected())],
   });
   await syncer.init();
 
@@ -120,7 +127,7 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
   // Set once DHCP runs (it needs the HTTP port first); node-scoped answers read its leases.
   let dhcp: DhcpServer | null = null;
   const http = createAgentHttpServer({
-    index: () => syncer.index,
+    index: () => overrides.overlay(syncer.index),
     cache,
     outbox,
     status: () => statusFn(),
@@ -188,7 +195,28 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
   if (client) syncer.start();
   outbox.start();
   const stopIscsiChecks = iscsi?.startChecks() ?? (() => undefined);
-  const orchestrator = await startOrchestrator({ dataDir: config.dataDir, client, iscsi });
+  const orchestrator = await startOrchestrator({
+    dataDir: config.dataDir,
+    client,
+    iscsi,
+    rollout: {
+      index: () => syncer.index,
+      overrides,
+      timeline,
+      workload: createWorkloadManager(config.workload, { logger: log.child({ module: 'workload' }) }),
+      // The claim made the target the node's desired state: pull, then serve it once its artifacts are cached.
+      stageArtifacts: async (boot) => {
+        const needed = [boot.kernel, boot.initrd, boot.rootfs].filter((x): x is string => !!x);
+        for (let i = 0; i < 30; i++) {
+          if ((await Promise.all(needed.map((sha) => cache.has(sha)))).every(Boolean)) return true;
+          await syncer.syncOnce().catch(() => undefined);
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+        return false;
+      },
+    },
+  });
+  if (orchestrator.rollout) rolloutProtected = () => orchestrator.rollout!.protectedArtifacts();
   log.info({ http: httpUrl, tftp: tftp?.address() ?? null, dhcp: dhcp?.ports() ?? null, iscsi: config.iscsi.mode, cloud: config.cloud, revision: syncer.index?.stored.revision ?? null }, 'agent running');
 
   return {

@@ -76,6 +76,7 @@ export function registerRunCommands(program: Command): void {
     .option('--iscsi-chap <mode>', 'off | one-way | mutual: a CHAP secret per node (default off)')
     .option('--sync-interval <s>', 'seconds between snapshot pulls (default 30)')
     .option('--outbox-max-mb <n>', 'MiB of pending observations before new ones are refused with 503 (default 256)')
+    .option('--workload <kind>', 'none | exec | slurm: who says a node is busy (options in the config file\'s workload object; default none)')
     .action(async (o: RawConfig & { config?: string }) => {
       try {
         // Listening before the start: a SIGTERM while the agent starts (it already holds the data

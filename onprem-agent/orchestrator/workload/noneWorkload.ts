@@ -1,0 +1,17 @@
+/**
+ * No workload manager: nodes are held busy by hand with `setWorkloadHold(xnames, hold)`, which the
+ * cloud carries into the snapshot as `workloadHold`. Draining and resuming have nothing to tell.
+ */
+import type { SnapshotNode } from '../../../schema/siteSnapshot.js';
+import type { WorkloadManager } from './workloadManager.js';
+
+export const isHeld = (node: SnapshotNode): boolean => node.workloadHold === true;
+
+export function createNoneWorkload(): WorkloadManager {
+  return {
+    kind: 'none',
+    isIdle: (node) => Promise.resolve(!isHeld(node)),
+    drain: () => Promise.resolve(),
+    resume: () => Promise.resolve(),
+  };
+}
