@@ -8,6 +8,7 @@
  */
 import type { IscsiService } from '../iscsi/service.js';
 import type { CloudClient } from '../sync/cloudClient.js';
+import type { BootTimeline } from '../timeline/bootTimeline.js';
 import { PowerRunner, type PowerRunnerOptions } from './powerRunner.js';
 import { startTicker, type Ticker } from './ticker.js';
 
@@ -34,10 +35,12 @@ export interface OrchestratorOptions extends Partial<Omit<PowerRunnerOptions, 'c
   client: CloudClient | null;
   iscsi?: Pick<IscsiService, 'reportSessions'> | null;
   iscsiReportIntervalMs?: number;
+  /** The agent's boot timeline: the rollout waits on it for each node's heartbeat. */
+  timeline?: BootTimeline;
 }
 
 export async function startOrchestrator(opts: OrchestratorOptions, env: NodeJS.ProcessEnv = process.env): Promise<RunningOrchestrator> {
-  const { client, iscsi, iscsiReportIntervalMs, ...power } = opts;
+  const { client, iscsi, iscsiReportIntervalMs, timeline: _timeline, ...power } = opts;
   const runner = client ? await new PowerRunner({ intervalMs: intervalFromEnv(env, POWER_INTERVAL_ENV), ...power, client }).init() : null;
   runner?.start();
   const tickers: Ticker[] = [];

@@ -27,6 +27,8 @@ import { reportAgentPortals } from '../iscsi/portals-report.js';
 import { startOrchestrator } from '../orchestrator/start.js';
 import { adminSocketPath, startAdminSocket } from './adminSocket.js';
 import { acquireDataDirLock, type DataDirLock } from './dataDirLock.js';
+import { InMemoryBootTimeline } from '../timeline/bootTimeline.js';
+import { recordDhcpReply, recordTftpTransfer } from '../timeline/pxeEvents.js';
 
 export interface RunningAgent {
   config: AgentConfig;
@@ -35,6 +37,8 @@ export interface RunningAgent {
   syncer: Syncer;
   outbox: Outbox;
   cache: ArtifactCache;
+  /** What this agent served each node and the nodes' heartbeats (the rollout waits on it). */
+  timeline: InMemoryBootTimeline;
   status(): Promise<AgentStatus>;
   stop(): Promise<void>;
 }
@@ -110,23 +114,29 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
   });
   await syncer.init();
 
+  // One timeline for every server: DHCP, TFTP and HTTP each record what they served a node.
+  const timeline = new InMemoryBootTimeline();
+  const index = () => syncer.index;
+  // Set once DHCP runs (it needs the HTTP port first); node-scoped answers read its leases.
+  let dhcp: DhcpServer | null = null;
+  const leases = dhcpLeaseTable(() => dhcp);
+
   // Debian's /usr/lib/ipxe links ipxe.efi into /boot: the server allows each linked file, nothing else.
   const tftp =
     config.tftp && config.tftpRoot
-      ? await createTftpServer({ root: config.tftpRoot, address: config.tftp.address, port: config.tftp.port })
+      ? await createTftpServer({ root: config.tftpRoot, address: config.tftp.address, port: config.tftp.port, onTransfer: recordTftpTransfer(timeline, index, leases) })
       : null;
 
   let statusFn: () => Promise<AgentStatus> = async () => { throw new Error('starting'); };
-  // Set once DHCP runs (it needs the HTTP port first); node-scoped answers read its leases.
-  let dhcp: DhcpServer | null = null;
   const http = createAgentHttpServer({
-    index: () => syncer.index,
+    index,
     cache,
     outbox,
     status: () => statusFn(),
     advertiseUrl: config.advertiseUrl ?? undefined,
     ipxeDir: config.tftpRoot,
-    leases: dhcpLeaseTable(() => dhcp),
+    leases,
+    timeline,
     extraKernelParameters: iscsiBootParameters(
       config,
       agentName,
@@ -160,6 +170,7 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
       httpBaseUrl: config.advertiseUrl ?? ((serverAddress) => `http://${serverAddress}:${addr.port}`),
       ...(opts.dhcpPort !== undefined ? { port: opts.dhcpPort } : {}),
       ...(opts.dhcpPxePort !== undefined ? { pxePort: opts.dhcpPxePort } : {}),
+      onReply: recordDhcpReply(timeline, index),
     }).catch(async (err: unknown) => {
       // A failed start-up check must end the start, not leave HTTP answering "starting".
       await new Promise<void>((r) => http.close(() => r()));
@@ -188,7 +199,7 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
   if (client) syncer.start();
   outbox.start();
   const stopIscsiChecks = iscsi?.startChecks() ?? (() => undefined);
-  const orchestrator = await startOrchestrator({ dataDir: config.dataDir, client, iscsi });
+  const orchestrator = await startOrchestrator({ dataDir: config.dataDir, client, iscsi, timeline });
   log.info({ http: httpUrl, tftp: tftp?.address() ?? null, dhcp: dhcp?.ports() ?? null, iscsi: config.iscsi.mode, cloud: config.cloud, revision: syncer.index?.stored.revision ?? null }, 'agent running');
 
   return {
@@ -198,6 +209,7 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
     syncer,
     outbox,
     cache,
+    timeline,
     status: () => statusFn(),
     async stop() {
       stopIscsiChecks();
