@@ -10,5 +10,6 @@ export const orchestrationManifest = {
     reportIscsiSessions: { access: 'agent', field: 'Mutation.reportIscsiSessions' },
     componentIscsiSessions: { access: 'read', field: 'Component.iscsiSessions' },
     imageIscsiSessions: { access: 'read', field: 'Image.iscsiSessions' },
+    componentBootTimeline: { access: 'read', field: 'Component.bootTimeline' },
   },
 } as const satisfies DomainManifest;

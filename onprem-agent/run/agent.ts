@@ -29,6 +29,7 @@ import { adminSocketPath, startAdminSocket } from './adminSocket.js';
 import { acquireDataDirLock, type DataDirLock } from './dataDirLock.js';
 import { InMemoryBootTimeline } from '../timeline/bootTimeline.js';
 import { recordDhcpReply, recordTftpTransfer } from '../timeline/pxeEvents.js';
+import { startTimelineReporter } from '../timeline/cloudReport.js';
 
 export interface RunningAgent {
   config: AgentConfig;
@@ -195,6 +196,8 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
     };
   };
 
+  // The timeline reaches the cloud (Component.bootTimeline) through the outbox, batched.
+  const timelineReporter = startTimelineReporter(timeline, outbox);
   const admin = await startAdminSocket({ dataDir: config.dataDir, outbox, status: () => statusFn() });
   if (client) syncer.start();
   outbox.start();
@@ -215,6 +218,7 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
       stopIscsiChecks();
       unwatchCache();
       await orchestrator.stop();
+      await timelineReporter.stop();
       await syncer.stop();
       await outbox.stop();
       const closed = new Promise<void>((r) => http.close(() => r()));
