@@ -15,7 +15,7 @@ import { BadUserInputError } from '../schema/errors.js';
 export const MAX_KERNEL_PARAMETERS_LENGTH = 4096;
 
 /** Keys Skyboot itself puts on the command line; a user value for them would be ambiguous. */
-export const RESERVED_KERNEL_PARAMETERS = ['BOOTIF', 'xname', 'nid', 'initrd'] as const;
+export const RESERVED_KERNEL_PARAMETERS = ['BOOTIF', 'xname', 'nid', 'initrd', 'skyboot.token'] as const;
 
 const SEQUENCES: { text: string; why: string }[] = [
   { text: '${', why: 'iPXE expands ${…} settings on every line' },

@@ -8,6 +8,7 @@
  * free of iPXE arithmetic that older ROMs lack.
  */
 import { BadUserInputError } from '../schema/errors.js';
+import { BOOT_TOKEN_PARAM, bootTokenFor } from './bootToken.js';
 import { MAX_KERNEL_PARAMETERS_LENGTH, validateKernelParameters } from './kernelParameters.js';
 
 export type RootfsProvider = 'HTTP' | 'ISCSI';
@@ -24,6 +25,20 @@ export interface BootTarget {
   kernelParameters: string;
   /** Which selector won, for the script's header comment (e.g. "group:compute"). */
   matchedSelector?: string;
+  /** The image booted; part of the boot token (bootToken.ts), so two images never share one. */
+  imageId?: string | null;
+}
+
+/** The boot token of a known node's target: what its heartbeat must echo (bootToken.ts). */
+export function bootTokenOfTarget(node: BootTarget): string {
+  return bootTokenFor(node.xname, {
+    imageId: node.imageId ?? null,
+    kernel: node.kernel,
+    initrd: node.initrd,
+    rootfs: node.rootfs,
+    kernelParameters: node.kernelParameters,
+    rootfsProvider: node.rootfsProvider,
+  });
 }
 
 export interface DiscoveryTarget {
@@ -210,6 +225,8 @@ function renderNode(input: BootScriptInput, node: BootTarget, base: string): str
     ...provider,
     user,
     extra,
+    // Last, so the node's heartbeat hook finds it whatever else the line holds.
+    `${BOOT_TOKEN_PARAM}=${bootTokenOfTarget(node)}`,
   ]);
   const target: Loadable = {
     what: safeText(node.xname),

@@ -15,12 +15,14 @@ const authPort = Number(process.env.SKYBOOT_AUTH_PORT ?? port + 1);
 const stack = await startLocalStack({ dataDir, port, authPort, external: Boolean(process.env.AWS_ENDPOINT_URL), log: say });
 const agentHttpPort = Number(process.env.SKYBOOT_AGENT_HTTP_PORT ?? 8080);
 const agent = await startLocalAgent(stack, { httpPort: agentHttpPort, tftpPort: Number(process.env.SKYBOOT_AGENT_TFTP_PORT ?? 6969) });
-// A small simulated BMC fleet on loopback, so the demo site has something to discover.
-const fleet = await startSimulatedFleet({ count: 4, latencyMs: 5, seed: 'demo' });
+// A small simulated BMC fleet on loopback, so the demo site has something to discover; each
+// system's simulated OS boots from the agent after every power-on and heartbeats.
+const fleet = await startSimulatedFleet({ count: 4, latencyMs: 5, seed: 'demo', os: { bootFrom: agent.httpUrl, bootDelayMs: 2000 } });
 const ranges = fleet.bmcs.map((b) => `http://${b.host}:${b.port}`).join(' --range ');
 say(`GraphQL API and IDE: ${stack.graphqlUrl}`);
 say(`agent (site local): http://127.0.0.1:${agentHttpPort}/status   boot script: http://127.0.0.1:${agentHttpPort}/boot/v1/bootscript?mac=<MAC>`);
 say(`simulated BMCs: ${fleet.bmcs.length} (user ${fleet.username}); discover them with: SKYBOOT_BMC_USERNAME=${fleet.username} SKYBOOT_BMC_PASSWORD=${fleet.password} npx skyboot-agent discover --data-dir ${dataDir}/agent --range ${ranges}`);
+say(`simulated nodes (boot MAC → the address they boot and heartbeat from; give each its IP in the inventory): ${fleet.bmcs.flatMap((b) => b.nodes).map((n) => `${n.mac} → ${n.ip}`).join(', ')}; their record: http://${fleet.bmcs[0]!.host}:${fleet.bmcs[0]!.port}/simulator/v1/nodes`);
 say(`health: ${stack.url}/health`);
 say(`dev users (kept in ${stack.dataDir}/auth/secrets.json): ${stack.auth.users.map((u) => `${u.username} / ${u.password}`).join('   ')}`);
 say(`agent (site local) client: ${stack.agentClient.clientId}, config ${stack.dataDir}/agent/cloud.json`);

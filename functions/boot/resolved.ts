@@ -73,7 +73,7 @@ export async function bootScript(args: { mac: string; agentBaseUrl?: string | nu
       return renderBootScript({
         mac: args.mac,
         agentBaseUrl,
-        node: { xname: f.xname, nid: f.nid, kernel: b.kernel, initrd: b.initrd ?? null, rootfs: b.rootfs ?? null, rootfsProvider: b.rootfsProvider ?? null, kernelParameters: b.kernelParameters, matchedSelector: r.matchedSelector },
+        node: { xname: f.xname, nid: f.nid, kernel: b.kernel, initrd: b.initrd ?? null, rootfs: b.rootfs ?? null, rootfsProvider: b.rootfsProvider ?? null, kernelParameters: b.kernelParameters, matchedSelector: r.matchedSelector, imageId: b.imageId ?? null },
       });
     }
     return renderBootScript({ mac: args.mac, agentBaseUrl, node: null, unknown: { message: `belongs to ${f.xname}, which has no boot configuration` } });

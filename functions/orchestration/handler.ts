@@ -8,6 +8,7 @@ import { bootSession, bootSessions, cancelBootSession, createBootSession, pauseB
 import { applyStaged } from './staged.js';
 import { componentBootState, setWorkloadHold } from './bootState.js';
 import { bootSessionWork, claimBootSessionNodes, renewBootSessionClaims, reportBootSessionNode } from './claims.js';
+import { componentBootTimeline } from './bootTimeline.js';
 
 export const handler = domainHandler(orchestrationManifest, {
   powerRequest: (a: { id: string }, ctx) => powerRequest(ctx, a),
@@ -36,4 +37,5 @@ export const handler = domainHandler(orchestrationManifest, {
   claimBootSessionNodes: (a: Parameters<typeof claimBootSessionNodes>[1], ctx) => claimBootSessionNodes(ctx, a),
   renewBootSessionClaims: (a: Parameters<typeof renewBootSessionClaims>[1], ctx) => renewBootSessionClaims(ctx, a),
   reportBootSessionNode: (a: Parameters<typeof reportBootSessionNode>[1], ctx) => reportBootSessionNode(ctx, a),
+  componentBootTimeline: (a: { last?: number | null }, ctx, source) => componentBootTimeline(ctx, a, source),
 });

@@ -2,7 +2,8 @@
  * iSCSI sessions as agents see them: each report replaces that agent's set, so a logout shows
  * up as a missing item rather than a stale one. Readable per node and per image rootfs.
  */
-import { BatchWriteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { batchWriteAll } from '../shared/batchWrite.js';
 import { BadUserInputError, ForbiddenError } from '../../schema/errors.js';
 import { normaliseXName } from '../../schema/xname.js';
 import type { OperationContext } from '../shared/handler.js';
@@ -36,17 +37,6 @@ function toSession(item: Record<string, unknown>): IscsiSession {
     rootfsSha256: String(item.rootfsSha256),
     reportedAt: String(item.reportedAt),
   };
-}
-
-async function writeAll(ctx: OperationContext, requests: Record<string, unknown>[]): Promise<void> {
-  for (let i = 0; i < requests.length; i += 25) {
-    let batch: Record<string, unknown>[] | undefined = requests.slice(i, i + 25);
-    for (let attempt = 0; batch?.length; attempt++) {
-      const out = await ctx.clients.doc.send(new BatchWriteCommand({ RequestItems: { [ctx.clients.config.tableName]: batch as never } }));
-      batch = out.UnprocessedItems?.[ctx.clients.config.tableName] as Record<string, unknown>[] | undefined;
-      if (batch?.length) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
-    }
-  }
 }
 
 export async function reportIscsiSessions(ctx: OperationContext, args: { agent: string; sessions: SessionInput[] }): Promise<number> {
@@ -86,7 +76,7 @@ export async function reportIscsiSessions(ctx: OperationContext, args: { agent: 
   );
   const keep = new Set(fresh.map((f) => f.SK));
   const deletes = (existing.Items ?? []).filter((i) => !keep.has(String(i.SK))).map((i) => ({ DeleteRequest: { Key: { PK: i.PK, SK: i.SK } } }));
-  await writeAll(ctx, [...deletes, ...fresh.map((Item) => ({ PutRequest: { Item } }))]);
+  await batchWriteAll(ctx, [...deletes, ...fresh.map((Item) => ({ PutRequest: { Item } }))]);
   return fresh.length;
 }
 

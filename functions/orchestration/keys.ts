@@ -4,7 +4,8 @@
  *   lists a site's requests in one status, oldest first, for the agent's claim;
  * - an iSCSI session: PK ISCSI#<site>, SK <agent>#<target>#<lun>#<initiator>; GSI1
  *   (ISCSIROOT#<sha256>, <site>#<agent>#…) finds sessions of an image's rootfs, GSI2
- *   (ISCSINODE#<xname>, …) the sessions of one node.
+ *   (ISCSINODE#<xname>, …) the sessions of one node;
+ * - a boot timeline event: PK BOOTTL#<site>#<xname>, SK <at>#<digest> (bootTimeline.ts).
  */
 export const commandKey = (id: string) => ({ PK: `CMD#${id}`, SK: 'CMD' });
 export const siteCommandsPk = (site: string, status: string) => `SITE#${site}#CMD#${status}`;
@@ -33,3 +34,4 @@ export const siteSessionsPk = (site: string) => `SITE#${site}#BOOTSESS`;
 export const siteSessionsByStatusPk = (site: string, status: string) => `SITE#${site}#BOOTSESS#${status}`;
 export const OPEN_SESSIONS_PK = 'BOOTSESS#OPEN';
 export const bootStateKey = (site: string, xname: string) => ({ PK: `BOOTSTATE#${site}#${xname}`, SK: 'BOOTSTATE' });
+export const bootTimelinePk = (site: string, xname: string) => `BOOTTL#${site}#${xname}`;

@@ -31,5 +31,6 @@ export const orchestrationManifest = {
     claimBootSessionNodes: { access: 'agent', field: 'Mutation.claimBootSessionNodes' },
     renewBootSessionClaims: { access: 'agent', field: 'Mutation.renewBootSessionClaims' },
     reportBootSessionNode: { access: 'agent', field: 'Mutation.reportBootSessionNode' },
+    componentBootTimeline: { access: 'read', field: 'Component.bootTimeline' },
   },
 } as const satisfies DomainManifest;

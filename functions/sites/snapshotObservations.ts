@@ -7,7 +7,8 @@
  * Discovery reports are handed to the inventory domain's reportDiscovery, which is idempotent
  * under the same key by the same mechanism: the report is applied once even if this function
  * dies between the two and the agent sends the batch again. `agent.portals` replaces the
- * reporting agent's advertised iSCSI portals (functions/sites/agentPortals.ts).
+ * reporting agent's advertised iSCSI portals (functions/sites/agentPortals.ts). `boot.timeline`
+ * batches go to the nodes' boot timelines (functions/orchestration/bootTimeline.ts).
  */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { BadUserInputError, ForbiddenError, toErrorShape } from '../../schema/errors.js';
@@ -15,6 +16,8 @@ import { idempotent, IdempotencyKeyReusedError } from '../shared/idempotency.js'
 import type { OperationContext } from '../shared/handler.js';
 import { reportDiscovery } from '../inventory/discoveryReport.js';
 import { reportIscsiSessions } from '../orchestration/iscsiSessions.js';
+import { parseBootTimelineReport, storeBootTimeline } from '../orchestration/bootTimeline.js';
+import { BOOT_TIMELINE_KIND } from '../../schema/bootTimeline.js';
 import { TTL_ATTRIBUTE } from '../shared/table.js';
 import { AGENT_PORTALS_KIND, applyAgentPortals, parseAgentPortals } from './agentPortals.js';
 
@@ -31,7 +34,7 @@ export interface ObservationResult {
   error: string | null;
 }
 
-export const OBSERVATION_KINDS = ['boot.event', 'heartbeat', 'cloudinit.phoneHome', 'inventory.reportDiscovery', 'iscsi.sessions', 'agent.portals'] as const;
+export const OBSERVATION_KINDS = ['boot.event', 'heartbeat', 'cloudinit.phoneHome', 'inventory.reportDiscovery', 'iscsi.sessions', 'agent.portals', BOOT_TIMELINE_KIND] as const;
 export const MAX_OBSERVATIONS_PER_BATCH = 100;
 const MAX_PAYLOAD_BYTES = 64 * 1024;
 /** Longer than any outbox retry window; DynamoDB TTL removes them afterwards. */
@@ -79,6 +82,9 @@ async function applyOne(ctx: OperationContext, site: string, o: ObservationInput
       throw new BadUserInputError('payload', 'an iscsi.sessions observation carries { agent, sessions[] }');
     }
     stored = { agent: payload.agent, sessions: await reportIscsiSessions(ctx, payload) };
+  } else if (o.kind === BOOT_TIMELINE_KIND) {
+    // The events live under their nodes (Component.bootTimeline); the observation keeps the count.
+    stored = { events: await storeBootTimeline(ctx, site, parseBootTimelineReport(o.payload)) };
   }
   const receivedAt = new Date().toISOString();
   const at = o.at ?? receivedAt;

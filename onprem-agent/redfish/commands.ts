@@ -52,6 +52,19 @@ function seconds(field: string) {
   };
 }
 
+function probability(field: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0 || n > 1) throw new BadUserInputError(field, `"${v}" is not a probability from 0 to 1`);
+    return n;
+  };
+}
+
+function agentUrl(v: string): string {
+  if (!/^https?:\/\/[^\s/]+(\/.*)?$/.test(v)) throw new BadUserInputError('boot-from', `"${v}" is not the agent's HTTP URL, e.g. http://127.0.0.1:8080`);
+  return v;
+}
+
 function busyBursts(v: string): BusyBursts {
   const m = /^(\d+)\/(\d+)\/(\d+)$/.exec(v);
   const [every, length, retryAfterSeconds] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
@@ -144,11 +157,16 @@ export function registerRedfishCommands(program: Command, deps: RedfishCommandDe
     .option('--busy <every/length/seconds>', 'of every EVERY requests to a BMC, the last LENGTH answer 503 with Retry-After SECONDS', busyBursts)
     .option('--username <name>', 'BMC account name', 'root')
     .option('--password-env <var>', 'environment variable holding the BMC password (default: the simulator default)')
+    .option('--boot-from <url>', 'give each system a simulated OS that boots from this agent HTTP URL after each power-on and heartbeats', agentUrl)
+    .option('--boot-delay <s>', 'with --boot-from: seconds from kernel fetch to the first heartbeat (kernel parameter sim.bootDelay overrides)', seconds('boot-delay'), 1000)
+    .option('--heartbeat-interval <s>', 'with --boot-from: seconds between heartbeats while powered on', seconds('heartbeat-interval'), 30_000)
+    .option('--fail-rate <p>', 'with --boot-from: probability that a boot fails (never heartbeats), drawn from --seed', probability('fail-rate'), 0)
     .option('--json', 'print the BMC list as JSON on stdout')
-    .action((o: { count: number; vendors?: string[]; latencyMs: number; portBase: number; seed: string; tls?: boolean; busy?: BusyBursts; username: string; passwordEnv?: string; json?: boolean }) => guarded(async () => {
+    .action((o: { count: number; vendors?: string[]; latencyMs: number; portBase: number; seed: string; tls?: boolean; busy?: BusyBursts; username: string; passwordEnv?: string; json?: boolean; bootFrom?: string; bootDelay: number; heartbeatInterval: number; failRate: number }) => guarded(async () => {
       const fleet = await startSimulatedFleet({
         count: o.count, vendors: o.vendors, latencyMs: o.latencyMs, portBase: o.portBase, seed: o.seed, tls: o.tls === true, busy: o.busy,
         username: o.username, ...(o.passwordEnv ? { password: process.env[o.passwordEnv] ?? '' } : {}),
+        ...(o.bootFrom ? { os: { bootFrom: o.bootFrom, bootDelayMs: o.bootDelay, heartbeatIntervalMs: o.heartbeatInterval, failRate: o.failRate, seed: o.seed } } : {}),
       });
       if (o.json) process.stdout.write(JSON.stringify({ bmcs: fleet.bmcs, username: fleet.username }, null, 2) + '\n');
       else {

@@ -30,6 +30,8 @@ import { createWorkloadManager } from '../orchestrator/workload/createWorkloadMa
 import { InMemoryBootTimeline } from '../timeline/bootTimeline.js';
 import { adminSocketPath, startAdminSocket } from './adminSocket.js';
 import { acquireDataDirLock, type DataDirLock } from './dataDirLock.js';
+import { recordDhcpReply, recordTftpTransfer } from '../timeline/pxeEvents.js';
+import { startTimelineReporter } from '../timeline/cloudReport.js';
 
 export interface RunningAgent {
   config: AgentConfig;
@@ -38,6 +40,8 @@ export interface RunningAgent {
   syncer: Syncer;
   outbox: Outbox;
   cache: ArtifactCache;
+  /** What this agent served each node and the nodes' heartbeats (the rollout waits on it). */
+  timeline: InMemoryBootTimeline;
   status(): Promise<AgentStatus>;
   stop(): Promise<void>;
 }
@@ -102,7 +106,6 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
   const unwatchCache = iscsi ? cache.onVerifiedChange(() => void iscsi.onCacheChange().catch(() => undefined)) : () => undefined;
   // Boot overrides of nodes being rolled: serving answers them with the session's target (or previous) boot.
   const overrides = await new BootOverrides(config.dataDir).init();
-  const timeline = new InMemoryBootTimeline();
   let rolloutProtected: () => Promise<string[]> = async () => [];
   const syncer = new Syncer(config.dataDir, client ?? new CloudClient({ url: 'http://127.0.0.1:9', token: 'none' }), cache, {
     intervalMs: config.syncIntervalMs,
@@ -117,23 +120,30 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
   });
   await syncer.init();
 
+  // One timeline for every server: DHCP, TFTP and HTTP each record what they served a node.
+  const timeline = new InMemoryBootTimeline();
+  // What serving sees: the snapshot with the boots of nodes being rolled overlaid.
+  const index = () => overrides.overlay(syncer.index);
+  // Set once DHCP runs (it needs the HTTP port first); node-scoped answers read its leases.
+  let dhcp: DhcpServer | null = null;
+  const leases = dhcpLeaseTable(() => dhcp);
+
   // Debian's /usr/lib/ipxe links ipxe.efi into /boot: the server allows each linked file, nothing else.
   const tftp =
     config.tftp && config.tftpRoot
-      ? await createTftpServer({ root: config.tftpRoot, address: config.tftp.address, port: config.tftp.port })
+      ? await createTftpServer({ root: config.tftpRoot, address: config.tftp.address, port: config.tftp.port, onTransfer: recordTftpTransfer(timeline, index, leases) })
       : null;
 
   let statusFn: () => Promise<AgentStatus> = async () => { throw new Error('starting'); };
-  // Set once DHCP runs (it needs the HTTP port first); node-scoped answers read its leases.
-  let dhcp: DhcpServer | null = null;
   const http = createAgentHttpServer({
-    index: () => overrides.overlay(syncer.index),
+    index,
     cache,
     outbox,
     status: () => statusFn(),
     advertiseUrl: config.advertiseUrl ?? undefined,
     ipxeDir: config.tftpRoot,
-    leases: dhcpLeaseTable(() => dhcp),
+    leases,
+    timeline,
     extraKernelParameters: iscsiBootParameters(
       config,
       agentName,
@@ -167,6 +177,7 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
       httpBaseUrl: config.advertiseUrl ?? ((serverAddress) => `http://${serverAddress}:${addr.port}`),
       ...(opts.dhcpPort !== undefined ? { port: opts.dhcpPort } : {}),
       ...(opts.dhcpPxePort !== undefined ? { pxePort: opts.dhcpPxePort } : {}),
+      onReply: recordDhcpReply(timeline, index),
     }).catch(async (err: unknown) => {
       // A failed start-up check must end the start, not leave HTTP answering "starting".
       await new Promise<void>((r) => http.close(() => r()));
@@ -191,6 +202,8 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
     };
   };
 
+  // The timeline reaches the cloud (Component.bootTimeline) through the outbox, batched.
+  const timelineReporter = startTimelineReporter(timeline, outbox);
   const admin = await startAdminSocket({ dataDir: config.dataDir, outbox, status: () => statusFn() });
   if (client) syncer.start();
   outbox.start();
@@ -226,11 +239,13 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
     syncer,
     outbox,
     cache,
+    timeline,
     status: () => statusFn(),
     async stop() {
       stopIscsiChecks();
       unwatchCache();
       await orchestrator.stop();
+      await timelineReporter.stop();
       await syncer.stop();
       await outbox.stop();
       const closed = new Promise<void>((r) => http.close(() => r()));

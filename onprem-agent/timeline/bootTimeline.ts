@@ -8,39 +8,10 @@
  * (the node heard from longest ago is dropped first), so a noisy or hostile network cannot grow it.
  */
 
-export type BootStage =
-  | 'dhcp.offer'
-  | 'dhcp.ack'
-  | 'tftp'
-  | 'http.script'
-  | 'http.kernel'
-  | 'http.initrd'
-  | 'http.rootfs'
-  | 'iscsi.login'
-  | 'heartbeat';
+import { MAX_DETAIL_LENGTH, type BootTimelineEvent } from '../../schema/bootTimeline.js';
 
-export const BOOT_STAGES: readonly BootStage[] = [
-  'dhcp.offer',
-  'dhcp.ack',
-  'tftp',
-  'http.script',
-  'http.kernel',
-  'http.initrd',
-  'http.rootfs',
-  'iscsi.login',
-  'heartbeat',
-];
-
-export interface BootTimelineEvent {
-  xname: string;
-  stage: BootStage;
-  /** ISO-8601 time the agent saw it. */
-  at: string;
-  /** A short human note (file name, address, error). */
-  detail?: string;
-  /** The boot token served (http.script) or echoed (heartbeat). */
-  bootToken?: string;
-}
+// The event shape lives in schema/ (the cloud validates and serves the same events).
+export { BOOT_STAGES, MAX_DETAIL_LENGTH, type BootStage, type BootTimelineEvent } from '../../schema/bootTimeline.js';
 
 export interface BootTimeline {
   record(e: BootTimelineEvent): void;
@@ -55,8 +26,6 @@ export type BootTimelineListener = (e: BootTimelineEvent) => void;
 
 export const MAX_EVENTS_PER_NODE = 100;
 export const MAX_NODES = 20_000;
-/** Details are notes, not payloads. */
-export const MAX_DETAIL_LENGTH = 200;
 
 interface Waiter {
   token: string;

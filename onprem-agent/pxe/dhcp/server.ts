@@ -44,6 +44,16 @@ export interface DhcpServerOptions extends Omit<ResponderConfig, 'dhcpAddress' |
   pxePort?: number | null;
   /** The host's interfaces; default: read from this network namespace. */
   hostInterfaces?: HostInterface[];
+  /** Called for each reply the kernel accepted (the agent's boot timeline). */
+  onReply?: (sent: DhcpReplySent) => void;
+}
+
+export interface DhcpReplySent {
+  mac: string;
+  kind: Reply['kind'];
+  /** The address offered or acknowledged (yiaddr); 0.0.0.0 in ProxyDHCP replies. */
+  address: string;
+  bootFile: string | null;
 }
 
 export interface DhcpSendError {
@@ -152,6 +162,7 @@ export async function createDhcpServer(options: DhcpServerOptions): Promise<Dhcp
       } else {
         stats[COUNTER[reply.kind]]++;
         if (log.isLevelEnabled('debug')) log.debug({ mac: macOf(req), kind: reply.kind, interface: served.iface.name, to: reply.address, bootFile: reply.boot?.bootFile }, 'dhcp reply');
+        options.onReply?.({ mac: macOf(req), kind: reply.kind, address: reply.packet.yiaddr, bootFile: reply.boot?.bootFile ?? null });
       }
       resolve();
     });

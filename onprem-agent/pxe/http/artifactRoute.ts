@@ -7,6 +7,8 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { log } from '../../logger.js';
+import type { BootStage } from '../../timeline/bootTimeline.js';
+import { nodeOfRequester } from './nodeScope.js';
 import { parseRange } from './range.js';
 import { HttpError } from './respond.js';
 import type { HttpServices, Route } from './route.js';
@@ -15,11 +17,20 @@ const HEX64 = /^[0-9a-f]{64}$/;
 
 export function artifactRoutes(s: HttpServices): Route[] {
   const { counters } = s;
+  /** The fetching node's timeline: which of its boot artifacts this is. Anonymous fetches are not recorded. */
+  const recordFetch = (requester: string | null, sha: string, detail: string): void => {
+    if (!s.opts.timeline) return;
+    const node = nodeOfRequester(s.opts.index(), s.opts.leases, requester);
+    const b = node?.boot;
+    if (!node || !b) return;
+    const stage: BootStage | null = sha === b.kernel ? 'http.kernel' : sha === b.initrd ? 'http.initrd' : sha === b.rootfs ? 'http.rootfs' : null;
+    if (stage) s.opts.timeline.record({ xname: node.xname, stage, at: new Date().toISOString(), detail });
+  };
   return [
     {
       method: 'GET',
       pattern: /^\/artifacts\/sha256\/([^/]+)$/,
-      handle: async ({ req, res, params }) => {
+      handle: async ({ req, res, params, requester }) => {
         const sha = params[0]!;
         if (!HEX64.test(sha)) throw new HttpError(404, 'not a sha256');
         const path = await s.opts.cache.verifiedPath(sha);
@@ -53,6 +64,8 @@ export function artifactRoutes(s: HttpServices): Route[] {
         headers['content-length'] = String(size === 0 ? 0 : end - start + 1);
         res.writeHead(status, headers);
         counters.artifacts++;
+        // One event per fetch, not per range of a resumed download.
+        if (start === 0) recordFetch(requester, sha, req.method === 'HEAD' ? 'HEAD' : `${end - start + 1} bytes`);
         if (req.method === 'HEAD' || size === 0) {
           res.end();
           return;

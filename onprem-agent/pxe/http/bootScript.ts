@@ -17,7 +17,7 @@ export function archFromIpxe(buildarch: string | null): SnapshotArch {
 }
 
 function target(xname: string, nid: number | null, b: SnapshotBoot): BootTarget {
-  return { xname, nid, kernel: b.kernel, initrd: b.initrd, rootfs: b.rootfs, rootfsProvider: b.rootfsProvider, kernelParameters: b.kernelParameters, matchedSelector: b.matchedSelector };
+  return { xname, nid, kernel: b.kernel, initrd: b.initrd, rootfs: b.rootfs, rootfsProvider: b.rootfsProvider, kernelParameters: b.kernelParameters, matchedSelector: b.matchedSelector, imageId: b.imageId };
 }
 
 /**

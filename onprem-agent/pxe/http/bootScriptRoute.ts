@@ -3,6 +3,7 @@
  * plain script is served by MAC to anyone (the PXE phase has nothing else to show); a script
  * that carries secrets only to the node itself (nodeScope.ts).
  */
+import { bootTokenFor } from '../../../bootscript/bootToken.js';
 import { isMac, normaliseMac } from '../../../schema/mac.js';
 import type { SnapshotIndex } from '../../sync/snapshotStore.js';
 import { archFromIpxe, bootScriptFor } from './bootScript.js';
@@ -49,6 +50,15 @@ export function bootScriptRoutes(s: HttpServices): Route[] {
         if (script === undefined) {
           script = bootScriptFor(index ?? null, { mac, agentBaseUrl, arch, attempt, extraKernelParameters: s.opts.extraKernelParameters });
           memo.set(key, script);
+        }
+        if (node) {
+          s.opts.timeline?.record({
+            xname: node.xname,
+            stage: 'http.script',
+            at: new Date().toISOString(),
+            detail: `${node.boot ? '' : 'no boot configuration, '}attempt ${attempt} from ${requester ?? '?'}`,
+            ...(node.boot ? { bootToken: bootTokenFor(node.xname, node.boot) } : {}),
+          });
         }
         send(res, 200, script);
       },

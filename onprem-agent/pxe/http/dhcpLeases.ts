@@ -14,5 +14,6 @@ export function dhcpLeaseTable(server: () => LeaseSource | null | undefined): Le
   return {
     // Only bound leases: an offer is not the client's address until it REQUESTs it.
     boundAddresses: (mac) => (server()?.leases() ?? []).filter((l) => l.mac === mac && l.state === 'bound').map((l) => l.ip),
+    macAt: (address) => (server()?.leases() ?? []).find((l) => l.ip === address && l.state === 'bound')?.mac ?? null,
   };
 }

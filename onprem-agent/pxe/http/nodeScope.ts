@@ -20,6 +20,8 @@ import { RequestRefusedError, type Claim } from './refusals.js';
  */
 export interface LeaseTable {
   boundAddresses(mac: string): readonly string[];
+  /** The MAC `address` is bound to, if any (the boot timeline names who fetched what). */
+  macAt?(address: string): string | null;
 }
 
 /** The peer address of the request's socket; IPv4-mapped IPv6 (dual-stack listener) as IPv4. */
@@ -66,6 +68,17 @@ export function bootCarriesSecrets(node: SnapshotNode): boolean {
 /** The node that owns inventory address `address`, if any. */
 export function nodeAtAddress(index: SnapshotIndex | null, address: string | null): SnapshotNode | null {
   return address === null ? null : index?.byIp.get(address) ?? null;
+}
+
+/**
+ * The node a request comes from, for recording what it was served (never for authorising):
+ * the owner of the inventory address, else the node whose MAC this agent leased the address to.
+ */
+export function nodeOfRequester(index: SnapshotIndex | null, leases: LeaseTable | null | undefined, address: string | null): SnapshotNode | null {
+  const owner = nodeAtAddress(index, address);
+  if (owner || address === null) return owner;
+  const mac = leases?.macAt?.(address);
+  return mac ? index?.byMac.get(mac) ?? null : null;
 }
 
 /**

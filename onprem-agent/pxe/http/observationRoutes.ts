@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { SnapshotNode } from '../../../schema/siteSnapshot.js';
+import { isBootToken } from '../../../bootscript/bootToken.js';
 import { isMac, normaliseMac } from '../../../schema/mac.js';
 import { isXName, normaliseXName } from '../../../schema/xname.js';
 import { MAX_OBSERVATION_BODY, parseObject, readBody } from './body.js';
@@ -55,8 +56,13 @@ export function observationRoutes(s: HttpServices): Route[] {
     delete payload.idempotencyKey;
     // Durable before the node hears "accepted": the outbox fsyncs the entry.
     await s.opts.outbox.enqueue(kind, payload, key);
-    if (kind === 'heartbeat') s.counters.heartbeats++;
-    else s.counters.phoneHomes++;
+    if (kind === 'heartbeat') {
+      s.counters.heartbeats++;
+      if (node) {
+        const token = typeof body.bootToken === 'string' ? body.bootToken : undefined;
+        s.opts.timeline?.record({ xname: node.xname, stage: 'heartbeat', at: payload.receivedAt as string, detail: `from ${r.requester ?? '?'}`, ...(token ? { bootToken: token } : {}) });
+      }
+    } else s.counters.phoneHomes++;
     sendJson(r.res, 202, { accepted: true, idempotencyKey: key });
   };
 
@@ -100,6 +106,9 @@ export function observationRoutes(s: HttpServices): Route[] {
         const body = await readObject(r.req);
         if (body.mac === undefined && body.xname === undefined) throw new HttpError(400, 'heartbeat: give mac or xname');
         const { mac, named } = claims(body, 'heartbeat');
+        if (body.bootToken !== undefined && !isBootToken(body.bootToken)) {
+          throw new HttpError(400, `heartbeat.bootToken: ${JSON.stringify(body.bootToken).slice(0, 64)} is not a boot token (20 lower-case hex characters, the value of skyboot.token= on the kernel command line)`);
+        }
         await accept('heartbeat', r, body, resolve(r, 'heartbeat', named, mac), named, mac);
       },
     },

@@ -12,6 +12,7 @@ import type { NodeKernelParameters } from './bootScript.js';
 import type { HttpCounters } from './counters.js';
 import type { LeaseTable } from './nodeScope.js';
 import type { TokenBuckets } from './rateLimit.js';
+import type { BootTimeline } from '../../timeline/bootTimeline.js';
 
 export interface AgentHttpOptions {
   index: () => SnapshotIndex | null;
@@ -36,6 +37,8 @@ export interface AgentHttpOptions {
   observationRateLimit?: { burst: number; perSecond: number };
   /** Largest heartbeat/phone-home body in bytes; default 64 KiB. */
   maxObservationBody?: number;
+  /** Where the server records what it served each node (script, kernel, initrd, rootfs) and heartbeats. */
+  timeline?: BootTimeline;
 }
 
 /** What handlers share: the options, counters and the heartbeat/phone-home budget. */

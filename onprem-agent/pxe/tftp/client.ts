@@ -15,6 +15,8 @@ export interface TftpGetOptions {
   retries?: number;
   /** Hard limit for the whole get, so a livelocked transfer cannot hang the caller. */
   deadlineMs?: number;
+  /** Source address (a simulated node's own 127.x.y.z); default: any. */
+  localAddress?: string;
 }
 
 export interface TftpGetResult {
@@ -124,6 +126,6 @@ export function tftpGet(host: string, port: number, file: string, opts: TftpGetO
     const deadline = setTimeout(() => done(new Error(`TFTP get ${file}: not finished within ${opts.deadlineMs ?? 120000} ms`)), opts.deadlineMs ?? 120000);
     sock.on('error', (err) => done(err));
     sock.on('close', () => clearTimeout(deadline));
-    sock.bind(0, () => send(lastSent, port));
+    sock.bind({ port: 0, ...(opts.localAddress ? { address: opts.localAddress } : {}) }, () => send(lastSent, port));
   });
 }

@@ -41,6 +41,16 @@ export interface TftpServerOptions {
   linkTargetDirs?: readonly string[];
   /** Files up to this size are served from memory (default 16 MiB). */
   cacheFileBytes?: number;
+  /** Called when a transfer ends (the agent's boot timeline names the client's node). */
+  onTransfer?: (t: TftpTransferEnded) => void;
+}
+
+export interface TftpTransferEnded {
+  client: string;
+  file: string;
+  ok: boolean;
+  bytes: number;
+  reason?: string;
 }
 
 export interface TftpStats {
@@ -149,6 +159,7 @@ export async function createTftpServer(options: TftpServerOptions): Promise<Tftp
       },
     });
     stats.retransmits += outcome.retransmits;
+    options.onTransfer?.({ client: rinfo.address, file: req.filename, ok: outcome.ok, bytes: outcome.ok ? outcome.bytes : 0, ...(outcome.ok ? {} : { reason: outcome.reason }) });
     if (outcome.ok) {
       stats.completed++;
       stats.bytesSent += outcome.bytes;

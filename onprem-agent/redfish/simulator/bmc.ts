@@ -46,6 +46,8 @@ export interface BmcOptions {
   brokenExpand: boolean;
   /** Answer 405 to session creation, as BMCs with sessions disabled do, leaving basic auth. */
   noSessions: boolean;
+  /** Told when a system's power reaches On or Off (the simulated OS boots or stops). */
+  onPower?: (systemId: string, on: boolean) => void;
 }
 
 type Json = Record<string, unknown>;
@@ -332,10 +334,18 @@ export class SimulatedBmc {
     this.timers.add(t);
   }
 
+  /** Every change to On or Off goes through here, so the simulated OS hears of each. */
+  private setPower(state: SimulatedSystemState, to: PowerState): void {
+    const was = state.powerState;
+    state.powerState = to;
+    if (to === 'Off' && was !== 'Off') this.opts.onPower?.(state.id, false);
+    if (to === 'On' && was !== 'On') this.opts.onPower?.(state.id, true);
+  }
+
   private powerOn(state: SimulatedSystemState): void {
     state.powerState = 'PoweringOn';
     this.later(() => {
-      state.powerState = 'On';
+      this.setPower(state, 'On');
       // A one-time override is consumed by the boot it applies to.
       if (state.bootOverrideEnabled !== 'Disabled') state.lastBootSource = state.bootOverrideTarget;
       else state.lastBootSource = 'Hdd';
@@ -367,24 +377,24 @@ export class SimulatedBmc {
         break;
       case 'ForceOff':
       case 'Off':
-        state.powerState = 'Off';
+        this.setPower(state, 'Off');
         break;
       case 'GracefulShutdown':
         if (on) {
           state.powerState = 'PoweringOff';
-          this.later(() => { state.powerState = 'Off'; });
+          this.later(() => { this.setPower(state, 'Off'); });
         }
         break;
       case 'PushPowerButton':
         if (on) {
           state.powerState = 'PoweringOff';
-          this.later(() => { state.powerState = 'Off'; });
+          this.later(() => { this.setPower(state, 'Off'); });
         } else this.powerOn(state);
         break;
       case 'ForceRestart':
       case 'GracefulRestart':
       case 'PowerCycle':
-        state.powerState = 'Off';
+        this.setPower(state, 'Off');
         this.powerOn(state);
         break;
       default:

@@ -9,6 +9,8 @@ import type { AddressInfo, Socket } from 'node:net';
 import { SimulatedBmc, type SimulatedSystemState } from './bmc.js';
 import { generateSelfSignedCert, type KeyAndCert } from './cert.js';
 import { VENDOR_NAMES, VENDOR_PROFILES } from './vendors.js';
+import { seededMac } from './seeded.js';
+import { SimulatedOs, type SimNodeRecord, type SimOsOptions } from './simOs.js';
 import { BadUserInputError } from '../../../schema/errors.js';
 
 export interface BusyBursts {
@@ -39,6 +41,27 @@ export interface FleetOptions {
   noSessions?: boolean;
   /** Keep a per-request log (time, path, status) for tests that check retry timing. */
   recordRequests?: boolean;
+  /**
+   * Give every system a simulated OS that boots from this agent after each power-on (simOs.ts).
+   * Systems start powered on, so they boot when the fleet starts.
+   */
+  os?: SimOsOptions & {
+    /** The source address of the k-th system of the fleet; default simNodeAddress(k). */
+    nodeAddress?: (k: number) => string;
+  };
+}
+
+/** Where the k-th simulated node sends from: 127.77.0.1, 127.77.0.2, … (250 per third octet). */
+export function simNodeAddress(k: number): string {
+  if (!Number.isInteger(k) || k < 0 || k >= 250 * 256) throw new BadUserInputError('count', `node ${k} is beyond the simulator's 64,000 node addresses`);
+  return `127.77.${Math.floor(k / 250)}.${(k % 250) + 1}`;
+}
+
+/** A simulated node as the inventory must hold it: the boot NIC's MAC and the node's address. */
+export interface SimulatedNodeInfo {
+  system: string;
+  mac: string;
+  ip: string;
 }
 
 export interface RequestRecord {
@@ -70,6 +93,8 @@ export interface SimulatedBmcInfo {
   scheme: 'http' | 'https';
   vendor: string;
   systems: string[];
+  /** With `os`: each system's boot MAC and address (empty without). */
+  nodes: SimulatedNodeInfo[];
 }
 
 export interface FleetStats {
@@ -91,6 +116,8 @@ export interface SimulatedFleet {
   activeSessions(bmc: number): number;
   /** The next `count` requests with `method` to BMC `bmc` get no answer: the socket is reset. */
   dropAnswers(bmc: number, drop: DroppedAnswers): void;
+  /** With `os`: each node's power and boot record, in fleet order (also GET /simulator/v1/nodes on any BMC). */
+  nodeRecords(): SimNodeRecord[];
   /** Presents a new self-signed certificate on every TLS BMC, as a replaced BMC would. */
   rotateCertificates(): void;
   close(): Promise<void>;
@@ -148,10 +175,19 @@ export async function startSimulatedFleet(opts: FleetOptions): Promise<Simulated
   };
   resetStats();
 
+  const oses = new Map<string, SimulatedOs>();
+  const nodeRecords = (): SimNodeRecord[] => [...oses.values()].map((o) => structuredClone(o.record));
+
   const handler = (i: number) => async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (hang.has(i)) return; // the socket stays open, the answer never comes
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://bmc');
+    // The simulator's own record, outside the Redfish tree and its statistics.
+    if (req.method === 'GET' && url.pathname === '/simulator/v1/nodes') {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ nodes: nodeRecords() }));
+      return;
+    }
     stats.requests++;
     const n = stats.requestsPerBmc[i]!++;
     inFlight++;
@@ -194,7 +230,22 @@ export async function startSimulatedFleet(opts: FleetOptions): Promise<Simulated
   try {
     for (let i = 0; i < opts.count; i++) {
       const profile = VENDOR_PROFILES[vendors[i % vendors.length]!]!;
-      bmcs.push(new SimulatedBmc({ index: i, seed, profile, username, password, powerTransitionMs: opts.powerTransitionMs ?? 300, brokenExpand: opts.brokenExpand ?? false, noSessions: opts.noSessions ?? false }));
+      bmcs.push(new SimulatedBmc({
+        index: i, seed, profile, username, password, powerTransitionMs: opts.powerTransitionMs ?? 300, brokenExpand: opts.brokenExpand ?? false, noSessions: opts.noSessions ?? false,
+        onPower: (systemId, on) => {
+          const os = oses.get(`${i}/${systemId}`);
+          if (on) os?.poweredOn();
+          else os?.poweredOff();
+        },
+      }));
+      if (opts.os) {
+        const b = bmcs[i]!;
+        b.systems.forEach((sys, n) => {
+          // The boot NIC is the system's first host NIC, as the BMC reports it to discovery.
+          const mac = seededMac(seed, i, 'sys', n, 0).toLowerCase();
+          oses.set(`${i}/${sys.id}`, new SimulatedOs({ bmc: i, system: sys.id, mac, ip: (opts.os!.nodeAddress ?? simNodeAddress)(oses.size) }, opts.os!));
+        });
+      }
       const h = handler(i);
       const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
         h(req, res).catch(() => res.destroy());
@@ -211,7 +262,13 @@ export async function startSimulatedFleet(opts: FleetOptions): Promise<Simulated
     for (let i = 0; i < servers.length; i++) ports.push(await listen(servers[i]!, opts.portBase ? opts.portBase + i : 0));
     const infos: SimulatedBmcInfo[] = bmcs.map((b, i) => ({
       index: i, host: '127.0.0.1', port: ports[i]!, scheme: tls ? 'https' : 'http', vendor: b.profile.name, systems: b.systems.map((s) => s.id),
+      nodes: b.systems.flatMap((s) => {
+        const os = oses.get(`${i}/${s.id}`);
+        return os ? [{ system: s.id, mac: os.record.mac, ip: os.record.ip }] : [];
+      }),
     }));
+    // Systems start powered on: each simulated OS boots now.
+    for (const os of oses.values()) os.poweredOn();
     return {
       bmcs: infos,
       username,
@@ -225,6 +282,7 @@ export async function startSimulatedFleet(opts: FleetOptions): Promise<Simulated
         return s;
       },
       activeSessions: (bmc) => bmcs[bmc]!.activeSessions(),
+      nodeRecords,
       dropAnswers: (bmc, drop) => {
         drops.set(bmc, { ...drop });
       },
@@ -244,6 +302,7 @@ export async function startSimulatedFleet(opts: FleetOptions): Promise<Simulated
   async function close(): Promise<void> {
     for (const t of timers) clearTimeout(t);
     for (const b of bmcs) b.dispose();
+    for (const o of oses.values()) o.dispose();
     for (const s of sockets) s.destroy();
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => (s.listening ? s.close(() => resolve()) : resolve()))));
   }

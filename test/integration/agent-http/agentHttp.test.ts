@@ -18,6 +18,7 @@ import { writeFileSync } from 'node:fs';
 import { startTestCloud, type TestCloud } from '../sync/cloud.js';
 import { siteFixture, type SiteFixture } from '../sync/siteFixture.js';
 import { httpFrom } from '../../support/httpFrom.js';
+import { bootTokenFromCmdline } from '../../../bootscript/bootToken.js';
 
 // The two nodes' inventory addresses, on loopback so requests can come from them (Linux routes
 // all of 127/8 to lo); STRANGER is a host on the LAN the inventory does not know.
@@ -84,7 +85,7 @@ describe('agent: sync from the gateway, HTTP boot service', () => {
     expect(res.status).toBe(200);
     const script = await res.text();
     expect(script.split('\n')[0]).toBe('#!ipxe');
-    expect(script).toContain(`kernel --name kernel ${agent.httpUrl}/artifacts/sha256/${fx.kernel.sha256} initrd=initrd BOOTIF=01-02-00-00-00-00-01 xname=x1000c0s0b0n0 nid=1 console=ttyS0 || goto failed1`);
+    expect(script).toContain(`kernel --name kernel ${agent.httpUrl}/artifacts/sha256/${fx.kernel.sha256} initrd=initrd BOOTIF=01-02-00-00-00-00-01 xname=x1000c0s0b0n0 nid=1 console=ttyS0 skyboot.token=${bootTokenFromCmdline(script) ?? 'missing'} || goto failed1`);
     expect(script).toContain(`initrd --name initrd ${agent.httpUrl}/artifacts/sha256/${fx.initrd.sha256} || goto failed1`);
     const unknown = await (await fetch(`${agent.httpUrl}/boot/v1/bootscript?mac=02:00:00:00:99:99`)).text();
     expect(unknown).toContain('MAC 02:00:00:00:99:99 is not in the inventory of this site');

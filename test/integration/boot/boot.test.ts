@@ -1,3 +1,4 @@
+import { bootTokenFromCmdline } from '../../../bootscript/bootToken.js';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { handler as images } from '../../../functions/images/handler.js';
 import { handler as boot } from '../../../functions/boot/handler.js';
@@ -147,7 +148,7 @@ describe('boot configuration: selectors, precedence, READY images, boot script, 
     expect(lines[1]).toBe(`# Skyboot boot script for ${XN} (mac ${MAC1}, matched xname:${XN})`);
     expect(lines).toContain(
       `kernel --name kernel ${AGENT}/artifacts/sha256/${files.KERNEL!.sha256} initrd=initrd BOOTIF=01-aa-bb-cc-00-00-01 xname=${XN} nid=1 ` +
-        `root=live:${AGENT}/artifacts/sha256/${files.ROOTFS_SQUASHFS!.sha256} console=ttyS0,115200 ip=dhcp || goto failed1`,
+        `root=live:${AGENT}/artifacts/sha256/${files.ROOTFS_SQUASHFS!.sha256} console=ttyS0,115200 ip=dhcp skyboot.token=${bootTokenFromCmdline(lines.find((l) => l.startsWith('kernel '))!) ?? 'missing'} || goto failed1`,
     );
     expect(lines).toContain(`initrd --name initrd ${AGENT}/artifacts/sha256/${files.INITRD!.sha256} || goto failed1`);
 

@@ -120,7 +120,7 @@ describe('skyboot CLI against the gateway (s3rver events delivered to the finali
     const show = await cli(['boot', 'show', '--xname', 'x3000c0s1b0n0']);
     expect(show.out[0]).toBe(`x3000c0s1b0n0: ${id} (matched role:COMPUTE; candidates role:COMPUTE)`);
     const script = await cli(['boot', 'script', '--xname', 'x3000c0s1b0n0', '--agent-url', 'http://10.9.0.1:8080']);
-    expect(script.out.join('\n')).toMatch(/^kernel --name kernel http:\/\/10\.9\.0\.1:8080\/artifacts\/sha256\/[0-9a-f]{64} initrd=initrd BOOTIF=01-02-00-00-00-00-07 xname=x3000c0s1b0n0 nid=7 root=live:\S+ console=ttyS0 ip=dhcp \|\| goto failed1$/m);
+    expect(script.out.join('\n')).toMatch(/^kernel --name kernel http:\/\/10\.9\.0\.1:8080\/artifacts\/sha256\/[0-9a-f]{64} initrd=initrd BOOTIF=01-02-00-00-00-00-07 xname=x3000c0s1b0n0 nid=7 root=live:\S+ console=ttyS0 ip=dhcp skyboot\.token=[0-9a-f]{20} \|\| goto failed1$/m);
     const list = await cli(['boot', 'list']);
     expect(list.err).toEqual([]);
     expect(list.out[1]).toMatch(new RegExp(`^${id}\\s+roles=COMPUTE\\s+${image.id}\\s+HTTP\\s+0$`));

@@ -84,7 +84,7 @@ describe('images and boot GraphQL contract through the gateway', () => {
     expect(resolved.data!.bootConfigurationFor.matchedSelector).toBe('xname:x9000c0s0b0n0');
     const script = await gw.gql<{ bootScript: string }>(`{ bootScript(mac: "0a:00:00:00:00:90") }`);
     expect(script.data!.bootScript.split('\n')[0]).toBe('#!ipxe');
-    expect(script.data!.bootScript).toMatch(/ BOOTIF=01-0a-00-00-00-00-90 xname=x9000c0s0b0n0 nid=90 root=live:\S+ console=ttyS0 \|\| goto failed1$/m);
+    expect(script.data!.bootScript).toMatch(/ BOOTIF=01-0a-00-00-00-00-90 xname=x9000c0s0b0n0 nid=90 root=live:\S+ console=ttyS0 skyboot\.token=[0-9a-f]{20} \|\| goto failed1$/m);
 
     // Access: viewers cannot write; only agents of a site using the artifact get download URLs.
     const denied = await gw.gql(`mutation { deleteImage(id: "${image.id}") }`, {}, gw.tokens.viewer);

@@ -1,4 +1,5 @@
 /** Boot scripts from a snapshot alone: known node, node without configuration, unknown MAC. */
+import { bootTokenFor } from '../../../bootscript/bootToken.js';
 import { archFromIpxe, bootScriptFor } from '../../../onprem-agent/pxe/http/bootScript.js';
 import { SnapshotIndex } from '../../../onprem-agent/sync/snapshotStore.js';
 import type { SnapshotBoot, SnapshotNode } from '../../../schema/siteSnapshot.js';
@@ -26,7 +27,7 @@ const base = 'http://10.0.0.2:8080';
 describe('boot script from the snapshot', () => {
   it('renders the known node with its parameters and the agent URLs', () => {
     const s = bootScriptFor(index, { mac: '02:00:00:00:00:01', agentBaseUrl: base, arch: 'X86', attempt: 1 });
-    expect(s).toContain(`kernel --name kernel ${base}/artifacts/sha256/${K} initrd=initrd BOOTIF=01-02-00-00-00-00-01 xname=x1c0s0b0n0 nid=7 console=ttyS0 || goto failed1`);
+    expect(s).toContain(`kernel --name kernel ${base}/artifacts/sha256/${K} initrd=initrd BOOTIF=01-02-00-00-00-00-01 xname=x1c0s0b0n0 nid=7 console=ttyS0 skyboot.token=${bootTokenFor('x1c0s0b0n0', boot('console=ttyS0'))} || goto failed1`);
   });
 
   it('tells a known node without a boot configuration why, and retries a bounded number of times', () => {

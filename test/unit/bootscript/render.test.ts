@@ -1,4 +1,5 @@
-import { renderBootScript, backoffDelays, bootif, type BootTarget } from '../../../bootscript/render.js';
+import { renderBootScript, backoffDelays, bootif, bootTokenOfTarget, type BootTarget } from '../../../bootscript/render.js';
+import { bootTokenFromCmdline } from '../../../bootscript/bootToken.js';
 import { validateKernelParameters } from '../../../bootscript/kernelParameters.js';
 
 const K = 'a'.repeat(64);
@@ -24,7 +25,7 @@ describe('renderBootScript for a known node', () => {
     const kernel = lines.find((l) => l.startsWith('kernel '))!;
     expect(kernel).toBe(
       `kernel --name kernel ${BASE}/artifacts/sha256/${K} initrd=initrd BOOTIF=01-aa-bb-cc-dd-ee-01 xname=x1000c0s0b0n0 nid=7 ` +
-        `root=live:${BASE}/artifacts/sha256/${R} console=ttyS0,115200 quiet || goto failed1`,
+        `root=live:${BASE}/artifacts/sha256/${R} console=ttyS0,115200 quiet skyboot.token=${bootTokenOfTarget(node())} || goto failed1`,
     );
     expect(lines).toContain(`initrd --name initrd ${BASE}/artifacts/sha256/${I} || goto failed1`);
     expect(lines).toContain('boot || goto failed1');
@@ -52,9 +53,20 @@ describe('renderBootScript for a known node', () => {
     expect(s).toMatch(/^# rootfs over iSCSI/m);
   });
 
+  it('ends the kernel line with the node\'s boot token, which changes with the image and not with the agent\'s additions', () => {
+    const token = (n: BootTarget, extra?: string): string | null => {
+      const kernel = renderBootScript({ mac: MAC, agentBaseUrl: BASE, node: n, ...(extra ? { extraKernelParameters: extra } : {}) }).split('\n').find((l) => l.startsWith('kernel '))!;
+      return bootTokenFromCmdline(kernel);
+    };
+    expect(token(node())).toBe(bootTokenOfTarget(node()));
+    expect(token(node({ imageId: 'img-b' }))).not.toBe(token(node({ imageId: 'img-a' })));
+    expect(token(node(), 'rd.neednet=1')).toBe(token(node()));
+    expect(() => renderBootScript({ mac: MAC, agentBaseUrl: BASE, node: node({ kernelParameters: 'skyboot.token=0123456789abcdef0123' }) })).toThrow(/"skyboot\.token" at position 1 is reserved/);
+  });
+
   it('appends the agent extra parameters (the iSCSI extension point), validated', () => {
     const s = renderBootScript({ mac: MAC, agentBaseUrl: BASE, node: node({ rootfsProvider: 'ISCSI' }), extraKernelParameters: 'rd.iscsi.initiator=iqn.2026-01.skyboot:x1 netroot=iscsi:10.0.0.1::::iqn.x:lun rd.neednet=1' });
-    expect(s).toMatch(/ quiet rd\.iscsi\.initiator=iqn\.2026-01\.skyboot:x1 netroot=iscsi:10\.0\.0\.1::::iqn\.x:lun rd\.neednet=1 \|\| goto failed1$/m);
+    expect(s).toMatch(/ quiet rd\.iscsi\.initiator=iqn\.2026-01\.skyboot:x1 netroot=iscsi:10\.0\.0\.1::::iqn\.x:lun rd\.neednet=1 skyboot\.token=[0-9a-f]{20} \|\| goto failed1$/m);
     expect(() => renderBootScript({ mac: MAC, agentBaseUrl: BASE, node: node(), extraKernelParameters: 'a=1\nshell' })).toThrow(/extraKernelParameters: newline \(U\+000A\) at position 4/);
   });
 
