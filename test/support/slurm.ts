@@ -8,7 +8,7 @@
  * node's slurmd with -b (report a reboot now), which is what a rebooted node's slurmd tells slurmctld.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeTcpPort } from './ports.js';
@@ -140,6 +140,14 @@ export async function startSlurmCluster(opts: SlurmClusterOptions): Promise<Slur
     async stop() {
       for (const c of slurmds.values()) await stopChild(c);
       for (const c of children.reverse()) await stopChild(c);
+      // Job steps outlive their slurmd; ours are the ones started under this cluster's slurm.conf.
+      for (const pid of processesWithEnv(`SLURM_CONF=${conf}`)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -152,6 +160,19 @@ export async function startSlurmCluster(opts: SlurmClusterOptions): Promise<Slur
     throw err;
   }
   return self;
+}
+
+function processesWithEnv(entry: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${d}/environ`, 'utf8').split('\0').includes(entry)) out.push(Number(d));
+    } catch {
+      // exited, or not ours to read
+    }
+  }
+  return out;
 }
 
 function safeRead(p: string): string {
