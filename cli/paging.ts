@@ -8,15 +8,15 @@ export interface Connection<T> {
 
 /**
  * `query` takes `$first: Int` and `$after: String` and `pick` finds the connection in its answer.
- * Pages of 100 keep each request well under the gateway's query-cost limit whatever the selection.
+ * `limit` stops after that many nodes. Pages of 100 keep each request well under the gateway's query-cost limit whatever the selection.
  */
-export async function allPages<T, D>(gql: Gql, query: string, variables: Record<string, unknown>, pick: (data: D) => Connection<T>, pageSize = 100): Promise<T[]> {
+export async function allPages<T, D>(gql: Gql, query: string, variables: Record<string, unknown>, pick: (data: D) => Connection<T>, pageSize = 100, limit = Infinity): Promise<T[]> {
   const nodes: T[] = [];
   let after: string | null = null;
   for (;;) {
     const page: Connection<T> = pick(await gql<D>(query, { ...variables, first: pageSize, after }));
     nodes.push(...page.edges.map((e) => e.node));
-    if (!page.pageInfo.hasNextPage || !page.pageInfo.endCursor) return nodes;
+    if (nodes.length >= limit || !page.pageInfo.hasNextPage || !page.pageInfo.endCursor) return nodes;
     after = page.pageInfo.endCursor;
   }
 }

@@ -5,21 +5,35 @@ import { registerBootCommands } from './bootCommands.js';
 import { registerImageCommands, type CliIo } from './imageCommands.js';
 import { registerSiteCommands } from './siteCommands.js';
 import { registerLoginCommands } from './loginCommands.js';
+import { registerComponentCommands } from './componentCommands.js';
+import { registerGroupCommands } from './groupCommands.js';
+import { registerRedfishCommands } from './redfishCommands.js';
+import { registerPowerCommands } from './powerCommands.js';
+import { registerDiscoveryCommands } from './discoveryCommands.js';
+import { registerAuditCommands } from './auditCommands.js';
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command('skyboot')
     .description('Skyboot control-plane CLI: `skyboot login` once per profile, then any command (SKYBOOT_URL and SKYBOOT_TOKEN override the profile)')
     .option('--profile <name>', 'profile: API URL and login (default: $SKYBOOT_PROFILE or "default")')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+    // Usage errors and help go through io like every other line, so tests and callers see them.
+    .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) });
   registerImageCommands(program, io);
   registerBootCommands(program, io);
   registerSiteCommands(program, io);
   registerLoginCommands(program, io);
-  for (const c of program.commands) {
+  registerComponentCommands(program, io);
+  registerGroupCommands(program, io);
+  registerRedfishCommands(program, io);
+  registerPowerCommands(program, io);
+  registerDiscoveryCommands(program, io);
+  registerAuditCommands(program, io);
+  const overrideAll = (c: Command): void => {
     c.exitOverride();
-    for (const sub of c.commands) sub.exitOverride();
-  }
+    c.commands.forEach(overrideAll);
+  };
+  overrideAll(program);
   return program;
 }
 
