@@ -4,6 +4,7 @@ import { CliError } from './client.js';
 import type { CliIo } from './imageCommands.js';
 import { collect, table } from './output.js';
 import { mapArch } from './push.js';
+import { allPages, type Connection } from './paging.js';
 
 const CONFIG = 'id site imageId kernel initrd rootfs kernelParameters rootfsProvider priority version updatedAt selector { xnames macs nids groups roles subRole default unknown arch }';
 
@@ -117,18 +118,12 @@ export function registerBootCommands(program: Command, io: CliIo): void {
     .option('--site <site>')
     .option('--json')
     .action(async (o: { site?: string; json?: boolean }) => {
-      // Pages of 100 keep each request under the gateway's query-cost limit.
-      const nodes: ConfigJson[] = [];
-      let after: string | null = null;
-      for (;;) {
-        const { bootConfigurations: page }: { bootConfigurations: { edges: { node: ConfigJson }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } = await io.gql(
-          `query($site: String, $after: String) { bootConfigurations(site: $site, first: 100, after: $after) { edges { node { ${CONFIG} } } pageInfo { hasNextPage endCursor } } }`,
-          { site: o.site ?? null, after },
-        );
-        nodes.push(...page.edges.map((e) => e.node));
-        if (!page.pageInfo.hasNextPage) break;
-        after = page.pageInfo.endCursor;
-      }
+      const nodes = await allPages<ConfigJson, { bootConfigurations: Connection<ConfigJson> }>(
+        io.gql,
+        `query($site: String, $first: Int, $after: String) { bootConfigurations(site: $site, first: $first, after: $after) { edges { node { ${CONFIG} } } pageInfo { hasNextPage endCursor } } }`,
+        { site: o.site ?? null },
+        (d) => d.bootConfigurations,
+      );
       if (o.json) return io.out(JSON.stringify(nodes));
       table([['ID', 'SELECTOR', 'IMAGE', 'ROOTFS', 'PRIORITY'], ...nodes.map((c) => [c.id, selectorText(c.selector), c.imageId ?? c.kernel.slice(0, 12), c.rootfsProvider ?? '-', String(c.priority)])], io.out);
     });

@@ -1,27 +1,55 @@
-/** The `skyboot` program: commander wiring, error reporting and exit codes (0 ok, 1 failed, 2 usage). */
+/** The `skyboot` program: commander wiring, error reporting and exit codes (EXIT_CODES_HELP). */
 import { Command, CommanderError } from 'commander';
+import { packageVersion } from '../schema/version.js';
 import { CliError, graphqlClient, clientConfig } from './client.js';
 import { registerBootCommands } from './bootCommands.js';
 import { registerSessionCommands } from './sessionCommands.js';
 import { registerImageCommands, type CliIo } from './imageCommands.js';
 import { registerSiteCommands } from './siteCommands.js';
 import { registerLoginCommands } from './loginCommands.js';
+import { registerComponentCommands } from './componentCommands.js';
+import { registerGroupCommands } from './groupCommands.js';
+import { registerRedfishCommands } from './redfishCommands.js';
+import { registerPowerCommands } from './powerCommands.js';
+import { registerDiscoveryCommands } from './discoveryCommands.js';
+import { registerAuditCommands } from './auditCommands.js';
+
+/** Exit codes, the same for skyboot and skyboot-agent (docs/cli.md). */
+export const EXIT_CODES_HELP = `
+skyboot --version (or -V) prints the version.
+
+Exit codes:
+  0    success (also --help and --version)
+  1    the request failed: refused by the API (the message names the input path and value),
+       not found, a node's power action failed, a wait timed out, the API unreachable
+  2    usage: unknown command or option, a bad flag value (the allowed values are listed),
+       a malformed hostlist
+  130  interrupted (Ctrl-C)`;
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command('skyboot')
     .description('Skyboot control-plane CLI: `skyboot login` once per profile, then any command (SKYBOOT_URL and SKYBOOT_TOKEN override the profile)')
+    .addHelpText('after', EXIT_CODES_HELP)
     .option('--profile <name>', 'profile: API URL and login (default: $SKYBOOT_PROFILE or "default")')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+    // Usage errors and help go through io like every other line, so tests and callers see them.
+    .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) });
   registerImageCommands(program, io);
   registerBootCommands(program, io);
   registerSessionCommands(program, io);
   registerSiteCommands(program, io);
   registerLoginCommands(program, io);
-  for (const c of program.commands) {
+  registerComponentCommands(program, io);
+  registerGroupCommands(program, io);
+  registerRedfishCommands(program, io);
+  registerPowerCommands(program, io);
+  registerDiscoveryCommands(program, io);
+  registerAuditCommands(program, io);
+  const overrideAll = (c: Command): void => {
     c.exitOverride();
-    for (const sub of c.commands) sub.exitOverride();
-  }
+    c.commands.forEach(overrideAll);
+  };
+  overrideAll(program);
   return program;
 }
 
@@ -47,6 +75,12 @@ export async function runCli(argv: string[], io?: Partial<CliIo>): Promise<numbe
     tty: io?.tty ?? Boolean(process.stderr.isTTY),
     ...(io?.signal ? { signal: io.signal } : {}),
   };
+  // Only as the first argument: `image push --version 9.4` is the image's version, and commander
+  // would take a program-level --version anywhere on the line.
+  if (argv[2] === '--version' || argv[2] === '-V') {
+    full.out(packageVersion());
+    return 0;
+  }
   try {
     await buildProgram(full).parseAsync(argv);
     return 0;

@@ -55,3 +55,23 @@ export function progressBar(label: string, total: number, enabled: boolean, stre
     },
   };
 }
+
+/** A one-line status on stderr for waits that count items rather than bytes (power requests). */
+export interface StatusLine {
+  update(text: string): void;
+  done(): void;
+}
+
+export function statusLine(enabled: boolean, stream: NodeJS.WriteStream = process.stderr): StatusLine {
+  let drawn = false;
+  return {
+    update(text) {
+      if (!enabled) return;
+      drawn = true;
+      stream.write(`\r${text}\x1b[K`);
+    },
+    done() {
+      if (enabled && drawn) stream.write('\n');
+    },
+  };
+}

@@ -22,9 +22,32 @@ export function normaliseMac(raw: string, field = 'mac'): string {
   return hex.match(/../g)!.join(':');
 }
 
+/**
+ * A MAC a node's interface can own: not broadcast (ff:ff:ff:ff:ff:ff), not all zeros and not a
+ * multicast group address (low bit of the first octet), none of which a NIC sends from; DHCP
+ * and the inventory's MAC → node lookup would otherwise hand every frame of that kind to one node.
+ */
+export function normaliseInterfaceMac(raw: string, field = 'mac'): string {
+  const m = normaliseMac(raw, field);
+  if (m === 'ff:ff:ff:ff:ff:ff') throw new BadUserInputError(field, `"${raw}" is the broadcast address, not an interface's MAC`);
+  if (m === '00:00:00:00:00:00') throw new BadUserInputError(field, `"${raw}" is all zeros, not an interface's MAC`);
+  if (parseInt(m.slice(0, 2), 16) & 1) throw new BadUserInputError(field, `"${raw}" is a multicast address (first octet odd), not an interface's MAC`);
+  return m;
+}
+
 export function isMac(raw: string): boolean {
   try {
     normaliseMac(raw);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** True for a MAC normaliseInterfaceMac accepts (the agent skips the others a BMC lists, e.g. an unset port's zeros). */
+export function isInterfaceMac(raw: string): boolean {
+  try {
+    normaliseInterfaceMac(raw);
     return true;
   } catch {
     return false;

@@ -10,7 +10,7 @@ import type { OperationContext } from '../shared/handler.js';
 import { ipKey, macKey, nidKey } from './keys.js';
 import type { ComponentRecord, InterfaceRecord } from './model.js';
 import type { Step } from './transact.js';
-import { ipv4, list, mac, name, object, optionalString } from './validation.js';
+import { interfaceMac, ipv4, list, name, object, optionalString } from './validation.js';
 
 export const DEFAULT_NETWORK = 'default';
 const MAX_INTERFACES = 32;
@@ -23,7 +23,7 @@ export function normaliseInterface(raw: unknown, field: string): InterfaceRecord
   const ipAddresses = [...new Set(ips.map((ip, j) => ipv4(ip, `${field}.ipAddresses[${j}]`)))];
   const description = optionalString(o.description, `${field}.description`);
   return {
-    mac: mac(o.mac, `${field}.mac`),
+    mac: interfaceMac(o.mac, `${field}.mac`),
     ipAddresses,
     network: o.network === undefined || o.network === null ? DEFAULT_NETWORK : name(o.network, `${field}.network`),
     ...(description !== undefined ? { description } : {}),
@@ -52,7 +52,8 @@ export function normaliseInterfaces(raw: unknown, field: string): InterfaceRecor
 interface Claim {
   Key: { PK: string; SK: string };
   attrs: Record<string, unknown>;
-  conflict: () => ConflictError;
+  /** `holder`: the xname the stored claim names, when DynamoDB returned it. */
+  conflict: (holder?: string) => ConflictError;
 }
 
 /** Every identity `r` claims in its site, by claim PK: each MAC, each IP in its network, the NID. */
@@ -63,16 +64,16 @@ export function claimsOf(r: ComponentRecord | undefined): Map<string, Claim> {
   r.interfaces.forEach((iface, i) => {
     const field = `interfaces[${i}]`;
     const mk = macKey(site, iface.mac);
-    out.set(mk.PK, { Key: mk, attrs: { entity: 'MacClaim', mac: iface.mac, site }, conflict: () => new ConflictError(`${field}.mac: ${iface.mac} already belongs to another component of site ${site}`, `${field}.mac`) });
+    out.set(mk.PK, { Key: mk, attrs: { entity: 'MacClaim', mac: iface.mac, site }, conflict: (holder) => new ConflictError(`${field}.mac: ${iface.mac} already belongs to ${holder ?? 'another component'} of site ${site}`, `${field}.mac`) });
     for (const ip of iface.ipAddresses) {
       const k = ipKey(site, iface.network, ip);
-      out.set(k.PK, { Key: k, attrs: { entity: 'IpClaim', network: iface.network, ip, mac: iface.mac, site }, conflict: () => new ConflictError(`${field}.ipAddresses: ${ip} is already assigned in network ${iface.network} of site ${site}`, `${field}.ipAddresses`) });
+      out.set(k.PK, { Key: k, attrs: { entity: 'IpClaim', network: iface.network, ip, mac: iface.mac, site }, conflict: (holder) => new ConflictError(`${field}.ipAddresses: ${ip} is already assigned ${holder ? `to ${holder} ` : ''}in network ${iface.network} of site ${site}`, `${field}.ipAddresses`) });
     }
   });
   if (r.nid !== undefined) {
     const nid = r.nid;
     const k = nidKey(site, nid);
-    out.set(k.PK, { Key: k, attrs: { entity: 'NidClaim', nid, site }, conflict: () => new ConflictError(`nid: ${nid} already belongs to another component of site ${site}`, 'nid') });
+    out.set(k.PK, { Key: k, attrs: { entity: 'NidClaim', nid, site }, conflict: (holder) => new ConflictError(`nid: ${nid} already belongs to ${holder ?? 'another component'} of site ${site}`, 'nid') });
   }
   return out;
 }
@@ -98,8 +99,8 @@ export function claimSteps(ctx: OperationContext, before: ComponentRecord | unde
   for (const [pk, c] of next) {
     if (old.has(pk)) continue;
     steps.push({
-      item: { Put: { TableName, Item: { ...c.Key, ...c.attrs, xname }, ConditionExpression: 'attribute_not_exists(PK) OR xname = :me', ExpressionAttributeValues: { ':me': xname } } },
-      onConditionFailed: c.conflict,
+      item: { Put: { TableName, Item: { ...c.Key, ...c.attrs, xname }, ConditionExpression: 'attribute_not_exists(PK) OR xname = :me', ExpressionAttributeValues: { ':me': xname }, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
+      onConditionFailed: (stored) => c.conflict(typeof stored?.xname === 'string' ? stored.xname : undefined),
     });
   }
   for (const [pk, c] of old) {

@@ -13,8 +13,12 @@ export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems'
 
 export interface Step {
   item: TransactItem;
-  /** What a failed condition on this step means. Absent: a generic CONFLICT. */
-  onConditionFailed?: () => SkybootError;
+  /**
+   * What a failed condition on this step means. Absent: a generic CONFLICT. `stored` is the item
+   * that failed the condition, when the step asked for it (ReturnValuesOnConditionCheckFailure
+   * ALL_OLD), so the error can name who holds it.
+   */
+  onConditionFailed?: (stored?: Record<string, unknown>) => SkybootError;
   /** A failed condition here is a lost optimistic race (re-read and try again), not an answer. */
   retryOnConditionFailed?: boolean;
 }
@@ -24,6 +28,14 @@ const MAX_ATTEMPTS = 8;
 
 interface CancellationReason {
   Code?: string;
+  /** The failing item in DynamoDB's wire form ({ xname: { S: "…" } }): errors are not unmarshalled. */
+  Item?: Record<string, { S?: string; N?: string } | undefined>;
+}
+
+/** String and number attributes of a cancellation's item, enough for an error message. */
+function plainItem(item: CancellationReason['Item']): Record<string, unknown> | undefined {
+  if (!item) return undefined;
+  return Object.fromEntries(Object.entries(item).map(([k, v]) => [k, v?.S ?? (v?.N !== undefined ? Number(v.N) : undefined)]));
 }
 
 function cancellationReasons(err: unknown): CancellationReason[] | undefined {
@@ -69,7 +81,7 @@ export async function transact(ctx: OperationContext, build: () => Promise<Step[
           await backoff(attempt);
           continue;
         }
-        throw step?.onConditionFailed?.() ?? new ConflictError('a concurrent change won; read again and retry');
+        throw step?.onConditionFailed?.(plainItem(reasons[failedIndex]!.Item)) ?? new ConflictError('a concurrent change won; read again and retry');
       }
       if (!last) {
         await backoff(attempt);

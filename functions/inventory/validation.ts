@@ -5,7 +5,7 @@
  */
 import { BadUserInputError } from '../../schema/errors.js';
 import { normaliseXName } from '../../schema/xname.js';
-import { normaliseMac } from '../../schema/mac.js';
+import { normaliseInterfaceMac, normaliseMac } from '../../schema/mac.js';
 import { normaliseIPv4 } from '../../schema/ip.js';
 
 /** Site, group, partition and network names end up inside keys, so '#' and spaces are refused. */
@@ -49,6 +49,11 @@ export function xname(raw: unknown, field = 'xname'): string {
 
 export function mac(raw: unknown, field = 'mac'): string {
   return normaliseMac(raw as string, field);
+}
+
+/** A MAC stored on an interface: broadcast, zero and multicast addresses refused. */
+export function interfaceMac(raw: unknown, field = 'mac'): string {
+  return normaliseInterfaceMac(raw as string, field);
 }
 
 export function ipv4(raw: unknown, field = 'ipAddress'): string {

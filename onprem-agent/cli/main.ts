@@ -8,8 +8,11 @@ import { registerRunCommands } from '../run/commands.js';
 import { inventoryEndpointsFromSnapshot } from '../sync/redfishEndpoints.js';
 import { registerIscsiCommands } from '../iscsi/commands.js';
 import { outboxSinkFor } from '../orchestrator/discoverySink.js';
+import { packageVersion } from '../../schema/version.js';
 
-const program = new Command('skyboot-agent').description('Skyboot on-prem agent: PXE, Redfish, iSCSI, offline-first site cache');
+const program = new Command('skyboot-agent').description('Skyboot on-prem agent: PXE, Redfish, iSCSI, offline-first site cache').version(packageVersion(), '-V, --version', 'print the version')
+  // Usage errors exit 2, as skyboot's do (docs/cli.md, exit codes); help and --version 0.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
 const registrations: Array<(p: Command) => void> = [
   (p) => registerRedfishCommands(p, { sinkFor: outboxSinkFor, inventoryEndpoints: inventoryEndpointsFromSnapshot }),

@@ -4,7 +4,7 @@
  * reads values as they are (MACAddress or PermanentMACAddress; inline or ActionInfo reset types).
  */
 import type { Logger } from 'pino';
-import { isMac, normaliseMac } from '../../schema/mac.js';
+import { isInterfaceMac, normaliseMac } from '../../schema/mac.js';
 import { RedfishHttpError, type Json, type RedfishClient } from './client.js';
 import type { InterfaceRecord, ManagerRecord, SystemInventory } from './types.js';
 
@@ -51,7 +51,7 @@ export function expandAdvertised(root: Json): boolean {
 export function macOf(resource: Json): { mac: string; field: 'MACAddress' | 'PermanentMACAddress' } | null {
   for (const field of ['MACAddress', 'PermanentMACAddress'] as const) {
     const v = resource[field];
-    if (typeof v === 'string' && isMac(v)) return { mac: normaliseMac(v), field };
+    if (typeof v === 'string' && isInterfaceMac(v)) return { mac: normaliseMac(v), field };
   }
   return null;
 }
@@ -224,7 +224,7 @@ export class TreeWalker {
     const ports = await this.members(link(adapter, 'Ports') ?? link(adapter, 'NetworkPorts'));
     for (const p of ports) {
       for (const a of strings(p.AssociatedNetworkAddresses)) {
-        if (isMac(a)) out.push({ mac: normaliseMac(a), field: 'AssociatedNetworkAddresses', source: str(p['@odata.id']) ?? '', name: str(p.Name) ?? str(p.Id) });
+        if (isInterfaceMac(a)) out.push({ mac: normaliseMac(a), field: 'AssociatedNetworkAddresses', source: str(p['@odata.id']) ?? '', name: str(p.Name) ?? str(p.Id) });
       }
     }
     if (out.length === 0) {

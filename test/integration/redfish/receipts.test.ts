@@ -83,7 +83,7 @@ describe('refused discovery items are visible', () => {
     expect(receipts[0]!.agent).toBe(JSON.parse(Buffer.from(agentToken.split('.')[1]!, 'base64url').toString('utf8')).client_id);
     const refused = receipts[0]!.rejected.find((x) => x.xname === victim);
     expect(refused).toBeDefined();
-    expect(refused!.message).toContain(`${mac} already belongs to another component`);
+    expect(refused!.message).toContain(`${mac} already belongs to ${HOLDER} of site ${SITE}`);
     const asAgent = await gw.gql<{ discoveryReceipts: Receipt[] }>('{ discoveryReceipts { idempotencyKey } }', undefined, await gw.agentToken(SITE));
     expect(asAgent.data?.discoveryReceipts.map((r) => r.idempotencyKey)).toEqual(receipts.map((r) => r.idempotencyKey));
     const otherSite = await gw.gql('query { discoveryReceipts(site: "receipts") { idempotencyKey } }', undefined, await gw.agentToken('elsewhere'));
