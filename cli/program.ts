@@ -5,6 +5,7 @@ import { registerBootCommands } from './bootCommands.js';
 import { registerImageCommands, type CliIo } from './imageCommands.js';
 import { registerSiteCommands } from './siteCommands.js';
 import { registerLoginCommands } from './loginCommands.js';
+import { registerImportCommand } from './importCommand.js';
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command('skyboot')
@@ -16,6 +17,7 @@ export function buildProgram(io: CliIo): Command {
   registerBootCommands(program, io);
   registerSiteCommands(program, io);
   registerLoginCommands(program, io);
+  registerImportCommand(program, io);
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();

@@ -24,13 +24,19 @@ export interface SnapshotTransfer {
   deltaRefused: string | null;
 }
 
+/** Transport failures tried again: a kept-alive connection the object store closed meanwhile resets on reuse. */
+const OBJECT_ATTEMPTS = 3;
+
 /** A gzip JSON object by presigned URL, and the bytes it cost. */
 export async function fetchGzipJson<T>(url: string): Promise<{ value: T; bytes: number }> {
-  let res: Response;
-  try {
-    res = await fetch(url, { signal: AbortSignal.timeout(OBJECT_TIMEOUT_MS) });
-  } catch (err) {
-    throw new CloudUnreachableError(`snapshot object: ${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message}`);
+  let res: Response | undefined;
+  for (let attempt = 1; !res; attempt++) {
+    try {
+      res = await fetch(url, { signal: AbortSignal.timeout(OBJECT_TIMEOUT_MS) });
+    } catch (err) {
+      if (attempt < OBJECT_ATTEMPTS) continue;
+      throw new CloudUnreachableError(`snapshot object: ${(err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message}`);
+    }
   }
   if (!res.ok) throw new CloudUnreachableError(`snapshot object: HTTP ${res.status}`);
   const body = Buffer.from(await res.arrayBuffer());
