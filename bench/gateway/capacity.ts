@@ -9,6 +9,8 @@ export interface CapacityMeter {
   units: number;
   bytes: number;
   calls: number;
+  /** Items DynamoDB read to answer (a Query's ScannedCount, else the items returned): what a filter costs. */
+  scanned: number;
   reset(): void;
 }
 
@@ -38,10 +40,12 @@ export function meterCapacity(client: DynamoDBClient): CapacityMeter {
     units: 0,
     bytes: 0,
     calls: 0,
+    scanned: 0,
     reset() {
       meter.units = 0;
       meter.bytes = 0;
       meter.calls = 0;
+      meter.scanned = 0;
     },
   };
   client.middlewareStack.add(
@@ -54,11 +58,13 @@ export function meterCapacity(client: DynamoDBClient): CapacityMeter {
         Items?: Record<string, AttributeValue>[];
         Item?: Record<string, AttributeValue>;
         Responses?: Record<string, Record<string, AttributeValue>[]>;
+        ScannedCount?: number;
       };
       const cc = Array.isArray(out.ConsumedCapacity) ? out.ConsumedCapacity : out.ConsumedCapacity ? [out.ConsumedCapacity] : [];
       meter.units += cc.reduce((a, c) => a + (c.CapacityUnits ?? 0), 0);
       const items = [...(out.Items ?? []), ...(out.Item ? [out.Item] : []), ...Object.values(out.Responses ?? {}).flat()];
       meter.bytes += items.reduce((a, i) => a + itemSize(i), 0);
+      meter.scanned += out.ScannedCount ?? items.length;
       meter.calls += 1;
       return result;
     },

@@ -93,7 +93,7 @@ describe('skyboot component import (CSV, JSON, YAML) against the gateway', () =>
 
   it('imports a JSON array, JSON lines and a YAML sequence into a site', async () => {
     await gql(`mutation { createSite(input: { name: "imp" }) { site { name } } }`);
-    const rec = (i: number) => ({ xname: `x5000c0s${i}b0n0`, role: 'SERVICE', groups: ['svc'], interfaces: [{ mac: mac(50_000 + i), ipAddresses: [`10.50.0.${i}`] }] });
+    const rec = (i: number) => ({ xname: `x5000c0s${i}b0n0`, role: 'SERVICE', interfaces: [{ mac: mac(50_000 + i), ipAddresses: [`10.50.0.${i}`] }] });
     writeFileSync(join(dir, 'a.json'), JSON.stringify([rec(0), rec(1), rec(2)], null, 2));
     writeFileSync(join(dir, 'b.jsonl'), [rec(3), rec(4)].map((r) => JSON.stringify(r)).join('\n'));
     writeFileSync(
@@ -102,7 +102,7 @@ describe('skyboot component import (CSV, JSON, YAML) against the gateway', () =>
     );
     for (const [f, n] of [['a.json', 3], ['b.jsonl', 2], ['c.yaml', 2]] as const) {
       const r = await cli(['component', 'import', join(dir, f), '--site', 'imp', '--json']);
-      expect({ f, code: r.code, err: r.err }).toEqual({ f, code: 0, err: [] });
+      expect({ f, code: r.code, err: r.err, out: r.out }).toMatchObject({ f, code: 0, err: [] });
       expect(JSON.parse(r.out[0]!)).toMatchObject({ rows: n, created: n, failed: 0, errors: [] });
     }
     expect(await count('imp')).toBe(7);
