@@ -220,6 +220,22 @@ interface UpsertAnswer {
   upsertComponents: { created: number; updated: number; unchanged: number; failed: number; errors: { index: number; path: string; xname: string; message: string }[]; errorsOmitted: number };
 }
 
+/** A failure of the service, not of the records: the same batch is sent again (an upsert is idempotent). */
+const TRANSIENT = /^(INTERNAL_SERVER_ERROR|cannot reach|.*answered HTTP 5\d\d)/;
+const BATCH_ATTEMPTS = 4;
+
+async function upsertWithRetries(io: CliIo, batch: ImportRecord[]): Promise<UpsertAnswer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await io.gql<UpsertAnswer>(UPSERT, { in: batch.map((r) => r.input) });
+    } catch (err) {
+      if (attempt >= BATCH_ATTEMPTS || !TRANSIENT.test((err as Error).message)) throw err;
+      io.err(`batch from row ${batch[0]!.row}: ${(err as Error).message.split('\n')[0]}; sending it again (attempt ${attempt + 1} of ${BATCH_ATTEMPTS})`);
+      await new Promise((r) => setTimeout(r, 1000 * 2 ** (attempt - 1)));
+    }
+  }
+}
+
 /** Rows in `path` (the request's `input[i]`) renamed to the file's row. */
 const rowPath = (path: string, i: number) => path.replace(/^input\[\d+\]/, `input[${i}]`);
 
@@ -231,7 +247,7 @@ const rowPath = (path: string, i: number) => path.replace(/^input\[\d+\]/, `inpu
 async function sendBatch(io: CliIo, batch: ImportRecord[], summary: ImportSummary): Promise<void> {
   let answer: UpsertAnswer;
   try {
-    answer = await io.gql<UpsertAnswer>(UPSERT, { in: batch.map((r) => r.input) });
+    answer = await upsertWithRetries(io, batch);
   } catch (err) {
     const message = (err as Error).message;
     if (!/BAD_USER_INPUT|GRAPHQL_VALIDATION_FAILED|Variable "\$in"|got invalid value/i.test(message)) throw err;
