@@ -14,7 +14,8 @@ export interface CapacityMeter {
   reset(): void;
 }
 
-function valueSize(v: AttributeValue): number {
+function valueSize(v: AttributeValue | null | undefined): number {
+  if (!v) return 0;
   if (v.S !== undefined) return Buffer.byteLength(v.S);
   if (v.N !== undefined) return Math.ceil(v.N.replace(/^-|\.|^0+/g, '').length / 2) + 1;
   if (v.B !== undefined) return v.B.length;
@@ -26,7 +27,8 @@ function valueSize(v: AttributeValue): number {
   return 0;
 }
 
-export function itemSize(item: Record<string, AttributeValue>): number {
+export function itemSize(item: Record<string, AttributeValue> | null | undefined): number {
+  if (!item || typeof item !== 'object') return 0;
   return Object.entries(item).reduce((a, [k, v]) => a + Buffer.byteLength(k) + valueSize(v), 0);
 }
 
