@@ -17,7 +17,7 @@ const agent = await startLocalAgent(stack, { httpPort: agentHttpPort, tftpPort: 
 // A small simulated BMC fleet on loopback, so the demo site has something to discover.
 const fleet = await startSimulatedFleet({ count: 4, latencyMs: 5, seed: 'demo' });
 const ranges = fleet.bmcs.map((b) => `http://${b.host}:${b.port}`).join(' --range ');
-say(`GraphQL API and IDE: ${stack.graphqlUrl}`);
+say(`GraphQL API and IDE: ${stack.graphqlUrl}   web console: ${stack.url}/console/`);
 say(`agent (site local): http://127.0.0.1:${agentHttpPort}/status   boot script: http://127.0.0.1:${agentHttpPort}/boot/v1/bootscript?mac=<MAC>`);
 say(`simulated BMCs: ${fleet.bmcs.length} (user ${fleet.username}); discover them with: SKYBOOT_BMC_USERNAME=${fleet.username} SKYBOOT_BMC_PASSWORD=${fleet.password} npx skyboot-agent discover --data-dir ${dataDir}/agent --range ${ranges}`);
 say(`health: ${stack.url}/health`);
