@@ -60,7 +60,8 @@ test('a person logs in through the authorization server\'s own login page (code 
   const { page, step } = browser;
   await step('console-login', async () => {
     await page.goto(`${gw.url}/console/`);
-    expect(new URL(page.url()).origin).toBe(gw.auth.issuer);
+    // Without a token the console sends the browser to the provider's login page.
+    await page.waitForURL((u) => u.origin === gw.auth.issuer, { timeout: 30_000 });
     await loginThroughProvider(page, 'operator', password());
     await page.waitForURL(`${gw.url}/console/**`);
     expect(new URL(page.url()).search).toBe('');
