@@ -64,6 +64,8 @@ test('a person logs in through the authorization server\'s own login page (code 
     await page.waitForURL((u) => u.origin === gw.auth.issuer, { timeout: 30_000 });
     await loginThroughProvider(page, 'operator', password());
     await page.waitForURL(`${gw.url}/console/**`);
+    // The code is exchanged from the page, which then drops ?code=&state= from its address.
+    await page.waitForSelector('[data-testid="node-total"]', { timeout: 30_000 });
     expect(new URL(page.url()).search).toBe('');
     const stored = await page.evaluate<string | null>("sessionStorage.getItem('skyboot.token')");
     expect(stored).toMatch(/^ey/);
