@@ -75,7 +75,7 @@ test('a person logs in through the authorization server\'s own login page (code 
     await page.waitForSelector('[data-testid="node-total"][data-done="true"]', { timeout: 60_000 });
     expect(await page.textContent('[data-testid="node-total"]')).toBe(`${NODES.toLocaleString('en')} nodes`);
     const byState = await page.$$eval('[data-testid="nodes-by-state"] tr', (rows) => rows.map((r) => r.textContent));
-    expect(byState).toEqual(['ON', 'OFF', 'STANDBY', 'READY'].map((st) => `${st}${n(PER_STATE)}`));
+    expect(byState).toEqual(['OFF', 'ON', 'STANDBY', 'READY'].map((st) => `${st}${n(PER_STATE)}`));
   });
 }, 120_000);
 
