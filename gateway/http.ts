@@ -1,6 +1,6 @@
 /**
  * The gateway's local HTTP entry: /graphql (API and, for browsers, the offline IDE),
- * /health, and the IDE's assets. Lambda uses gateway/lambda.ts instead; both run the same
+ * /health, the IDE's assets and the web console (/console/). Lambda uses gateway/lambda.ts instead; both run the same
  * Apollo server and the same context builder.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -10,6 +10,7 @@ import { buildContext, type GatewayContext } from './context.js';
 import type { TokenVerifier } from './auth/verifier.js';
 import type { Invoker } from './invoker.js';
 import { ideAsset, ideHtml } from './ide.js';
+import { CONSOLE_PATH, type ConsoleSite } from './console.js';
 import { LIMITS } from './server.js';
 import { jsonBytes, LAMBDA_REQUEST_LIMIT_BYTES, LAMBDA_RESPONSE_LIMIT_BYTES } from './payloadLimits.js';
 
@@ -20,6 +21,8 @@ export interface HttpEntryOptions {
   /** /health answers 503 until this returns true. */
   ready?: () => boolean;
   ide?: boolean;
+  /** The web console at /console/ (gateway/console.ts). */
+  console?: ConsoleSite;
 }
 
 class BodyTooLargeError extends Error {}
@@ -66,9 +69,18 @@ async function handle(opts: HttpEntryOptions, req: IncomingMessage, res: ServerR
     const asset = ideAsset(url.pathname.slice('/ide/assets/'.length));
     return asset ? send(res, 200, asset.body, asset.type) : send(res, 404, '{}');
   }
+  if (opts.console && (url.pathname === '/console' || url.pathname.startsWith(CONSOLE_PATH))) {
+    if (url.pathname === '/console') {
+      res.writeHead(308, { location: CONSOLE_PATH + url.search, 'content-length': 0 });
+      return void res.end();
+    }
+    const file = opts.console.file(url.pathname);
+    res.writeHead(file.status, { 'content-type': file.type, 'content-length': file.body.length, 'cache-control': file.cacheControl });
+    return void res.end(file.body);
+  }
   if (url.pathname !== '/graphql') return send(res, 404, JSON.stringify({ error: 'not found' }));
   if (req.method === 'GET' && opts.ide && !url.search && (req.headers.accept ?? '').includes('text/html')) {
-    return send(res, 200, ideHtml('/graphql'), 'text/html; charset=utf-8');
+    return send(res, 200, ideHtml('/graphql', opts.console ? { loginUrl: `${CONSOLE_PATH}?next=/graphql` } : {}), 'text/html; charset=utf-8');
   }
   let raw = '';
   if (req.method === 'POST') {

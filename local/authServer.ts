@@ -33,6 +33,11 @@ import { writeFileAtomic } from '../onprem-agent/sync/atomicFile.js';
 export const API_RESOURCE = 'urn:skyboot:api';
 /** The CLI's public client: authorization code + PKCE with loopback redirects. */
 export const CLI_CLIENT_ID = 'skyboot-cli';
+/** The web console's public client: authorization code + PKCE, redirected back to /console/. */
+export const CONSOLE_CLIENT_ID = 'skyboot-console';
+/** People's clients: they carry the OpenID scopes Cognito's human clients carry. */
+const PEOPLE_CLIENTS: readonly string[] = [CLI_CLIENT_ID, CONSOLE_CLIENT_ID];
+const loopbackOrigin = (origin: string) => /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(origin);
 /** The client metadata (Dynamic Client Registration) naming the scopes a client may be granted. */
 export const ALLOWED_SCOPES_METADATA = 'skyboot_allowed_scopes';
 const allowedScopes = (client: object): string => {
@@ -252,7 +257,24 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
         response_types: ['code'],
         redirect_uris: ['http://127.0.0.1/callback', 'http://localhost/callback'],
       },
+      {
+        // The console is served by the local gateway, whose port varies (0 in tests, PORT with
+        // npm start). Registered as a loopback client, the provider accepts /console/ on any
+        // loopback port (RFC 8252's rule); in AWS, Cognito's console client names the
+        // CloudFront URL exactly.
+        client_id: CONSOLE_CLIENT_ID,
+        client_name: 'Skyboot console',
+        application_type: 'native',
+        token_endpoint_auth_method: 'none',
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        redirect_uris: ['http://127.0.0.1/console/', 'http://localhost/console/'],
+      },
     ],
+    // The console's page calls the token endpoint from the gateway's origin, a loopback origin
+    // on another port than its registered redirect URIs name.
+    clientBasedCORS: (_ctx: KoaContext, origin: string, client: { clientId: string; redirectUris: string[] }) =>
+      client.clientId === CONSOLE_CLIENT_ID ? loopbackOrigin(origin) : client.redirectUris.some((uri) => URL.parse(uri)?.origin === origin),
     scopes: ['openid', 'offline_access', 'email', 'profile'],
     claims: { openid: ['sub'], profile: ['preferred_username', 'cognito:groups'] },
     pkce: { required: () => true },
@@ -285,7 +307,7 @@ export async function startAuthServer(opts: AuthServerOptions): Promise<AuthServ
           if (resource !== API_RESOURCE) throw new Error(`unknown resource ${resource}`);
           return {
             // Agents get what their client allows; people the OpenID scopes Cognito's human client carries.
-            scope: client.clientId === CLI_CLIENT_ID ? 'openid email profile' : allowedScopes(client),
+            scope: PEOPLE_CLIENTS.includes(client.clientId) ? 'openid email profile' : allowedScopes(client),
             audience: API_RESOURCE,
             accessTokenTTL: ttl,
             accessTokenFormat: 'jwt',

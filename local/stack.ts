@@ -12,7 +12,8 @@ import { startDynamoDbLocal, startS3rver, type RunningEmulator, type RunningS3 }
 import { ensureTableAndBucket } from './table.js';
 import { deliverS3rverEvents } from '../functions/images/localEvents.js';
 import { clients, resetClients } from '../functions/shared/clients.js';
-import { startAuthServer, type AuthServer } from './authServer.js';
+import { startAuthServer, CONSOLE_CLIENT_ID, type AuthServer } from './authServer.js';
+import { consoleSite, ConsoleNotBuiltError, type ConsoleConfig, type ConsoleSite } from '../gateway/console.js';
 import { agentClientConfig, type AgentClientConfig } from '../schema/agentClientConfig.js';
 import { buildGateway } from '../gateway/server.js';
 import { createGatewayHttpServer } from '../gateway/http.js';
@@ -107,7 +108,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     apolloStop = () => apollo.stop();
     const verify = createTokenVerifier({ issuer: auth.issuer, jwks: { url: auth.jwksUri } });
     let ready = false;
-    http = createGatewayHttpServer({ apollo, verify, invoker, ide: true, ready: () => ready });
+    const webConsole = localConsole(auth, log);
+    http = createGatewayHttpServer({ apollo, verify, invoker, ide: true, ready: () => ready, ...(webConsole ? { console: webConsole } : {}) });
     await new Promise<void>((r, j) => {
       http!.once('error', j);
       http!.listen(opts.port, opts.host ?? '127.0.0.1', () => r());
@@ -129,6 +131,25 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+/** The console's config.json locally: the API on the gateway's own origin, people's logins at the local provider. */
+export function localConsoleConfig(auth: AuthServer): ConsoleConfig {
+  return { api: '/graphql', issuer: auth.issuer, clientId: CONSOLE_CLIENT_ID, scope: 'openid profile' };
+}
+
+/**
+ * The web console, when built (`npm start` builds it first); without a build the stack still
+ * starts and says what is missing.
+ */
+function localConsole(auth: AuthServer, log: (line: string) => void): ConsoleSite | undefined {
+  try {
+    return consoleSite(localConsoleConfig(auth));
+  } catch (err) {
+    if (!(err instanceof ConsoleNotBuiltError)) throw err;
+    log(err.message);
+    return undefined;
   }
 }
 

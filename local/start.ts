@@ -19,7 +19,7 @@ const agent = await startLocalAgent(stack, { httpPort: agentHttpPort, tftpPort: 
 // system's simulated OS boots from the agent after every power-on and heartbeats.
 const fleet = await startSimulatedFleet({ count: 4, latencyMs: 5, seed: 'demo', os: { bootFrom: agent.httpUrl, bootDelayMs: 2000 } });
 const ranges = fleet.bmcs.map((b) => `http://${b.host}:${b.port}`).join(' --range ');
-say(`GraphQL API and IDE: ${stack.graphqlUrl}`);
+say(`GraphQL API and IDE: ${stack.graphqlUrl}   web console: ${stack.url}/console/`);
 say(`agent (site local): http://127.0.0.1:${agentHttpPort}/status   boot script: http://127.0.0.1:${agentHttpPort}/boot/v1/bootscript?mac=<MAC>`);
 say(`simulated BMCs: ${fleet.bmcs.length} (user ${fleet.username}); discover them with: SKYBOOT_BMC_USERNAME=${fleet.username} SKYBOOT_BMC_PASSWORD=${fleet.password} npx skyboot-agent discover --data-dir ${dataDir}/agent --range ${ranges}`);
 say(`simulated nodes (boot MAC → the address they boot and heartbeat from; give each its IP in the inventory): ${fleet.bmcs.flatMap((b) => b.nodes).map((n) => `${n.mac} → ${n.ip}`).join(', ')}; their record: http://${fleet.bmcs[0]!.host}:${fleet.bmcs[0]!.port}/simulator/v1/nodes`);

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Runs before `npm start` and `npm test` so both work on a fresh clone: installs the npm
 // dependencies when node_modules is missing or older than the lock file and, for the tests,
-// the Debian packages listed in .ci/apt-packages.txt (as root; otherwise it names them).
+// the Debian packages listed in .ci/apt-packages.txt (as root; otherwise it names them), and
+// the web console's build (console/dist) when it is missing or older than its sources.
 // Plain JavaScript: it has to run before any dependency exists.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -46,5 +47,22 @@ function aptPackages() {
   }
 }
 
+function newestMtime(path) {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return Math.max(st.mtimeMs, ...readdirSync(path).map((f) => newestMtime(join(path, f))));
+}
+
+export function consoleBuild() {
+  const dir = join(root, 'console');
+  const built = join(dir, 'dist', 'index.html');
+  const sources = [join(dir, 'src'), join(dir, 'index.html'), join(dir, 'vite.config.js'), join(root, 'package-lock.json')];
+  if (existsSync(built) && statSync(built).mtimeMs >= Math.max(...sources.map(newestMtime))) return;
+  process.stderr.write('[setup] building the web console (npm run build:console)\n');
+  const r = spawnSync('npm', ['run', '--silent', 'build:console'], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
 if (want.has('--deps')) npmDeps();
 if (want.has('--apt')) aptPackages();
+if (want.has('--console')) consoleBuild();

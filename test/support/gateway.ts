@@ -13,6 +13,8 @@ import type { AddressInfo } from 'node:net';
 import type { JWK } from 'jose';
 import { freshAws, type TestAws } from './aws.js';
 import { startAuthServer, CLI_CLIENT_ID, type AuthServer, type DevUserName } from '../../local/authServer.js';
+import { localConsoleConfig } from '../../local/stack.js';
+import { consoleSite } from '../../gateway/console.js';
 import { localIssuer } from '../../functions/sites/credentials.js';
 import { buildGateway } from '../../gateway/server.js';
 import { createGatewayHttpServer } from '../../gateway/http.js';
@@ -51,6 +53,8 @@ export interface TestGatewayOptions {
   tokenTtlSeconds?: number;
   /** People besides admin, operator and viewer, with their Cognito-style groups (e.g. `operator@lab-a`). */
   users?: { username: string; groups: string[] }[];
+  /** Serve the built web console at /console/ (as the local stack does). */
+  console?: boolean;
 }
 
 export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -65,7 +69,8 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
   const apollo = buildGateway({ production: opts.production ?? false, domains: opts.domains ?? allDomains });
   await apollo.start();
   const verify = createTokenVerifier({ issuer: auth.issuer, jwks: { url: auth.jwksUri } });
-  const http: Server = createGatewayHttpServer({ apollo, verify, invoker, ide: true });
+  const webConsole = opts.console ? consoleSite(localConsoleConfig(auth)) : undefined;
+  const http: Server = createGatewayHttpServer({ apollo, verify, invoker, ide: true, ...(webConsole ? { console: webConsole } : {}) });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
   const login = async (user: string) => {
