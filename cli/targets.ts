@@ -8,7 +8,7 @@
  */
 import { isXName, normaliseXName } from '../schema/xname.js';
 import { CliError, type Gql } from './client.js';
-import { expandHostlist, HostlistError, splitHostlist } from './hostlist.js';
+import { expandHostlist, HostlistError, splitHostlist } from '../schema/hostlist.js';
 import { allPages, type Connection } from './paging.js';
 import { ROLES } from './options.js';
 

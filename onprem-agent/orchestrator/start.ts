@@ -10,7 +10,6 @@
  */
 import type { IscsiService } from '../iscsi/service.js';
 import type { CloudClient } from '../sync/cloudClient.js';
-import type { BootTimeline } from '../timeline/bootTimeline.js';
 import { PowerRunner, type PowerRunnerOptions } from './powerRunner.js';
 import { startTicker, type Ticker } from './ticker.js';
 import { createNoneWorkload } from './workload/noneWorkload.js';

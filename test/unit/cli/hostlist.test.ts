@@ -1,4 +1,4 @@
-import { compressHostlist, expandHostlist, HostlistError, MAX_HOSTS } from '../../../cli/hostlist.js';
+import { compressHostlist, expandHostlist, HostlistError, MAX_HOSTS } from '../../../schema/hostlist.js';
 
 describe('expandHostlist (Slurm rules)', () => {
   it.each<[string, string[]]>([
