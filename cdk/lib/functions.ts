@@ -48,6 +48,9 @@ export interface SkybootFunctionProps {
 }
 
 /** One Lambda as every Skyboot function is built: bundled ESM, arm64, node 22, traced, its own role and logs. */
+/** What the claim-expiry schedule writes: boot sessions and their node records, node boot state, and their audit records. */
+const CLAIM_EXPIRY_KEY_PREFIXES = ['BOOTSESS#', 'BOOTSTATE#', 'AUDIT#'] as const;
+
 export class SkybootFunction extends Construct {
   readonly fn: NodejsFunction;
   readonly role: Role;
@@ -223,7 +226,8 @@ export class SkybootFunctions extends Construct {
 
     // The same handler the local stack runs on a timer (local/start.ts): expired boot-session claims go back to PENDING.
     this.claimExpiry = make('claimExpiry', CLAIM_EXPIRY, 'expires boot-session claims of agents that went away');
-    this.grantItems(this.claimExpiry);
+    // It moves session node records, sessions and boot state back (orchestration's keys.ts); nothing else.
+    this.grantItems(this.claimExpiry, CLAIM_EXPIRY_KEY_PREFIXES);
     new Rule(this, 'ClaimExpirySchedule', { schedule: Schedule.rate(Duration.minutes(1)), targets: [new LambdaFunction(this.claimExpiry.fn)] });
 
     const domainEnv = Object.fromEntries(DOMAINS.map((d) => [functionEnvName(d), this.domains[d].fn.functionName]));

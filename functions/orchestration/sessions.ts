@@ -12,7 +12,7 @@ import { bootTokenFor } from '../../bootscript/bootToken.js';
 import { auditPut } from '../shared/audit.js';
 import type { Clients } from '../shared/clients.js';
 import type { OperationContext } from '../shared/handler.js';
-import { siteScope } from '../shared/identity.js';
+import { assertAllowedAt, canRead } from '../shared/identity.js';
 import { queryAll, queryPage, type Page } from '../shared/pagination.js';
 import { siteFor } from '../boot/configurations.js';
 import { siteComponentRecords, unknownGroups } from '../inventory/lookup.js';
@@ -117,8 +117,8 @@ export async function storedSession(c: Clients, id: string): Promise<BootSession
 /** The session as the caller may see it (an agent: only its own site's). */
 export async function visibleSession(ctx: OperationContext, id: string): Promise<BootSession | null> {
   const s = await storedSession(ctx.clients, id);
-  const scope = siteScope(ctx.identity);
-  return s && (scope === null || s.site === scope) ? s : null;
+  // Agents see their own site's sessions, people those of the sites they may read.
+  return s && canRead(ctx.identity, s.site) ? s : null;
 }
 
 function intIn(raw: number | null | undefined, dflt: number | null, min: number, max: number, field: string): number | null {
@@ -364,8 +364,10 @@ export async function sessionErrors(ctx: OperationContext, source: Record<string
 
 async function control(ctx: OperationContext, id: string, allowed: SessionStatus[], to: SessionStatus, reason: string | null, verb: string): Promise<BootSession> {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const s = await visibleSession(ctx, id);
+    const s = await storedSession(ctx.clients, id);
     if (!s) throw new NotFoundError('boot session', id, 'id');
+    // The session's site decides: an operator of another site is refused, naming the site.
+    assertAllowedAt(ctx.identity, 'write', s.site, 'id');
     if (s.status === to) return s;
     if (!allowed.includes(s.status)) throw new ConflictError(`boot session ${id} is ${s.status}: only a ${allowed.join(' or ')} session can be ${verb}`, 'id');
     if (await setStatus(ctx.clients, s, to, reason)) {

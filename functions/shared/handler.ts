@@ -67,6 +67,7 @@ export function domainHandler<M extends DomainManifest>(manifest: M, operations:
   const domain = manifest.domain;
   return async (event) => {
     const base = { identity: event.identity, requestId: event.requestId ?? randomUUID(), clients: clients() };
+    const shared = new Map<Access, OperationContext>();
     // Every log line of this invoke carries the gateway's request id (the correlation id).
     logger.appendKeys({ requestId: base.requestId, domain });
     logger.debug('invoke', { operations: event.calls.map((c) => c.operation), subject: event.identity.subject });
@@ -77,7 +78,13 @@ export function domainHandler<M extends DomainManifest>(manifest: M, operations:
         try {
           if (!spec || !run) throw new Error(`${domain} has no operation ${call.operation}`);
           assertAllowed(event.identity, spec.access, call.operation, spec.scope ?? manifest.scope);
-          const ctx: OperationContext = { ...base, access: spec.access, ...(call.selection ? { selection: call.selection } : {}) };
+          // One context per access level for the calls of this invoke, so per-event loaders
+          // (keyed by context: hardware, boot resolution) batch across all of them.
+          let ctx = call.selection ? undefined : shared.get(spec.access);
+          if (!ctx) {
+            ctx = { ...base, access: spec.access, ...(call.selection ? { selection: call.selection } : {}) };
+            if (!call.selection) shared.set(spec.access, ctx);
+          }
           return { ok: true, value: await run(call.args, ctx, call.source) };
         } catch (err) {
           const error = toErrorShape(err);

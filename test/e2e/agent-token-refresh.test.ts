@@ -148,10 +148,12 @@ describe(`agent client credentials on ${TTL_SECONDS}-second tokens`, () => {
     const upAt = Date.now();
     // The sync loop and the token source back off up to 60 s each while the endpoint is down,
     // so the catch-up comes within about a minute of its return.
+    let seen = '';
     await waitFor('a new token, the catch-up to revision 3 and an empty outbox', async () => {
       const s = agent.syncer.status();
+      seen = JSON.stringify({ revision: s.revision, link: s.link, outboxDepth: agent.outbox.depth, auth: (await status()).cloud.auth });
       return s.revision === 3 && s.link.up === true && agent.outbox.depth === 0;
-    }, 90_000);
+    }, 90_000).catch((err: Error) => { throw new Error(`${err.message}; last seen ${seen}`); });
     const recoveredInMs = Date.now() - upAt;
     const stored = await storedObservations();
     expect(duringOutage.filter((k) => !stored.has(k))).toEqual([]);

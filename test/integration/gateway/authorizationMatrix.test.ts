@@ -116,6 +116,10 @@ describe('authorization matrix: every operation × every caller, on two sites', 
       // An id argument names this site's item: its boot configuration, its power request, its image.
       targets[fx.site] = { site: fx.site, ids: { id: configs.bootConfigurations.edges[0]!.node.id, imageId: fx.imageId } };
       targets[`${fx.site} power`] = { site: fx.site, ids: { id: power.requestPower[0]!.id, imageId: fx.imageId } };
+      // A boot session of the site's own (a template over its node, rebooting it): session fields get its id.
+      await ok(`mutation($s: String, $img: ID!) { putBootTemplate(input: { name: "matrix", site: $s, bootSets: [{ name: "all", imageId: $img, xnames: ["x1000c0s0b0n0"] }] }) { name } }`, { s: fx.site, img: fx.imageId });
+      const session = await ok<{ createBootSession: { id: string } }>(`mutation($s: String) { createBootSession(input: { template: "matrix", site: $s, operation: REBOOT }) { id } }`, { s: fx.site });
+      targets[`${fx.site} session`] = { site: fx.site, ids: { id: session.createBootSession.id, imageId: fx.imageId } };
     }
     callers.admin = gw.tokens.admin;
     callers.operator = gw.tokens.operator;
@@ -134,10 +138,10 @@ describe('authorization matrix: every operation × every caller, on two sites', 
   }, 120_000);
   afterAll(() => cloud.close());
 
-  /** The target of a call to `field` at `site`: power-request fields get the site's power request id. */
-  const targetFor = (field: string, site: string) => targets[/powerrequest/i.test(field) ? `${site} power` : site]!;
-  /** What in an answer shows an item of `site`: its name, and the ids of its boot configuration and power request. */
-  const markersOf = (site: string) => [site, targets[site]!.ids.id!, targets[`${site} power`]!.ids.id!];
+  /** The target of a call to `field` at `site`: power-request and boot-session fields get the site's own request or session id. */
+  const targetFor = (field: string, site: string) => targets[/powerrequest/i.test(field) ? `${site} power` : /bootsession/i.test(field) ? `${site} session` : site]!;
+  /** What in an answer shows an item of `site`: its name, and the ids of its boot configuration, power request and boot session. */
+  const markersOf = (site: string) => [site, targets[site]!.ids.id!, targets[`${site} power`]!.ids.id!, targets[`${site} session`]!.ids.id!];
 
   /** Every item of lab-b, read straight from DynamoDB (a full scan: the table holds the two fixtures only). */
   const labBItems = async (): Promise<string> => {

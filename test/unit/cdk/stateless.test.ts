@@ -57,9 +57,10 @@ describe('stateless by construction', () => {
 });
 
 describe('Lambda functions', () => {
-  test('all seven are arm64, nodejs22.x, actively traced, production, with Powertools settings and their own log group', () => {
+  test('all eight are arm64, nodejs22.x, actively traced, production, with Powertools settings and their own log group', () => {
     const all = s.stateless.functions.all();
-    expect(all).toHaveLength(7);
+    // gateway, five domains, the upload finalizer, the claim-expiry schedule.
+    expect(all).toHaveLength(8);
     for (const f of all) {
       const p = fnProps(f);
       expect(p.Architectures).toEqual(['arm64']);
@@ -94,6 +95,13 @@ describe('Lambda functions', () => {
 });
 
 describe('least privilege', () => {
+  test('the claim-expiry schedule runs every minute and may write only boot-session, boot-state and audit keys', () => {
+    const rules = Object.values(template.toJSON().Resources as Record<string, Resource & { Type: string }>).filter((r) => r.Type === 'AWS::Events::Rule');
+    expect(rules.map((r) => r.Properties.ScheduleExpression)).toContain('rate(1 minute)');
+    const write = statements(s.stateless.functions.claimExpiry).find((st) => JSON.stringify(st.Action).includes('dynamodb:PutItem'));
+    expect(write?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['BOOTSESS#*', 'BOOTSTATE#*', 'AUDIT#*'] } });
+  });
+
   test('the gateway may only invoke the five domain functions (no table, no bucket)', () => {
     const gw = s.stateless.functions.gateway;
     const invoke = statements(gw).find((st) => st.Action === 'lambda:InvokeFunction');
