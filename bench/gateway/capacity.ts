@@ -9,13 +9,10 @@ export interface CapacityMeter {
   units: number;
   bytes: number;
   calls: number;
-  /** Items DynamoDB read to answer (a Query's ScannedCount, else the items returned): what a filter costs. */
-  scanned: number;
   reset(): void;
 }
 
-function valueSize(v: AttributeValue | null | undefined): number {
-  if (!v) return 0;
+function valueSize(v: AttributeValue): number {
   if (v.S !== undefined) return Buffer.byteLength(v.S);
   if (v.N !== undefined) return Math.ceil(v.N.replace(/^-|\.|^0+/g, '').length / 2) + 1;
   if (v.B !== undefined) return v.B.length;
@@ -27,8 +24,7 @@ function valueSize(v: AttributeValue | null | undefined): number {
   return 0;
 }
 
-export function itemSize(item: Record<string, AttributeValue> | null | undefined): number {
-  if (!item || typeof item !== 'object') return 0;
+export function itemSize(item: Record<string, AttributeValue>): number {
   return Object.entries(item).reduce((a, [k, v]) => a + Buffer.byteLength(k) + valueSize(v), 0);
 }
 
@@ -42,12 +38,10 @@ export function meterCapacity(client: DynamoDBClient): CapacityMeter {
     units: 0,
     bytes: 0,
     calls: 0,
-    scanned: 0,
     reset() {
       meter.units = 0;
       meter.bytes = 0;
       meter.calls = 0;
-      meter.scanned = 0;
     },
   };
   client.middlewareStack.add(
@@ -60,13 +54,11 @@ export function meterCapacity(client: DynamoDBClient): CapacityMeter {
         Items?: Record<string, AttributeValue>[];
         Item?: Record<string, AttributeValue>;
         Responses?: Record<string, Record<string, AttributeValue>[]>;
-        ScannedCount?: number;
       };
       const cc = Array.isArray(out.ConsumedCapacity) ? out.ConsumedCapacity : out.ConsumedCapacity ? [out.ConsumedCapacity] : [];
       meter.units += cc.reduce((a, c) => a + (c.CapacityUnits ?? 0), 0);
       const items = [...(out.Items ?? []), ...(out.Item ? [out.Item] : []), ...Object.values(out.Responses ?? {}).flat()];
       meter.bytes += items.reduce((a, i) => a + itemSize(i), 0);
-      meter.scanned += out.ScannedCount ?? items.length;
       meter.calls += 1;
       return result;
     },
