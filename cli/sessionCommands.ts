@@ -5,22 +5,13 @@ import { CliError } from './client.js';
 import type { CliIo } from './imageCommands.js';
 import { table } from './output.js';
 import { barText, formatDuration } from './progress.js';
+import type { BootSessionCounts } from '../schema/bootSessionCounts.js';
 
 const TEMPLATE = 'name site description version updatedAt bootSets { name imageId kernelParameters rootfsProvider arch xnames groups roles }';
 const COUNTS = 'counts { total pending waiting inProgress succeeded failed rolledBack staged superseded }';
 const SESSION = `id site template templateVersion operation limit stage maxConcurrent canary maxFailures bootTimeoutSeconds rollback respectWorkload status statusReason ${COUNTS} createdAt endedAt`;
 
-interface Counts {
-  total: number;
-  pending: number;
-  waiting: number;
-  inProgress: number;
-  succeeded: number;
-  failed: number;
-  rolledBack: number;
-  staged: number;
-  superseded: number;
-}
+type Counts = BootSessionCounts;
 interface SessionJson {
   id: string;
   template: string;

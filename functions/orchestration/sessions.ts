@@ -21,22 +21,13 @@ import { applyLimit, limitGroups, parseLimit } from './limitExpression.js';
 import { bootStates } from './bootState.js';
 import { bootStateKey, bootSessionKey, OPEN_SESSIONS_PK, siteSessionsByStatusPk, siteSessionsPk } from './keys.js';
 import { allSessionNodes, errorSummary, sessionNodeItem, sessionNodesPage, transition, type SessionNode } from './sessionNodes.js';
+import type { BootSessionCounts } from '../../schema/bootSessionCounts.js';
 
 export const OPERATIONS = ['BOOT', 'REBOOT', 'SHUTDOWN'] as const;
 export type BootOperation = (typeof OPERATIONS)[number];
 export type SessionStatus = 'PENDING' | 'RUNNING' | 'PAUSED' | 'COMPLETE' | 'FAILED' | 'CANCELLED';
 
-export interface Counts {
-  total: number;
-  pending: number;
-  waiting: number;
-  inProgress: number;
-  succeeded: number;
-  failed: number;
-  rolledBack: number;
-  staged: number;
-  superseded: number;
-}
+export type Counts = BootSessionCounts;
 
 export interface BootSession {
   id: string;
