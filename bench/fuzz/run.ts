@@ -3,10 +3,10 @@
  * (V8 block coverage through node:inspector). Not part of `npm test`; a short slice of it is
  * (test/unit/fuzz/parsers.test.ts).
  *
- *   node --import tsx bench/fuzz/run.ts [--cases N] [--target dhcp|tftp|http|redfish] [--seed S] [--until HH:MM] [--batch N]
+ *   node --import tsx bench/fuzz/run.ts [--cases N] [--target dhcp|tftp|http|redfish] [--seed S] [--until HH:MM] [--batch N] [--out DIR]
  *
- * Writes bench/out/fuzz.json and the first inputs of any crash or hang to
- * bench/out/fuzz-crashes/; exits 1 on any crash or hang.
+ * Writes DIR/fuzz.json and the first inputs of any crash or hang to DIR/fuzz-crashes/
+ * (DIR is bench/out unless given); exits 1 on any crash or hang.
  */
 process.env.SKYBOOT_LOG_LEVEL ??= 'silent';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,6 +21,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     until: { type: 'string' },
     batch: { type: 'string', default: '500' },
+    out: { type: 'string' },
   },
 });
 const cases = Number(values.cases);
@@ -46,7 +47,7 @@ type Name = keyof typeof TARGETS;
 const names = (values.target ?? Object.keys(TARGETS)) as Name[];
 for (const n of names) if (!(n in TARGETS)) throw new Error(`--target: "${n}" is not one of ${Object.keys(TARGETS).join(', ')}`);
 
-const outDir = join(REPO_ROOT, 'bench', 'out');
+const outDir = values.out ?? join(REPO_ROOT, 'bench', 'out');
 const crashDir = join(outDir, 'fuzz-crashes');
 mkdirSync(outDir, { recursive: true });
 const results: Array<Record<string, unknown> & { target: string }> = [];

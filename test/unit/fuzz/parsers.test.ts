@@ -5,30 +5,21 @@
  * (a case over 1 s), and the mutations must reach code the seeds alone do not.
  * The Redfish target reads the real BMC mockups from ../shared/redfish-mockups and fails
  * naming that path when they are absent.
+ *
+ * Each slice runs bench/fuzz/run.ts in a child process of its own. V8's precise coverage is
+ * taken over every script the process holds, so inside a Jest worker that already ran other
+ * suites each take walks thousands of their scripts too (the slice went from 10 s alone to
+ * over 60 s per target in the full run); a fresh process holds only the product's modules.
  */
-import { BlockCoverage } from '../../../bench/fuzz/coverage.js';
-import type { FuzzResult } from '../../../bench/fuzz/engine.js';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 
-const coverage = new BlockCoverage();
-let run: (name: 'dhcp' | 'tftp' | 'http' | 'redfish', cases: number) => Promise<FuzzResult>;
+const run = promisify(execFile);
 
-beforeAll(async () => {
-  coverage.start();
-  // After coverage started, so the product's functions are compiled with block counters.
-  const { TARGETS } = await import('../../../bench/fuzz/targets.js');
-  const { fuzz } = await import('../../../bench/fuzz/engine.js');
-  run = async (name, cases) => {
-    const target = await TARGETS[name]();
-    try {
-      return await fuzz(target as Parameters<typeof fuzz>[0], { cases, seed: 20261202, coverage, batch: 250 });
-    } finally {
-      await target.close();
-    }
-  };
-});
-afterAll(() => coverage.stop());
-
-const summary = (r: FuzzResult): string => JSON.stringify({ crashes: r.crashes, hangs: r.hangs, first: r.findings[0]?.message.split('\n')[0] ?? null });
+interface SliceResult { target: string; cases: number; crashes: number; hangs: number; paths: number; seedPaths: number; corpus: number; findings: Array<{ kind: string; message: string }> }
 
 describe.each([
   ['dhcp', 3000],
@@ -37,10 +28,21 @@ describe.each([
   ['redfish', 1000],
 ] as const)('fuzz slice: %s', (name, cases) => {
   it(`runs ${cases} cases with no crash or hang, and reaches code the seeds do not`, async () => {
-    const r = await run(name, cases);
-    expect(r.cases).toBe(cases);
-    expect(summary(r)).toBe(JSON.stringify({ crashes: 0, hangs: 0, first: null }));
-    expect(r.paths).toBeGreaterThan(r.seedPaths);
-    expect(r.corpus).toBeGreaterThan(0);
+    const out = mkdtempSync(join(tmpdir(), `skyboot-fuzz-slice-${name}-`));
+    try {
+      const args = ['--import', 'tsx', 'bench/fuzz/run.ts', '--target', name, '--cases', String(cases), '--seed', '20261202', '--batch', '250', '--out', out];
+      // Exit code 1 means a crash or hang: the report below names it, so read the file either way.
+      await run(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 }).catch((err: { code?: number; stderr?: string }) => {
+        if (err.code !== 1) throw new Error(`bench/fuzz/run.ts --target ${name} failed: ${String(err.stderr ?? err)}`);
+      });
+      const [r] = (JSON.parse(readFileSync(join(out, 'fuzz.json'), 'utf8')) as { results: SliceResult[] }).results;
+      expect(r?.target).toBe(name);
+      expect(r!.cases).toBe(cases);
+      expect(JSON.stringify({ crashes: r!.crashes, hangs: r!.hangs, first: r!.findings[0]?.message ?? null })).toBe(JSON.stringify({ crashes: 0, hangs: 0, first: null }));
+      expect(r!.paths).toBeGreaterThan(r!.seedPaths);
+      expect(r!.corpus).toBeGreaterThan(0);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });
