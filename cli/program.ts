@@ -25,6 +25,7 @@ Exit codes:
   2    usage: unknown command or option, a bad flag value (the allowed values are listed),
        a malformed hostlist
   130  interrupted (Ctrl-C)`;
+import { registerImportCommand } from './importCommand.js';
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command('skyboot')
@@ -45,6 +46,7 @@ export function buildProgram(io: CliIo): Command {
   registerPowerCommands(program, io);
   registerDiscoveryCommands(program, io);
   registerAuditCommands(program, io);
+  registerImportCommand(program, io);
   const overrideAll = (c: Command): void => {
     c.exitOverride();
     c.commands.forEach(overrideAll);

@@ -118,7 +118,37 @@ export function canonicalJson(v: unknown): string {
   return JSON.stringify(v ?? null);
 }
 
+/** The content but its nodes: the sections a delta replaces whole. */
+export type SnapshotSections = Omit<SnapshotContent, 'nodes'>;
+export const SECTION_NAMES = ['site', 'siteDomain', 'discovery', 'artifacts', 'images', 'redfishEndpoints', 'iscsiPortals'] as const satisfies readonly (keyof SnapshotSections)[];
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** One node's hash: the unit the cloud diffs revisions by and a delta replaces. */
+export function nodeHash(n: SnapshotNode): string {
+  return sha256(canonicalJson(n));
+}
+
+/** The sections as hashed: presigned URLs out (they change on every pull). */
+export function hashedSections(content: SnapshotContent): SnapshotSections {
+  const { nodes: _nodes, ...sections } = content;
+  return { ...sections, artifacts: content.artifacts.map((a) => ({ ...a, url: null, urlExpiresAt: null })) };
+}
+
+/**
+ * The content hash from its parts: the canonical sections, then each node's xname and hash in
+ * xname order. Built from per-node hashes so the cloud re-hashes only what changed between
+ * revisions and the agent checks a delta-built snapshot with the same function.
+ */
+export function contentHashOf(sectionsJson: string, nodes: Iterable<readonly [xname: string, hash: string]>): string {
+  const h = createHash('sha256').update(sectionsJson);
+  for (const [xname, hash] of nodes) h.update(`\n${xname} ${hash}`);
+  return h.digest('hex');
+}
+
+export const byXname = <T extends { xname: string }>(a: T, b: T) => (a.xname < b.xname ? -1 : a.xname > b.xname ? 1 : 0);
+
 export function contentHash(content: SnapshotContent): string {
-  const hashed = { ...content, artifacts: content.artifacts.map((a) => ({ ...a, url: null, urlExpiresAt: null })) };
-  return createHash('sha256').update(canonicalJson(hashed)).digest('hex');
+  const nodes = [...content.nodes].sort(byXname).map((n) => [n.xname, nodeHash(n)] as const);
+  return contentHashOf(canonicalJson(hashedSections(content)), nodes);
 }

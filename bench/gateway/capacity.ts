@@ -9,10 +9,13 @@ export interface CapacityMeter {
   units: number;
   bytes: number;
   calls: number;
+  /** Items DynamoDB read to answer (a Query's ScannedCount, else the items returned): what a filter costs. */
+  scanned: number;
   reset(): void;
 }
 
-function valueSize(v: AttributeValue): number {
+function valueSize(v: AttributeValue | null | undefined): number {
+  if (!v) return 0;
   if (v.S !== undefined) return Buffer.byteLength(v.S);
   if (v.N !== undefined) return Math.ceil(v.N.replace(/^-|\.|^0+/g, '').length / 2) + 1;
   if (v.B !== undefined) return v.B.length;
@@ -24,7 +27,8 @@ function valueSize(v: AttributeValue): number {
   return 0;
 }
 
-export function itemSize(item: Record<string, AttributeValue>): number {
+export function itemSize(item: Record<string, AttributeValue> | null | undefined): number {
+  if (!item || typeof item !== 'object') return 0;
   return Object.entries(item).reduce((a, [k, v]) => a + Buffer.byteLength(k) + valueSize(v), 0);
 }
 
@@ -38,10 +42,12 @@ export function meterCapacity(client: DynamoDBClient): CapacityMeter {
     units: 0,
     bytes: 0,
     calls: 0,
+    scanned: 0,
     reset() {
       meter.units = 0;
       meter.bytes = 0;
       meter.calls = 0;
+      meter.scanned = 0;
     },
   };
   client.middlewareStack.add(
@@ -54,11 +60,13 @@ export function meterCapacity(client: DynamoDBClient): CapacityMeter {
         Items?: Record<string, AttributeValue>[];
         Item?: Record<string, AttributeValue>;
         Responses?: Record<string, Record<string, AttributeValue>[]>;
+        ScannedCount?: number;
       };
       const cc = Array.isArray(out.ConsumedCapacity) ? out.ConsumedCapacity : out.ConsumedCapacity ? [out.ConsumedCapacity] : [];
       meter.units += cc.reduce((a, c) => a + (c.CapacityUnits ?? 0), 0);
       const items = [...(out.Items ?? []), ...(out.Item ? [out.Item] : []), ...Object.values(out.Responses ?? {}).flat()];
       meter.bytes += items.reduce((a, i) => a + itemSize(i), 0);
+      meter.scanned += out.ScannedCount ?? items.length;
       meter.calls += 1;
       return result;
     },

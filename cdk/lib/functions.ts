@@ -24,6 +24,7 @@ import {
   CLAIM_EXPIRY,
   GATEWAY,
   IMAGE_KEY_PREFIXES,
+  SNAPSHOT_PREFIX,
   REPO_ROOT,
   SCHEMA_DIR_IN_LAMBDA,
   entryPath,
@@ -189,6 +190,15 @@ export class SkybootFunctions extends Construct {
     Validations.of(sites.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${props.bucketArnName}/${ARTIFACT_PREFIX}*]`,
       reason: 'Presigned downloads of whichever content-addressed artifacts a site snapshot names; GetObject only, under artifacts/ only.',
+    });
+    // Built snapshots (content, hash index, deltas) are written once per revision and handed to agents as presigned GETs.
+    sites.role.addToPolicy(new PolicyStatement({
+      actions: ['s3:GetObject', 's3:PutObject'],
+      resources: [props.bucket.arnForObjects(`${SNAPSHOT_PREFIX}*`)],
+    }));
+    Validations.of(sites.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${props.bucketArnName}/${SNAPSHOT_PREFIX}*]`,
+      reason: 'Snapshot objects are named by site and content hash (snapshots/<site>/<sha256>...), known only at run time; get and put only, under snapshots/ only.',
     });
 
     this.finalizer = make('finalizer', FINALIZER, 'verifies uploaded artifacts (sha256) and marks images READY');

@@ -75,7 +75,10 @@ export const ARTIFACT_PREFIX = 'artifacts/';
  * plus the audit records every mutation writes). IAM's dynamodb:LeadingKeys condition limits
  * their writes to these, so they cannot write inventory or boot items.
  */
-export const IMAGE_KEY_PREFIXES = ['IMAGE#', 'IMAGENAME#', 'ARTIFACT#', 'AUDIT#'] as const;
+/** SNAPINPUT: an artifact status change notes itself for the sites' snapshot builds (functions/sites/snapshotChanges.ts). */
+export const IMAGE_KEY_PREFIXES = ['IMAGE#', 'IMAGENAME#', 'ARTIFACT#', 'AUDIT#', 'SNAPINPUT'] as const;
+/** Where the sites function stores built snapshots (functions/sites/snapshotObjects.ts SNAPSHOT_PREFIX). */
+export const SNAPSHOT_PREFIX = 'snapshots/';
 
 /** The environment variable through which the gateway learns a domain's function name. */
 export function functionEnvName(domain: Domain): string {

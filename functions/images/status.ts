@@ -9,6 +9,7 @@ import type { Clients } from '../shared/clients.js';
 import { artifactPk, imageKey, imagesByStatusPk } from './keys.js';
 import { imageStatusOf, type ImageItem } from './model.js';
 import { getArtifactItems, getImageItem } from './store.js';
+import { noteSnapshotInputChanged } from '../sites/snapshotChanges.js';
 
 function isConditionFailure(err: unknown): boolean {
   return (err as { name?: string }).name === 'ConditionalCheckFailedException';
@@ -71,6 +72,8 @@ export async function imagesOfArtifact(c: Clients, sha256: string): Promise<stri
 }
 
 export async function refreshImagesOf(c: Clients, sha256: string): Promise<void> {
+  // An artifact's status is in every site's snapshot and its writers carry no audit record.
+  await noteSnapshotInputChanged(c, null);
   for (const id of await imagesOfArtifact(c, sha256)) await refreshImage(c, id);
 }
 

@@ -8,6 +8,7 @@ import { BadUserInputError } from '../../schema/errors.js';
 import { assertAgentName, normalisePortals } from '../../schema/iscsiPortal.js';
 import type { Clients } from '../shared/clients.js';
 import type { SnapshotAgentPortals } from '../../schema/siteSnapshot.js';
+import { noteSnapshotInputChanged } from './snapshotChanges.js';
 
 export const AGENT_PORTALS_KIND = 'agent.portals';
 const AGENT_SK_PREFIX = 'AGENT#';
@@ -41,6 +42,7 @@ export async function applyAgentPortals(c: Clients, site: string, v: SnapshotAge
         }),
       );
     }
+    await noteSnapshotInputChanged(c, site);
     return 'APPLIED';
   } catch (err) {
     if ((err as Error).name === 'ConditionalCheckFailedException') return 'STALE';

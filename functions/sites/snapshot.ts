@@ -1,151 +1,39 @@
 /**
- * siteSnapshot: the calling agent's site, read through the owning domains' exported pieces —
- * the inventory's site lookups (functions/inventory/lookup.ts: the site's components and BMCs), the boot domain's resolution
- * (candidateValues → getBindings → pickBinding, one BatchGet for the whole site), image and
- * artifact items, cloud-init items merged with the shared bootscript/cloudInit.ts — and
- * presigned GETs for READY artifacts on their content-addressed keys.
+ * siteSnapshot: the calling agent's site snapshot as references, not content. The answer names
+ * the revision and its content hash, presigned URLs of the stored content and of the deltas
+ * from the caller's revision, and the artifacts' presigned GETs; its size does not grow with
+ * the site's nodes. A revision is built once (snapshotBuild.ts), by whichever pull first finds
+ * the stored one possibly out of date (snapshotChanges.ts) and wins the build lease; concurrent
+ * pulls wait for that build instead of reading the site themselves.
  */
-import { batchGet } from '../shared/batchGet.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ForbiddenError, NotFoundError } from '../../schema/errors.js';
-import { mergeCloudInit, type CloudInitSource } from '../../bootscript/cloudInit.js';
+import type { SnapshotArtifact } from '../../schema/siteSnapshot.js';
+import type { SiteSnapshotAnswer, SnapshotDeltaRef } from '../../schema/snapshotDelta.js';
 import type { Clients } from '../shared/clients.js';
 import type { OperationContext } from '../shared/handler.js';
-import { siteComponentRecords, siteRedfishEndpointAddresses, type ComponentRecord } from '../inventory/lookup.js';
-import { cloudInitKey } from '../boot/keys.js';
-import { getBindings, pickBinding, type Binding, type Resolution } from '../boot/resolve.js';
-import { candidateValues } from '../boot/selector.js';
-import { factsFromComponent } from '../boot/nodeFacts.js';
-import { getArtifactItems, getImageItems } from '../images/store.js';
 import { s3KeyFor } from '../images/keys.js';
-import {
-  contentHash,
-  type SiteSnapshot,
-  type SnapshotArch,
-  type SnapshotArtifact,
-  type SnapshotBoot,
-  type SnapshotCloudInit,
-  type SnapshotContent,
-  type SnapshotNode,
-} from '../../schema/siteSnapshot.js';
-import { recordRevision, siteItem } from './snapshotRevision.js';
-import { siteAgentPortals } from './agentPortals.js';
-import { siteWorkloadHolds } from '../orchestration/bootState.js';
+import { buildSnapshot } from './snapshotBuild.js';
+import { snapshotInputsChangedSince } from './snapshotChanges.js';
+import { contentObjectKey, deltaObjectKey, presignObject } from './snapshotObjects.js';
+import { claimSnapshotBuild, recordRevision, releaseSnapshotBuild, siteItem, type RevisionEntry } from './snapshotRevision.js';
 
 /** Long enough for a slow site link to fetch a large rootfs; the agent re-pulls before it expires. */
 export const SNAPSHOT_URL_TTL_SECONDS = 6 * 3600;
-const ARCHES: SnapshotArch[] = ['X86', 'ARM', 'OTHER'];
+/** Longer than any build takes (the sites Lambda times out at 25 s); an abandoned lease expires. */
+const BUILD_LEASE_MS = 60_000;
+const BUILD_POLL_MS = 200;
+/** A pull waits this long for another pull's build, then builds itself. */
+const BUILD_WAIT_MS = 20_000;
 
-function bootOf(b: Binding, matchedSelector: string): SnapshotBoot {
-  return {
-    configId: b.configId,
-    matchedSelector,
-    imageId: b.imageId ?? null,
-    kernel: b.kernel,
-    initrd: b.initrd ?? null,
-    rootfs: b.rootfs ?? null,
-    kernelParameters: b.kernelParameters ?? '',
-    rootfsProvider: b.rootfsProvider ?? null,
-  };
-}
-
-
-/**
- * Cloud-init items (boot domain, CLOUDINIT#<site>#NODE|GROUP#<name>) carry metaData, userData and
- * vendorData; merged node over groups by the shared merge.
- */
-async function cloudInitFor(c: Clients, site: string, nodes: ComponentRecord[]): Promise<Map<string, SnapshotCloudInit>> {
-  const groups = [...new Set(nodes.flatMap((n) => n.groups ?? []))];
-  const keys = [...nodes.map((n) => cloudInitKey(site, 'NODE', n.xname)), ...groups.map((g) => cloudInitKey(site, 'GROUP', g))];
-  const items = new Map((await batchGet(c, keys as { PK: string; SK: string }[])).filter((i) => i !== undefined).map((i) => [String(i.PK), i]));
-  const source = (pk: string, scope: string): CloudInitSource | null => {
-    const i = items.get(pk);
-    if (!i) return null;
-    return { scope, metaData: i.metaData, userData: (i.userData as string | null | undefined) ?? null, vendorData: i.vendorData };
-  };
-  const out = new Map<string, SnapshotCloudInit>();
-  for (const n of nodes) {
-    const gs = (n.groups ?? []).flatMap((g) => {
-      const s = source(cloudInitKey(site, 'GROUP', g).PK, `group:${g}`);
-      return s ? [{ ...s, group: g }] : [];
-    });
-    const own = source(cloudInitKey(site, 'NODE', n.xname).PK, `node:${n.xname}`);
-    if (!gs.length && !own) continue;
-    const m = mergeCloudInit(gs, own);
-    out.set(n.xname, { metaData: m.metaData, userData: m.userData, vendorData: m.vendorData });
-  }
-  return out;
-}
-
-const TYPE_OF: Record<'kernel' | 'initrd' | 'rootfs', string> = { kernel: 'KERNEL', initrd: 'INITRD', rootfs: 'ROOTFS_SQUASHFS' };
-
-export async function buildSnapshotContent(c: Clients, site: string, siteDomain: string | null): Promise<SnapshotContent> {
-  const components = (await siteComponentRecords(c, site)).filter((r) => r.type === 'Node');
-  const facts = components.map(factsFromComponent);
-  const candidates = facts.map((f) => candidateValues(f));
-  const unknownValues = ARCHES.map((a) => `UNKNOWN#${a}`);
-  const bindings = await getBindings(c, site, [...candidates.flat(), ...unknownValues]);
-  const cloudInit = await cloudInitFor(c, site, components);
-  const holds = await siteWorkloadHolds(c, site);
-
-  const nodes: SnapshotNode[] = components.map((r, i) => {
-    const res: Resolution | null = pickBinding(candidates[i]!, bindings);
-    return {
-      xname: r.xname,
-      nid: r.nid ?? null,
-      role: r.role ?? null,
-      subRole: r.subRole ?? null,
-      arch: r.arch ?? null,
-      groups: [...(r.groups ?? [])].sort(),
-      interfaces: (r.interfaces ?? []).map((x) => ({ mac: x.mac, ipAddresses: [...(x.ipAddresses ?? [])], network: x.network })).sort((a, b) => (a.mac < b.mac ? -1 : 1)),
-      boot: res ? bootOf(res.binding, res.matchedSelector) : null,
-      cloudInit: cloudInit.get(r.xname) ?? null,
-      ...(holds.has(r.xname) ? { workloadHold: true } : {}),
-    };
-  });
-  const discovery = ARCHES.flatMap((arch) => {
-    const b = bindings.get(`UNKNOWN#${arch}`);
-    return b ? [{ arch, boot: bootOf(b, `unknown:${arch}`) }] : [];
-  });
-
-  // Every artifact a boot uses, typed by the slot it fills; an image's own declaration wins.
-  const used = new Map<string, string>();
-  const boots = [...nodes.map((n) => n.boot), ...discovery.map((d) => d.boot)].filter((b): b is SnapshotBoot => b !== null);
-  for (const b of boots) for (const slot of ['kernel', 'initrd', 'rootfs'] as const) if (b[slot] && !used.has(b[slot]!)) used.set(b[slot]!, TYPE_OF[slot]);
-  const imageIds = [...new Set(boots.map((b) => b.imageId).filter((x): x is string => !!x))].sort();
-  const images = await getImageItems(c, imageIds);
-  for (const img of images.values()) for (const a of img.artifacts ?? []) if (used.has(a.sha256)) used.set(a.sha256, a.type);
-  const arts = await getArtifactItems(c, [...used.keys()]);
-  const artifacts: SnapshotArtifact[] = [...used.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([sha256, type]) => {
-      const a = arts.get(sha256);
-      return { sha256, size: a?.size ?? 0, type, status: a?.status ?? 'MISSING', url: null, urlExpiresAt: null };
-    });
-  const redfishEndpoints = await siteRedfishEndpointAddresses(c, site);
-  const iscsiPortals = await siteAgentPortals(c, site);
-  return {
-    site,
-    siteDomain,
-    nodes,
-    discovery,
-    artifacts,
-    redfishEndpoints,
-    ...(iscsiPortals.length ? { iscsiPortals } : {}),
-    images: imageIds.flatMap((id) => {
-      const img = images.get(id);
-      return img ? [{ id, name: img.name, version: img.imageVersion, arch: img.arch, status: img.status }] : [];
-    }),
-  };
-}
-
-async function presign(c: Clients, artifacts: SnapshotArtifact[]): Promise<SnapshotArtifact[]> {
+async function presignArtifacts(c: Clients, artifacts: SnapshotArtifact[]): Promise<SnapshotArtifact[]> {
   const expires = new Date(Date.now() + SNAPSHOT_URL_TTL_SECONDS * 1000).toISOString();
   return Promise.all(
     artifacts.map(async (a) =>
       a.status !== 'READY'
-        ? a
+        ? { ...a, url: null, urlExpiresAt: null }
         : {
             ...a,
             url: await getSignedUrl(c.s3, new GetObjectCommand({ Bucket: c.config.bucketName, Key: s3KeyFor(a.sha256) }), { expiresIn: SNAPSHOT_URL_TTL_SECONDS }),
@@ -155,19 +43,69 @@ async function presign(c: Clients, artifacts: SnapshotArtifact[]): Promise<Snaps
   );
 }
 
-export async function siteSnapshot(args: { sinceRevision?: number | null }, ctx: OperationContext): Promise<SiteSnapshot> {
+/** The site item with a revision no older than what was committed before `pullStarted`. */
+async function currentSnapshot(c: Clients, site: string, first: Record<string, unknown>, pullStarted: string): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + BUILD_WAIT_MS;
+  let item = first;
+  for (;;) {
+    const builtFrom = item.snapshotBuiltFrom as string | undefined;
+    // A build whose reads began after this pull did saw everything committed before it.
+    if (item.snapshotRevision && builtFrom && (builtFrom >= pullStarted || !(await snapshotInputsChangedSince(c, site, builtFrom)))) return item;
+    const claimed = await claimSnapshotBuild(c, site, BUILD_LEASE_MS);
+    if (claimed || Date.now() > deadline) {
+      try {
+        const built = await buildSnapshot(c, site, (item.domain as string | undefined) ?? null, (item.snapshotHash as string | undefined) ?? null);
+        await recordRevision(c, site, built, item);
+      } finally {
+        if (claimed) await releaseSnapshotBuild(c, site);
+      }
+      const after = await siteItem(c, site);
+      if (!after) throw new NotFoundError('site', site, 'site');
+      return after;
+    }
+    await sleep(BUILD_POLL_MS);
+    const again = await siteItem(c, site);
+    if (!again) throw new NotFoundError('site', site, 'site');
+    item = again;
+  }
+}
+
+/** The deltas from `since` to the newest revision, or null when the history does not reach back or a link is missing. */
+async function deltaChain(c: Clients, site: string, history: RevisionEntry[], since: number): Promise<SnapshotDeltaRef[] | null> {
+  const from = history.findIndex((h) => h.revision === since);
+  if (from < 0) return null;
+  const refs: SnapshotDeltaRef[] = [];
+  for (let j = from + 1; j < history.length; j++) {
+    const prev = history[j - 1]!;
+    const e = history[j]!;
+    if (e.deltaFrom !== prev.hash || e.deltaBytes === null || e.revision !== prev.revision + 1) return null;
+    refs.push({ fromRevision: prev.revision, toRevision: e.revision, url: await presignObject(c, deltaObjectKey(site, prev.hash, e.hash)), bytes: e.deltaBytes });
+  }
+  return refs;
+}
+
+export async function siteSnapshot(args: { sinceRevision?: number | null }, ctx: OperationContext): Promise<SiteSnapshotAnswer> {
   const site = ctx.identity.site;
   if (!site) throw new ForbiddenError('siteSnapshot is for site agents (the token names no site)');
   const c = ctx.clients;
-  const item = await siteItem(c, site);
-  if (!item) throw new NotFoundError('site', site, 'site');
-  const siteDomain = (item.domain as string | undefined) ?? null;
-  const content = await buildSnapshotContent(c, site, siteDomain);
-  const hash = contentHash(content);
-  const revision = await recordRevision(c, site, hash, item);
+  const pullStarted = new Date().toISOString();
+  const first = await siteItem(c, site);
+  if (!first) throw new NotFoundError('site', site, 'site');
+  const item = await currentSnapshot(c, site, first, pullStarted);
+  const revision = Number(item.snapshotRevision);
+  const hash = String(item.snapshotHash);
   const generatedAt = new Date().toISOString();
-  if (args.sinceRevision !== undefined && args.sinceRevision !== null && args.sinceRevision === revision) {
-    return { site, revision, unchanged: true, contentHash: hash, generatedAt };
-  }
-  return { ...content, iscsiPortals: content.iscsiPortals ?? [], artifacts: await presign(c, content.artifacts), revision, unchanged: false, contentHash: hash, generatedAt };
+  const since = args.sinceRevision ?? null;
+  if (since === revision) return { site, revision, unchanged: true, contentHash: hash, generatedAt, artifacts: null, content: null, deltas: null };
+  const history = (item.snapshotHistory as RevisionEntry[] | undefined) ?? [];
+  return {
+    site,
+    revision,
+    unchanged: false,
+    contentHash: hash,
+    generatedAt,
+    artifacts: await presignArtifacts(c, (item.snapshotArtifacts as SnapshotArtifact[] | undefined) ?? []),
+    content: { url: await presignObject(c, contentObjectKey(site, hash)), bytes: history.find((h) => h.revision === revision)?.bytes ?? 0 },
+    deltas: since === null ? null : await deltaChain(c, site, history, since),
+  };
 }

@@ -4,7 +4,7 @@
  * and the request is sent once more. Transport failures and 5xx are CloudUnreachableError (retry
  * later); GraphQL errors are CloudRequestError.
  */
-import type { SiteSnapshot } from '../../schema/siteSnapshot.js';
+import type { SiteSnapshotAnswer } from '../../schema/snapshotDelta.js';
 import { CloudRequestError, CloudRequestTooLargeError, CloudUnreachableError } from './errors.js';
 import { StaticTokenSource, TokenFileSource, type TokenSource } from './tokenProvider.js';
 
@@ -33,16 +33,12 @@ export interface CloudObservation {
   payload: unknown;
 }
 
-const BOOT = 'configId matchedSelector imageId kernel initrd rootfs kernelParameters rootfsProvider';
 export const SNAPSHOT_QUERY = `query SiteSnapshot($since: Int) {
   siteSnapshot(sinceRevision: $since) {
-    site revision unchanged contentHash generatedAt siteDomain
-    nodes { xname nid role subRole arch groups interfaces { mac ipAddresses network } boot { ${BOOT} } cloudInit { metaData userData vendorData } }
-    discovery { arch boot { ${BOOT} } }
+    site revision unchanged contentHash generatedAt
     artifacts { sha256 size type status url urlExpiresAt }
-    images { id name version arch status }
-    redfishEndpoints { xname address }
-    iscsiPortals { agent portals }
+    content { url bytes }
+    deltas { fromRevision toRevision url bytes }
   }
 }`;
 
@@ -110,8 +106,9 @@ export class CloudClient {
     return body.data;
   }
 
-  async siteSnapshot(sinceRevision: number | null): Promise<SiteSnapshot> {
-    return (await this.request<{ siteSnapshot: SiteSnapshot }>(SNAPSHOT_QUERY, { since: sinceRevision })).siteSnapshot;
+  /** The snapshot's references; snapshotTransfer.ts fetches what they point at. */
+  async siteSnapshot(sinceRevision: number | null): Promise<SiteSnapshotAnswer> {
+    return (await this.request<{ siteSnapshot: SiteSnapshotAnswer }>(SNAPSHOT_QUERY, { since: sinceRevision })).siteSnapshot;
   }
 
   async reportObservations(batch: CloudObservation[]): Promise<ObservationResult[]> {

@@ -11,3 +11,5 @@ export class CloudRequestTooLargeError extends CloudRequestError {
     super(message, 'PAYLOAD_TOO_LARGE');
   }
 }
+/** The whole content the cloud handed out does not hash to the revision's content hash; the stored snapshot stays. */
+export class SnapshotHashMismatchError extends Error {}

@@ -9,6 +9,7 @@ import type { ArtifactCache } from '../cache/artifactCache.js';
 import { CloudUnreachableError, type CloudClient } from './cloudClient.js';
 import { LinkStatus, backoffMs, type LinkState } from './linkStatus.js';
 import { SnapshotIndex, loadSnapshot, removeStaleTempFiles, saveSnapshot } from './snapshotStore.js';
+import { resolveSnapshot, type SnapshotTransfer } from './snapshotTransfer.js';
 
 export interface SyncerOptions {
   intervalMs?: number;
@@ -32,6 +33,8 @@ export interface SyncStatus {
   storedAt: string | null;
   lastPullAt: string | null;
   lastPullUnchanged: boolean | null;
+  /** How the last changed pull got its content (deltas, whole, or only new URLs) and the bytes it fetched. */
+  lastTransfer: SnapshotTransfer | null;
   pulls: number;
   artifacts: { referenced: number; cached: number; missing: string[]; lastErrors: Record<string, string> };
 }
@@ -45,6 +48,7 @@ export class Syncer {
   private lastPullAt: string | null = null;
   private lastPullUnchanged: boolean | null = null;
   private pulls = 0;
+  private lastTransfer: SnapshotTransfer | null = null;
   private missing: string[] = [];
   private artifactErrors: Record<string, string> = {};
 
@@ -74,9 +78,9 @@ export class Syncer {
   async syncOnce(): Promise<{ changed: boolean; revision: number }> {
     // With artifacts still missing and their URLs stale, ask for the whole snapshot (fresh URLs).
     const since = this.current && (this.missing.length === 0 || this.urlsUsable()) ? this.current.stored.revision : null;
-    let snap;
+    let answer;
     try {
-      snap = await this.client.siteSnapshot(since);
+      answer = await this.client.siteSnapshot(since);
     } catch (err) {
       this.link.failed(err as Error);
       throw err;
@@ -86,17 +90,26 @@ export class Syncer {
     if (wasDown) this.opts.onLinkUp?.();
     this.pulls++;
     this.lastPullAt = new Date().toISOString();
-    this.lastPullUnchanged = snap.unchanged;
+    this.lastPullUnchanged = answer.unchanged;
     let changed = false;
-    if (!snap.unchanged) {
+    if (!answer.unchanged) {
+      let resolved;
+      try {
+        resolved = await resolveSnapshot(answer, this.current?.stored.snapshot ?? null);
+      } catch (err) {
+        if (err instanceof CloudUnreachableError) this.link.failed(err);
+        throw err;
+      }
+      const snap = resolved.snapshot;
+      this.lastTransfer = resolved.transfer;
       changed = !this.current || this.current.stored.contentHash !== snap.contentHash || this.current.stored.revision !== snap.revision;
       const stored = await saveSnapshot(this.dataDir, snap);
       this.current = new SnapshotIndex(stored);
-      if (changed) log.info({ revision: snap.revision, nodes: snap.nodes?.length ?? 0, artifacts: snap.artifacts?.length ?? 0 }, 'snapshot stored');
+      if (changed) log.info({ revision: snap.revision, nodes: snap.nodes?.length ?? 0, artifacts: snap.artifacts?.length ?? 0, ...resolved.transfer }, 'snapshot stored');
       await this.opts.onSnapshot?.(this.current);
     }
     await this.reconcileCache();
-    return { changed, revision: snap.revision };
+    return { changed, revision: answer.revision };
   }
 
   /** Downloads missing READY artifacts, then removes what the snapshot no longer references. */
@@ -185,6 +198,7 @@ export class Syncer {
       storedAt: s?.storedAt ?? null,
       lastPullAt: this.lastPullAt,
       lastPullUnchanged: this.lastPullUnchanged,
+      lastTransfer: this.lastTransfer,
       pulls: this.pulls,
       artifacts: {
         referenced: this.current?.referenced().size ?? 0,

@@ -9,11 +9,9 @@ import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { resolveConfig } from '../../../onprem-agent/config.js';
 import { startAgent, type RunningAgent } from '../../../onprem-agent/run/agent.js';
-import { SNAPSHOT_QUERY } from '../../../onprem-agent/sync/cloudClient.js';
-import type { SiteSnapshot } from '../../../schema/siteSnapshot.js';
 import { verifyArtifact } from '../../../functions/images/verify.js';
 import { s3KeyFor } from '../../../functions/images/keys.js';
-import { startTestCloud, type TestCloud } from './cloud.js';
+import { pullSnapshot, startTestCloud, type TestCloud } from './cloud.js';
 import { blob, siteFixture, type Blob, type SiteFixture } from './siteFixture.js';
 import { startTgtd, type Tgtd } from '../iscsi/tgtd.js';
 
@@ -49,11 +47,7 @@ describe('agent.portals: every agent learns the site’s iSCSI portals (gateway,
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const pull = async (since: number | null) => {
-    const r = await cloud.gw.gql<{ siteSnapshot: SiteSnapshot }>(SNAPSHOT_QUERY, { since }, fx.agentToken);
-    if (r.errors) throw new Error(JSON.stringify(r.errors));
-    return r.data!.siteSnapshot;
-  };
+  const pull = (since: number | null) => pullSnapshot(cloud.gw, fx.agentToken, since);
   const report = async (agentName: unknown, portals: unknown) => {
     const b = [{ idempotencyKey: `portals-${++seq}`, kind: 'agent.portals', at: new Date().toISOString(), payload: { agent: agentName, portals } }];
     const r = await cloud.gw.gql<{ reportObservations: { outcome: string; error: string | null }[] }>(REPORT, { b }, fx.agentToken);

@@ -8,6 +8,10 @@ import { join } from 'node:path';
 import { startS3rver } from '../../../local/emulators.js';
 import { addMultipartListing } from '../../../functions/images/localEvents.js';
 import { startTestGateway, type TestGateway } from '../../support/gateway.js';
+import { SNAPSHOT_QUERY } from '../../../onprem-agent/sync/cloudClient.js';
+import { resolveSnapshot } from '../../../onprem-agent/sync/snapshotTransfer.js';
+import type { SiteSnapshot } from '../../../schema/siteSnapshot.js';
+import type { SiteSnapshotAnswer } from '../../../schema/snapshotDelta.js';
 
 export interface TestCloud {
   gw: TestGateway;
@@ -31,4 +35,19 @@ export async function startTestCloud(): Promise<TestCloud> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export type PulledSnapshot = Omit<SiteSnapshotAnswer, 'artifacts'> & Partial<Omit<SiteSnapshot, 'artifacts'>> & { artifacts: SiteSnapshot['artifacts'] | null };
+
+/**
+ * siteSnapshot through the gateway, then (unless unchanged) its whole content fetched the way
+ * the agent fetches it: the answer's fields plus the content's.
+ */
+export async function pullSnapshot(gw: TestGateway, token: string, since: number | null): Promise<PulledSnapshot> {
+  const r = await gw.gql<{ siteSnapshot: SiteSnapshotAnswer }>(SNAPSHOT_QUERY, { since }, token);
+  if (r.errors) throw new Error(JSON.stringify(r.errors));
+  const answer = r.data!.siteSnapshot;
+  if (answer.unchanged) return answer;
+  const { snapshot } = await resolveSnapshot(answer, null);
+  return { ...answer, ...snapshot };
 }

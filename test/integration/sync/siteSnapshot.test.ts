@@ -1,9 +1,8 @@
 /** siteSnapshot and reportObservations through the real gateway, with an agent token. */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { TestGateway } from '../../support/gateway.js';
-import { startTestCloud, type TestCloud } from './cloud.js';
+import { pullSnapshot, startTestCloud, type TestCloud } from './cloud.js';
 import { SNAPSHOT_QUERY } from '../../../onprem-agent/sync/cloudClient.js';
-import type { SiteSnapshot } from '../../../schema/siteSnapshot.js';
 import { siteFixture, type SiteFixture } from './siteFixture.js';
 
 describe('siteSnapshot / reportObservations (gateway, agent token)', () => {
@@ -17,11 +16,7 @@ describe('siteSnapshot / reportObservations (gateway, agent token)', () => {
   });
   afterAll(() => cloud.close());
 
-  const pull = async (since: number | null, token = fx.agentToken) => {
-    const r = await gw.gql<{ siteSnapshot: SiteSnapshot }>(SNAPSHOT_QUERY, { since }, token);
-    if (r.errors) throw new Error(JSON.stringify(r.errors));
-    return r.data!.siteSnapshot;
-  };
+  const pull = (since: number | null, token = fx.agentToken) => pullSnapshot(gw, token, since);
 
   it('returns nodes with resolved boot configuration and presigned READY artifacts', async () => {
     const s = await pull(null);
@@ -44,7 +39,8 @@ describe('siteSnapshot / reportObservations (gateway, agent token)', () => {
   it('keeps the revision while nothing changes and answers unchanged without a body', async () => {
     const a = await pull(null);
     const b = await pull(a.revision);
-    expect(b).toMatchObject({ revision: a.revision, unchanged: true, nodes: null, artifacts: null, contentHash: a.contentHash });
+    expect(b).toMatchObject({ revision: a.revision, unchanged: true, content: null, deltas: null, artifacts: null, contentHash: a.contentHash });
+    expect(b.nodes).toBeUndefined();
     // A stale revision gets the whole body again.
     expect((await pull(a.revision - 1)).nodes).toHaveLength(2);
   });

@@ -5,9 +5,7 @@
  * identity the target holds, and an unknown site is BAD_USER_INPUT.
  */
 import type { TestGateway } from '../../support/gateway.js';
-import { startTestCloud, type TestCloud } from './cloud.js';
-import { SNAPSHOT_QUERY } from '../../../onprem-agent/sync/cloudClient.js';
-import type { SiteSnapshot } from '../../../schema/siteSnapshot.js';
+import { pullSnapshot, startTestCloud, type TestCloud } from './cloud.js';
 import { siteFixture, type SiteFixture } from './siteFixture.js';
 
 const QEMU_MAC = '52:54:00:12:34:56';
@@ -35,7 +33,7 @@ describe('two sites with identical identities (gateway, agent tokens)', () => {
     return r.data!;
   };
   const component = async (site: string, xname = XN) => (await gql<{ component: Record<string, unknown> | null }>(COMPONENT, { x: xname, s: site })).component;
-  const pull = async (fx: SiteFixture, since: number | null = null) => (await gql<{ siteSnapshot: SiteSnapshot }>(SNAPSHOT_QUERY, { since }, fx.agentToken)).siteSnapshot;
+  const pull = (fx: SiteFixture, since: number | null = null) => pullSnapshot(gw, fx.agentToken, since);
   const identity = (site: string, role: string, extra: Record<string, unknown> = {}) => ({
     xname: XN,
     site,

@@ -122,7 +122,7 @@ describe('least privilege', () => {
   test('images writes only items under its own key prefixes, and objects only under artifacts/', () => {
     const images = s.stateless.functions.domains.images;
     const writes = statements(images).find((st) => Array.isArray(st.Action) && st.Action.includes('dynamodb:PutItem'));
-    expect(writes?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['IMAGE#*', 'IMAGENAME#*', 'ARTIFACT#*', 'AUDIT#*'] } });
+    expect(writes?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['IMAGE#*', 'IMAGENAME#*', 'ARTIFACT#*', 'AUDIT#*', 'SNAPINPUT*'] } });
     const s3 = statements(images).filter((st) => JSON.stringify(st.Action).includes('s3:'));
     expect(s3).toHaveLength(1);
     expect(s3[0]?.Action).toEqual(expect.arrayContaining(['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts']));
@@ -148,10 +148,15 @@ describe('least privilege', () => {
     expect(cognito?.Action).toEqual(expect.arrayContaining(['cognito-idp:CreateUserPoolClient', 'cognito-idp:DeleteUserPoolClient', 'cognito-idp:DescribeUserPoolClient', 'cognito-idp:UpdateResourceServer']));
     expect(cognito?.Resource).toEqual({ 'Fn::ImportValue': 'Skyboot-UserPoolArn' });
     expect(actionsOf(sites)).toEqual(expect.arrayContaining(['apigateway:PATCH', 'ssm:PutParameter']));
-    // Snapshot download URLs are presigned with this role: read-only, artifacts only.
-    expect(actionsOf(sites).filter((a) => a.startsWith('s3:'))).toEqual(['s3:GetObject']);
-    const s3 = statements(sites).find((st) => st.Action === 's3:GetObject');
-    expect(JSON.stringify(s3?.Resource)).toMatch(/Skyboot-BucketArn.*\/artifacts\/\*/);
+    // Artifact download URLs are presigned with this role: read-only, artifacts only.
+    const s3 = statements(sites).filter((st) => JSON.stringify(st.Action).includes('s3:'));
+    const artifacts = s3.find((st) => JSON.stringify(st.Resource).includes('/artifacts/'));
+    expect(artifacts?.Action).toEqual('s3:GetObject');
+    // Built snapshots: get and put under snapshots/ only; nothing else in the bucket.
+    const snapshots = s3.find((st) => JSON.stringify(st.Resource).includes('/snapshots/'));
+    expect(snapshots?.Action).toEqual(['s3:GetObject', 's3:PutObject']);
+    expect(JSON.stringify(snapshots?.Resource)).toMatch(/Skyboot-BucketArn.*\/snapshots\/\*/);
+    expect(s3).toHaveLength(2);
     expect(envOf(sites)).toEqual(expect.objectContaining({ SKYBOOT_AUDIENCE_PARAMETER: '/skyboot/api/jwt-audience', SKYBOOT_HTTP_API_ID: expect.anything(), SKYBOOT_JWT_AUTHORIZER_ID: expect.anything(), SKYBOOT_TOKEN_ENDPOINT: expect.anything(), SKYBOOT_AGENT_CREDENTIALS: 'cognito' }));
   });
 });
