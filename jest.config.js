@@ -1,7 +1,7 @@
 // Jest runs TypeScript ESM through SWC; `npm test` passes --experimental-vm-modules.
 /** @type {import('jest').Config} */
 export default {
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/test/support/workerEnvironment.mjs',
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', {

@@ -19,7 +19,14 @@ declare global {
   var __skybootEmulators: RunningEmulator[] | undefined;
 }
 
-export default async function globalSetup(): Promise<void> {
+/**
+ * DynamoDB Local keeps all tables in one SQLite database behind one lock: a 10,000-item bulk
+ * upsert in one worker made the other worker's suites wait past their timeouts ("timed out
+ * waiting for a lock ... will succeed in actual DynamoDB"). AWS has no such lock, so each Jest
+ * worker gets a DynamoDB Local of its own (test/support/workerEnvironment.mjs points the
+ * worker at it); suites in one worker run one after another.
+ */
+export default async function globalSetup(globalConfig?: { maxWorkers?: number }): Promise<void> {
   process.env.NODE_ENV = 'test';
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   process.env.AWS_REGION ??= 'us-east-1';
@@ -42,12 +49,14 @@ export default async function globalSetup(): Promise<void> {
     running.push({ endpoint, stop: async () => void (await container.stop()) });
     return;
   }
-  const [dynamo, s3] = await Promise.all([
-    startDynamoDbLocal(),
+  const workers = Math.max(1, globalConfig?.maxWorkers ?? 1);
+  const [s3, ...dynamos] = await Promise.all([
     startS3rver({ dir: mkdtempSync(join(tmpdir(), 'skyboot-s3-')) }),
+    ...Array.from({ length: workers }, () => startDynamoDbLocal()),
   ]);
-  running.push(dynamo, s3);
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
+  running.push(s3!, ...dynamos);
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamos[0]!.endpoint;
+  process.env.SKYBOOT_TEST_DYNAMODB_ENDPOINTS = dynamos.map((d) => d.endpoint).join(',');
   process.env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
   process.env.SKYBOOT_TEST_BACKEND = 'embedded (DynamoDB Local + s3rver)';
 }

@@ -71,7 +71,14 @@ describe('outbox limits against the real gateway', () => {
       const deadline = Date.now() + 20_000;
       while (!(await storedKeys()).includes('limits-agent-hb') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       expect(await storedKeys()).toContain('limits-agent-hb');
-      const status = (await (await fetch(`${agent.httpUrl}/status`)).json()) as { outbox: { depth: number; parked: { count: number; newest: { idempotencyKey: string; by: string; reason: string }[] } } };
+      type Status = { outbox: { depth: number; parked: { count: number; newest: { idempotencyKey: string; by: string; reason: string }[] } } };
+      // The running agent enqueues entries of its own meanwhile (boot-timeline reports among
+      // them): what matters is that they drain past the parked one, so wait for an empty queue.
+      let status = (await (await fetch(`${agent.httpUrl}/status`)).json()) as Status;
+      while (status.outbox.depth > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        status = (await (await fetch(`${agent.httpUrl}/status`)).json()) as Status;
+      }
       expect(status.outbox.parked.count).toBe(1);
       expect(status.outbox.parked.newest[0]).toMatchObject({ idempotencyKey: 'limits-left-behind', by: 'agent', reason: expect.stringMatching(/larger than one request to the cloud may carry/) });
       expect(status.outbox.depth).toBe(0);
