@@ -122,7 +122,8 @@ export async function buildSnapshotContent(c: Clients, site: string, siteDomain:
     discovery,
     artifacts,
     redfishEndpoints,
-    ...(iscsiPortals.length ? { iscsiPortals } : {}),
+    // Always present, empty included: agents and `siteSnapshot` readers see [] for "no portals", as before snapshots moved to S3.
+    iscsiPortals,
     images: imageIds.flatMap((id) => {
       const img = images.get(id);
       return img ? [{ id, name: img.name, version: img.imageVersion, arch: img.arch, status: img.status }] : [];
