@@ -24,7 +24,7 @@ export interface Step {
 }
 
 export const MAX_TRANSACTION_ITEMS = 100;
-const MAX_ATTEMPTS = 8;
+export const MAX_ATTEMPTS = 8;
 
 interface CancellationReason {
   Code?: string;
@@ -45,13 +45,19 @@ function cancellationReasons(err: unknown): CancellationReason[] | undefined {
   return undefined;
 }
 
-function isRetryableThrottle(err: unknown): boolean {
+/**
+ * Errors DynamoDB documents as "retry the request": throttling, a transaction still in progress,
+ * and InternalServerError (which DynamoDB Local also answers when its one lock is held too long).
+ * The SDK has already retried each a few times when it reaches us.
+ */
+export function isTransientWriteError(err: unknown): boolean {
   const n = (err as { name?: string })?.name;
-  return n === 'TransactionInProgressException' || n === 'ProvisionedThroughputExceededException' || n === 'ThrottlingException';
+  return n === 'TransactionInProgressException' || n === 'ProvisionedThroughputExceededException' || n === 'ThrottlingException' || n === 'InternalServerError';
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const backoff = (attempt: number) => sleep(Math.random() * 10 * 2 ** attempt);
+/** Jittered exponential backoff before attempt `attempt + 1`. */
+export const backoff = (attempt: number) => sleep(Math.random() * 10 * 2 ** attempt);
 
 /**
  * Sends the steps `build` returns (rebuilt per attempt). Returns the steps that were written;
@@ -68,7 +74,7 @@ export async function transact(ctx: OperationContext, build: () => Promise<Step[
       const reasons = cancellationReasons(err);
       const last = attempt + 1 >= MAX_ATTEMPTS;
       if (!reasons) {
-        if (isRetryableThrottle(err) && !last) {
+        if (isTransientWriteError(err) && !last) {
           await backoff(attempt);
           continue;
         }
