@@ -10,7 +10,7 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { loadTypeDefs } from '../schema/index.js';
 import { buildResolvers } from './resolvers.js';
-import { domains as registeredDomains, type DomainRegistration } from './domains.js';
+import { routedDomains, type RoutedDomain } from './manifests.js';
 import { formatErrorFor } from './plugins/formatError.js';
 import { introspectionForAdmins } from './plugins/introspectionForAdmins.js';
 import { requestLogging } from './plugins/requestLogging.js';
@@ -27,12 +27,12 @@ export const LIMITS = {
   maxBodyBytes: API_GATEWAY_BODY_LIMIT_BYTES,
 } as const;
 
-export function buildSchema(domains: DomainRegistration[] = registeredDomains): GraphQLSchema {
+export function buildSchema(domains: readonly RoutedDomain[] = routedDomains): GraphQLSchema {
   return makeExecutableSchema({ typeDefs: loadTypeDefs(process.env.SKYBOOT_SCHEMA_DIR), resolvers: buildResolvers(domains) });
 }
 
 export interface GatewayOptions {
-  domains?: DomainRegistration[];
+  domains?: readonly RoutedDomain[];
   production?: boolean;
 }
 
