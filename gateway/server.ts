@@ -4,7 +4,12 @@
  * validation, before any resolver (and so any DynamoDB call) runs.
  */
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginSchemaReportingDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
@@ -59,7 +64,16 @@ export function buildGateway(opts: GatewayOptions = {}): ApolloServer<GatewayCon
     formatError: formatErrorFor(production),
     plugins: [
       ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]),
-      ApolloServerPluginLandingPageDisabled() as ApolloServerPlugin<GatewayContext>,
+      // Apollo loads these features' plugins at start unless told not to. Skyboot reports to no
+      // Apollo GraphOS (usage, schema), is no federated subgraph (inline traces) and has its own
+      // IDE (gateway/ide.ts), so they stay off; the Lambda bundle leaves their code out
+      // (cdk/lib/bundling.ts UNUSED_APOLLO_PLUGINS).
+      ...[
+        ApolloServerPluginLandingPageDisabled(),
+        ApolloServerPluginUsageReportingDisabled(),
+        ApolloServerPluginSchemaReportingDisabled(),
+        ApolloServerPluginInlineTraceDisabled(),
+      ].map((p) => p as ApolloServerPlugin<GatewayContext>),
       requestLogging(),
       ...(production ? [introspectionForAdmins()] : []),
     ],
