@@ -11,10 +11,10 @@ import {
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { loadTypeDefs } from '../schema/index.js';
 import { buildResolvers } from './resolvers.js';
+import { executableSchema } from './executableSchema.js';
 import { routedDomains, type RoutedDomain } from './manifests.js';
 import { formatErrorFor } from './plugins/formatError.js';
 import { introspectionForAdmins } from './plugins/introspectionForAdmins.js';
@@ -33,7 +33,7 @@ export const LIMITS = {
 } as const;
 
 export function buildSchema(domains: readonly RoutedDomain[] = routedDomains): GraphQLSchema {
-  return makeExecutableSchema({ typeDefs: loadTypeDefs(process.env.SKYBOOT_SCHEMA_DIR), resolvers: buildResolvers(domains) });
+  return executableSchema(loadTypeDefs(process.env.SKYBOOT_SCHEMA_DIR), buildResolvers(domains));
 }
 
 export interface GatewayOptions {
