@@ -35,8 +35,9 @@ export const BUNDLE_FILE = 'index.mjs';
  * import('./plugin/…')`). A single-file bundle would inline them (with them the Apollo usage
  * protobuf in both its ES and CommonJS builds: about 260 KiB, a quarter of the gateway). The
  * gateway installs their Disabled plugins (gateway/server.ts), so Apollo never runs these
- * imports; left external they stay out of every bundle. The bundling test starts the gateway
- * bundle and answers a request with it, so a future Apollo that reached one would fail there.
+ * imports; left external (for specs with `apolloPluginsDisabled`) they stay out of its bundle.
+ * The bundling test starts the gateway bundle and answers a request with it, so a future Apollo
+ * that reached one would fail there.
  */
 export const UNUSED_APOLLO_PLUGINS = [
   './plugin/usageReporting/index.js',
@@ -46,7 +47,7 @@ export const UNUSED_APOLLO_PLUGINS = [
 ] as const;
 
 export function externalModules(spec: HandlerSpec): string[] {
-  return [...(spec.sdk === 'runtime' ? ['@aws-sdk/*'] : []), ...UNUSED_APOLLO_PLUGINS];
+  return [...(spec.sdk === 'runtime' ? ['@aws-sdk/*'] : []), ...(spec.apolloPluginsDisabled ? UNUSED_APOLLO_PLUGINS : [])];
 }
 
 /** The shell commands that put schema/*.graphql beside the bundle (run by the CDK after esbuild). */

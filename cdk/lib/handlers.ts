@@ -29,6 +29,12 @@ export interface HandlerSpec {
   timeoutSeconds: number;
   /** Copy schema/*.graphql next to the bundle (the gateway builds its schema from them). */
   needsSchema: boolean;
+  /**
+   * Runs the gateway's Apollo Server, which installs Apollo's optional plugins disabled
+   * (gateway/server.ts), so bundling leaves their code out (cdk/lib/bundling.ts
+   * UNUSED_APOLLO_PLUGINS). Only for a handler whose server does install them disabled.
+   */
+  apolloPluginsDisabled?: boolean;
 }
 
 export const GATEWAY: HandlerSpec = {
@@ -39,6 +45,7 @@ export const GATEWAY: HandlerSpec = {
   // API Gateway HTTP APIs give up after 30 s; the gateway must answer first.
   timeoutSeconds: 29,
   needsSchema: true,
+  apolloPluginsDisabled: true,
 };
 
 export const DOMAIN_HANDLERS: Record<Domain, HandlerSpec> = {
