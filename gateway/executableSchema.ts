@@ -26,12 +26,16 @@ import {
 export type FieldResolvers = Record<string, GraphQLFieldResolver<never, never, never>>;
 export type SchemaResolvers = Record<string, FieldResolvers | GraphQLScalarType>;
 
-/** One document of all files, each repeated object type definition turned into an extension. */
+/**
+ * One document of all files, each repeated object type definition turned into an extension.
+ * Parsed without source locations: they only serve SDL error messages, and keeping them (with
+ * the token chain they hold) was most of the garbage the gateway's init collected.
+ */
 export function mergedTypeDefs(typeDefs: readonly string[]): DocumentNode {
   const defined = new Set<string>();
   const definitions: DefinitionNode[] = [];
   for (const source of typeDefs) {
-    for (const def of parse(source).definitions) {
+    for (const def of parse(source, { noLocation: true }).definitions) {
       if (def.kind === Kind.OBJECT_TYPE_DEFINITION && defined.has(def.name.value)) {
         // An extension carries no description; the first definition's stays the type's.
         const { description: _d, ...rest } = def;
@@ -55,9 +59,18 @@ function attachScalar(target: GraphQLScalarType, impl: GraphQLScalarType): void 
   target.extensions = { ...target.extensions, ...impl.extensions };
 }
 
+export interface ExecutableSchemaOptions {
+  /**
+   * Skip graphql-js's SDL validation (duplicate or unknown names, misplaced directives). Only
+   * for SDL already validated: the Lambda's files are the repository's schema/*.graphql, copied
+   * at bundling, which every local and test gateway builds with validation on.
+   */
+  assumeValidSDL?: boolean;
+}
+
 /** Every resolver must name a type and field of the schema: a typo is an error at start, not a null at run time. */
-export function executableSchema(typeDefs: readonly string[], resolvers: SchemaResolvers): GraphQLSchema {
-  const schema = buildASTSchema(mergedTypeDefs(typeDefs));
+export function executableSchema(typeDefs: readonly string[], resolvers: SchemaResolvers, opts: ExecutableSchemaOptions = {}): GraphQLSchema {
+  const schema = buildASTSchema(mergedTypeDefs(typeDefs), { assumeValidSDL: opts.assumeValidSDL ?? false });
   for (const [typeName, value] of Object.entries(resolvers)) {
     const type = schema.getType(typeName);
     if (!type) throw new Error(`resolvers name type ${typeName}, which the schema does not define`);

@@ -8,7 +8,9 @@ import { buildContext } from './context.js';
 import { lambdaInvoker } from './invoker.js';
 import { verifierFromEnv } from './auth/fromEnv.js';
 
-const apollo = buildGateway();
+// The schema files beside the bundle are the repository's, copied at bundling; every local and
+// test gateway validates the same files, so the Lambda skips SDL validation at init.
+const apollo = buildGateway({ assumeValidSDL: true });
 const invoker = lambdaInvoker();
 const verify = verifierFromEnv();
 

@@ -14,7 +14,7 @@ import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { GraphQLSchema } from 'graphql';
 import { loadTypeDefs } from '../schema/index.js';
 import { buildResolvers } from './resolvers.js';
-import { executableSchema } from './executableSchema.js';
+import { executableSchema, type ExecutableSchemaOptions } from './executableSchema.js';
 import { routedDomains, type RoutedDomain } from './manifests.js';
 import { formatErrorFor } from './plugins/formatError.js';
 import { introspectionForAdmins } from './plugins/introspectionForAdmins.js';
@@ -32,13 +32,15 @@ export const LIMITS = {
   maxBodyBytes: API_GATEWAY_BODY_LIMIT_BYTES,
 } as const;
 
-export function buildSchema(domains: readonly RoutedDomain[] = routedDomains): GraphQLSchema {
-  return executableSchema(loadTypeDefs(process.env.SKYBOOT_SCHEMA_DIR), buildResolvers(domains));
+export function buildSchema(domains: readonly RoutedDomain[] = routedDomains, opts: ExecutableSchemaOptions = {}): GraphQLSchema {
+  return executableSchema(loadTypeDefs(process.env.SKYBOOT_SCHEMA_DIR), buildResolvers(domains), opts);
 }
 
 export interface GatewayOptions {
   domains?: readonly RoutedDomain[];
   production?: boolean;
+  /** The Lambda entry's: its SDL files were validated before they were bundled (gateway/executableSchema.ts). */
+  assumeValidSDL?: boolean;
 }
 
 export function buildGateway(opts: GatewayOptions = {}): ApolloServer<GatewayContext> {
@@ -52,7 +54,7 @@ export function buildGateway(opts: GatewayOptions = {}): ApolloServer<GatewayCon
     blockFieldSuggestion: { enabled: production },
   }).protect();
   return new ApolloServer<GatewayContext>({
-    schema: buildSchema(opts.domains),
+    schema: buildSchema(opts.domains, { assumeValidSDL: opts.assumeValidSDL ?? false }),
     ...armor,
     allowBatchedHttpRequests: false,
     // The entries own shutdown (the local stack stops its emulators after the server).

@@ -4,7 +4,7 @@
  * place, and the same refusals of resolver maps that do not fit the schema.
  */
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import { graphql, isObjectType, lexicographicSortSchema, printSchema, GraphQLScalarType, Kind } from 'graphql';
+import { buildASTSchema, graphql, isObjectType, lexicographicSortSchema, printSchema, GraphQLScalarType, Kind } from 'graphql';
 import { loadTypeDefs } from '../../../schema/index.js';
 import { buildResolvers } from '../../../gateway/resolvers.js';
 import { routedDomains } from '../../../gateway/manifests.js';
@@ -51,4 +51,15 @@ test('resolvers for a type or field the schema lacks are refused at build, as ma
   expect(() => executableSchema(sdl, { Query: { b: () => 1 } })).toThrow(/Query\.b/);
   expect(() => executableSchema(sdl, { S: { a: () => 1 } })).toThrow(/S is a scalar/);
   expect(() => makeExecutableSchema({ typeDefs: sdl, resolvers: { Query: { b: () => 1 } } })).toThrow(/Query\.b/);
+});
+
+test('the repository SDL passes validation, which the Lambda entry skips at init (assumeValidSDL)', () => {
+  // buildASTSchema validates the SDL unless told otherwise.
+  expect(() => buildASTSchema(mergedTypeDefs(typeDefs))).not.toThrow();
+  // What the skipped validation would have caught: a directive graphql-js does not know.
+  const invalid = ['type Query { a: String @nope }'];
+  expect(() => executableSchema(invalid, {})).toThrow(/Unknown directive "@nope"/);
+  expect(printSchema(executableSchema(invalid, {}, { assumeValidSDL: true }))).toMatch(/a: String/);
+  // Skipping validation changes nothing for valid SDL.
+  expect(printSchema(executableSchema(typeDefs, resolvers, { assumeValidSDL: true }))).toBe(printSchema(executableSchema(typeDefs, resolvers)));
 });
