@@ -4,8 +4,10 @@
  * Both handlers are bundled with the stack's own esbuild settings (cdk/lib/bundling.ts). For
  * each, a fresh Node process (with --enable-source-maps, as the functions run) imports the
  * bundle and reports how long the import took: that is the module-init part of a Lambda cold
- * start (runtime boot and code download come on top and are the same for both). Runs alternate
- * between the bundles so machine load hits all alike; medians are reported. A third bundle, the
+ * start (runtime boot and code download come on top; the two bundles are about the same size).
+ * Before any timing, each bundle answers a probe request in a fresh process, so one that loads
+ * but cannot serve is refused. Runs alternate between the bundles so machine load hits all
+ * alike; medians are reported. A third bundle, the
  * gateway with the AWS SDK left external (loaded from node_modules, as Lambda would load the
  * runtime's copy), shows why the stack bundles the SDK; the deployed gateway run without
  * --enable-source-maps shows what readable stack traces cost.
