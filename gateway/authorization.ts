@@ -5,7 +5,7 @@
  * every field against it, so the document and the behaviour agree.
  */
 import { ALLOWED_ROLES, type Access, type OperationScope, type Role, type SiteRole } from '../functions/shared/identity.js';
-import type { DomainRegistration } from './domains.js';
+import type { RoutedDomain } from './manifests.js';
 
 export interface FieldRule {
   field: string;
@@ -25,7 +25,7 @@ function siteRolesFor(access: Access, scope: OperationScope): SiteRole[] {
   return SITE_ROLE_LIST.filter((r) => ALLOWED_ROLES[access].includes(r));
 }
 
-export function authorizationRules(domains: DomainRegistration[]): FieldRule[] {
+export function authorizationRules(domains: readonly RoutedDomain[]): FieldRule[] {
   const rules: FieldRule[] = [
     { field: 'Query.whoami', domain: 'gateway', access: 'any', scope: 'deployment', roles: ['admin', 'operator', 'viewer', 'agent'], siteRoles: ['operator', 'viewer'] },
   ];
@@ -39,7 +39,7 @@ export function authorizationRules(domains: DomainRegistration[]): FieldRule[] {
   return rules.sort((a, b) => a.field.localeCompare(b.field));
 }
 
-export function authorizationMarkdown(domains: DomainRegistration[]): string {
+export function authorizationMarkdown(domains: readonly RoutedDomain[]): string {
   const roles: Role[] = ['admin', 'operator', 'viewer', 'agent'];
   const head = [
     '# Authorization matrix',

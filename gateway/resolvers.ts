@@ -6,14 +6,14 @@
 import type { GraphQLFieldResolver } from 'graphql';
 import { scalarResolvers } from '../schema/scalars.js';
 import { assertAllowed } from '../functions/shared/identity.js';
-import type { DomainRegistration } from './domains.js';
+import type { RoutedDomain } from './manifests.js';
 import type { GatewayContext } from './context.js';
 import { selectedFields } from './selection.js';
 
 type Resolver = GraphQLFieldResolver<Record<string, unknown> | undefined, GatewayContext, Record<string, unknown>>;
 export type ResolverMap = Record<string, Record<string, Resolver> | (typeof scalarResolvers)[keyof typeof scalarResolvers]>;
 
-export function buildResolvers(domains: DomainRegistration[]): ResolverMap {
+export function buildResolvers(domains: readonly RoutedDomain[]): ResolverMap {
   const map: Record<string, Record<string, Resolver>> = {
     Query: {
       whoami: (_s, _a, { identity }) => ({

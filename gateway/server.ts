@@ -4,13 +4,18 @@
  * validation, before any resolver (and so any DynamoDB call) runs.
  */
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginSchemaReportingDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { loadTypeDefs } from '../schema/index.js';
 import { buildResolvers } from './resolvers.js';
-import { domains as registeredDomains, type DomainRegistration } from './domains.js';
+import { executableSchema, type ExecutableSchemaOptions } from './executableSchema.js';
+import { routedDomains, type RoutedDomain } from './manifests.js';
 import { formatErrorFor } from './plugins/formatError.js';
 import { introspectionForAdmins } from './plugins/introspectionForAdmins.js';
 import { requestLogging } from './plugins/requestLogging.js';
@@ -27,13 +32,15 @@ export const LIMITS = {
   maxBodyBytes: API_GATEWAY_BODY_LIMIT_BYTES,
 } as const;
 
-export function buildSchema(domains: DomainRegistration[] = registeredDomains): GraphQLSchema {
-  return makeExecutableSchema({ typeDefs: loadTypeDefs(process.env.SKYBOOT_SCHEMA_DIR), resolvers: buildResolvers(domains) });
+export function buildSchema(domains: readonly RoutedDomain[] = routedDomains, opts: ExecutableSchemaOptions = {}): GraphQLSchema {
+  return executableSchema(loadTypeDefs(process.env.SKYBOOT_SCHEMA_DIR), buildResolvers(domains), opts);
 }
 
 export interface GatewayOptions {
-  domains?: DomainRegistration[];
+  domains?: readonly RoutedDomain[];
   production?: boolean;
+  /** The Lambda entry's: its SDL files were validated before they were bundled (gateway/executableSchema.ts). */
+  assumeValidSDL?: boolean;
 }
 
 export function buildGateway(opts: GatewayOptions = {}): ApolloServer<GatewayContext> {
@@ -47,7 +54,7 @@ export function buildGateway(opts: GatewayOptions = {}): ApolloServer<GatewayCon
     blockFieldSuggestion: { enabled: production },
   }).protect();
   return new ApolloServer<GatewayContext>({
-    schema: buildSchema(opts.domains),
+    schema: buildSchema(opts.domains, { assumeValidSDL: opts.assumeValidSDL ?? false }),
     ...armor,
     allowBatchedHttpRequests: false,
     // The entries own shutdown (the local stack stops its emulators after the server).
@@ -59,7 +66,16 @@ export function buildGateway(opts: GatewayOptions = {}): ApolloServer<GatewayCon
     formatError: formatErrorFor(production),
     plugins: [
       ...(armor.plugins as ApolloServerPlugin<GatewayContext>[]),
-      ApolloServerPluginLandingPageDisabled() as ApolloServerPlugin<GatewayContext>,
+      // Apollo loads these features' plugins at start unless told not to. Skyboot reports to no
+      // Apollo GraphOS (usage, schema), is no federated subgraph (inline traces) and has its own
+      // IDE (gateway/ide.ts), so they stay off; the Lambda bundle leaves their code out
+      // (cdk/lib/bundling.ts UNUSED_APOLLO_PLUGINS).
+      ...[
+        ApolloServerPluginLandingPageDisabled(),
+        ApolloServerPluginUsageReportingDisabled(),
+        ApolloServerPluginSchemaReportingDisabled(),
+        ApolloServerPluginInlineTraceDisabled(),
+      ].map((p) => p as ApolloServerPlugin<GatewayContext>),
       requestLogging(),
       ...(production ? [introspectionForAdmins()] : []),
     ],

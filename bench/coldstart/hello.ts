@@ -1,7 +1,10 @@
 /**
- * The peer for bench/coldstart: the smallest Apollo Server Lambda handler there is (one
- * `hello` field, same integration and payload version as the gateway), so the ratio shows what
- * Skyboot's schema, plugins and auth add to a cold start.
+ * The peer for bench/coldstart: the smallest Apollo Server Lambda handler there is, as Apollo's
+ * documentation writes it (one `hello` field, @as-integrations/aws-lambda, API Gateway payload
+ * v2 as the gateway), so the ratio shows what Skyboot's schema, plugins, auth and Lambda client
+ * add to a stock Apollo Lambda's cold start. It keeps what a stock one carries: the integration's
+ * CommonJS copy of Apollo Server and Apollo's optional plugins (the gateway has neither:
+ * gateway/apiGatewayV2.ts, cdk/lib/bundling.ts UNUSED_APOLLO_PLUGINS).
  */
 import { ApolloServer } from '@apollo/server';
 import { handlers, startServerAndCreateLambdaHandler } from '@as-integrations/aws-lambda';

@@ -30,8 +30,24 @@ export const BUNDLE = {
 /** The file name NodejsFunction gives an ESM bundle; the handler string is `index.handler`. */
 export const BUNDLE_FILE = 'index.mjs';
 
+/**
+ * Apollo Server's optional plugins, as its ApolloServer.js imports them on demand (`await
+ * import('./plugin/…')`). A single-file bundle would inline them (with them the Apollo usage
+ * protobuf in both its ES and CommonJS builds: about 260 KiB, a quarter of the gateway). The
+ * gateway installs their Disabled plugins (gateway/server.ts), so Apollo never runs these
+ * imports; left external (for specs with `apolloPluginsDisabled`) they stay out of its bundle.
+ * The bundling test starts the gateway bundle and answers a request with it, so a future Apollo
+ * that reached one would fail there.
+ */
+export const UNUSED_APOLLO_PLUGINS = [
+  './plugin/usageReporting/index.js',
+  './plugin/schemaReporting/index.js',
+  './plugin/inlineTrace/index.js',
+  './plugin/landingPage/default/index.js',
+] as const;
+
 export function externalModules(spec: HandlerSpec): string[] {
-  return spec.sdk === 'runtime' ? ['@aws-sdk/*'] : [];
+  return [...(spec.sdk === 'runtime' ? ['@aws-sdk/*'] : []), ...(spec.apolloPluginsDisabled ? UNUSED_APOLLO_PLUGINS : [])];
 }
 
 /** The shell commands that put schema/*.graphql beside the bundle (run by the CDK after esbuild). */

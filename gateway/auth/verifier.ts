@@ -6,7 +6,8 @@
  * A group `operator` or `viewer` holds at every site; `operator@lab-a` / `viewer@lab-a` only at
  * site lab-a (a site role never widens into a deployment-wide one; `admin` is deployment-wide only).
  */
-import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import { remoteKeySet } from './remoteKeySet.js';
 import { UnauthenticatedError } from '../../schema/errors.js';
 import { AGENT_SCOPE, SITE_ROLES, SITE_SCOPE_PREFIX, type Identity, type Role, type SiteRole } from '../../functions/shared/identity.js';
 
@@ -54,7 +55,7 @@ export function identityFromClaims(claims: JWTPayload): Identity {
 }
 
 export function createTokenVerifier(opts: VerifierOptions): TokenVerifier {
-  const keySet = 'url' in opts.jwks ? createRemoteJWKSet(new URL(opts.jwks.url)) : createLocalJWKSet(opts.jwks.keys);
+  const keySet = 'url' in opts.jwks ? remoteKeySet(new URL(opts.jwks.url)) : createLocalJWKSet(opts.jwks.keys);
   const clientIds = opts.clientIds ?? [];
   return async (authorization) => {
     if (!authorization) throw new UnauthenticatedError('missing bearer token: send Authorization: Bearer <JWT>');

@@ -108,14 +108,14 @@ describe('gateway Lambda entry (Lambda Invoke API emulated on loopback)', () => 
   it('answers a GraphQL request, one invoke per domain, and refuses a request without a token', async () => {
     const { handler } = await import('../../../gateway/lambda.js');
     const ctx = { awsRequestId: 'aws-1' } as Context;
-    const created = (await handler(event({ query: 'mutation { createSite(input: { name: "lambda-site" }) { site { name } } }' }, `Bearer ${token}`), ctx, () => undefined)) as { statusCode: number; body: string };
+    const created = (await handler(event({ query: 'mutation { createSite(input: { name: "lambda-site" }) { site { name } } }' }, `Bearer ${token}`), ctx)) as { statusCode: number; body: string };
     expect(created.statusCode).toBe(200);
     expect(JSON.parse(created.body)).toEqual({ data: { createSite: { site: { name: 'lambda-site' } } } });
     invocations.length = 0;
-    const listed = (await handler(event({ query: '{ a: sites { name } b: site(name: "lambda-site") { name } c: sites { name } }' }, `Bearer ${token}`), ctx, () => undefined)) as { statusCode: number; body: string };
+    const listed = (await handler(event({ query: '{ a: sites { name } b: site(name: "lambda-site") { name } c: sites { name } }' }, `Bearer ${token}`), ctx)) as { statusCode: number; body: string };
     expect(JSON.parse(listed.body).data.b).toEqual({ name: 'lambda-site' });
     expect(invocations).toEqual([{ name: 'skyboot-sites', calls: 3 }]);
-    const anonymous = (await handler(event({ query: '{ sites { name } }' }), ctx, () => undefined)) as { statusCode: number; body: string };
+    const anonymous = (await handler(event({ query: '{ sites { name } }' }), ctx)) as { statusCode: number; body: string };
     expect(anonymous.statusCode).toBe(401);
     expect(JSON.parse(anonymous.body).errors[0].extensions.code).toBe('UNAUTHENTICATED');
   });
@@ -143,7 +143,7 @@ describe('gateway Lambda entry (Lambda Invoke API emulated on loopback)', () => 
   it('refuses a 6.5 MB domain response through Lambda exactly as in-process', async () => {
     const { handler } = await import('../../../gateway/lambda.js');
     const ctx = { awsRequestId: 'aws-2' } as Context;
-    const viaLambda = await oversizedCloudInit(async (query) => JSON.parse(((await handler(event({ query }, `Bearer ${token}`), ctx, () => undefined)) as { body: string }).body));
+    const viaLambda = await oversizedCloudInit(async (query) => JSON.parse(((await handler(event({ query }, `Bearer ${token}`), ctx)) as { body: string }).body));
     let gw: TestGateway | undefined;
     try {
       gw = await startTestGateway();
