@@ -72,7 +72,11 @@ export const KEYS = {
   workload: '--workload',
 } as const;
 
+/** The one default of every subcommand: the systemd unit's StateDirectory (deploy/skyboot-agent.service). */
 export const DEFAULT_DATA_DIR = '/var/lib/skyboot-agent';
+
+/** The `--data-dir` help of every subcommand that has one, so they cannot disagree again. */
+export const DATA_DIR_HELP = `agent state: snapshot, artifact cache, outbox, discovery (default: $SKYBOOT_AGENT_DATA_DIR, else the config file's dataDir, else ${DEFAULT_DATA_DIR})`;
 
 /** Keys whose env value is a comma-separated list. */
 const LIST_KEYS = new Set<keyof typeof KEYS>(['iscsiPortal', 'dhcpInterface']);
@@ -144,9 +148,18 @@ function clientCredentials(raw: RawConfig): AgentConfig['clientCredentials'] {
   return { tokenEndpoint: url.toString(), clientId: clientId!, clientSecretFile: resolve(secretFile!), scope };
 }
 
+/** Later sources win; an undefined value (a flag not given) does not hide an earlier one. */
+function merge(sources: RawConfig[]): RawConfig {
+  return Object.assign({}, ...sources.map((s) => Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined))));
+}
+
+function dataDirOf(raw: RawConfig): string {
+  return resolve(str(raw.dataDir, 'dataDir') ?? DEFAULT_DATA_DIR);
+}
+
 /** Merges sources (later wins) and validates. */
 export function resolveConfig(...sources: RawConfig[]): AgentConfig {
-  const raw: RawConfig = Object.assign({}, ...sources.map((s) => Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined))));
+  const raw = merge(sources);
   const dhcpMode = oneOf(raw.dhcp, ['proxy', 'full', 'off'] as const, 'off', 'dhcp');
   const dhcpAddress = str(raw.dhcpAddress, 'dhcpAddress');
   const dhcpInterfaces = raw.dhcpInterface === undefined ? [] : (Array.isArray(raw.dhcpInterface) ? raw.dhcpInterface : String(raw.dhcpInterface).split(',')).map((s) => String(s).trim()).filter(Boolean);
@@ -164,7 +177,7 @@ export function resolveConfig(...sources: RawConfig[]): AgentConfig {
     cloud: str(raw.cloud, 'cloud'),
     tokenFile: str(raw.tokenFile, 'tokenFile') ? resolve(str(raw.tokenFile, 'tokenFile')!) : null,
     clientCredentials: clientCredentials(raw),
-    dataDir: resolve(str(raw.dataDir, 'dataDir') ?? DEFAULT_DATA_DIR),
+    dataDir: dataDirOf(raw),
     http: parseHostPort(str(raw.http, 'http') ?? '0.0.0.0:8080', 'http'),
     advertiseUrl: str(raw.advertiseUrl, 'advertiseUrl'),
     tftp: tftp === null || tftp === 'off' ? null : parseHostPort(tftp, 'tftp', 69),
@@ -185,7 +198,19 @@ export function resolveConfig(...sources: RawConfig[]): AgentConfig {
 
 /** flags (commander's camelCase options) over env over the file named by either. */
 export function loadAgentConfig(flags: RawConfig & { config?: string }, env: NodeJS.ProcessEnv = process.env): AgentConfig {
-  const e = fromEnv(env);
+  return resolveConfig(...sources(flags, env));
+}
+
+/**
+ * The data dir alone, by the same precedence as loadAgentConfig, for the commands that need
+ * nothing else (discover, power, boot-pxe): they must not fail on a key only `run` validates.
+ */
+export function loadDataDir(flags: { dataDir?: string; config?: string }, env: NodeJS.ProcessEnv = process.env): string {
+  return dataDirOf(merge(sources(flags, env)));
+}
+
+function sources(flags: RawConfig & { config?: string }, env: NodeJS.ProcessEnv): RawConfig[] {
   const file = flags.config ?? env.SKYBOOT_AGENT_CONFIG;
-  return resolveConfig(file ? fromFile(file) : {}, e, flags);
+  const { config: _file, ...values } = flags;
+  return [file ? fromFile(file) : {}, fromEnv(env), values];
 }
