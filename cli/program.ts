@@ -13,6 +13,9 @@ import { registerRedfishCommands } from './redfishCommands.js';
 import { registerPowerCommands } from './powerCommands.js';
 import { registerDiscoveryCommands } from './discoveryCommands.js';
 import { registerAuditCommands } from './auditCommands.js';
+import { registerImportCommand } from './importCommand.js';
+import { registerCompletionCommand } from '../schema/cli/completionCommand.js';
+import type { ExtraOption } from '../schema/cli/commandTree.js';
 
 /** Exit codes, the same for skyboot and skyboot-agent (docs/cli.md). */
 export const EXIT_CODES_HELP = `
@@ -25,7 +28,9 @@ Exit codes:
   2    usage: unknown command or option, a bad flag value (the allowed values are listed),
        a malformed hostlist
   130  interrupted (Ctrl-C)`;
-import { registerImportCommand } from './importCommand.js';
+
+/** runCli answers `--version` before commander parses (see there); completion and man pages list it still. */
+export const ROOT_EXTRAS: ExtraOption[] = [{ flags: '-V, --version', description: 'print the version' }];
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command('skyboot')
@@ -47,6 +52,7 @@ export function buildProgram(io: CliIo): Command {
   registerDiscoveryCommands(program, io);
   registerAuditCommands(program, io);
   registerImportCommand(program, io);
+  registerCompletionCommand(program, io.out, ROOT_EXTRAS);
   const overrideAll = (c: Command): void => {
     c.exitOverride();
     c.commands.forEach(overrideAll);
