@@ -13,7 +13,7 @@ import { PinStore, type UnknownCertificatePolicy } from './pins.js';
 import { POWER_ACTIONS, powerAction, type PowerActionName, type PowerResult } from './power.js';
 import { DiscoveryFileSink, loadLastReport, reportIdempotencyKey, updateDiscoveryMap } from './report-store.js';
 import { DATA_DIR_HELP, loadDataDir } from '../config.js';
-import { startSimulatedFleet, type BusyBursts } from './simulator/fleet.js';
+import type { BusyBursts } from './simulator/fleet.js';
 import { VENDOR_NAMES } from './simulator/vendors.js';
 import { parseTargets } from './targets.js';
 import type { TlsPolicy } from './transport.js';
@@ -169,6 +169,8 @@ export function registerRedfishCommands(program: Command, deps: RedfishCommandDe
     .option('--fail-rate <p>', 'with --boot-from: probability that a boot fails (never heartbeats), drawn from --seed', probability('fail-rate'), 0)
     .option('--json', 'print the BMC list as JSON on stdout')
     .action((o: { count: number; vendors?: string[]; latencyMs: number; portBase: number; seed: string; tls?: boolean; busy?: BusyBursts; username: string; passwordEnv?: string; json?: boolean; bootFrom?: string; bootDelay: number; heartbeatInterval: number; failRate: number }) => guarded(async () => {
+      // Only this command runs the simulator: loaded when it does, so others start without it.
+      const { startSimulatedFleet } = await import('./simulator/fleet.js');
       const fleet = await startSimulatedFleet({
         count: o.count, vendors: o.vendors, latencyMs: o.latencyMs, portBase: o.portBase, seed: o.seed, tls: o.tls === true, busy: o.busy,
         username: o.username, ...(o.passwordEnv ? { password: process.env[o.passwordEnv] ?? '' } : {}),

@@ -9,7 +9,6 @@ import { log } from '../logger.js';
 import { loadSnapshot } from '../sync/snapshotStore.js';
 import { readParked, type ParkedEntry } from '../outbox/outbox.js';
 import { TEMP_FILE } from '../sync/atomicFile.js';
-import { startAgent } from './agent.js';
 import { agentRequest } from './adminSocket.js';
 import { lockHolder } from './dataDirLock.js';
 
@@ -92,7 +91,10 @@ export function registerRunCommands(program: Command): void {
           process.once('SIGINT', () => resolve('SIGINT'));
           process.once('SIGTERM', () => resolve('SIGTERM'));
         });
-        const agent = await startAgent(loadAgentConfig(o));
+        const config = loadAgentConfig(o);
+        // Loaded here, not at the top: every service's code, which the other commands never run, stays unparsed when they start.
+        const { startAgent } = await import('./agent.js');
+        const agent = await startAgent(config);
         process.stderr.write(`skyboot-agent: HTTP ${agent.httpUrl}${agent.tftp ? `, TFTP ${agent.tftp.address}:${agent.tftp.port}` : ''}\n`);
         log.info({ signal: await signalled }, 'stopping');
         await agent.stop();
