@@ -8,9 +8,12 @@ import { resolve } from 'node:path';
 import { BadUserInputError } from '../schema/errors.js';
 import { parseWorkloadConfig, type WorkloadConfig } from './orchestrator/workload/workloadConfig.js';
 
-export type DhcpMode = 'proxy' | 'full' | 'off';
-export type IscsiMode = 'tgt' | 'lio' | 'off';
-export type IscsiChapMode = 'off' | 'one-way' | 'mutual';
+export const DHCP_MODES = ['proxy', 'full', 'off'] as const;
+export const ISCSI_MODES = ['tgt', 'lio', 'off'] as const;
+export const ISCSI_CHAP_MODES = ['off', 'one-way', 'mutual'] as const;
+export type DhcpMode = (typeof DHCP_MODES)[number];
+export type IscsiMode = (typeof ISCSI_MODES)[number];
+export type IscsiChapMode = (typeof ISCSI_CHAP_MODES)[number];
 
 export interface HostPort {
   address: string;
@@ -160,7 +163,7 @@ function dataDirOf(raw: RawConfig): string {
 /** Merges sources (later wins) and validates. */
 export function resolveConfig(...sources: RawConfig[]): AgentConfig {
   const raw = merge(sources);
-  const dhcpMode = oneOf(raw.dhcp, ['proxy', 'full', 'off'] as const, 'off', 'dhcp');
+  const dhcpMode = oneOf(raw.dhcp, DHCP_MODES, 'off', 'dhcp');
   const dhcpAddress = str(raw.dhcpAddress, 'dhcpAddress');
   const dhcpInterfaces = raw.dhcpInterface === undefined ? [] : (Array.isArray(raw.dhcpInterface) ? raw.dhcpInterface : String(raw.dhcpInterface).split(',')).map((s) => String(s).trim()).filter(Boolean);
   if (dhcpMode !== 'off' && !dhcpAddress && dhcpInterfaces.length === 0) throw new BadUserInputError('dhcpInterface', `--dhcp ${dhcpMode} needs --dhcp-interface (the boot NIC replies leave from) or --dhcp-address (an address of it)`);
@@ -183,8 +186,8 @@ export function resolveConfig(...sources: RawConfig[]): AgentConfig {
     tftp: tftp === null || tftp === 'off' ? null : parseHostPort(tftp, 'tftp', 69),
     tftpRoot: str(raw.tftpRoot, 'tftpRoot') ? resolve(str(raw.tftpRoot, 'tftpRoot')!) : null,
     dhcp: { mode: dhcpMode, address: dhcpAddress, interfaces: dhcpInterfaces, subnet: str(raw.dhcpSubnet, 'dhcpSubnet'), range: str(raw.dhcpRange, 'dhcpRange'), router: str(raw.dhcpRouter, 'dhcpRouter') },
-    iscsi: { mode: oneOf(raw.iscsi, ['tgt', 'lio', 'off'] as const, 'off', 'iscsi'), portals, tgtControlPort: tgtPort,
-      chap: oneOf(raw.iscsiChap, ['off', 'one-way', 'mutual'] as const, 'off', 'iscsiChap') },
+    iscsi: { mode: oneOf(raw.iscsi, ISCSI_MODES, 'off', 'iscsi'), portals, tgtControlPort: tgtPort,
+      chap: oneOf(raw.iscsiChap, ISCSI_CHAP_MODES, 'off', 'iscsiChap') },
     syncIntervalMs: Math.round(interval * 1000),
     outboxMaxBytes: Math.round(outboxMaxMb * 1024 * 1024),
     workload: parseWorkloadConfig(raw.workload),

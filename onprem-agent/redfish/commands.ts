@@ -3,7 +3,8 @@
  * (`--json`) go to stdout; progress and notes to stderr.
  */
 import { readFile } from 'node:fs/promises';
-import { Option, type Command } from 'commander';
+import { Argument, Option, type Command } from 'commander';
+import { knownValues } from '../../schema/cli/commandTree.js';
 import { BadUserInputError, SkybootError } from '../../schema/errors.js';
 import type { ObservationSink } from '../outbox/sink.js';
 import { CredentialResolver, ENV_PASSWORD, ENV_USERNAME, importCredentialsFile, loadStoredCredentials, parseCredentials, storeEnvironmentCredentials } from './credentials.js';
@@ -286,7 +287,7 @@ export function registerRedfishCommands(program: Command, deps: RedfishCommandDe
   powerOptions(program
     .command('power')
     .description(`power actions on nodes by xname: ${POWER_ACTIONS.filter((a) => a !== 'boot-pxe').join('|')}`)
-    .argument('<action>', 'on, off, soft-off, reset, cycle or status')
+    .addArgument(new Argument('<action>', 'on, off, soft-off, reset, cycle or status').argParser(knownValues(POWER_ACTIONS.filter((a) => a !== 'boot-pxe'))))
     .argument('<xnames...>', 'node xnames from the last discovery'))
     .action((action: string, xnames: string[], o: PowerFlags) => guarded(async () => {
       if (!POWER_ACTIONS.includes(action as PowerActionName) || action === 'boot-pxe') {

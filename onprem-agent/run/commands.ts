@@ -4,7 +4,8 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { SkybootError } from '../../schema/errors.js';
-import { DATA_DIR_HELP, loadAgentConfig, type RawConfig } from '../config.js';
+import { DATA_DIR_HELP, DHCP_MODES, ISCSI_CHAP_MODES, ISCSI_MODES, loadAgentConfig, type RawConfig } from '../config.js';
+import { knownValues } from '../../schema/cli/commandTree.js';
 import { log } from '../logger.js';
 import { loadSnapshot } from '../sync/snapshotStore.js';
 import { readParked, type ParkedEntry } from '../outbox/outbox.js';
@@ -70,16 +71,16 @@ export function registerRunCommands(program: Command): void {
     .option('--advertise-url <url>', 'base URL nodes use to reach the HTTP service (default: the Host header)')
     .option('--tftp <addr[:port]>', 'TFTP service address ("off" to disable)')
     .option('--tftp-root <dir>', 'directory with the iPXE binaries')
-    .option('--dhcp <mode>', 'proxy | full | off (default off)')
+    .option('--dhcp <mode>', 'proxy | full | off (default off)', knownValues(DHCP_MODES))
     .option('--dhcp-address <ip>', 'server identifier and next-server (default: the boot interface\'s address)')
     .option('--dhcp-interface <names>', 'boot NIC(s) DHCP replies leave from, comma-separated (default: the one holding --dhcp-address)')
     .option('--dhcp-subnet <cidr>', 'subnet served in full mode')
     .option('--dhcp-range <a-b>', 'pool for unknown machines in full mode')
     .option('--dhcp-router <ip>', 'router option in full mode')
-    .option('--iscsi <backend>', 'tgt | lio | off (default off)')
+    .option('--iscsi <backend>', 'tgt | lio | off (default off)', knownValues(ISCSI_MODES))
     .option('--iscsi-portal <addr:port>', 'portal this agent advertises (repeatable)', collect)
     .option('--tgt-control-port <n>', 'tgtd control port (non-default instance)')
-    .option('--iscsi-chap <mode>', 'off | one-way | mutual: a CHAP secret per node (default off)')
+    .option('--iscsi-chap <mode>', 'off | one-way | mutual: a CHAP secret per node (default off)', knownValues(ISCSI_CHAP_MODES))
     .option('--sync-interval <seconds>', 'seconds between snapshot pulls (default 30)')
     .option('--outbox-max-mb <n>', 'MiB of pending observations before new ones are refused with 503 (default 256)')
     .option('--workload <kind>', 'none | exec | slurm: who says a node is busy (options in the config file\'s workload object; default none)')

@@ -56,6 +56,11 @@ export function withChoices<F extends (raw: string) => unknown>(parser: F, value
   return Object.assign(parser, { [CHOICES]: values });
 }
 
+/** A parser that keeps the value as given (checked later, e.g. with a config file's), its values known to completion. */
+export function knownValues(values: readonly string[]): (raw: string) => string {
+  return withChoices((raw: string) => raw, values);
+}
+
 function markedChoices(parser: unknown): readonly string[] | undefined {
   return typeof parser === 'function' ? (parser as { [CHOICES]?: readonly string[] })[CHOICES] : undefined;
 }
@@ -102,7 +107,7 @@ function walk(cmd: Command, path: string[], extra: ExtraOption[]): CommandNode {
       description: a.description ?? '',
       required: a.required,
       variadic: a.variadic,
-      value: kindOf(a.name(), a.argChoices),
+      value: kindOf(a.name(), a.argChoices ?? markedChoices(a.parseArg)),
     })),
     // commander's implicit `help [command]` is left out: `--help` covers it on every command.
     commands: help.visibleCommands(cmd).filter((c) => c.name() !== 'help' || cmd.commands.includes(c)).map((c) => walk(c, [...path, c.name()], [])),

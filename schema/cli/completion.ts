@@ -50,13 +50,27 @@ function valueRules(root: CommandNode): ValueRule[] {
 
 const optionWords = (c: CommandNode): string[] => safe(c.options.flatMap((o) => o.names));
 
-/** What a bare word at the cursor may be: a subcommand, else the first argument's choices. */
-function positional(c: CommandNode): { words: string[]; files: 'file' | 'dir' | null } {
-  if (c.commands.length > 0) return { words: safe(c.commands.flatMap(spellings)), files: null };
-  const first = c.arguments[0];
-  if (!first) return { words: [], files: null };
-  if (first.value.kind === 'choices') return { words: safe(first.value.values), files: null };
-  return { words: [], files: first.value.kind === 'file' || first.value.kind === 'dir' ? first.value.kind : null };
+interface Positional {
+  /** `'<command key>':<index>`, or `:*` for the words a variadic last argument takes. */
+  pattern: string;
+  words: string[];
+  files: 'file' | 'dir' | null;
+  description: string;
+}
+
+/**
+ * What the n-th bare word after a command may be: a subcommand, else that argument's choices or
+ * a path. Every argument gets its line, so a variadic last one's `*` matches only past them.
+ */
+function positionals(c: CommandNode): Positional[] {
+  const k = quote(key(c));
+  if (c.commands.length > 0) return [{ pattern: `${k}:0`, words: safe(c.commands.flatMap(spellings)), files: null, description: '' }];
+  return c.arguments.map((a, i) => ({
+    pattern: `${k}:${i === c.arguments.length - 1 && a.variadic ? '*' : i}`,
+    words: a.value.kind === 'choices' ? safe(a.value.values) : [],
+    files: a.value.kind === 'file' || a.value.kind === 'dir' ? a.value.kind : null,
+    description: a.description,
+  }));
 }
 
 function groupBy<T>(items: T[], by: (t: T) => string): Map<string, T[]> {
@@ -76,8 +90,9 @@ function walkCase(root: CommandNode, indent: string): string[] {
     `${indent}case "$node/$w" in`,
   ];
   // Aliases lead to the command's own key, so everything after keys on one name.
-  for (const s of subs) lines.push(`${indent}  ${quote(`${s.from}/${s.word}`)}) node=${quote(s.to)} ;;`);
-  lines.push(`${indent}esac`);
+  for (const s of subs) lines.push(`${indent}  ${quote(`${s.from}/${s.word}`)}) node=${quote(s.to)}; n=0 ;;`);
+  // Any other bare word is the command's n-th argument.
+  lines.push(`${indent}  *) [[ $w == -* ]] || n=$((n + 1)) ;;`, `${indent}esac`);
   return lines;
 }
 
@@ -88,7 +103,7 @@ export function bashCompletion(root: CommandNode): string {
     `# bash completion for ${root.name}, generated from its command definitions: ${root.name} completion bash`,
     `# Load it with: source <(${root.name} completion bash)   (or save it under ~/.local/share/bash-completion/completions/${root.name})`,
     `${fn}() {`,
-    '  local cur="${COMP_WORDS[COMP_CWORD]}" prev="" node="" w i',
+    '  local cur="${COMP_WORDS[COMP_CWORD]}" prev="" node="" w i n=0',
     '  (( COMP_CWORD > 0 )) && prev="${COMP_WORDS[COMP_CWORD-1]}"',
     '  for (( i = 1; i < COMP_CWORD; i++ )); do',
     '    w="${COMP_WORDS[i]}"',
@@ -106,11 +121,10 @@ export function bashCompletion(root: CommandNode): string {
   }
   lines.push('  esac', '  local words=""', '  if [[ $cur == -* ]]; then', '    case "$node" in');
   for (const c of allCommands(root)) lines.push(`      ${quote(key(c))}) words=${quote(optionWords(c).join(' '))} ;;`);
-  lines.push('    esac', '  else', '    case "$node" in');
-  for (const c of allCommands(root)) {
-    const p = positional(c);
-    if (p.files) lines.push(`      ${quote(key(c))}) COMPREPLY=($(compgen -${p.files === 'dir' ? 'd' : 'f'} -- "$cur")); return ;;`);
-    else if (p.words.length) lines.push(`      ${quote(key(c))}) words=${quote(p.words.join(' '))} ;;`);
+  lines.push('    esac', '  else', '    case "$node:$n" in');
+  for (const p of allCommands(root).flatMap(positionals)) {
+    if (p.files) lines.push(`      ${p.pattern}) COMPREPLY=($(compgen -${p.files === 'dir' ? 'd' : 'f'} -- "$cur")); return ;;`);
+    else lines.push(`      ${p.pattern}) words=${quote(p.words.join(' '))} ;;`);
   }
   lines.push('    esac', '  fi', '  COMPREPLY=($(compgen -W "$words" -- "$cur"))', '}', `complete -F ${fn} ${root.name}`);
   return `${lines.join('\n')}\n`;
@@ -130,7 +144,7 @@ export function zshCompletion(root: CommandNode): string {
     `# Load it with: source <(${root.name} completion zsh) after compinit, or save it as _${root.name} in a directory of $fpath.`,
     `${fn}() {`,
     // `node`, not `path`: zsh ties $path to $PATH.
-    '  local cur="${words[CURRENT]}" prev="${words[CURRENT-1]}" node="" w i',
+    '  local cur="${words[CURRENT]}" prev="${words[CURRENT-1]}" node="" w i n=0',
     '  for (( i = 2; i < CURRENT; i++ )); do',
     '    w="${words[i]}"',
     ...walkCase(root, '    '),
@@ -145,12 +159,16 @@ export function zshCompletion(root: CommandNode): string {
   }
   lines.push('  esac', '  local -a items', '  if [[ $cur == -* ]]; then', '    case "$node" in');
   for (const c of allCommands(root)) lines.push(`      ${quote(key(c))}) items=(${c.options.flatMap(optionItems).join(' ')}) ;;`);
-  lines.push('    esac', "    _describe -t options 'option' items", '    return', '  fi', '  case "$node" in');
+  lines.push('    esac', "    _describe -t options 'option' items", '    return', '  fi', '  case "$node:$n" in');
   for (const c of allCommands(root)) {
-    const p = positional(c);
-    if (c.commands.length) lines.push(`    ${quote(key(c))}) items=(${c.commands.flatMap((s) => spellings(s).filter((n) => SAFE_WORD.test(n)).map((n) => described(n, s.description))).join(' ')}) ;;`);
-    else if (p.files) lines.push(`    ${quote(key(c))}) ${p.files === 'dir' ? '_files -/' : '_files'}; return ;;`);
-    else if (p.words.length) lines.push(`    ${quote(key(c))}) items=(${p.words.map((w) => described(w, c.arguments[0]!.description)).join(' ')}) ;;`);
+    if (c.commands.length) {
+      lines.push(`    ${quote(key(c))}:0) items=(${c.commands.flatMap((s) => spellings(s).filter((n) => SAFE_WORD.test(n)).map((n) => described(n, s.description))).join(' ')}) ;;`);
+      continue;
+    }
+    for (const p of positionals(c)) {
+      if (p.files) lines.push(`    ${p.pattern}) ${p.files === 'dir' ? '_files -/' : '_files'}; return ;;`);
+      else lines.push(`    ${p.pattern}) items=(${p.words.map((w) => described(w, p.description)).join(' ')}) ;;`);
+    }
   }
   lines.push('  esac', "  _describe -t commands 'command' items", '}');
   // Autoloaded from $fpath the file's body is the function's; sourced, it registers itself.

@@ -42,7 +42,9 @@ function optionTerm(o: OptionNode): string {
 
 function optionLines(options: OptionNode[]): string[] {
   return options.flatMap((o) => {
-    const notes = [...(o.defaultValue !== null ? [`default: ${o.defaultValue}`] : []), ...(o.value?.kind === 'choices' ? [`one of: ${o.value.values.join(', ')}`] : [])];
+    // The values, unless the description already names them all ("proxy | full | off").
+    const unlisted = o.value?.kind === 'choices' && !o.value.values.every((v) => o.description.includes(v)) ? o.value.values : [];
+    const notes = [...(o.defaultValue !== null ? [`default: ${o.defaultValue}`] : []), ...(unlisted.length ? [`one of: ${unlisted.join(', ')}`] : [])];
     return ['.TP', optionTerm(o), text(`${o.description}${notes.length ? ` (${notes.join('; ')})` : ''}`)];
   });
 }

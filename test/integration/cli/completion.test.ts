@@ -46,6 +46,7 @@ describe('bash completion', () => {
     expect(bashComplete(skyboot, '_skyboot', ['skyboot', 'comp'])).toEqual(['component', 'completion']);
     expect(bashComplete(skyboot, '_skyboot', ['skyboot', 'component', ''])).toEqual(['list', 'show', 'upsert', 'update', 'delete', 'state', 'move', 'import']);
     expect(bashComplete(skyboot, '_skyboot', ['skyboot', 'completion', ''])).toEqual(['bash', 'zsh']);
+    expect(bashComplete(skyboot, '_skyboot', ['skyboot', 'completion', 'bash', ''])).toEqual([]);
   });
 
   it('completes options, their fixed values and file names, past program options and their values', () => {
@@ -66,6 +67,11 @@ describe('bash completion', () => {
     expect(bashComplete(agent, '_skyboot_agent', ['skyboot-agent', 'run', '--dhcp-'])).toEqual(['--dhcp-address', '--dhcp-interface', '--dhcp-subnet', '--dhcp-range', '--dhcp-router']);
     expect(bashComplete(agent, '_skyboot_agent', ['skyboot-agent', 'power', '--timeout', '3', '--js'])).toEqual(['--json']);
     expect(bashComplete(agent, '_skyboot_agent', ['skyboot-agent', '-'])).toEqual(['-V', '--version', '-h', '--help']);
+    // The first argument's values, and not again for the xnames after it.
+    expect(bashComplete(agent, '_skyboot_agent', ['skyboot-agent', 'power', '--timeout', '3', ''])).toEqual(['on', 'off', 'soft-off', 'reset', 'cycle', 'status']);
+    expect(bashComplete(agent, '_skyboot_agent', ['skyboot-agent', 'power', 'on', ''])).toEqual([]);
+    expect(bashComplete(agent, '_skyboot_agent', ['skyboot-agent', 'run', '--dhcp', ''])).toEqual(['proxy', 'full', 'off']);
+    expect(bashComplete(agent, '_skyboot_agent', ['skyboot-agent', 'export', 'list', '--iscsi', 'l'])).toEqual(['lio']);
   });
 });
 
@@ -100,5 +106,7 @@ describe('zsh completion (completion builtins replaced by printers: they need a 
     expect(zshComplete(file, '_skyboot_agent', ['skyboot-agent', ''])).toEqual(['simulate-bmcs', 'discover', 'power', 'boot-pxe', 'run', 'status', 'export', 'completion']);
     expect(zshComplete(file, '_skyboot_agent', ['skyboot-agent', 'status', '-'])).toEqual(['--config', '--data-dir', '--http', '--json', '-h', '--help']);
     expect(zshComplete(file, '_skyboot_agent', ['skyboot-agent', 'discover', '--data-dir', ''])).toEqual(['<files-/>']);
+    expect(zshComplete(file, '_skyboot_agent', ['skyboot-agent', 'power', ''])).toEqual(['on', 'off', 'soft-off', 'reset', 'cycle', 'status']);
+    expect(zshComplete(file, '_skyboot_agent', ['skyboot-agent', 'power', 'on', ''])).toEqual([]);
   });
 });
