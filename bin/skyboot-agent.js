@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The agent is TypeScript; tsx's loader lets `npx skyboot-agent` run it from the repo.
-// Installed sites run the single-file bundle from `npm run build:agent` instead.
-import { register } from 'tsx/esm/api';
-register();
-await import('../onprem-agent/cli/main.ts');
+// `skyboot-agent` from the repository: the bundle from `npm run build:cli` when fresh, else the
+// TypeScript through tsx (launch.js). Installed sites run the single file from `npm run build:agent`.
+import { launch } from './launch.js';
+
+await launch('skyboot-agent', 'onprem-agent/cli/main.ts');

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // Slurm's RebootProgram (SlurmctldParameters=reboot_from_controller): argv[1] the nodes to reboot.
-import { register } from 'tsx/esm/api';
-register();
-await import('../cli/slurmRebootMain.ts');
+// The bundle from `npm run build:cli` when fresh, else the TypeScript through tsx (launch.js).
+import { launch } from './launch.js';
+
+await launch('skyboot-slurm-reboot', 'cli/slurmRebootMain.ts');

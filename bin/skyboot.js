@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The CLI is TypeScript; tsx's loader lets `npx skyboot` run it without a build step.
-import { register } from 'tsx/esm/api';
-register();
-await import('../cli/main.ts');
+// `skyboot`: the bundle from `npm run build:cli` when fresh, else the TypeScript through tsx (launch.js).
+import { launch } from './launch.js';
+
+await launch('skyboot', 'cli/main.ts');

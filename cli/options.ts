@@ -4,6 +4,7 @@
  * be integers (`--priority high` is refused, not stored as 0).
  */
 import { InvalidArgumentError, type Command } from 'commander';
+import { withChoices } from '../schema/cli/commandTree.js';
 
 export const ROLES = ['COMPUTE', 'SERVICE', 'SYSTEM', 'APPLICATION', 'STORAGE', 'MANAGEMENT'] as const;
 export const STATES = ['UNKNOWN', 'EMPTY', 'POPULATED', 'OFF', 'ON', 'STANDBY', 'HALT', 'READY'] as const;
@@ -12,11 +13,13 @@ export const DISCOVERY_STATUSES = ['PENDING', 'IN_PROGRESS', 'OK', 'FAILED'] as 
 
 /** A case-insensitive enum value, upper-cased the way the API spells it. */
 export function enumValue(allowed: readonly string[]): (raw: string) => string {
-  return (raw) => {
+  const parse = (raw: string): string => {
     const v = raw.trim().toUpperCase().replace(/-/g, '_');
     if (!allowed.includes(v)) throw new InvalidArgumentError(`"${raw}" is not one of ${allowed.map((a) => a.toLowerCase()).join(', ')}.`);
     return v;
   };
+  // Completion offers them as they are typed: lower case, dashes.
+  return withChoices(parse, allowed.map((a) => a.toLowerCase().replace(/_/g, '-')));
 }
 
 export function intValue(raw: string): number {

@@ -13,19 +13,20 @@ import { registerRedfishCommands } from './redfishCommands.js';
 import { registerPowerCommands } from './powerCommands.js';
 import { registerDiscoveryCommands } from './discoveryCommands.js';
 import { registerAuditCommands } from './auditCommands.js';
+import { registerImportCommand } from './importCommand.js';
+import { registerCompletionCommand } from '../schema/cli/completionCommand.js';
+import type { ExtraOption } from '../schema/cli/commandTree.js';
+import { exitCodesText } from '../schema/cli/exitCodes.js';
 
-/** Exit codes, the same for skyboot and skyboot-agent (docs/cli.md). */
+/** Exit codes, the same for skyboot and skyboot-agent (docs/cli.md, schema/cli/exitCodes.ts). */
 export const EXIT_CODES_HELP = `
 skyboot --version (or -V) prints the version.
 
 Exit codes:
-  0    success (also --help and --version)
-  1    the request failed: refused by the API (the message names the input path and value),
-       not found, a node's power action failed, a wait timed out, the API unreachable
-  2    usage: unknown command or option, a bad flag value (the allowed values are listed),
-       a malformed hostlist
-  130  interrupted (Ctrl-C)`;
-import { registerImportCommand } from './importCommand.js';
+${exitCodesText()}`;
+
+/** runCli answers `--version` before commander parses (see there); completion and man pages list it still. */
+export const ROOT_EXTRAS: ExtraOption[] = [{ flags: '-V, --version', description: 'print the version' }];
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command('skyboot')
@@ -47,6 +48,7 @@ export function buildProgram(io: CliIo): Command {
   registerDiscoveryCommands(program, io);
   registerAuditCommands(program, io);
   registerImportCommand(program, io);
+  registerCompletionCommand(program, io.out, ROOT_EXTRAS);
   const overrideAll = (c: Command): void => {
     c.exitOverride();
     c.commands.forEach(overrideAll);

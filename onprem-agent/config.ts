@@ -8,9 +8,12 @@ import { resolve } from 'node:path';
 import { BadUserInputError } from '../schema/errors.js';
 import { parseWorkloadConfig, type WorkloadConfig } from './orchestrator/workload/workloadConfig.js';
 
-export type DhcpMode = 'proxy' | 'full' | 'off';
-export type IscsiMode = 'tgt' | 'lio' | 'off';
-export type IscsiChapMode = 'off' | 'one-way' | 'mutual';
+export const DHCP_MODES = ['proxy', 'full', 'off'] as const;
+export const ISCSI_MODES = ['tgt', 'lio', 'off'] as const;
+export const ISCSI_CHAP_MODES = ['off', 'one-way', 'mutual'] as const;
+export type DhcpMode = (typeof DHCP_MODES)[number];
+export type IscsiMode = (typeof ISCSI_MODES)[number];
+export type IscsiChapMode = (typeof ISCSI_CHAP_MODES)[number];
 
 export interface HostPort {
   address: string;
@@ -72,7 +75,11 @@ export const KEYS = {
   workload: '--workload',
 } as const;
 
+/** The one default of every subcommand: the systemd unit's StateDirectory (deploy/skyboot-agent.service). */
 export const DEFAULT_DATA_DIR = '/var/lib/skyboot-agent';
+
+/** The `--data-dir` help of every subcommand that has one, so they cannot disagree again. */
+export const DATA_DIR_HELP = `agent state: snapshot, artifact cache, outbox, discovery (default: $SKYBOOT_AGENT_DATA_DIR, else the config file's dataDir, else ${DEFAULT_DATA_DIR})`;
 
 /** Keys whose env value is a comma-separated list. */
 const LIST_KEYS = new Set<keyof typeof KEYS>(['iscsiPortal', 'dhcpInterface']);
@@ -144,10 +151,19 @@ function clientCredentials(raw: RawConfig): AgentConfig['clientCredentials'] {
   return { tokenEndpoint: url.toString(), clientId: clientId!, clientSecretFile: resolve(secretFile!), scope };
 }
 
+/** Later sources win; an undefined value (a flag not given) does not hide an earlier one. */
+function merge(sources: RawConfig[]): RawConfig {
+  return Object.assign({}, ...sources.map((s) => Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined))));
+}
+
+function dataDirOf(raw: RawConfig): string {
+  return resolve(str(raw.dataDir, 'dataDir') ?? DEFAULT_DATA_DIR);
+}
+
 /** Merges sources (later wins) and validates. */
 export function resolveConfig(...sources: RawConfig[]): AgentConfig {
-  const raw: RawConfig = Object.assign({}, ...sources.map((s) => Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined))));
-  const dhcpMode = oneOf(raw.dhcp, ['proxy', 'full', 'off'] as const, 'off', 'dhcp');
+  const raw = merge(sources);
+  const dhcpMode = oneOf(raw.dhcp, DHCP_MODES, 'off', 'dhcp');
   const dhcpAddress = str(raw.dhcpAddress, 'dhcpAddress');
   const dhcpInterfaces = raw.dhcpInterface === undefined ? [] : (Array.isArray(raw.dhcpInterface) ? raw.dhcpInterface : String(raw.dhcpInterface).split(',')).map((s) => String(s).trim()).filter(Boolean);
   if (dhcpMode !== 'off' && !dhcpAddress && dhcpInterfaces.length === 0) throw new BadUserInputError('dhcpInterface', `--dhcp ${dhcpMode} needs --dhcp-interface (the boot NIC replies leave from) or --dhcp-address (an address of it)`);
@@ -164,14 +180,14 @@ export function resolveConfig(...sources: RawConfig[]): AgentConfig {
     cloud: str(raw.cloud, 'cloud'),
     tokenFile: str(raw.tokenFile, 'tokenFile') ? resolve(str(raw.tokenFile, 'tokenFile')!) : null,
     clientCredentials: clientCredentials(raw),
-    dataDir: resolve(str(raw.dataDir, 'dataDir') ?? DEFAULT_DATA_DIR),
+    dataDir: dataDirOf(raw),
     http: parseHostPort(str(raw.http, 'http') ?? '0.0.0.0:8080', 'http'),
     advertiseUrl: str(raw.advertiseUrl, 'advertiseUrl'),
     tftp: tftp === null || tftp === 'off' ? null : parseHostPort(tftp, 'tftp', 69),
     tftpRoot: str(raw.tftpRoot, 'tftpRoot') ? resolve(str(raw.tftpRoot, 'tftpRoot')!) : null,
     dhcp: { mode: dhcpMode, address: dhcpAddress, interfaces: dhcpInterfaces, subnet: str(raw.dhcpSubnet, 'dhcpSubnet'), range: str(raw.dhcpRange, 'dhcpRange'), router: str(raw.dhcpRouter, 'dhcpRouter') },
-    iscsi: { mode: oneOf(raw.iscsi, ['tgt', 'lio', 'off'] as const, 'off', 'iscsi'), portals, tgtControlPort: tgtPort,
-      chap: oneOf(raw.iscsiChap, ['off', 'one-way', 'mutual'] as const, 'off', 'iscsiChap') },
+    iscsi: { mode: oneOf(raw.iscsi, ISCSI_MODES, 'off', 'iscsi'), portals, tgtControlPort: tgtPort,
+      chap: oneOf(raw.iscsiChap, ISCSI_CHAP_MODES, 'off', 'iscsiChap') },
     syncIntervalMs: Math.round(interval * 1000),
     outboxMaxBytes: Math.round(outboxMaxMb * 1024 * 1024),
     workload: parseWorkloadConfig(raw.workload),
@@ -185,7 +201,19 @@ export function resolveConfig(...sources: RawConfig[]): AgentConfig {
 
 /** flags (commander's camelCase options) over env over the file named by either. */
 export function loadAgentConfig(flags: RawConfig & { config?: string }, env: NodeJS.ProcessEnv = process.env): AgentConfig {
-  const e = fromEnv(env);
+  return resolveConfig(...sources(flags, env));
+}
+
+/**
+ * The data dir alone, by the same precedence as loadAgentConfig, for the commands that need
+ * nothing else (discover, power, boot-pxe): they must not fail on a key only `run` validates.
+ */
+export function loadDataDir(flags: { dataDir?: string; config?: string }, env: NodeJS.ProcessEnv = process.env): string {
+  return dataDirOf(merge(sources(flags, env)));
+}
+
+function sources(flags: RawConfig & { config?: string }, env: NodeJS.ProcessEnv): RawConfig[] {
   const file = flags.config ?? env.SKYBOOT_AGENT_CONFIG;
-  return resolveConfig(file ? fromFile(file) : {}, e, flags);
+  const { config: _file, ...values } = flags;
+  return [file ? fromFile(file) : {}, fromEnv(env), values];
 }

@@ -2,7 +2,8 @@
 // Runs before `npm start` and `npm test` so both work on a fresh clone: installs the npm
 // dependencies when node_modules is missing or older than the lock file and, for the tests,
 // the Debian packages listed in .ci/apt-packages.txt (as root; otherwise it names them), and
-// the web console's build (console/dist) when it is missing or older than its sources.
+// the web console's build (console/dist) when it is missing or older than its sources, and the
+// CLIs' bundles (dist/cli, npm run build:cli) when one is missing or older than a source of it.
 // Plain JavaScript: it has to run before any dependency exists.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync, rmSync } from 'node:fs';
@@ -63,6 +64,16 @@ export function consoleBuild() {
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
+/** The bins run dist/cli when it is fresh (bin/launch.js decides, by the same check) and tsx otherwise. */
+export async function cliBuild() {
+  const { freshBundle } = await import('../bin/launch.js');
+  if (['skyboot', 'skyboot-agent', 'skyboot-slurm-reboot'].every((name) => freshBundle(name))) return;
+  process.stderr.write('[setup] building the CLI bundles (npm run build:cli)\n');
+  const r = spawnSync('npm', ['run', '--silent', 'build:cli'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
 if (want.has('--deps')) npmDeps();
+if (want.has('--cli')) await cliBuild();
 if (want.has('--apt')) aptPackages();
 if (want.has('--console')) consoleBuild();

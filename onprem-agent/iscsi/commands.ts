@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { BadUserInputError, SkybootError } from '../../schema/errors.js';
 import { ArtifactCache } from '../cache/artifactCache.js';
-import { loadAgentConfig, type AgentConfig } from '../config.js';
+import { DATA_DIR_HELP, ISCSI_MODES, loadAgentConfig, type AgentConfig } from '../config.js';
+import { knownValues } from '../../schema/cli/commandTree.js';
 import { loadSnapshot } from '../sync/snapshotStore.js';
 import { iscsiKernelParameters, iscsiPathsFor, srvZoneSnippet } from './boot-params.js';
 import { loadOrCreateChapSecrets, type ChapSecrets } from './chap.js';
@@ -22,8 +23,8 @@ import { withDataDirLock } from '../run/dataDirLock.js';
 function configFlags(cmd: Command): Command {
   return cmd
     .option('--config <file>', 'agent config file')
-    .option('--data-dir <dir>', 'agent data dir (snapshot, cache, grace-period timestamps, CHAP secrets)')
-    .option('--iscsi <backend>', 'tgt | lio | off (default: the agent config, else off)')
+    .option('--data-dir <dir>', DATA_DIR_HELP)
+    .option('--iscsi <backend>', 'tgt | lio | off (default: the agent config, else off)', knownValues(ISCSI_MODES))
     .option('--tgt-control-port <n>', "tgtd's management port (tgtd -C N)")
     .option('--iscsi-portal <addr:port>', 'a portal this agent advertises (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
     .option('--configfs <dir>', 'LIO configfs root (default /sys/kernel/config/target)');

@@ -3,7 +3,8 @@
  * (`--json`) go to stdout; progress and notes to stderr.
  */
 import { readFile } from 'node:fs/promises';
-import type { Command } from 'commander';
+import { Argument, Option, type Command } from 'commander';
+import { knownValues } from '../../schema/cli/commandTree.js';
 import { BadUserInputError, SkybootError } from '../../schema/errors.js';
 import type { ObservationSink } from '../outbox/sink.js';
 import { CredentialResolver, ENV_PASSWORD, ENV_USERNAME, importCredentialsFile, loadStoredCredentials, parseCredentials, storeEnvironmentCredentials } from './credentials.js';
@@ -11,8 +12,9 @@ import { DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_MS, discover, type DiscoveryProgre
 import { loadXNameMap, normaliseXNameMap } from './identity.js';
 import { PinStore, type UnknownCertificatePolicy } from './pins.js';
 import { POWER_ACTIONS, powerAction, type PowerActionName, type PowerResult } from './power.js';
-import { DiscoveryFileSink, loadLastReport, reportIdempotencyKey, resolveDataDir, updateDiscoveryMap } from './report-store.js';
-import { startSimulatedFleet, type BusyBursts } from './simulator/fleet.js';
+import { DiscoveryFileSink, loadLastReport, reportIdempotencyKey, updateDiscoveryMap } from './report-store.js';
+import { DATA_DIR_HELP, loadDataDir } from '../config.js';
+import type { BusyBursts } from './simulator/fleet.js';
 import { VENDOR_NAMES } from './simulator/vendors.js';
 import { parseTargets } from './targets.js';
 import type { TlsPolicy } from './transport.js';
@@ -50,6 +52,11 @@ function seconds(field: string) {
     if (!Number.isFinite(n) || n <= 0) throw new BadUserInputError(field, `"${v}" is not a positive number of seconds`);
     return Math.round(n * 1000);
   };
+}
+
+/** A duration given in seconds and held in ms; the help shows the default in seconds too (commander would print the ms). */
+function secondsOption(flags: string, description: string, field: string, defaultMs: number): Option {
+  return new Option(flags, description).argParser(seconds(field)).default(defaultMs, String(defaultMs / 1000));
 }
 
 function probability(field: string) {
@@ -150,7 +157,7 @@ export function registerRedfishCommands(program: Command, deps: RedfishCommandDe
     .description('serve simulated Redfish BMCs on 127.0.0.1 until interrupted')
     .option('--count <n>', 'number of BMCs', positiveInt('count'), 4)
     .option('--vendors <list>', `vendor profiles, round-robin (${VENDOR_NAMES.join(',')})`, collect)
-    .option('--latency-ms <ms>', 'added to every response', nonNegativeInt('latency-ms'), 0)
+    .option('--latency-ms <ms>', 'milliseconds added to every response', nonNegativeInt('latency-ms'), 0)
     .option('--port-base <port>', 'BMC i listens on port-base + i (0: ephemeral ports)', nonNegativeInt('port-base'), 0)
     .option('--seed <seed>', 'seed for MACs, serials and UUIDs', 'skyboot')
     .option('--tls', 'serve HTTPS with a self-signed certificate (needs the openssl command)')
@@ -158,11 +165,13 @@ export function registerRedfishCommands(program: Command, deps: RedfishCommandDe
     .option('--username <name>', 'BMC account name', 'root')
     .option('--password-env <var>', 'environment variable holding the BMC password (default: the simulator default)')
     .option('--boot-from <url>', 'give each system a simulated OS that boots from this agent HTTP URL after each power-on and heartbeats', agentUrl)
-    .option('--boot-delay <s>', 'with --boot-from: seconds from kernel fetch to the first heartbeat (kernel parameter sim.bootDelay overrides)', seconds('boot-delay'), 1000)
-    .option('--heartbeat-interval <s>', 'with --boot-from: seconds between heartbeats while powered on', seconds('heartbeat-interval'), 30_000)
+    .addOption(secondsOption('--boot-delay <seconds>', 'with --boot-from: seconds from kernel fetch to the first heartbeat (kernel parameter sim.bootDelay overrides)', 'boot-delay', 1000))
+    .addOption(secondsOption('--heartbeat-interval <seconds>', 'with --boot-from: seconds between heartbeats while powered on', 'heartbeat-interval', 30_000))
     .option('--fail-rate <p>', 'with --boot-from: probability that a boot fails (never heartbeats), drawn from --seed', probability('fail-rate'), 0)
     .option('--json', 'print the BMC list as JSON on stdout')
     .action((o: { count: number; vendors?: string[]; latencyMs: number; portBase: number; seed: string; tls?: boolean; busy?: BusyBursts; username: string; passwordEnv?: string; json?: boolean; bootFrom?: string; bootDelay: number; heartbeatInterval: number; failRate: number }) => guarded(async () => {
+      // Only this command runs the simulator: loaded when it does, so others start without it.
+      const { startSimulatedFleet } = await import('./simulator/fleet.js');
       const fleet = await startSimulatedFleet({
         count: o.count, vendors: o.vendors, latencyMs: o.latencyMs, portBase: o.portBase, seed: o.seed, tls: o.tls === true, busy: o.busy,
         username: o.username, ...(o.passwordEnv ? { password: process.env[o.passwordEnv] ?? '' } : {}),
@@ -191,7 +200,7 @@ export function registerRedfishCommands(program: Command, deps: RedfishCommandDe
     .description('scan address ranges for Redfish BMCs and record their inventory')
     .requiredOption('--range <range...>', 'CIDR, HOST, HOST:PORT or HOST:FIRST-LAST, optionally with http:// or https://')
     .option('--concurrency <n>', 'requests in flight across all BMCs', positiveInt('concurrency'), DEFAULT_CONCURRENCY)
-    .option('--timeout <s>', 'per-request timeout in seconds', seconds('timeout'), DEFAULT_TIMEOUT_MS)
+    .addOption(secondsOption('--timeout <seconds>', 'per-request timeout, in seconds', 'timeout', DEFAULT_TIMEOUT_MS))
     .option('--insecure', 'accept any BMC certificate (explicit opt-in)')
     .option('--ca <file>', 'verify BMC certificates against this CA bundle')
     .option('--trust-on-first-use', 'pin the certificate of each HTTPS BMC seen for the first time and send it credentials (without it, unpinned BMCs get none and are reported untrusted)')
@@ -199,13 +208,14 @@ export function registerRedfishCommands(program: Command, deps: RedfishCommandDe
     .option('--map <file>', 'HOST[:PORT] → BMC xname map')
     .option('--inventory <file>', 'the inventory\'s known Redfish endpoints (JSON HOST[:PORT] → xname)')
     .option('--scheme <scheme>', 'scheme for ranges that do not name one', 'https')
-    .option('--data-dir <dir>', 'agent data dir (default $SKYBOOT_AGENT_DATA_DIR or .skyboot/agent)')
+    .option('--config <file>', 'agent config file (only its dataDir is used here)')
+    .option('--data-dir <dir>', DATA_DIR_HELP)
     .option('--json', 'print the report as JSON on stdout')
     .option('--dry-run', 'print what would be sent; store nothing but TLS pins')
     .option('--prune', 'the ranges cover the whole site: BMCs this scan does not reach leave the stored map')
-    .action((o: TlsFlags & { range: string[]; concurrency: number; timeout: number; credentials?: string; map?: string; inventory?: string; scheme: string; dataDir?: string; json?: boolean; dryRun?: boolean; prune?: boolean }) => guarded(async () => {
+    .action((o: TlsFlags & { range: string[]; concurrency: number; timeout: number; credentials?: string; map?: string; inventory?: string; scheme: string; dataDir?: string; config?: string; json?: boolean; dryRun?: boolean; prune?: boolean }) => guarded(async () => {
       if (o.scheme !== 'http' && o.scheme !== 'https') throw new BadUserInputError('scheme', `"${o.scheme}" is neither http nor https`);
-      const dataDir = resolveDataDir(o.dataDir);
+      const dataDir = loadDataDir(o);
       const targets = parseTargets(o.range, o.scheme);
       const { policy, pins } = await tlsPolicy(o, dataDir, 'observe');
       let rules = await loadStoredCredentials(dataDir);
@@ -254,16 +264,17 @@ export function registerRedfishCommands(program: Command, deps: RedfishCommandDe
     }));
 
   const powerOptions = (cmd: Command): Command => cmd
-    .option('--data-dir <dir>', 'agent data dir holding the last discovery report')
+    .option('--config <file>', 'agent config file (only its dataDir is used here)')
+    .option('--data-dir <dir>', DATA_DIR_HELP)
     .option('--insecure', 'accept any BMC certificate (explicit opt-in)')
     .option('--ca <file>', 'verify BMC certificates against this CA bundle')
-    .option('--timeout <s>', 'per-request timeout in seconds', seconds('timeout'), DEFAULT_TIMEOUT_MS)
-    .option('--confirm-timeout <s>', 'how long to wait for the power state to confirm', seconds('confirm-timeout'), 120_000)
+    .addOption(secondsOption('--timeout <seconds>', 'per-request timeout, in seconds', 'timeout', DEFAULT_TIMEOUT_MS))
+    .addOption(secondsOption('--confirm-timeout <seconds>', 'how long to wait for the power state to confirm, in seconds', 'confirm-timeout', 120_000))
     .option('--json', 'print results as JSON on stdout');
 
-  type PowerFlags = TlsFlags & { dataDir?: string; timeout: number; confirmTimeout: number; json?: boolean };
+  type PowerFlags = TlsFlags & { dataDir?: string; config?: string; timeout: number; confirmTimeout: number; json?: boolean };
   const runPower = async (action: PowerActionName, xnames: string[], o: PowerFlags): Promise<number> => {
-    const dataDir = resolveDataDir(o.dataDir);
+    const dataDir = loadDataDir(o);
     const { policy, pins } = await tlsPolicy(o, dataDir, 'refuse');
     const results = await powerAction(xnames, action, {
       dataDir, tls: policy, timeoutMs: o.timeout, confirmTimeoutMs: o.confirmTimeout,
@@ -276,7 +287,7 @@ export function registerRedfishCommands(program: Command, deps: RedfishCommandDe
   powerOptions(program
     .command('power')
     .description(`power actions on nodes by xname: ${POWER_ACTIONS.filter((a) => a !== 'boot-pxe').join('|')}`)
-    .argument('<action>', 'on, off, soft-off, reset, cycle or status')
+    .addArgument(new Argument('<action>', 'on, off, soft-off, reset, cycle or status').argParser(knownValues(POWER_ACTIONS.filter((a) => a !== 'boot-pxe'))))
     .argument('<xnames...>', 'node xnames from the last discovery'))
     .action((action: string, xnames: string[], o: PowerFlags) => guarded(async () => {
       if (!POWER_ACTIONS.includes(action as PowerActionName) || action === 'boot-pxe') {

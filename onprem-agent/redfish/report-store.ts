@@ -6,16 +6,9 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../sync/atomicFile.js';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { ObservationSink } from '../outbox/sink.js';
 import type { DiscoveryReport } from './types.js';
-
-export const DATA_DIR_ENV = 'SKYBOOT_AGENT_DATA_DIR';
-
-/** `--data-dir`, else $SKYBOOT_AGENT_DATA_DIR, else ./.skyboot/agent. */
-export function resolveDataDir(explicit?: string): string {
-  return resolve(explicit ?? process.env[DATA_DIR_ENV] ?? '.skyboot/agent');
-}
 
 export function discoveryDir(dataDir: string): string {
   return join(dataDir, 'discovery');

@@ -4,19 +4,26 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { SkybootError } from '../../schema/errors.js';
-import { loadAgentConfig, type RawConfig } from '../config.js';
+import { DATA_DIR_HELP, DHCP_MODES, ISCSI_CHAP_MODES, ISCSI_MODES, loadAgentConfig, type RawConfig } from '../config.js';
+import { knownValues } from '../../schema/cli/commandTree.js';
 import { log } from '../logger.js';
 import { loadSnapshot } from '../sync/snapshotStore.js';
 import { readParked, type ParkedEntry } from '../outbox/outbox.js';
 import { TEMP_FILE } from '../sync/atomicFile.js';
-import { startAgent } from './agent.js';
 import { agentRequest } from './adminSocket.js';
 import { lockHolder } from './dataDirLock.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
+/** The message once: a BadUserInputError's message already starts with its field. */
+export function errorLine(err: unknown): string {
+  const message = (err as Error).message;
+  const field = err instanceof SkybootError ? err.field : undefined;
+  return `skyboot-agent: ${field && !message.startsWith(`${field}: `) ? `${field}: ` : ''}${message}`;
+}
+
 function fail(err: unknown): void {
-  process.stderr.write(`skyboot-agent: ${err instanceof SkybootError && err.field ? `${err.field}: ` : ''}${(err as Error).message}\n`);
+  process.stderr.write(`${errorLine(err)}\n`);
   process.exitCode = 2;
 }
 
@@ -36,10 +43,10 @@ function parkedSummary(parked: Awaited<ReturnType<typeof readParked>>): { count:
 }
 
 /** What the data dir says when no agent answers: the stored snapshot, cache and outbox on disk. */
-export async function offlineStatus(dataDir: string): Promise<Record<string, unknown>> {
+export async function offlineStatus(dataDir: string, tried?: string): Promise<Record<string, unknown>> {
   const stored = await loadSnapshot(dataDir).catch(() => null);
   return {
-    agent: { running: false, dataDir },
+    agent: { running: false, dataDir, ...(tried ? { tried } : {}) },
     snapshot: stored ? { revision: stored.revision, contentHash: stored.contentHash, storedAt: stored.storedAt, nodes: stored.snapshot.nodes?.length ?? 0 } : null,
     cache: { ...(await dirStats(join(dataDir, 'cache', 'sha256'))), partial: await dirStats(join(dataDir, 'cache', 'partial')) },
     outbox: { ...(await pendingStats(join(dataDir, 'outbox', 'pending'))), parked: parkedSummary(await readParked(join(dataDir, 'outbox'))) },
@@ -50,7 +57,7 @@ export async function offlineStatus(dataDir: string): Promise<Record<string, unk
 
 const configOptions = (cmd: Command): Command => cmd
   .option('--config <file>', 'JSON config file (keys: the flags in camelCase)')
-  .option('--data-dir <dir>', 'state: snapshot, artifact cache, outbox (default /var/lib/skyboot-agent)')
+  .option('--data-dir <dir>', DATA_DIR_HELP)
   .option('--http <addr:port>', 'HTTP boot service (default 0.0.0.0:8080)');
 
 export function registerRunCommands(program: Command): void {
@@ -64,17 +71,17 @@ export function registerRunCommands(program: Command): void {
     .option('--advertise-url <url>', 'base URL nodes use to reach the HTTP service (default: the Host header)')
     .option('--tftp <addr[:port]>', 'TFTP service address ("off" to disable)')
     .option('--tftp-root <dir>', 'directory with the iPXE binaries')
-    .option('--dhcp <mode>', 'proxy | full | off (default off)')
+    .option('--dhcp <mode>', 'proxy | full | off (default off)', knownValues(DHCP_MODES))
     .option('--dhcp-address <ip>', 'server identifier and next-server (default: the boot interface\'s address)')
     .option('--dhcp-interface <names>', 'boot NIC(s) DHCP replies leave from, comma-separated (default: the one holding --dhcp-address)')
     .option('--dhcp-subnet <cidr>', 'subnet served in full mode')
     .option('--dhcp-range <a-b>', 'pool for unknown machines in full mode')
     .option('--dhcp-router <ip>', 'router option in full mode')
-    .option('--iscsi <backend>', 'tgt | lio | off (default off)')
+    .option('--iscsi <backend>', 'tgt | lio | off (default off)', knownValues(ISCSI_MODES))
     .option('--iscsi-portal <addr:port>', 'portal this agent advertises (repeatable)', collect)
     .option('--tgt-control-port <n>', 'tgtd control port (non-default instance)')
-    .option('--iscsi-chap <mode>', 'off | one-way | mutual: a CHAP secret per node (default off)')
-    .option('--sync-interval <s>', 'seconds between snapshot pulls (default 30)')
+    .option('--iscsi-chap <mode>', 'off | one-way | mutual: a CHAP secret per node (default off)', knownValues(ISCSI_CHAP_MODES))
+    .option('--sync-interval <seconds>', 'seconds between snapshot pulls (default 30)')
     .option('--outbox-max-mb <n>', 'MiB of pending observations before new ones are refused with 503 (default 256)')
     .option('--workload <kind>', 'none | exec | slurm: who says a node is busy (options in the config file\'s workload object; default none)')
     .action(async (o: RawConfig & { config?: string }) => {
@@ -85,7 +92,10 @@ export function registerRunCommands(program: Command): void {
           process.once('SIGINT', () => resolve('SIGINT'));
           process.once('SIGTERM', () => resolve('SIGTERM'));
         });
-        const agent = await startAgent(loadAgentConfig(o));
+        const config = loadAgentConfig(o);
+        // Loaded here, not at the top: every service's code, which the other commands never run, stays unparsed when they start.
+        const { startAgent } = await import('./agent.js');
+        const agent = await startAgent(config);
         process.stderr.write(`skyboot-agent: HTTP ${agent.httpUrl}${agent.tftp ? `, TFTP ${agent.tftp.address}:${agent.tftp.port}` : ''}\n`);
         log.info({ signal: await signalled }, 'stopping');
         await agent.stop();
@@ -100,17 +110,21 @@ export function registerRunCommands(program: Command): void {
       try {
         const cfg = loadAgentConfig(o);
         const host = cfg.http.address === '0.0.0.0' ? '127.0.0.1' : cfg.http.address.includes(':') ? `[${cfg.http.address}]` : cfg.http.address;
+        const url = `http://${host}:${cfg.http.port}/status`;
         let status: unknown;
         // The agent that holds the data dir answers on its socket, whatever its --http says.
         const holder = await lockHolder(cfg.dataDir);
+        const tried = holder?.socket ? `the admin socket ${holder.socket}` : url;
         try {
           if (holder?.socket) status = (await agentRequest(holder.socket, 'GET', '/status', undefined, 3000)).body;
           else {
-            const res = await fetch(`http://${host}:${cfg.http.port}/status`, { signal: AbortSignal.timeout(3000) });
+            const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
             status = await res.json();
           }
-        } catch {
-          status = { ...(await offlineStatus(cfg.dataDir)), ...(holder ? { lock: { heldBy: holder } } : {}) };
+        } catch (err) {
+          // Said on stderr so --json stays one object; the object carries the same two facts.
+          process.stderr.write(`skyboot-agent: no agent answered at ${tried} (${(err as Error).message}); showing data dir ${cfg.dataDir}\n`);
+          status = { ...(await offlineStatus(cfg.dataDir, tried)), ...(holder ? { lock: { heldBy: holder } } : {}) };
         }
         process.stdout.write(o.json ? JSON.stringify(status) + '\n' : JSON.stringify(status, null, 2) + '\n');
       } catch (err) {

@@ -1,9 +1,10 @@
 /**
  * The installable artifact: `npm run build:agent`'s single file runs with plain Node (no tsx, no
- * node_modules next to it): help lists the commands, and `run` serves HTTP from a data dir alone.
+ * node_modules next to it): it knows its version, help lists the commands, and `run` serves HTTP
+ * from a data dir alone.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -22,6 +23,9 @@ describe('agent bundle (dist/skyboot-agent.mjs)', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('runs from a directory without node_modules', async () => {
+    // No package.json next to an installed bundle: the version is inlined at build time.
+    const version = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
+    expect((await run(process.execPath, [bundle, '--version'], { cwd: dir })).stdout.trim()).toBe(version);
     const help = await run(process.execPath, [bundle, '--help'], { cwd: dir });
     for (const cmd of ['run', 'status', 'discover', 'export']) expect(help.stdout).toContain(cmd);
 

@@ -1,7 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fromEnv, loadAgentConfig, parseHostPort, resolveConfig } from '../../../onprem-agent/config.js';
+import { DEFAULT_DATA_DIR, fromEnv, loadAgentConfig, loadDataDir, parseHostPort, resolveConfig } from '../../../onprem-agent/config.js';
+import { BadUserInputError, NotFoundError } from '../../../schema/errors.js';
+import { errorLine } from '../../../onprem-agent/run/commands.js';
 
 describe('agent configuration', () => {
   const dir = mkdtempSync(join(tmpdir(), 'agent-config-'));
@@ -69,5 +71,23 @@ describe('agent configuration', () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ clod: 'x' }));
     expect(() => loadAgentConfig({ config: bad }, {})).toThrow(/unknown key\(s\) clod/);
+  });
+
+  it('gives the data dir alone by the same precedence as the whole config, without validating the rest', () => {
+    // A cloud without credentials stops `run`, not the commands that only need the data dir.
+    const env = { SKYBOOT_AGENT_CLOUD: 'http://x', SKYBOOT_AGENT_CONFIG: file };
+    expect(loadDataDir({}, env)).toBe('/var/lib/a');
+    expect(loadDataDir({}, { ...env, SKYBOOT_AGENT_DATA_DIR: '/srv/env' })).toBe('/srv/env');
+    expect(loadDataDir({ dataDir: 'rel' }, { ...env, SKYBOOT_AGENT_DATA_DIR: '/srv/env' })).toBe(join(process.cwd(), 'rel'));
+    expect(loadDataDir({}, {})).toBe(DEFAULT_DATA_DIR);
+    expect(loadAgentConfig({}, {}).dataDir).toBe(DEFAULT_DATA_DIR);
+    expect(() => loadAgentConfig({}, { SKYBOOT_AGENT_CLOUD: 'http://x' })).toThrow(/tokenEndpoint/);
+    expect(loadDataDir({}, { SKYBOOT_AGENT_CLOUD: 'http://x' })).toBe(DEFAULT_DATA_DIR);
+  });
+
+  it('names an error\'s field once', () => {
+    expect(errorLine(new BadUserInputError('dhcpAddress', '10.9.9.9 is not on eth1'))).toBe('skyboot-agent: dhcpAddress: 10.9.9.9 is not on eth1');
+    expect(errorLine(new NotFoundError('interface', 'eth9', 'dhcpInterface'))).toBe('skyboot-agent: dhcpInterface: interface eth9 not found');
+    expect(errorLine(new Error('plain'))).toBe('skyboot-agent: plain');
   });
 });
