@@ -125,8 +125,8 @@ async function applyReport(ctx: OperationContext, site: string, key: string, end
 /**
  * A Redfish walk sees a node's MACs, not the addresses its OS uses on them: those are the
  * operator's (upsertComponents, addEthernetInterface). A reported interface whose MAC the
- * component already has keeps that interface's addresses and network unless the report gives its
- * own, so a re-discovery never strips the address node-scoped serving checks a node by.
+ * component already has keeps that interface's addresses, and its network, unless the report
+ * gives its own, so a re-discovery never strips the address node-scoped serving checks a node by.
  */
 async function keepInventoryAddresses(ctx: OperationContext, site: string, inputs: { xname: string; interfaces?: unknown }[]): Promise<void> {
   const withNics = inputs.filter((c) => Array.isArray(c.interfaces) && c.interfaces.length > 0);
@@ -145,8 +145,10 @@ async function keepInventoryAddresses(ctx: OperationContext, site: string, input
         return raw; // the upsert refuses it, naming the field
       }
       const had = known.get(mac);
-      if (!had || (nic.ipAddresses !== undefined && nic.ipAddresses !== null)) return raw;
-      return { ...nic, ipAddresses: had.ipAddresses, ...(nic.network === undefined || nic.network === null ? { network: had.network } : {}) };
+      const keepIps = nic.ipAddresses === undefined || nic.ipAddresses === null;
+      const keepNetwork = nic.network === undefined || nic.network === null;
+      if (!had || (!keepIps && !keepNetwork)) return raw;
+      return { ...nic, ...(keepIps ? { ipAddresses: had.ipAddresses } : {}), ...(keepNetwork ? { network: had.network } : {}) };
     });
   });
 }
