@@ -8,6 +8,9 @@
  * group); the BMC account goes in through `skyboot-agent discover --credentials`, which names the
  * BMCs from the inventory's endpoints and leaves the map the power path uses.
  *
+ * `startSimulatedSite` is the same without an agent: the nodes boot from a fixed address, where a
+ * test runs its agents (a child process, then another agent of the site taking over).
+ *
  * What the tests read back is the simulator's own record (power actions, boots, the script each
  * boot was served, heartbeats) and the cloud's answers; `outOfService` and `maxOverlap` turn both
  * into intervals.
@@ -24,6 +27,7 @@ import { parseBootScript, type SimNodeRecord } from '../../../onprem-agent/redfi
 import { startAgent, type RunningAgent } from '../../../onprem-agent/run/agent.js';
 import { BOOT_TOKEN_PARAM } from '../../../bootscript/bootToken.js';
 import { httpFrom } from '../../support/httpFrom.js';
+import { freeTcpPort } from '../../support/ports.js';
 import { startTestCloud, type TestCloud } from '../sync/cloud.js';
 import { blob, siteFixture, type Blob, type SiteFixture } from '../sync/siteFixture.js';
 
@@ -51,6 +55,7 @@ export interface SessionNodeRecord {
   endedAt: string | null;
   previousImageId: string | null;
   targetImageId: string | null;
+  claimedBy: string | null;
   error: { step: string; message: string } | null;
 }
 
@@ -66,17 +71,21 @@ export interface BootStateView {
   bootState: { desired: { imageId: string | null } | null; staged: { imageId: string | null } | null; actual: { imageId: string | null; bootedAt: string } | null; workloadHold: boolean };
 }
 
-export interface RollingSite {
+/** The cloud, the inventory and the simulated fleet, without an agent: its nodes boot from `agentUrl`. */
+export interface SimulatedSite {
   cloud: TestCloud;
   fx: SiteFixture;
-  agent: RunningAgent;
   fleet: SimulatedFleet;
   nodes: RollingNode[];
   imageA: string;
   imageB: string;
   kernelA: Blob;
   kernelB: Blob;
-  /** GraphQL as the operator (or the admin for inventory writes); throws on errors, naming them. */
+  /** Where the nodes boot from: the site agent's HTTP address (whichever agent listens there). */
+  agentUrl: string;
+  /** A scratch directory of the site's, removed by close(). */
+  dir: string;
+  /** GraphQL as the operator; throws on errors, naming them. */
   op<T>(query: string, variables?: Record<string, unknown>): Promise<T>;
   putTemplate(name: string, imageId: string, kernelParameters: string): Promise<void>;
   createSession(input: Record<string, unknown>): Promise<SessionView>;
@@ -90,7 +99,21 @@ export interface RollingSite {
   resets(n: RollingNode): string[];
   /** The agent's boot script for the node, asked for as the node asks: by MAC, from its own address. */
   bootScriptAsNode(n: RollingNode): Promise<{ token: string | null; kernelUrl: string | null; params: string }>;
+  /**
+   * `skyboot-agent discover` of every BMC into an agent data dir, with the BMC account as a
+   * credentials file. The BMCs are named from the inventory: `snapshot` (the agent running on the
+   * data dir has the inventory's endpoints in its snapshot) or `inventory-file` (the operator
+   * exports the endpoints through the API and passes `--inventory`, for an agent not started yet).
+   */
+  discoverInto(dataDir: string, names: 'snapshot' | 'inventory-file'): Promise<{ stdout: string; stderr: string }>;
+  /** Runs at close(), before the fleet and the cloud stop (an agent, a child process). */
+  onClose(fn: () => Promise<void>): void;
   close(): Promise<void>;
+}
+
+/** The simulated site with a real agent (startAgent) listening at agentUrl, its BMCs discovered. */
+export interface RollingSite extends SimulatedSite {
+  agent: RunningAgent;
 }
 
 export async function until<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 30_000, describeLast?: () => Promise<string> | string): Promise<T> {
@@ -138,7 +161,7 @@ export function maxOverlap(intervals: { from: number; to: number }[]): number {
 }
 
 const SESSION = 'id status statusReason counts { total pending waiting inProgress succeeded failed rolledBack staged superseded }';
-const NODE = 'xname phase canary attempts startedAt endedAt previousImageId targetImageId error { step message }';
+const NODE = 'xname phase canary attempts startedAt endedAt previousImageId targetImageId claimedBy error { step message }';
 
 export interface RollingSiteOptions {
   site: string;
@@ -147,15 +170,15 @@ export interface RollingSiteOptions {
   bootDelayMs?: number;
 }
 
-export async function startRollingSite(opts: RollingSiteOptions): Promise<RollingSite> {
+export async function startSimulatedSite(opts: RollingSiteOptions & { agentPort: number }): Promise<SimulatedSite> {
   const dir = mkdtempSync(join(tmpdir(), 'skyboot-rolling-'));
-  const dataDir = join(dir, 'agent');
+  const agentUrl = `http://127.0.0.1:${opts.agentPort}`;
   const cloud = await startTestCloud();
   const gw = cloud.gw;
-  let agent: RunningAgent | null = null;
   let fleet: SimulatedFleet | null = null;
+  const closers: (() => Promise<void>)[] = [];
   const close = async () => {
-    await agent?.stop();
+    for (const fn of closers.reverse()) await fn();
     await fleet?.close();
     await cloud.close();
     rmSync(dir, { recursive: true, force: true });
@@ -172,14 +195,8 @@ export async function startRollingSite(opts: RollingSiteOptions): Promise<Rollin
     const kernelB = blob(180 * 1024);
     const imageB = await fx.pushImage('compute-b', kernelB, blob(250 * 1024));
 
-    // The agent as a site runs it: the site's own client credentials, its own data dir.
-    writeFileSync(join(dir, 'client-secret'), fx.agentClient.clientSecret);
-    agent = await startAgent(resolveConfig({
-      cloud: gw.url, tokenEndpoint: fx.agentClient.tokenEndpoint, clientId: fx.agentClient.clientId, clientSecretFile: join(dir, 'client-secret'),
-      dataDir, http: '127.0.0.1:0', syncInterval: '1',
-    }));
-    // One node per BMC (dmtf: one system each); systems start powered on and boot from the agent.
-    fleet = await startSimulatedFleet({ count: opts.count, vendors: ['dmtf'], seed: opts.site, powerTransitionMs: 50, os: { bootFrom: agent.httpUrl, bootDelayMs: opts.bootDelayMs ?? 300, heartbeatIntervalMs: 20_000 } });
+    // One node per BMC (dmtf: one system each); systems start powered on and boot from the agent's address.
+    fleet = await startSimulatedFleet({ count: opts.count, vendors: ['dmtf'], seed: opts.site, powerTransitionMs: 50, os: { bootFrom: agentUrl, bootDelayMs: opts.bootDelayMs ?? 300, heartbeatIntervalMs: 20_000 } });
     const nodes: RollingNode[] = fleet.bmcs.map((b) => ({ xname: `x3000c0s${b.index}b0n0`, bmcXname: `x3000c0s${b.index}b0`, mac: b.nodes[0]!.mac, ip: b.nodes[0]!.ip, bmc: b.index, system: b.systems[0]! }));
 
     // The inventory, as the operator enters it: BMC endpoints, nodes with boot MAC and address, a group.
@@ -193,22 +210,28 @@ export async function startRollingSite(opts: RollingSiteOptions): Promise<Rollin
     await admin(`mutation($l: String!) { createGroup(input: { label: $l }) { label } }`, { l: GROUP });
     await admin(`mutation($l: String!, $x: [XName!]!, $s: String) { addGroupMembers(label: $l, xnames: $x, site: $s) { name } }`, { l: GROUP, x: nodes.map((n) => n.xname), s: fx.site });
 
-    // discover names BMCs from the inventory's endpoints, as the agent's snapshot carries them.
-    const a = agent;
-    await until('the agent snapshot to carry every node and Redfish endpoint', () => {
-      const s = a.syncer.index?.stored.snapshot;
-      return !!s && nodes.every((n) => a.syncer.index!.byXname.get(n.xname)?.boot) && (s.redfishEndpoints ?? []).length === nodes.length;
-    }, 60_000);
-    const creds = join(dir, 'bmc-credentials.yaml');
-    writeFileSync(creds, `- match: "127.0.0.1"\n  username: ${fleet.username}\n  password: ${fleet.password}\n`);
-    const cli = await execFileP(process.execPath, [join(repoRoot, 'bin', 'skyboot-agent.js'), 'discover', ...fleet.bmcs.flatMap((b) => ['--range', `http://${b.host}:${b.port}`]), '--credentials', creds, '--data-dir', dataDir], {
-      cwd: repoRoot, timeout: 120_000, env: { ...process.env, SKYBOOT_LOG_LEVEL: 'warn' },
-    });
-    rmSync(creds);
-    if (!cli.stdout.includes(`${nodes.length} BMCs, ${nodes.length} nodes`)) throw new Error(`discover: ${cli.stdout}\n${cli.stderr}`);
-    for (const n of nodes) if (!cli.stdout.includes(`nodes ${n.xname}`)) throw new Error(`discover did not name ${n.xname} from the inventory: ${cli.stdout}`);
-
     const f = fleet;
+    const discoverInto = async (dataDir: string, names: 'snapshot' | 'inventory-file') => {
+      const creds = join(dir, 'bmc-credentials.yaml');
+      writeFileSync(creds, `- match: "127.0.0.1"\n  username: ${f.username}\n  password: ${f.password}\n`);
+      const extra: string[] = [];
+      if (names === 'inventory-file') {
+        const eps = await gql<{ redfishEndpoints: { edges: { node: { xname: string; address: string } }[] } }>(`query($f: RedfishEndpointFilter) { redfishEndpoints(filter: $f, first: 1000) { edges { node { xname address } } } }`, { f: { site: fx.site } });
+        const file = join(dir, 'inventory-endpoints.json');
+        writeFileSync(file, JSON.stringify(Object.fromEntries(eps.redfishEndpoints.edges.map((e) => [e.node.address, e.node.xname]))));
+        extra.push('--inventory', file);
+      }
+      try {
+        const cli = await execFileP(process.execPath, [join(repoRoot, 'bin', 'skyboot-agent.js'), 'discover', ...f.bmcs.flatMap((b) => ['--range', `http://${b.host}:${b.port}`]), '--credentials', creds, ...extra, '--data-dir', dataDir], {
+          cwd: repoRoot, timeout: 120_000, env: { ...process.env, SKYBOOT_LOG_LEVEL: 'warn' },
+        });
+        if (!cli.stdout.includes(`${nodes.length} BMCs, ${nodes.length} nodes`)) throw new Error(`discover: ${cli.stdout}\n${cli.stderr}`);
+        for (const n of nodes) if (!cli.stdout.includes(`nodes ${n.xname}`)) throw new Error(`discover did not name ${n.xname} from the inventory: ${cli.stdout}`);
+        return cli;
+      } finally {
+        rmSync(creds, { force: true });
+      }
+    };
     const sessionNodes = async (id: string): Promise<SessionNodeRecord[]> => {
       const out: SessionNodeRecord[] = [];
       let after: string | null = null;
@@ -221,7 +244,7 @@ export async function startRollingSite(opts: RollingSiteOptions): Promise<Rollin
     };
     const session = async (id: string) => (await gql<{ bootSession: SessionView }>(`query($id: ID!) { bootSession(id: $id) { ${SESSION} } }`, { id })).bootSession;
     return {
-      cloud, fx, agent, fleet, nodes, imageA: fx.imageId, imageB, kernelA: fx.kernel, kernelB,
+      cloud, fx, fleet, nodes, imageA: fx.imageId, imageB, kernelA: fx.kernel, kernelB, agentUrl, dir,
       op: gql,
       async putTemplate(name, imageId, kernelParameters) {
         await gql(`mutation($i: BootTemplateInput!) { putBootTemplate(input: $i) { version } }`, { i: { name, site: fx.site, bootSets: [{ name: 'compute', imageId, kernelParameters, groups: [GROUP] }] } });
@@ -252,15 +275,42 @@ export async function startRollingSite(opts: RollingSiteOptions): Promise<Rollin
       record: (n) => f.nodeRecords()[n.bmc]!,
       resets: (n) => [...f.system(n.bmc, n.system).resetsReceived],
       async bootScriptAsNode(n) {
-        const res = await httpFrom(n.ip, `${a.httpUrl}/boot/v1/bootscript?mac=${n.mac}`, { timeoutMs: 10_000 });
+        const res = await httpFrom(n.ip, `${agentUrl}/boot/v1/bootscript?mac=${n.mac}`, { timeoutMs: 10_000 });
         if (res.status !== 200) throw new Error(`boot script for ${n.xname} from ${n.ip}: HTTP ${res.status} ${res.text().slice(0, 200)}`);
         const s = parseBootScript(res.text());
         return { token: tokenOf(s.params), kernelUrl: s.kernelUrl, params: s.params };
       },
+      discoverInto,
+      onClose: (fn) => closers.push(fn),
       close,
     };
   } catch (err) {
     await close();
+    throw err;
+  }
+}
+
+export async function startRollingSite(opts: RollingSiteOptions): Promise<RollingSite> {
+  const port = await freeTcpPort();
+  const site = await startSimulatedSite({ ...opts, agentPort: port });
+  try {
+    // The agent as a site runs it: the site's own client credentials, its own data dir.
+    const dataDir = join(site.dir, 'agent');
+    writeFileSync(join(site.dir, 'client-secret'), site.fx.agentClient.clientSecret);
+    const agent = await startAgent(resolveConfig({
+      cloud: site.cloud.gw.url, tokenEndpoint: site.fx.agentClient.tokenEndpoint, clientId: site.fx.agentClient.clientId, clientSecretFile: join(site.dir, 'client-secret'),
+      dataDir, http: `127.0.0.1:${port}`, syncInterval: '1',
+    }));
+    site.onClose(() => agent.stop());
+    // discover names BMCs from the inventory's endpoints, as the agent's snapshot carries them.
+    await until('the agent snapshot to carry every node and Redfish endpoint', () => {
+      const s = agent.syncer.index?.stored.snapshot;
+      return !!s && site.nodes.every((n) => agent.syncer.index!.byXname.get(n.xname)?.boot) && (s.redfishEndpoints ?? []).length === site.nodes.length;
+    }, 60_000);
+    await site.discoverInto(dataDir, 'snapshot');
+    return { ...site, agent };
+  } catch (err) {
+    await site.close();
     throw err;
   }
 }
