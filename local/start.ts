@@ -1,5 +1,6 @@
 /** `npm start`: the whole system on this machine, on embedded local backends. Ctrl-C stops it all. */
-import { startLocalStack } from './stack.js';
+import { LOCAL_SITE, startLocalStack } from './stack.js';
+import { registerSimulatedSite } from './demoInventory.js';
 import { startLocalAgent } from '../onprem-agent/run/localAgent.js';
 import { startSimulatedFleet } from '../onprem-agent/redfish/simulator/fleet.js';
 import { handler as expireBootSessionClaims } from '../functions/orchestration/claimExpiry.js';
@@ -19,10 +20,12 @@ const agent = await startLocalAgent(stack, { httpPort: agentHttpPort, tftpPort: 
 // system's simulated OS boots from the agent after every power-on and heartbeats.
 const fleet = await startSimulatedFleet({ count: 4, latencyMs: 5, seed: 'demo', os: { bootFrom: agent.httpUrl, bootDelayMs: 2000 } });
 const ranges = fleet.bmcs.map((b) => `http://${b.host}:${b.port}`).join(' --range ');
+// A boot session needs each node's address in the inventory (the agent answers a node only from it).
+const demo = await registerSimulatedSite(LOCAL_SITE, fleet.bmcs);
 say(`GraphQL API and IDE: ${stack.graphqlUrl}   web console: ${stack.url}/console/`);
 say(`agent (site local): http://127.0.0.1:${agentHttpPort}/status   boot script: http://127.0.0.1:${agentHttpPort}/boot/v1/bootscript?mac=<MAC>`);
 say(`simulated BMCs: ${fleet.bmcs.length} (user ${fleet.username}); discover them with: SKYBOOT_BMC_USERNAME=${fleet.username} SKYBOOT_BMC_PASSWORD=${fleet.password} npx skyboot-agent discover --data-dir ${dataDir}/agent --range ${ranges}`);
-say(`simulated nodes (boot MAC → the address they boot and heartbeat from; give each its IP in the inventory): ${fleet.bmcs.flatMap((b) => b.nodes).map((n) => `${n.mac} → ${n.ip}`).join(', ')}; their record: http://${fleet.bmcs[0]!.host}:${fleet.bmcs[0]!.port}/simulator/v1/nodes`);
+say(`simulated nodes, in site ${LOCAL_SITE}'s inventory as COMPUTE with their boot MAC and the address they boot and heartbeat from (their BMCs as Redfish endpoints, so discover names them): ${demo.nodes.map((n) => `${n.xname} ${n.mac} → ${n.ip}`).join(', ')}; their record: http://${fleet.bmcs[0]!.host}:${fleet.bmcs[0]!.port}/simulator/v1/nodes`);
 say(`health: ${stack.url}/health`);
 say(`dev users (kept in ${stack.dataDir}/auth/secrets.json): ${stack.auth.users.map((u) => `${u.username} / ${u.password}`).join('   ')}`);
 say(`agent (site local) client: ${stack.agentClient.clientId}, config ${stack.dataDir}/agent/cloud.json`);

@@ -17,7 +17,8 @@ import { readHardware, writeHardware } from './hardware.js';
 import { assertAllowedAt, siteScope } from '../shared/identity.js';
 import { discoveryReceiptIndex, discoveryReceiptKey } from './keys.js';
 import { address, bmcXname, writeEndpoint } from './redfishEndpoints.js';
-import { list, object, optionalString, xname } from './validation.js';
+import { interfaceMac, list, object, optionalString, xname } from './validation.js';
+import { getComponents } from './componentStore.js';
 
 export interface DiscoveryReportResult {
   idempotencyKey: string;
@@ -79,6 +80,8 @@ async function applyReport(ctx: OperationContext, site: string, key: string, end
     return { xname: x, site, state: o.state ?? undefined, arch: o.arch ?? undefined, interfaces: o.interfaces ?? undefined };
   });
 
+  await keepInventoryAddresses(ctx, site, componentInputs);
+
   const errors: UpsertError[] = [];
   let endpointCount = 0;
   await mapLimit(endpointChanges.map((c, index) => ({ c, index })), 16, async ({ c, index }) => {
@@ -117,6 +120,37 @@ async function applyReport(ctx: OperationContext, site: string, key: string, end
     }),
   );
   return result;
+}
+
+/**
+ * A Redfish walk sees a node's MACs, not the addresses its OS uses on them: those are the
+ * operator's (upsertComponents, addEthernetInterface). A reported interface whose MAC the
+ * component already has keeps that interface's addresses, and its network, unless the report
+ * gives its own, so a re-discovery never strips the address node-scoped serving checks a node by.
+ */
+async function keepInventoryAddresses(ctx: OperationContext, site: string, inputs: { xname: string; interfaces?: unknown }[]): Promise<void> {
+  const withNics = inputs.filter((c) => Array.isArray(c.interfaces) && c.interfaces.length > 0);
+  if (!withNics.length) return;
+  const stored = await getComponents(ctx, withNics.map((c) => ({ site, xname: c.xname })));
+  withNics.forEach((c, i) => {
+    const known = new Map((stored[i]?.interfaces ?? []).map((n) => [n.mac, n]));
+    if (!known.size) return;
+    c.interfaces = (c.interfaces as unknown[]).map((raw) => {
+      if (!raw || typeof raw !== 'object') return raw;
+      const nic = raw as { mac?: unknown; ipAddresses?: unknown; network?: unknown };
+      let mac: string;
+      try {
+        mac = interfaceMac(nic.mac);
+      } catch {
+        return raw; // the upsert refuses it, naming the field
+      }
+      const had = known.get(mac);
+      const keepIps = nic.ipAddresses === undefined || nic.ipAddresses === null;
+      const keepNetwork = nic.network === undefined || nic.network === null;
+      if (!had || (!keepIps && !keepNetwork)) return raw;
+      return { ...nic, ...(keepIps ? { ipAddresses: had.ipAddresses } : {}), ...(keepNetwork ? { network: had.network } : {}) };
+    });
+  });
 }
 
 export interface DiscoveryReceipt {

@@ -15,8 +15,8 @@ import { normaliseXName } from '../../schema/xname.js';
 import type { OperationContext } from '../shared/handler.js';
 import { siteScope } from '../shared/identity.js';
 import { logger } from '../shared/logger.js';
-import { recordActual, resolvedBoot, setDesiredBoot } from './bootState.js';
-import { sessionNodeKey } from './keys.js';
+import { bootStateOf, recordActual, resolvedBoot, setDesiredBoot } from './bootState.js';
+import { bootStateKey, sessionNodeKey } from './keys.js';
 import { allSessionNodes, toSessionNode, transition, type NodePhase, type SessionNode } from './sessionNodes.js';
 import { settleSession, siteSessionsQuery, storedSession, visibleSession, type BootSession } from './sessions.js';
 
@@ -76,13 +76,19 @@ function claimView(s: BootSession, n: SessionNode) {
   };
 }
 
-/** One node, taken under the window: true when this agent won it. */
-async function claimOne(ctx: OperationContext, sessionId: string, xname: string): Promise<SessionNode | null> {
+/**
+ * One node, taken under the window: the record when this agent won it, 'held' when the node is held
+ * busy (setWorkloadHold) and the session respects workload. The hold is checked here, in the claim's
+ * own transaction, not only by the agent: its copy of the holds is only as new as its last snapshot
+ * pull, so a node held just before the session started would otherwise be taken.
+ */
+async function claimOne(ctx: OperationContext, sessionId: string, xname: string): Promise<SessionNode | 'held' | null> {
   for (let attempt = 0; attempt < MAX_CLAIM_RETRIES; attempt++) {
     const s = await storedSession(ctx.clients, sessionId);
     if (!s || freeSlots(s) === 0) return null;
     const n = await nodeRecord(ctx, sessionId, xname);
     if (!n || (n.phase !== 'PENDING' && n.phase !== 'WAITING')) return null;
+    if (s.respectWorkload && (await bootStateOf(ctx.clients, s.site, xname)).workloadHold) return 'held';
     const asCanary = s.canaryStarted < s.canary;
     const now = new Date();
     const won = await transition(ctx.clients, {
@@ -96,6 +102,8 @@ async function claimOne(ctx: OperationContext, sessionId: string, xname: string)
         ? { expression: '#status = :running AND #counts.#inProgress < :max AND canaryStarted < :canary', values: { ':running': 'RUNNING', ':max': s.maxConcurrent, ':canary': s.canary } }
         : { expression: '#status = :running AND #counts.#inProgress < :max AND canaryValidated >= :canary', values: { ':running': 'RUNNING', ':max': s.maxConcurrent, ':canary': s.canary } },
       sessionAdd: asCanary ? { canaryStarted: 1 } : {},
+      // setWorkloadHold removes the attribute on release.
+      ...(s.respectWorkload ? { checks: [{ key: bootStateKey(s.site, xname), expression: 'attribute_not_exists(workloadHold)' }] } : {}),
     });
     if (won) return (await nodeRecord(ctx, sessionId, xname))!;
     // Lost a race (another agent moved the window or this node): look again after a short pause.
@@ -135,6 +143,12 @@ export async function claimBootSessionNodes(ctx: OperationContext, args: { input
   const claims = [];
   for (const candidate of order) {
     const n = await claimOne(ctx, sessionId, candidate.xname);
+    if (n === 'held') {
+      // Busy by the cloud's own record: waits outside the window, as a node the agent found busy.
+      await transition(ctx.clients, { sessionId, xname: candidate.xname, from: 'PENDING', to: 'WAITING' });
+      logger.info('held node left waiting', { sessionId, xname: candidate.xname });
+      continue;
+    }
     if (!n) {
       const now = await storedSession(ctx.clients, sessionId);
       if (!now || freeSlots(now) === 0) break;

@@ -108,6 +108,8 @@ export interface Transition {
   /** Extra condition on the session item, and counters added there. */
   sessionCondition?: { expression: string; values: Record<string, unknown> };
   sessionAdd?: Record<string, number>;
+  /** Conditions on other items (by key) that must hold too, e.g. the node's boot state carrying no workload hold. */
+  checks?: { key: Record<string, unknown>; expression: string }[];
 }
 
 /** Applies a transition; false when a condition did not hold (someone else moved first, or the window is full). */
@@ -165,6 +167,7 @@ export async function transition(c: Clients, t: Transition): Promise<boolean> {
               ExpressionAttributeValues: sValues,
             },
           },
+          ...(t.checks ?? []).map((k) => ({ ConditionCheck: { TableName: c.config.tableName, Key: k.key, ConditionExpression: k.expression } })),
         ],
       }),
     );

@@ -102,6 +102,22 @@ describe('inventory discovery reports, Redfish endpoints and hardware inventory'
     expect(await fails(operator, 'reportDiscovery', report('human'))).toMatchObject({ code: 'FORBIDDEN' });
   });
 
+  it("a re-discovery keeps the addresses and network the operator gave a node's MACs; a MAC the walk no longer sees is released", async () => {
+    await ok(operator, 'upsertComponents', { input: [{ xname: 'x8c7s0b0n0', site: 's8', role: 'COMPUTE', interfaces: [
+      { mac: '02:ee:00:00:00:01', ipAddresses: ['10.8.0.1'], network: 'hsn' }, { mac: '02:ee:00:00:00:02', ipAddresses: ['10.8.1.1'], network: 'mgmt' },
+    ] }] });
+    const walk = { input: { idempotencyKey: 'walk-keep', components: [{ xname: 'x8c7s0b0n0', state: 'ON', interfaces: [{ mac: '02:EE:00:00:00:01', description: 'eth0' }, { mac: '02:ee:00:00:00:03' }] }] } };
+    expect(await ok(agentOf('s8'), 'reportDiscovery', walk)).toMatchObject({ components: 1, errors: [] });
+    const node = await ok(viewer, 'component', { xname: 'x8c7s0b0n0', site: 's8' });
+    expect(node.interfaces).toEqual([
+      expect.objectContaining({ mac: '02:ee:00:00:00:01', ipAddresses: ['10.8.0.1'], network: 'hsn', description: 'eth0' }),
+      expect.objectContaining({ mac: '02:ee:00:00:00:03', ipAddresses: [], network: 'default' }),
+    ]);
+    // An address the walk does report is the one stored.
+    await ok(agentOf('s8'), 'reportDiscovery', { input: { idempotencyKey: 'walk-keep-2', components: [{ xname: 'x8c7s0b0n0', interfaces: [{ mac: '02:ee:00:00:00:01', ipAddresses: ['10.8.0.9'] }] }] } });
+    expect((await ok(viewer, 'component', { xname: 'x8c7s0b0n0', site: 's8' })).interfaces).toEqual([expect.objectContaining({ mac: '02:ee:00:00:00:01', ipAddresses: ['10.8.0.9'], network: 'hsn' })]);
+  });
+
   it('Redfish endpoints: upsert, list per site with status filter, delete; bad address refused', async () => {
     const eps = await ok(operator, 'upsertRedfishEndpoints', { input: [{ xname: 'x7c0s0b0', address: 'bmc7.example.net:8443', credentialsRef: 'vault:bmc/x7', site: 's7' }] });
     expect(eps[0]).toMatchObject({ xname: 'x7c0s0b0', discoveryStatus: 'PENDING', credentialsRef: 'vault:bmc/x7', version: 1, enabled: true });

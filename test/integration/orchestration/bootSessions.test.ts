@@ -147,6 +147,13 @@ describe('boot sessions: templates, claims under the window, staging', () => {
 
     const hold = ok(await gw.gql<{ setWorkloadHold: { xname: string }[] }>('mutation { setWorkloadHold(xnames: ["x3000c0s7b0n0"], hold: true, site: "orch") { xname bootState { workloadHold } } }', undefined, gw.tokens.operator));
     expect(hold.setWorkloadHold).toEqual([{ xname: 'x3000c0s7b0n0', bootState: { workloadHold: true } }]);
+    // An agent whose snapshot predates the hold offers the node as idle: the cloud's own record wins.
+    const held = ok(await create({ template: 'rack3-b', operation: 'REBOOT', limit: 'x3000c0s7b0n0', respectWorkload: true })).createBootSession;
+    expect(ok(await claim(agent1, held.id, ['x3000c0s7b0n0'])).claimBootSessionNodes).toEqual([]);
+    expect((await read(held.id)).counts).toMatchObject({ waiting: 1, inProgress: 0 });
+    ok(await gw.gql('mutation { setWorkloadHold(xnames: ["x3000c0s7b0n0"], hold: false, site: "orch") { xname } }', undefined, gw.tokens.operator));
+    expect(ok(await claim(agent1, held.id, ['x3000c0s7b0n0'])).claimBootSessionNodes.map((c) => c.xname)).toEqual(['x3000c0s7b0n0']);
+    ok(await gw.gql('mutation($id: ID!) { cancelBootSession(id: $id) { status } }', { id: held.id }, gw.tokens.operator));
   });
 
   it('stages without touching desired until applyStaged, which is harmless twice; a newer session takes a node over', async () => {
