@@ -21,7 +21,7 @@ let browser: HeadlessBrowser;
 const password = () => gw.auth.users.find((u) => u.username === 'operator')!.password;
 
 beforeAll(async () => {
-  gw = await startTestGateway({ console: true });
+  gw = await startTestGateway({ console: true, ownDynamoDb: true });
   // One batch at a time (concurrent batches contend for DynamoDB Local's table lock); the first
   // 100 nodes carry a NID and an interface, the rest are bare nodes with a state.
   const seedStart = Date.now();

@@ -55,10 +55,12 @@ export interface TestGatewayOptions {
   users?: { username: string; groups: string[] }[];
   /** Serve the built web console at /console/ (as the local stack does). */
   console?: boolean;
+  /** A DynamoDB Local of the gateway's own (test/support/aws.ts, FreshAwsOptions). */
+  ownDynamoDb?: boolean;
 }
 
 export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
-  const aws = await freshAws('gw');
+  const aws = await freshAws('gw', { ownDynamoDb: opts.ownDynamoDb ?? false });
   const dir = mkdtempSync(join(tmpdir(), 'skyboot-auth-'));
   const auth = await startAuthServer({ dataDir: dir, port: 0, ...(opts.tokenTtlSeconds ? { tokenTtlSeconds: opts.tokenTtlSeconds } : {}), ...(opts.users ? { extraUsers: opts.users } : {}) });
   process.env.SKYBOOT_JWT_ISSUER = auth.issuer;

@@ -19,7 +19,7 @@ describe('skyboot component import (CSV, JSON, YAML) against the gateway', () =>
   let dir: string;
   let gql: Gql;
   beforeAll(async () => {
-    gw = await startTestGateway();
+    gw = await startTestGateway({ ownDynamoDb: true });
     dir = mkdtempSync(join(tmpdir(), 'skyboot-import-'));
     gql = graphqlClient({ url: `${gw.url}/graphql`, token: gw.tokens.admin });
   });

@@ -31,7 +31,7 @@ async function pageAll(first: number): Promise<{ xnames: string[]; pages: number
 describe('inventory bulk upsert and paging (10,000 components)', () => {
   let aws: TestAws;
   beforeAll(async () => {
-    aws = await freshAws('inv-bulk');
+    aws = await freshAws('inv-bulk', { ownDynamoDb: true });
   });
   afterAll(() => aws.dispose());
 

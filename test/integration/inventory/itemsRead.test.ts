@@ -15,7 +15,7 @@ describe('components(filter:) items read per item returned (DynamoDB Local, mete
   let aws: TestAws;
   let meter: CapacityMeter;
   beforeAll(async () => {
-    aws = await freshAws('inv-read');
+    aws = await freshAws('inv-read', { ownDynamoDb: true });
     // Half COMPUTE, half SERVICE; every 20th READY (all of them COMPUTE: 100), the rest OFF.
     const input = Array.from({ length: N }, (_, i) => ({ xname: `x${1000 + (i >> 8)}c0s${(i >> 2) & 63}b0n${i & 3}`, role: i % 2 ? 'SERVICE' : 'COMPUTE', state: i % 20 === 0 ? 'READY' : 'OFF' }));
     for (let i = 0; i < N; i += 1000) expect((await ok(operator, 'upsertComponents', { input: input.slice(i, i + 1000) })).created).toBe(1000);

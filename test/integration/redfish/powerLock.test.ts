@@ -32,9 +32,13 @@ afterAll(async () => {
 test('a node being powered by another process is refused, untouched, and free again afterwards', async () => {
   const [first, second] = [...endpoints.keys()].sort();
   const opts = { dataDir, endpoints, credentials: fleetCredentials(fleet), confirmTimeoutMs: 60_000, pollMs: 25 };
-  // The child changes the node's power for real (a node already Off would have nothing to wait for).
-  const wasOn = (await powerAction([first!], 'status', opts))[0]!.powerState === 'On';
-  const [childAction, childState, backAction, backState] = wasOn ? ['off', 'Off', 'on', 'On'] : ['on', 'On', 'off', 'Off'];
+  // The child powers the node on for real: a forced off is immediate on this BMC, a power-on takes
+  // its 20 s transition, so the node starts Off and the child has a power-on to wait for.
+  expect((await powerAction([first!], 'off', opts))[0]).toMatchObject({ ok: true, powerState: 'Off' });
+  const [childAction, childState, backAction, backState] = ['on', 'On', 'off', 'Off'] as const;
+  const resetRequests = (): number => fleet.requestLog().filter((r) => r.method === 'POST' && r.path.includes('Reset')).length;
+  const resetsBefore = resetRequests();
+  const resets = (): number => resetRequests() - resetsBefore;
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/integration/redfish/powerChild.ts', JSON.stringify({
     dataDir, endpoints: [...endpoints], username: fleet.username, password: fleet.password, action: childAction, xname: first, confirmTimeoutMs: 60_000,
   })], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -49,9 +53,8 @@ test('a node being powered by another process is refused, untouched, and free ag
   expect(existsSync(lockFile)).toBe(true);
   expect(child.exitCode).toBeNull();
 
-  const resets = (): number => fleet.requestLog().filter((r) => r.method === 'POST' && r.path.includes('Reset')).length;
 
-  const refused = await powerAction([first!], backAction as 'on' | 'off', opts);
+  const refused = await powerAction([first!], backAction, opts);
   if (refused[0]!.ok) throw new Error(`the second action was not refused; the child ended with ${await exited} and printed ${out}`);
   expect(refused[0]).toMatchObject({ ok: false });
   expect(refused[0]!.error).toContain(`pid ${child.pid} (skyboot-agent power (test child))`);
@@ -64,6 +67,6 @@ test('a node being powered by another process is refused, untouched, and free ag
   expect(JSON.parse(out.trim())[0]).toMatchObject({ xname: first, ok: true, powerState: childState });
   // The BMC saw one reset request in all: the child's (the refused call sent none).
   expect(resets()).toBe(1);
-  expect((await powerAction([first!], backAction as 'on' | 'off', opts))[0]).toMatchObject({ ok: true, powerState: backState });
+  expect((await powerAction([first!], backAction, opts))[0]).toMatchObject({ ok: true, powerState: backState });
   expect(resets()).toBe(2);
 }, 180_000);

@@ -34,7 +34,7 @@ describe(`site snapshot at scale (${N.toLocaleString('en')} nodes, real limit-en
   let dir: string;
   let syncer: Syncer;
   beforeAll(async () => {
-    cloud = await startTestCloud();
+    cloud = await startTestCloud({ ownDynamoDb: true });
     fx = await siteFixture(cloud.gw, SITE);
     dir = mkdtempSync(join(tmpdir(), 'skyboot-scale-'));
     syncer = new Syncer(dir, new CloudClient({ url: cloud.gw.url, token: fx.agentToken, timeoutMs: 120_000 }), await new ArtifactCache(join(dir, 'cache')).init());
