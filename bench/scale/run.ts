@@ -22,15 +22,11 @@ import { clients } from '../../functions/shared/clients.js';
 import { SNAPSHOT_QUERY } from '../../onprem-agent/sync/cloudClient.js';
 import type { SiteSnapshotAnswer } from '../../schema/snapshotDelta.js';
 import { meterCapacity } from '../gateway/capacity.js';
+import { numberArg } from '../support/args.js';
 import { writeReport } from '../support/report.js';
 
-const argv = process.argv.slice(2);
-const flag = (name: string, dflt: number) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(argv[i + 1]) : dflt;
-};
-const NODES = flag('nodes', 100_000);
-const UPSERT = flag('upsert', 5_000);
+const NODES = numberArg('nodes', 100_000);
+const UPSERT = numberArg('upsert', 5_000);
 const API_GATEWAY_TIMEOUT_MS = 29_000;
 const say = (s: string) => process.stderr.write(`${s}\n`);
 const SITE = 'bench';
