@@ -15,6 +15,7 @@ import { canSee, resolveSite } from './sites.js';
 import { transact } from './transact.js';
 import { NotFoundError } from '../../schema/errors.js';
 import { list, mac, name, object, optionalInt, optionalString, xname } from './validation.js';
+import { anyMap, int, list as listOf, nullable, object as shapeOf, storedDecoder, str, withDefault, type Decoder } from '../shared/storedItem.js';
 
 type Item = Record<string, unknown>;
 
@@ -87,10 +88,25 @@ export function readHardware(raw: unknown, field = 'inventory'): Omit<HardwareIn
   };
 }
 
-function hardwareJson(item: Item): HardwareInventory {
-  const { PK: _pk, SK: _sk, entity: _e, site: _s, ...rest } = item;
-  return rest as unknown as HardwareInventory;
-}
+const hardwareDecoder: Decoder<HardwareInventory> = shapeOf({
+  xname: str,
+  manufacturer: nullable(str),
+  model: nullable(str),
+  serialNumber: nullable(str),
+  partNumber: nullable(str),
+  // Parts were checked field by field on the way in (readHardware); stored, each must still be a map.
+  processors: withDefault(listOf(anyMap), []),
+  memory: withDefault(listOf(anyMap), []),
+  accelerators: withDefault(listOf(anyMap), []),
+  nics: withDefault(listOf(anyMap), []),
+  firmware: withDefault(listOf(shapeOf({ name: str, version: str })), []),
+  totalMemoryMiB: withDefault(int, 0),
+  version: int,
+  updatedAt: str,
+});
+
+/** The stored Hardware item (SK HW) as the API returns it; StoredItemError if it is malformed. */
+const hardwareJson = storedDecoder('Hardware', hardwareDecoder);
 
 /** The steps writing a component's hardware record; the component must exist (ConditionCheck). */
 export function hardwareSteps(ctx: OperationContext, x: string, site: string, inv: ReturnType<typeof readHardware>, previous: Item | undefined, operation: string) {
