@@ -2,7 +2,7 @@
 import type { OperationContext } from '../shared/handler.js';
 import { queryPage, type Page } from '../shared/pagination.js';
 import { imagesByLabelPk, imagesByNamePk, imagesByStatusPk, IMAGES_PK } from './keys.js';
-import { decodeImage, type ImageItem, type Label } from './model.js';
+import { decodeImage, type Label } from './model.js';
 import { canRead } from '../shared/identity.js';
 import { getImageItems, imageViews, loadImageView, type ImageView } from './store.js';
 import { checkArch, checkLabels } from './validate.js';

@@ -106,7 +106,7 @@ const hardwareDecoder: Decoder<HardwareInventory> = shapeOf({
 });
 
 /** The stored Hardware item (SK HW) as the API returns it; StoredItemError if it is malformed. */
-const hardwareJson = storedDecoder('Hardware', hardwareDecoder);
+export const decodeHardware = storedDecoder('Hardware', hardwareDecoder);
 
 /** The steps writing a component's hardware record; the component must exist (ConditionCheck). */
 export function hardwareSteps(ctx: OperationContext, x: string, site: string, inv: ReturnType<typeof readHardware>, previous: Item | undefined, operation: string) {
@@ -143,7 +143,7 @@ export async function writeHardware(ctx: OperationContext, x: string, site: stri
     written = p.item;
     return p.steps;
   });
-  return hardwareJson(written!);
+  return decodeHardware(written!);
 }
 
 export async function setHardwareInventory(ctx: OperationContext, args: { xname: unknown; site?: unknown; inventory: unknown }): Promise<HardwareInventory> {
@@ -173,5 +173,5 @@ export async function componentHardware(ctx: OperationContext, _args: unknown, s
   const site = name(source?.site, 'source.site');
   const item = await loaderFor(ctx).load(`${site} ${x}`);
   if (!item || !canSee(ctx, item.site)) return null;
-  return hardwareJson(item);
+  return decodeHardware(item);
 }

@@ -1,0 +1,118 @@
+import { readFileSync } from 'node:fs';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { decodeBinding } from '../../../functions/boot/resolve.js';
+import { toView } from '../../../functions/boot/configurations.js';
+import { decodeArtifact, decodeImage } from '../../../functions/images/model.js';
+import { decodeHardware } from '../../../functions/inventory/hardware.js';
+import { componentFromItem } from '../../../functions/inventory/model.js';
+import { componentItem } from '../../../functions/inventory/componentStore.js';
+import { describeDecoders, storedItemError } from '../../support/storedItemCases.js';
+
+type Item = Record<string, unknown>;
+
+// Items written by an earlier main (the key-migration fixture): old items must keep decoding.
+const fixture = JSON.parse(readFileSync(new URL('../../fixtures/inventory-keys-v1.json', import.meta.url), 'utf8')) as { items: Record<string, AttributeValue>[] };
+const stored = fixture.items.map((i) => unmarshall(i));
+const ofKind = (entity: string): Item[] => stored.filter((i) => i.entity === entity);
+const first = (item: Item, field: string): Item => (item[field] as Item[])[0]!;
+
+// What the current inventory writes, string set included.
+const currentComponent = componentItem({
+  xname: 'x1000c0s0b0n0', type: 'Node', state: 'ON', flag: 'OK', enabled: true, role: 'COMPUTE', nid: 7, arch: 'X86', site: 'lab-a', version: 3,
+  interfaces: [{ mac: '02:00:00:00:00:07', ipAddresses: ['10.0.0.7'], network: 'default', description: 'boot' }],
+  groups: ['gpu', 'compute'], createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-02T00:00:00.000Z',
+});
+
+describeDecoders([
+  {
+    kind: 'Component',
+    decode: componentFromItem,
+    good: [currentComponent, ...ofKind('Component')],
+    bad: [
+      { name: 'missing xname', edit: (i) => delete i.xname, path: 'xname', reason: 'is not a string' },
+      { name: 'a version that is a string', edit: (i) => (i.version = '3'), path: 'version', reason: 'is not an integer' },
+      { name: 'a state outside the enum', edit: (i) => (i.state = 'BOOTING'), path: 'state', reason: 'is not one of UNKNOWN' },
+      { name: 'an interface without a MAC', edit: (i) => delete first(i, 'interfaces').mac, path: 'interfaces[0].mac', reason: 'is not a string' },
+      { name: 'groups that are not a set', edit: (i) => (i.groups = 'gpu'), path: 'groups', reason: 'is not a string set' },
+    ],
+  },
+  {
+    kind: 'Hardware',
+    decode: decodeHardware,
+    good: ofKind('Hardware'),
+    bad: [
+      { name: 'missing updatedAt', edit: (i) => delete i.updatedAt, path: 'updatedAt', reason: 'is not a string' },
+      { name: 'memory that is a map', edit: (i) => (i.memory = { slot: 'A1' }), path: 'memory', reason: 'is not a list' },
+      { name: 'a memory part that is a number', edit: (i) => ((i.memory as unknown[])[0] = 4096), path: 'memory[0]', reason: 'is not a map' },
+      { name: 'a firmware entry without a version', edit: (i) => (i.firmware = [{ name: 'BIOS' }]), path: 'firmware[0].version', reason: 'is not a string' },
+    ],
+  },
+  {
+    kind: 'Image',
+    decode: decodeImage,
+    good: ofKind('Image'),
+    bad: [
+      { name: 'missing imageVersion', edit: (i) => delete i.imageVersion, path: 'imageVersion', reason: 'is not a string' },
+      { name: 'a status outside the enum', edit: (i) => (i.status = 'DONE'), path: 'status', reason: 'is not one of UPLOADING, VERIFYING, READY, FAILED' },
+      { name: 'an artifact of an unknown type', edit: (i) => (first(i, 'artifacts').type = 'FIRMWARE'), path: 'artifacts[0].type', reason: 'is not one of KERNEL' },
+      { name: 'an artifact size that is a string', edit: (i) => (first(i, 'artifacts').size = '100'), path: 'artifacts[0].size', reason: 'is not an integer' },
+    ],
+  },
+  {
+    kind: 'Artifact',
+    decode: decodeArtifact,
+    good: ofKind('Artifact'),
+    bad: [
+      { name: 'missing s3Key', edit: (i) => delete i.s3Key, path: 's3Key', reason: 'is not a string' },
+      { name: 'an etag that is a number', edit: (i) => (i.etag = 5), path: 'etag', reason: 'is not a string' },
+      { name: 'a status outside the enum', edit: (i) => (i.status = 'LOST'), path: 'status', reason: 'is not one of' },
+    ],
+  },
+  {
+    kind: 'BootConfiguration',
+    decode: toView,
+    good: ofKind('BootConfiguration'),
+    bad: [
+      { name: 'missing kernel', edit: (i) => delete i.kernel, path: 'kernel', reason: 'is not a string' },
+      { name: 'a rootfsProvider outside the enum', edit: (i) => (i.rootfsProvider = 'NFS'), path: 'rootfsProvider', reason: 'is not one of HTTP, ISCSI' },
+      { name: 'a selector NID that is a string', edit: (i) => ((i.selector as Item).nids = ['1']), path: 'selector.nids[0]', reason: 'is not an integer' },
+      { name: 'a selector that is a string', edit: (i) => (i.selector = 'default'), path: 'selector', reason: 'is not a map' },
+    ],
+  },
+  {
+    kind: 'BootBinding',
+    decode: decodeBinding,
+    good: ofKind('BootBinding'),
+    bad: [
+      { name: 'missing configId', edit: (i) => delete i.configId, path: 'configId', reason: 'is not a string' },
+      { name: 'a priority that is a fraction', edit: (i) => (i.priority = 1.5), path: 'priority', reason: 'is not an integer' },
+      { name: 'kernel parameters that are a list', edit: (i) => (i.kernelParameters = ['quiet']), path: 'kernelParameters', reason: 'is not a string' },
+    ],
+  },
+]);
+
+describe('stored-item decoding', () => {
+  it('keeps optional fields of older items absent and fills defaults (priority, groups, interfaces)', () => {
+    const [binding] = ofKind('BootBinding');
+    const { priority: _p, rootfsProvider: _r, ...older } = binding!;
+    expect(decodeBinding(older)).toMatchObject({ priority: 0, rootfsProvider: null });
+    const { groups: _g, interfaces: _i, role: _ro, ...bare } = currentComponent;
+    const c = componentFromItem(bare);
+    expect(c).toMatchObject({ groups: [], interfaces: [] });
+    expect('role' in c).toBe(false);
+  });
+
+  it('returns a string set as a sorted array and drops index keys', () => {
+    const c = componentFromItem(currentComponent);
+    expect(c.groups).toEqual(['compute', 'gpu']);
+    expect(Object.keys(c).some((k) => k === 'PK' || k.startsWith('GSI') || k === 'entity')).toBe(false);
+  });
+
+  it('cuts a long value in the message and the log fields', () => {
+    const err = storedItemError(componentFromItem, { ...currentComponent, xname: ['z'.repeat(500)] });
+    expect(err.value.length).toBeLessThanOrEqual(81);
+    expect(err.value.endsWith('…')).toBe(true);
+    expect(err.toLog()).toEqual({ kind: 'Component', PK: currentComponent.PK, SK: currentComponent.SK, path: 'xname', value: err.value, reason: 'is not a string' });
+  });
+});
