@@ -59,6 +59,9 @@ export const bootPayloadFields = {
   rootfsProvider: nullable(oneOf(['HTTP', 'ISCSI'] as const)),
 };
 
+/** A boot payload stored inside another item (a session node's target and previous boot). */
+export const bootPayloadDecoder: Decoder<BootPayload> = object(bootPayloadFields);
+
 const bindingDecoder: Decoder<Binding> = object({ ...bootPayloadFields, value: str, configId: str, site: str, priority: withDefault(int, 0) });
 
 /** The stored BootBinding item (SK BOOTSEL); StoredItemError if it is malformed. */
