@@ -39,7 +39,7 @@ const iscsiSessionDecoder: Decoder<IscsiSession> = object({
 });
 
 /** The stored IscsiSession item; StoredItemError if it is malformed. */
-const toSession = storedDecoder('IscsiSession', iscsiSessionDecoder);
+export const decodeIscsiSession = storedDecoder('IscsiSession', iscsiSessionDecoder);
 
 export async function reportIscsiSessions(ctx: OperationContext, args: { agent: string; sessions: SessionInput[] }): Promise<number> {
   const site = siteScope(ctx.identity);
@@ -86,7 +86,7 @@ async function queryIndex(ctx: OperationContext, index: 'GSI1' | 'GSI2', pk: str
   const out = await ctx.clients.doc.send(
     new QueryCommand({ TableName: ctx.clients.config.tableName, IndexName: index, KeyConditionExpression: `${index}PK = :p`, ExpressionAttributeValues: { ':p': pk } }),
   );
-  return (out.Items ?? []).map(toSession).filter((s) => canRead(ctx.identity, s.site));
+  return (out.Items ?? []).map(decodeIscsiSession).filter((s) => canRead(ctx.identity, s.site));
 }
 
 export function componentIscsiSessions(ctx: OperationContext, source: Record<string, unknown> | undefined): Promise<IscsiSession[]> {

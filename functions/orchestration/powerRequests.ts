@@ -64,7 +64,7 @@ const requestDecoder: Decoder<PowerRequest> = object({
 });
 
 /** The stored power request item; StoredItemError if it is malformed. */
-const toRequest = storedDecoder('PowerRequest', requestDecoder);
+export const toRequest = storedDecoder('PowerRequest', requestDecoder);
 
 /** The site a request addresses: the named one (it must exist), else the deployment's default; the caller must be its operator. */
 async function requestedSite(ctx: OperationContext, raw: string | null | undefined): Promise<string> {

@@ -7,6 +7,13 @@ import { decodeArtifact, decodeImage } from '../../../functions/images/model.js'
 import { decodeHardware } from '../../../functions/inventory/hardware.js';
 import { componentFromItem } from '../../../functions/inventory/model.js';
 import { componentItem } from '../../../functions/inventory/componentStore.js';
+import { bootSessionKey, commandKey, templateKey } from '../../../functions/orchestration/keys.js';
+import { decodeIscsiSession } from '../../../functions/orchestration/iscsiSessions.js';
+import { toRequest } from '../../../functions/orchestration/powerRequests.js';
+import { sessionNodeItem, toSessionNode } from '../../../functions/orchestration/sessionNodes.js';
+import { toSession } from '../../../functions/orchestration/sessions.js';
+import { toTemplate } from '../../../functions/orchestration/templates.js';
+import { toSite } from '../../../functions/sites/sites.js';
 import { describeDecoders, storedItemError } from '../../support/storedItemCases.js';
 
 type Item = Record<string, unknown>;
@@ -23,6 +30,18 @@ const currentComponent = componentItem({
   interfaces: [{ mac: '02:00:00:00:00:07', ipAddresses: ['10.0.0.7'], network: 'default', description: 'boot' }],
   groups: ['gpu', 'compute'], createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-02T00:00:00.000Z',
 });
+
+// Orchestration items as their writers put them: the key, the entity and the typed record spread.
+const at = '2026-01-01T00:00:00.000Z';
+const payload = { imageId: 'img-1', kernel: 'a'.repeat(64), initrd: null, rootfs: 'b'.repeat(64), kernelParameters: 'quiet', rootfsProvider: 'HTTP' as const };
+const counts = { total: 2, pending: 1, waiting: 0, inProgress: 1, succeeded: 0, failed: 0, rolledBack: 0, staged: 0, superseded: 0 };
+const session = { id: 's-1', site: 'lab-a', template: 't', templateVersion: 1, operation: 'REBOOT', limit: null, stage: false, maxConcurrent: 2, canary: 0, maxFailures: null, bootTimeoutSeconds: 600, rollback: true, respectWorkload: false, status: 'RUNNING', statusReason: null, counts, canaryStarted: 0, canaryValidated: 0, createdBy: 'op', createdAt: at, updatedAt: at, endedAt: null };
+const sessionNode = sessionNodeItem({
+  sessionId: 's-1', site: 'lab-a', xname: 'x1000c0s0b0n0', phase: 'INPROGRESS', attempts: 1, error: null, startedAt: at, endedAt: null, previousImageId: null, targetImageId: 'img-1', bootSet: 'compute',
+  canary: false, claimedBy: 'agent-1', leaseExpiresAt: at, supersededBy: null, target: payload, bootToken: 'tok', previous: null, previousBootToken: null,
+});
+const powerRequest = { ...commandKey('p-1'), entity: 'PowerRequest', id: 'p-1', site: 'lab-a', action: 'CYCLE', xnames: ['x1000c0s0b0n0'], status: 'DONE', requestedBy: 'op', createdAt: at, claimedAt: at, completedAt: at, results: [{ xname: 'x1000c0s0b0n0', ok: true, powerState: 'On', bootOverride: null, error: null }] };
+const template = { ...templateKey('lab-a', 't'), entity: 'BootTemplate', name: 't', site: 'lab-a', description: null, version: 1, createdAt: at, updatedAt: at, bootSets: [{ name: 'compute', imageId: 'img-1', kernelParameters: '', rootfsProvider: null, arch: 'X86', xnames: [], groups: ['compute'], roles: [] }] };
 
 describeDecoders([
   {
@@ -89,6 +108,58 @@ describeDecoders([
       { name: 'a priority that is a fraction', edit: (i) => (i.priority = 1.5), path: 'priority', reason: 'is not an integer' },
       { name: 'kernel parameters that are a list', edit: (i) => (i.kernelParameters = ['quiet']), path: 'kernelParameters', reason: 'is not a string' },
     ],
+  },
+  {
+    kind: 'BootSession',
+    decode: toSession,
+    // A session whose counters were never ADDed has no counts map.
+    good: [{ ...bootSessionKey('s-1'), entity: 'BootSession', ...session }, { ...bootSessionKey('s-2'), entity: 'BootSession', ...session, id: 's-2', counts: undefined }],
+    bad: [
+      { name: 'an operation outside the enum', edit: (i) => (i.operation = 'HALT'), path: 'operation', reason: 'is not one of BOOT, REBOOT, SHUTDOWN' },
+      { name: 'a counter that is a string', edit: (i) => ((i.counts as Item).failed = '1'), path: 'counts.failed', reason: 'is not an integer' },
+      { name: 'missing maxConcurrent', edit: (i) => delete i.maxConcurrent, path: 'maxConcurrent', reason: 'is not an integer' },
+    ],
+  },
+  {
+    kind: 'BootSessionNode',
+    decode: toSessionNode,
+    good: [sessionNode],
+    bad: [
+      { name: 'a phase outside the enum', edit: (i) => (i.phase = 'DONE'), path: 'phase', reason: 'is not one of PENDING' },
+      { name: 'a target without a kernel', edit: (i) => delete (i.target as Item).kernel, path: 'target.kernel', reason: 'is not a string' },
+      { name: 'an error that is a string', edit: (i) => (i.error = 'boom'), path: 'error', reason: 'is not a map' },
+    ],
+  },
+  {
+    kind: 'PowerRequest',
+    decode: toRequest,
+    good: [powerRequest],
+    bad: [
+      { name: 'an action outside the enum', edit: (i) => (i.action = 'NMI'), path: 'action', reason: 'is not one of ON' },
+      { name: 'a result without ok', edit: (i) => delete first(i, 'results').ok, path: 'results[0].ok', reason: 'is not a boolean' },
+      { name: 'xnames that are a string', edit: (i) => (i.xnames = 'x1000c0s0b0n0'), path: 'xnames', reason: 'is not a list' },
+    ],
+  },
+  {
+    kind: 'BootTemplate',
+    decode: toTemplate,
+    good: [template],
+    bad: [
+      { name: 'missing bootSets', edit: (i) => delete i.bootSets, path: 'bootSets', reason: 'is not a list' },
+      { name: 'a boot set arch outside the enum', edit: (i) => (first(i, 'bootSets').arch = 'RISCV'), path: 'bootSets[0].arch', reason: 'is not one of X86, ARM, OTHER' },
+    ],
+  },
+  {
+    kind: 'IscsiSession',
+    decode: decodeIscsiSession,
+    good: ofKind('IscsiSession'),
+    bad: [{ name: 'a LUN that is a string', edit: (i) => (i.lun = '1'), path: 'lun', reason: 'is not an integer' }],
+  },
+  {
+    kind: 'Site',
+    decode: toSite,
+    good: ofKind('Site'),
+    bad: [{ name: 'missing name', edit: (i) => delete i.name, path: 'name', reason: 'is not a string' }],
   },
 ]);
 
