@@ -14,6 +14,8 @@ import { sessionNodeItem, toSessionNode } from '../../../functions/orchestration
 import { toSession } from '../../../functions/orchestration/sessions.js';
 import { toTemplate } from '../../../functions/orchestration/templates.js';
 import { toSite } from '../../../functions/sites/sites.js';
+import { agentPortalsKey, decodeAgentPortals } from '../../../functions/sites/agentPortals.js';
+import { decodeTimelineEvent } from '../../../functions/orchestration/bootTimeline.js';
 import { describeDecoders, storedItemError } from '../../support/storedItemCases.js';
 
 type Item = Record<string, unknown>;
@@ -154,6 +156,21 @@ describeDecoders([
     decode: decodeIscsiSession,
     good: ofKind('IscsiSession'),
     bad: [{ name: 'a LUN that is a string', edit: (i) => (i.lun = '1'), path: 'lun', reason: 'is not an integer' }],
+  },
+  {
+    kind: 'BootTimelineEvent',
+    decode: decodeTimelineEvent,
+    good: [
+      { PK: 'BOOTTL#lab-a#x1000c0s0b0n0', SK: `${at}#0123456789ab`, entity: 'BootTimelineEvent', site: 'lab-a', agent: 'agent-1', xname: 'x1000c0s0b0n0', stage: 'dhcp.offer', at, detail: 'offer 10.0.0.7', ttl: 1 },
+      { PK: 'BOOTTL#lab-a#x1000c0s0b0n0', SK: `${at}#ba9876543210`, entity: 'BootTimelineEvent', site: 'lab-a', agent: 'agent-1', xname: 'x1000c0s0b0n0', stage: 'heartbeat', at },
+    ],
+    bad: [{ name: 'a stage outside the enum', edit: (i) => (i.stage = 'dhcp.nak'), path: 'stage', reason: 'is not one of dhcp.offer' }],
+  },
+  {
+    kind: 'AgentPortals',
+    decode: decodeAgentPortals,
+    good: [{ ...agentPortalsKey('lab-a', 'agent-1'), entity: 'AgentPortals', site: 'lab-a', agent: 'agent-1', portals: ['10.0.0.2:3260'], observedAt: at, updatedAt: at }],
+    bad: [{ name: 'a portal that is a number', edit: (i) => (i.portals = [3260]), path: 'portals[0]', reason: 'is not a string' }],
   },
   {
     kind: 'Site',
