@@ -7,9 +7,11 @@
  *
  * Why a small decoder of our own rather than a schema library (zod, as Powertools' Parser uses):
  * the items are flat records of strings, numbers, booleans, enums, lists and string sets, which
- * the dozen combinators below cover; they add no dependency and no bytes worth measuring to the
- * five domain bundles, and their errors carry the item key, which a library would need
- * wrapping for anyway. The `Decoder<T>` a kind declares is checked against the kind's type
+ * the dozen combinators below cover; they add no dependency, and their errors carry the item
+ * key, which a library's would need wrapping for anyway. Bundled with the stack's esbuild
+ * options (cdk/lib/bundling.ts `esbuildOptions`), this module and the decoders grow the five
+ * domain bundles by 2.3-3.7 KB each (under 0.7 %: inventory 565,513 -> 567,908 bytes, sites
+ * 762,803 -> 766,503); zod alone would add tens of KB minified to each of them. The `Decoder<T>` a kind declares is checked against the kind's type
  * (`const d: Decoder<ImageItem> = ...`), so the type and the decoder cannot drift apart.
  */
 import { SkybootError } from '../../schema/errors.js';
