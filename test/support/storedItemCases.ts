@@ -19,6 +19,8 @@ export interface BadCase {
 
 export interface DecoderCase {
   kind: string;
+  /** Names the case when one kind has two decoders (e.g. the Site item as the API and as the snapshot code read it). */
+  label?: string;
   decode: (item: Item) => unknown;
   good: Item[];
   bad: BadCase[];
@@ -40,7 +42,7 @@ export function storedItemError(decode: (item: Item) => unknown, item: Item): St
 
 export function describeDecoders(cases: DecoderCase[]): void {
   for (const c of cases) {
-    describe(`${c.kind} decoder`, () => {
+    describe(`${c.label ?? c.kind} decoder`, () => {
       it(`decodes every good ${c.kind} item (${c.good.length})`, () => {
         expect(c.good.length).toBeGreaterThan(0);
         for (const item of c.good) expect(() => c.decode(item)).not.toThrow();

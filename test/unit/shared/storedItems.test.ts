@@ -14,6 +14,7 @@ import { sessionNodeItem, toSessionNode } from '../../../functions/orchestration
 import { toSession } from '../../../functions/orchestration/sessions.js';
 import { toTemplate } from '../../../functions/orchestration/templates.js';
 import { toSite } from '../../../functions/sites/sites.js';
+import { decodeSiteSnapshot } from '../../../functions/sites/snapshotRevision.js';
 import { agentPortalsKey, decodeAgentPortals } from '../../../functions/sites/agentPortals.js';
 import { decodeTimelineEvent } from '../../../functions/orchestration/bootTimeline.js';
 import { describeDecoders, storedItemError } from '../../support/storedItemCases.js';
@@ -180,6 +181,27 @@ describeDecoders([
   },
 ]);
 
+// The Site item as the snapshot code reads it: before the first build (fixture) and after two.
+const built = {
+  ...ofKind('Site')[0]!, snapshotRevision: 2, snapshotHash: 'c'.repeat(64), snapshotBuiltFrom: at, snapshotChangedAt: at,
+  snapshotArtifacts: [{ sha256: 'a'.repeat(64), size: 10, type: 'KERNEL', status: 'READY', url: null, urlExpiresAt: null }],
+  snapshotHistory: [{ revision: 1, hash: 'd'.repeat(64), bytes: 100, deltaFrom: null, deltaBytes: null }, { revision: 2, hash: 'c'.repeat(64), bytes: 120, deltaFrom: 'd'.repeat(64), deltaBytes: 30 }],
+};
+
+describeDecoders([
+  {
+    kind: 'Site',
+    label: 'Site snapshot state',
+    decode: decodeSiteSnapshot,
+    good: [built, ...ofKind('Site')],
+    bad: [
+      { name: 'a revision that is a string', edit: (i) => (i.snapshotRevision = '2'), path: 'snapshotRevision', reason: 'is not an integer' },
+      { name: 'a history entry without a hash', edit: (i) => delete first(i, 'snapshotHistory').hash, path: 'snapshotHistory[0].hash', reason: 'is not a string' },
+      { name: 'an artifact size that is a string', edit: (i) => (first(i, 'snapshotArtifacts').size = '10'), path: 'snapshotArtifacts[0].size', reason: 'is not an integer' },
+    ],
+  },
+]);
+
 describe('stored-item decoding', () => {
   it('keeps optional fields of older items absent and fills defaults (priority, groups, interfaces)', () => {
     const [binding] = ofKind('BootBinding');
@@ -189,6 +211,10 @@ describe('stored-item decoding', () => {
     const c = componentFromItem(bare);
     expect(c).toMatchObject({ groups: [], interfaces: [] });
     expect('role' in c).toBe(false);
+  });
+
+  it('reads a Site item before its first snapshot build as revision 0 with empty history', () => {
+    expect(decodeSiteSnapshot(ofKind('Site')[0]!)).toEqual({ domain: 'test.skyboot', snapshotRevision: 0, snapshotHash: null, snapshotBuiltFrom: null, snapshotArtifacts: [], snapshotHistory: [] });
   });
 
   it('returns a string set as a sorted array and drops index keys', () => {
