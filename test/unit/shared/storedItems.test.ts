@@ -3,6 +3,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { decodeBinding } from '../../../functions/boot/resolve.js';
 import { toView } from '../../../functions/boot/configurations.js';
+import { decodeCloudInit } from '../../../functions/boot/cloudInitItem.js';
 import { decodeArtifact, decodeImage } from '../../../functions/images/model.js';
 import { decodeHardware } from '../../../functions/inventory/hardware.js';
 import { componentFromItem } from '../../../functions/inventory/model.js';
@@ -68,6 +69,15 @@ describeDecoders([
       { name: 'memory that is a map', edit: (i) => (i.memory = { slot: 'A1' }), path: 'memory', reason: 'is not a list' },
       { name: 'a memory part that is a number', edit: (i) => ((i.memory as unknown[])[0] = 4096), path: 'memory[0]', reason: 'is not a map' },
       { name: 'a firmware entry without a version', edit: (i) => (i.firmware = [{ name: 'BIOS' }]), path: 'firmware[0].version', reason: 'is not a string' },
+    ],
+  },
+  {
+    kind: 'CloudInit',
+    decode: decodeCloudInit,
+    good: [...ofKind('CloudInit'), { ...ofKind('CloudInit')[0]!, metaData: { 'instance-id': 'x1' }, vendorData: { a: [1, 2] } }],
+    bad: [
+      { name: 'metaData that is a list', edit: (i) => (i.metaData = ['x']), path: 'metaData', reason: 'is not a map' },
+      { name: 'userData that is a number', edit: (i) => (i.userData = 1), path: 'userData', reason: 'is not a string' },
     ],
   },
   {
