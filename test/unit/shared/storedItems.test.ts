@@ -8,6 +8,8 @@ import { decodeArtifact, decodeImage } from '../../../functions/images/model.js'
 import { decodeHardware } from '../../../functions/inventory/hardware.js';
 import { componentFromItem } from '../../../functions/inventory/model.js';
 import { componentItem } from '../../../functions/inventory/componentStore.js';
+import { endpointJson } from '../../../functions/inventory/redfishEndpoints.js';
+import { recordJson } from '../../../functions/inventory/auditLog.js';
 import { bootSessionKey, commandKey, templateKey } from '../../../functions/orchestration/keys.js';
 import { decodeIscsiSession } from '../../../functions/orchestration/iscsiSessions.js';
 import { toRequest } from '../../../functions/orchestration/powerRequests.js';
@@ -78,6 +80,24 @@ describeDecoders([
     bad: [
       { name: 'metaData that is a list', edit: (i) => (i.metaData = ['x']), path: 'metaData', reason: 'is not a map' },
       { name: 'userData that is a number', edit: (i) => (i.userData = 1), path: 'userData', reason: 'is not a string' },
+    ],
+  },
+  {
+    kind: 'RedfishEndpoint',
+    decode: endpointJson,
+    good: ofKind('RedfishEndpoint'),
+    bad: [
+      { name: 'a discovery status outside the enum', edit: (i) => (i.discoveryStatus = 'DONE'), path: 'discoveryStatus', reason: 'is not one of PENDING, IN_PROGRESS, OK, FAILED' },
+      { name: 'missing address', edit: (i) => delete i.address, path: 'address', reason: 'is not a string' },
+    ],
+  },
+  {
+    kind: 'Audit',
+    decode: recordJson,
+    good: ofKind('Audit'),
+    bad: [
+      { name: 'roles that are a string', edit: (i) => (i.roles = 'admin'), path: 'roles', reason: 'is not a list' },
+      { name: 'after that is a map', edit: (i) => (i.after = { name: 'lab-a' }), path: 'after', reason: 'is not a string' },
     ],
   },
   {
