@@ -10,6 +10,9 @@ import { componentFromItem } from '../../../functions/inventory/model.js';
 import { componentItem } from '../../../functions/inventory/componentStore.js';
 import { endpointJson } from '../../../functions/inventory/redfishEndpoints.js';
 import { recordJson } from '../../../functions/inventory/auditLog.js';
+import { collectionJson } from '../../../functions/inventory/collections.js';
+import { GROUP } from '../../../functions/inventory/groups.js';
+import { PARTITION } from '../../../functions/inventory/partitions.js';
 import { bootSessionKey, commandKey, templateKey } from '../../../functions/orchestration/keys.js';
 import { decodeIscsiSession } from '../../../functions/orchestration/iscsiSessions.js';
 import { toRequest } from '../../../functions/orchestration/powerRequests.js';
@@ -90,6 +93,22 @@ describeDecoders([
       { name: 'a discovery status outside the enum', edit: (i) => (i.discoveryStatus = 'DONE'), path: 'discoveryStatus', reason: 'is not one of PENDING, IN_PROGRESS, OK, FAILED' },
       { name: 'missing address', edit: (i) => delete i.address, path: 'address', reason: 'is not a string' },
     ],
+  },
+  {
+    kind: 'Group',
+    decode: (i) => collectionJson(GROUP, i),
+    good: ofKind('Group'),
+    bad: [
+      { name: 'missing label', edit: (i) => delete i.label, path: 'label', reason: 'is not a string' },
+      { name: 'an exclusiveGroup that is a list', edit: (i) => (i.exclusiveGroup = ['racks']), path: 'exclusiveGroup', reason: 'is not a string' },
+      { name: 'tags that are a string', edit: (i) => (i.tags = 't'), path: 'tags', reason: 'is not a list' },
+    ],
+  },
+  {
+    kind: 'Partition',
+    decode: (i) => collectionJson(PARTITION, i),
+    good: ofKind('Partition'),
+    bad: [{ name: 'a version that is a string', edit: (i) => (i.version = '1'), path: 'version', reason: 'is not an integer' }],
   },
   {
     kind: 'Audit',
