@@ -10,8 +10,8 @@
  * the dozen combinators below cover; they add no dependency, and their errors carry the item
  * key, which a library's would need wrapping for anyway. Bundled with the stack's esbuild
  * options (cdk/lib/bundling.ts `esbuildOptions`), this module and the decoders grow the five
- * domain bundles by 2.3-3.7 KB each (under 0.7 %: inventory 565,513 -> 567,908 bytes, sites
- * 762,803 -> 766,503). A schema library would be a dependency of every bundle on top of that.
+ * domain bundles by 2.3-4.0 KB each (under 0.6 %: inventory 565,513 -> 567,863 bytes, sites
+ * 762,803 -> 766,785). A schema library would be a dependency of every bundle on top of that.
  * The `Decoder<T>` a kind declares is checked against the kind's type (`const d:
  * Decoder<ImageItem> = ...`), so the type and the decoder cannot drift apart.
  */
