@@ -113,10 +113,12 @@ try {
   await c.ddb.send(new CreateTableCommand(tableDefinition('bench-bootscript')));
   while ((await c.ddb.send(new DescribeTableCommand({ TableName: 'bench-bootscript' }))).Table?.TableStatus !== 'ACTIVE') await new Promise((r) => setTimeout(r, 100));
   const sample = nodes.slice(0, SAMPLE);
+  // The Component fields the inventory always writes: reads decode the item and refuse one without them.
+  const STORED_AT = new Date().toISOString();
   const items: Record<string, unknown>[] = [
     ...[...bindings.values()].map((b) => ({ ...bindingKey('local', b.value), entity: 'BootBinding', ...b })),
     ...sample.flatMap((f) => [
-      { ...componentKey('local', f.xname), entity: 'Component', xname: f.xname, type: 'Node', site: 'local', state: 'ON', flag: 'OK', enabled: true, version: 1, nid: f.nid, role: f.role, ...(f.subRole ? { subRole: f.subRole } : {}), arch: f.arch, groups: new Set(f.groups), interfaces: f.macs.map((mac) => ({ mac, ipAddresses: [], network: 'default' })) },
+      { ...componentKey('local', f.xname), entity: 'Component', xname: f.xname, type: 'Node', site: 'local', state: 'ON', flag: 'OK', enabled: true, version: 1, createdAt: STORED_AT, updatedAt: STORED_AT, nid: f.nid, role: f.role, ...(f.subRole ? { subRole: f.subRole } : {}), arch: f.arch, groups: new Set(f.groups), interfaces: f.macs.map((mac) => ({ mac, ipAddresses: [], network: 'default' })) },
       ...f.macs.map((mac) => ({ ...macKey('local', mac), entity: 'MacClaim', mac, site: 'local', xname: f.xname })),
     ]),
   ];

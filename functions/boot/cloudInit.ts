@@ -8,6 +8,7 @@ import type { OperationContext } from '../shared/handler.js';
 import { canRead } from '../shared/identity.js';
 import { existingSiteFor, siteFor } from './configurations.js';
 import { cloudInitKey } from './keys.js';
+import { decodeCloudInit } from './cloudInitItem.js';
 import { dynamoNodeFacts } from './nodeFacts.js';
 
 export interface CloudInitInput {
@@ -82,11 +83,9 @@ export async function cloudInitFor(args: { xname: string; site?: string | null }
   const f = await dynamoNodeFacts(c).byXname(site, args.xname);
   if (!f || !canRead(ctx.identity, f.site)) throw new NotFoundError('component', `${args.xname} in site ${site}`, 'xname');
   const keys = [cloudInitKey(f.site, 'NODE', f.xname), ...f.groups.map((g) => cloudInitKey(f.site, 'GROUP', g))];
-  const items = (await batchGet(c, keys)).filter((i): i is Record<string, unknown> => i !== undefined);
+  const items = (await batchGet(c, keys)).filter((i) => i !== undefined).map((i) => decodeCloudInit(i));
   const node = items.find((i) => i.scope === `node:${f.xname}`);
-  const groups = items
-    .filter((i) => String(i.scope).startsWith('group:'))
-    .map((i) => ({ group: String(i.scope).slice(6), scope: String(i.scope), metaData: i.metaData, userData: (i.userData as string | null) ?? null, vendorData: i.vendorData }));
-  const merged = mergeCloudInit(groups, node ? { scope: String(node.scope), metaData: node.metaData, userData: (node.userData as string | null) ?? null, vendorData: node.vendorData } : null);
+  const groups = items.filter((i) => i.scope.startsWith('group:')).map((i) => ({ group: i.scope.slice(6), ...i }));
+  const merged = mergeCloudInit(groups, node ?? null);
   return { scope: `merged:${f.xname}`, site: f.site, ...merged };
 }

@@ -17,7 +17,8 @@ import { queryPage, type Page } from '../shared/pagination.js';
 import { artifactKey, artifactRefKey, imageKey, imageRefKey } from '../images/keys.js';
 import { getArtifactItem, getImageItem } from '../images/store.js';
 import { bindingKey, bootConfigKey, REF_KIND, siteBootConfigsPk } from './keys.js';
-import type { Binding } from './resolve.js';
+import { bootPayloadFields, type Binding } from './resolve.js';
+import { bool, int, list, nullable, object, oneOf, storedDecoder, str, withDefault, type Decoder } from '../shared/storedItem.js';
 import { bindingValues, configurationId, describeBinding, normaliseSelector, type Selector, type SelectorInput } from './selector.js';
 
 export interface BootConfigurationInput {
@@ -42,8 +43,6 @@ export interface BootConfigurationView extends BootPayload {
   updatedAt: string;
 }
 
-type ConfigItem = BootConfigurationView & { PK: string; SK: string };
-
 const SITE = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const SHA = /^[0-9a-f]{64}$/;
 
@@ -67,24 +66,31 @@ export async function existingSiteFor(ctx: OperationContext, requested: string |
   return site;
 }
 
-export function toView(item: Record<string, unknown>): BootConfigurationView {
-  const i = item as unknown as ConfigItem;
-  return {
-    id: i.id,
-    site: i.site,
-    selector: i.selector,
-    imageId: i.imageId ?? null,
-    kernel: i.kernel,
-    initrd: i.initrd ?? null,
-    rootfs: i.rootfs ?? null,
-    kernelParameters: i.kernelParameters,
-    rootfsProvider: i.rootfsProvider ?? null,
-    priority: i.priority ?? 0,
-    version: i.version,
-    createdAt: i.createdAt,
-    updatedAt: i.updatedAt,
-  };
-}
+const selectorDecoder: Decoder<Selector> = object({
+  xnames: withDefault(list(str), []),
+  macs: withDefault(list(str), []),
+  nids: withDefault(list(int), []),
+  groups: withDefault(list(str), []),
+  roles: withDefault(list(str), []),
+  subRole: nullable(str),
+  default: withDefault(bool, false),
+  unknown: withDefault(bool, false),
+  arch: nullable(oneOf(['X86', 'ARM', 'OTHER'] as const)),
+});
+
+const configDecoder: Decoder<BootConfigurationView> = object({
+  ...bootPayloadFields,
+  id: str,
+  site: str,
+  selector: selectorDecoder,
+  priority: withDefault(int, 0),
+  version: int,
+  createdAt: str,
+  updatedAt: str,
+});
+
+/** The stored BootConfiguration item (SK BOOTCFG) as the API returns it; StoredItemError if it is malformed. */
+export const toView = storedDecoder('BootConfiguration', configDecoder);
 
 async function getConfigItem(ctx: OperationContext, id: string): Promise<Record<string, unknown> | undefined> {
   const out = await ctx.clients.doc.send(new GetCommand({ TableName: ctx.clients.config.tableName, Key: bootConfigKey(id), ConsistentRead: true }));

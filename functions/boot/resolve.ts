@@ -5,6 +5,7 @@
 import { batchGet } from '../shared/batchGet.js';
 import type { Clients } from '../shared/clients.js';
 import { bindingKey } from './keys.js';
+import { int, nullable, object, oneOf, storedDecoder, str, withDefault, type Decoder } from '../shared/storedItem.js';
 import type { BootPayload } from '../../schema/bootPayload.js';
 import type { NodeFactsRecord } from './nodeFacts.js';
 import { candidateValues, describeBinding, type SelectorKind } from './selector.js';
@@ -48,9 +49,27 @@ export function pickBinding(candidates: string[], found: Map<string, Binding>): 
   return { binding: winner.b, matchedSelector: d.text, matchedKind: d.kind, matchedValue: d.value, candidates: order.map((o) => describeBinding(o.v).text) };
 }
 
+/** The boot payload fields as stored on configurations and bindings; rootfsProvider and the nullable ones may be absent in older items. */
+export const bootPayloadFields = {
+  imageId: nullable(str),
+  kernel: str,
+  initrd: nullable(str),
+  rootfs: nullable(str),
+  kernelParameters: str,
+  rootfsProvider: nullable(oneOf(['HTTP', 'ISCSI'] as const)),
+};
+
+/** A boot payload stored inside another item (a session node's target and previous boot). */
+export const bootPayloadDecoder: Decoder<BootPayload> = object(bootPayloadFields);
+
+const bindingDecoder: Decoder<Binding> = object({ ...bootPayloadFields, value: str, configId: str, site: str, priority: withDefault(int, 0) });
+
+/** The stored BootBinding item (SK BOOTSEL); StoredItemError if it is malformed. */
+export const decodeBinding = storedDecoder('BootBinding', bindingDecoder);
+
 export async function getBindings(c: Clients, site: string, values: string[]): Promise<Map<string, Binding>> {
   const items = await batchGet(c, [...new Set(values)].map((v) => bindingKey(site, v)));
-  return new Map(items.filter((i) => i !== undefined).map((i) => [i.value as string, i as unknown as Binding]));
+  return new Map(items.filter((i) => i !== undefined).map((i) => decodeBinding(i)).map((b) => [b.value, b]));
 }
 
 export async function resolveNode(c: Clients, facts: NodeFactsRecord, bootMac?: string | null): Promise<Resolution | null> {

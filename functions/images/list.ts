@@ -2,7 +2,7 @@
 import type { OperationContext } from '../shared/handler.js';
 import { queryPage, type Page } from '../shared/pagination.js';
 import { imagesByLabelPk, imagesByNamePk, imagesByStatusPk, IMAGES_PK } from './keys.js';
-import type { ImageItem, Label } from './model.js';
+import { decodeImage, type Label } from './model.js';
 import { canRead } from '../shared/identity.js';
 import { getImageItems, imageViews, loadImageView, type ImageView } from './store.js';
 import { checkArch, checkLabels } from './validate.js';
@@ -94,7 +94,7 @@ export async function images(args: ImagesArgs, ctx: OperationContext): Promise<P
       ExpressionAttributeValues: { ':pk': IMAGES_PK, ...(f.arch ? { ':arch': `${f.arch}#` } : {}) },
     };
   }
-  const page = await queryPage(c, { input, first: args.first, after: args.after }, (item) => item as unknown as ImageItem);
+  const page = await queryPage(c, { input, first: args.first, after: args.after }, decodeImage);
   const views = await imageViews(c, page.edges.map((e) => e.node), (site) => canRead(ctx.identity, site));
   return { edges: page.edges.map((e, i) => ({ cursor: e.cursor, node: views[i]! })), pageInfo: page.pageInfo };
 }

@@ -1,4 +1,6 @@
-/** The images domain's stored shapes and the status rules between artifacts and images. */
+/** The images domain's stored shapes, their decoders, and the status rules between artifacts and images. */
+import { int, list, object, oneOf, optional, storedDecoder, str, withDefault, type Decoder } from '../shared/storedItem.js';
+
 export const ARTIFACT_TYPES = ['KERNEL', 'INITRD', 'ROOTFS_SQUASHFS', 'BOOT_PARAMETERS'] as const;
 export type ArtifactType = (typeof ARTIFACT_TYPES)[number];
 export type Status = 'UPLOADING' | 'VERIFYING' | 'READY' | 'FAILED';
@@ -49,6 +51,48 @@ export interface ArtifactItem {
   createdAt: string;
   updatedAt: string;
 }
+
+const STATUSES = ['UPLOADING', 'VERIFYING', 'READY', 'FAILED'] as const satisfies readonly Status[];
+const ARCHES = ['X86', 'ARM', 'OTHER'] as const satisfies readonly Arch[];
+
+const imageDecoder: Decoder<ImageItem> = object({
+  PK: str,
+  SK: str,
+  id: str,
+  name: str,
+  imageVersion: str,
+  arch: oneOf(ARCHES),
+  labels: withDefault(list(object({ key: str, value: str })), []),
+  status: oneOf(STATUSES),
+  reason: optional(str),
+  artifacts: list(object({ type: oneOf(ARTIFACT_TYPES), size: int, sha256: str })),
+  fingerprint: str,
+  version: int,
+  createdAt: str,
+  updatedAt: str,
+});
+
+const artifactDecoder: Decoder<ArtifactItem> = object({
+  PK: str,
+  SK: str,
+  sha256: str,
+  size: int,
+  status: oneOf(STATUSES),
+  reason: optional(str),
+  s3Key: str,
+  etag: optional(str),
+  uploadId: optional(str),
+  partSize: optional(int),
+  partCount: optional(int),
+  version: int,
+  createdAt: str,
+  updatedAt: str,
+});
+
+/** The stored Image item (SK IMAGE); StoredItemError if it is malformed. */
+export const decodeImage = storedDecoder('Image', imageDecoder);
+/** The stored Artifact item (SK ARTIFACT); StoredItemError if it is malformed. */
+export const decodeArtifact = storedDecoder('Artifact', artifactDecoder);
 
 /** FAILED if any artifact failed, else the least advanced state; READY only when every artifact is. */
 export function imageStatusOf(artifacts: { type: string; status: Status; reason?: string | undefined }[]): { status: Status; reason?: string } {

@@ -3,7 +3,7 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGet } from '../shared/batchGet.js';
 import type { Clients } from '../shared/clients.js';
 import { artifactKey, imageKey, imagePk, REF_PREFIX, s3KeyFor } from './keys.js';
-import type { ArtifactItem, ImageItem } from './model.js';
+import { decodeArtifact, decodeImage, type ArtifactItem, type ImageItem } from './model.js';
 
 export interface ImageView {
   id: string;
@@ -21,23 +21,23 @@ export interface ImageView {
 
 export async function getImageItem(c: Clients, id: string): Promise<ImageItem | undefined> {
   const out = await c.doc.send(new GetCommand({ TableName: c.config.tableName, Key: imageKey(id), ConsistentRead: true }));
-  return out.Item as ImageItem | undefined;
+  return out.Item ? decodeImage(out.Item) : undefined;
 }
 
 export async function getArtifactItem(c: Clients, sha256: string): Promise<ArtifactItem | undefined> {
   const out = await c.doc.send(new GetCommand({ TableName: c.config.tableName, Key: artifactKey(sha256), ConsistentRead: true }));
-  return out.Item as ArtifactItem | undefined;
+  return out.Item ? decodeArtifact(out.Item) : undefined;
 }
 
 /** Artifact items by sha256, in batches of 100 (BatchGetItem's limit), retrying unprocessed keys. */
 export async function getArtifactItems(c: Clients, shas: string[]): Promise<Map<string, ArtifactItem>> {
   const items = await batchGet(c, [...new Set(shas)].map(artifactKey), true);
-  return new Map(items.filter((i) => i !== undefined).map((i) => [i.sha256 as string, i as unknown as ArtifactItem]));
+  return new Map(items.filter((i) => i !== undefined).map((i) => decodeArtifact(i)).map((a) => [a.sha256, a]));
 }
 
 export async function getImageItems(c: Clients, ids: string[]): Promise<Map<string, ImageItem>> {
   const items = await batchGet(c, [...new Set(ids)].map(imageKey));
-  return new Map(items.filter((i) => i !== undefined).map((i) => [i.id as string, i as unknown as ImageItem]));
+  return new Map(items.filter((i) => i !== undefined).map((i) => decodeImage(i)).map((m) => [m.id, m]));
 }
 
 /** What may be shown of a reference: a boot configuration of a site the caller may not read is not (images span sites, their users do not). */

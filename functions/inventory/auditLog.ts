@@ -13,6 +13,7 @@ import type { OperationContext } from '../shared/handler.js';
 import { AUDIT_SHARDS, AUDIT_SITE_SHARDS, auditDay, auditPartition, auditSitePk, auditTargetPk } from '../shared/audit.js';
 import { decodeCursor, encodeCursor, pageSize, type Page } from '../shared/pagination.js';
 import type { Clients } from '../shared/clients.js';
+import { int, list, nullable, object, storedDecoder, str, withDefault, type Decoded } from '../shared/storedItem.js';
 
 /** Default window of a site or deployment listing, and the widest one a request may ask. */
 export const AUDIT_DEFAULT_DAYS = 31;
@@ -22,24 +23,26 @@ const DAYS_AT_ONCE = 8;
 
 type Item = Record<string, unknown>;
 
-function recordJson(item: Item) {
-  return {
-    id: item.id as string,
-    at: item.at as string,
-    actor: item.actor as string,
-    roles: (item.roles as string[] | undefined) ?? [],
-    site: (item.site as string | null | undefined) ?? null,
-    requestId: item.requestId as string,
-    operation: item.operation as string,
-    target: item.target as string,
-    before: (item.before as string | undefined) ?? null,
-    after: (item.after as string | undefined) ?? null,
-    part: (item.part as number | undefined) ?? null,
-    parts: (item.parts as number | undefined) ?? null,
-  };
-}
+// before/after are JSON text (auditPut); part/parts are set when one change spans several records (auditPuts).
+const auditDecoder = object({
+  id: str,
+  at: str,
+  actor: str,
+  roles: withDefault(list(str), []),
+  site: nullable(str),
+  requestId: str,
+  operation: str,
+  target: str,
+  before: nullable(str),
+  after: nullable(str),
+  part: nullable(int),
+  parts: nullable(int),
+});
 
-export type AuditRecordJson = ReturnType<typeof recordJson>;
+/** The stored Audit item as the API returns it; StoredItemError if it is malformed. */
+export const recordJson = storedDecoder('Audit', auditDecoder);
+
+export type AuditRecordJson = Decoded<typeof auditDecoder>;
 
 interface Source {
   /** The partition key attribute and sort key attribute of the shard's table or index. */

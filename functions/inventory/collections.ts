@@ -17,6 +17,7 @@ import { pageAcross } from './paging.js';
 import { canSee } from './sites.js';
 import { transact } from './transact.js';
 import { name, object, optionalInt, optionalString, stringList } from './validation.js';
+import { decodeStored, int, list as listOf, nullable, object as shapeOf, str, withDefault, type Decoder } from '../shared/storedItem.js';
 
 type Item = Record<string, unknown>;
 
@@ -28,6 +29,8 @@ export interface CollectionKind {
   entity: string;
   key: (n: string) => { PK: string; SK: string };
   listPk: string;
+  /** The kind's own stored attributes beside name, description, tags and the bookkeeping (groups: exclusiveGroup). */
+  fields?: Record<string, Decoder<unknown>>;
 }
 
 export interface CollectionJson {
@@ -39,9 +42,12 @@ export interface CollectionJson {
   [field: string]: unknown;
 }
 
-export function collectionJson(item: Item): CollectionJson {
-  const { PK: _pk, SK: _sk, GSI1PK: _a, GSI1SK: _b, entity: _e, ...rest } = item;
-  return { ...rest, description: (item.description as string | undefined) ?? null, tags: (item.tags as string[] | undefined) ?? [] } as CollectionJson;
+const collectionDecoder = shapeOf({ description: nullable(str), tags: withDefault(listOf(str), []), version: int, createdAt: str, updatedAt: str });
+
+/** A stored Group or Partition item as the API returns it; StoredItemError if it is malformed. */
+export function collectionJson(kind: CollectionKind, item: Item): CollectionJson {
+  const own = decodeStored(kind.entity, shapeOf({ [kind.nameField]: str, ...kind.fields }), item);
+  return { ...own, ...decodeStored(kind.entity, collectionDecoder, item) };
 }
 
 export async function getCollection(ctx: OperationContext, kind: CollectionKind, n: string): Promise<Item | undefined> {
@@ -78,9 +84,9 @@ export async function createCollection(ctx: OperationContext, kind: CollectionKi
       item: { Put: { TableName: ctx.clients.config.tableName, Item: item, ConditionExpression: 'attribute_not_exists(PK)' } },
       onConditionFailed: () => new ConflictError(`${kind.nameField}: ${kind.noun} ${n} already exists`, kind.nameField),
     },
-    { item: auditPut(ctx, { operation: `create${cap(kind.noun)}`, target: `${kind.noun}:${n}`, after: collectionJson(item) }) },
+    { item: auditPut(ctx, { operation: `create${cap(kind.noun)}`, target: `${kind.noun}:${n}`, after: collectionJson(kind, item) }) },
   ]);
-  return collectionJson(item);
+  return collectionJson(kind, item);
 }
 
 const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);
@@ -107,10 +113,10 @@ export async function updateCollection(ctx: OperationContext, kind: CollectionKi
         retryOnConditionFailed: expected === undefined,
         onConditionFailed: () => new ConflictError(`expectedVersion: ${kind.noun} ${n} changed concurrently`, 'expectedVersion'),
       },
-      { item: auditPut(ctx, { operation: `update${cap(kind.noun)}`, target: `${kind.noun}:${n}`, before: collectionJson(cur), after: collectionJson(next) }) },
+      { item: auditPut(ctx, { operation: `update${cap(kind.noun)}`, target: `${kind.noun}:${n}`, before: collectionJson(kind, cur), after: collectionJson(kind, next) }) },
     ];
   });
-  return collectionJson(after!);
+  return collectionJson(kind, after!);
 }
 
 export async function deleteCollectionItem(ctx: OperationContext, kind: CollectionKind, n: string): Promise<void> {
@@ -118,7 +124,7 @@ export async function deleteCollectionItem(ctx: OperationContext, kind: Collecti
     const cur = await requireCollection(ctx, kind, n);
     return [
       { item: { Delete: { TableName: ctx.clients.config.tableName, Key: kind.key(n), ConditionExpression: 'version = :v', ExpressionAttributeValues: { ':v': cur.version } } }, retryOnConditionFailed: true },
-      { item: auditPut(ctx, { operation: `delete${cap(kind.noun)}`, target: `${kind.noun}:${n}`, before: collectionJson(cur) }) },
+      { item: auditPut(ctx, { operation: `delete${cap(kind.noun)}`, target: `${kind.noun}:${n}`, before: collectionJson(kind, cur) }) },
     ];
   });
 }
@@ -127,7 +133,7 @@ export function listCollections(ctx: OperationContext, kind: CollectionKind, arg
   return pageAcross(
     ctx.clients,
     [{ tag: kind.listPk, input: { IndexName: 'GSI1', KeyConditionExpression: 'GSI1PK = :pk', ExpressionAttributeValues: { ':pk': kind.listPk } } }],
-    { first: args.first as number | undefined, after: args.after as string | undefined, toNode: collectionJson },
+    { first: args.first as number | undefined, after: args.after as string | undefined, toNode: (item) => collectionJson(kind, item) },
   );
 }
 
@@ -179,7 +185,7 @@ export function collectionOperations(
   return {
     get: async (ctx: OperationContext, args: Args) => {
       const item = await getCollection(ctx, kind, nameOf(args));
-      return item ? collectionJson(item) : null;
+      return item ? collectionJson(kind, item) : null;
     },
     list: (ctx: OperationContext, args: Args) => listCollections(ctx, kind, args),
     create: (ctx: OperationContext, args: Args) => createCollection(ctx, kind, args.input, extra),

@@ -13,8 +13,9 @@ import { changeMembers, componentMembershipUpdate } from './membership.js';
 import type { ComponentRecord } from './model.js';
 import type { Step } from './transact.js';
 import { name, optionalName } from './validation.js';
+import { nullable, str } from '../shared/storedItem.js';
 
-export const GROUP: CollectionKind = { noun: 'group', nameField: 'label', entity: 'Group', key: groupKey, listPk: GROUPS_PK };
+export const GROUP: CollectionKind = { noun: 'group', nameField: 'label', entity: 'Group', key: groupKey, listPk: GROUPS_PK, fields: { exclusiveGroup: nullable(str) } };
 
 function memberSteps(ctx: OperationContext, label: string, exclusiveGroup: string | null, c: ComponentRecord, now: string, adding: boolean): Step[] {
   const TableName = ctx.clients.config.tableName;

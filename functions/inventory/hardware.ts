@@ -15,6 +15,7 @@ import { canSee, resolveSite } from './sites.js';
 import { transact } from './transact.js';
 import { NotFoundError } from '../../schema/errors.js';
 import { list, mac, name, object, optionalInt, optionalString, xname } from './validation.js';
+import { anyMap, int, list as listOf, nullable, object as shapeOf, storedDecoder, str, withDefault, type Decoder } from '../shared/storedItem.js';
 
 type Item = Record<string, unknown>;
 
@@ -87,10 +88,25 @@ export function readHardware(raw: unknown, field = 'inventory'): Omit<HardwareIn
   };
 }
 
-function hardwareJson(item: Item): HardwareInventory {
-  const { PK: _pk, SK: _sk, entity: _e, site: _s, ...rest } = item;
-  return rest as unknown as HardwareInventory;
-}
+const hardwareDecoder: Decoder<HardwareInventory> = shapeOf({
+  xname: str,
+  manufacturer: nullable(str),
+  model: nullable(str),
+  serialNumber: nullable(str),
+  partNumber: nullable(str),
+  // Parts were checked field by field on the way in (readHardware); stored, each must still be a map.
+  processors: withDefault(listOf(anyMap), []),
+  memory: withDefault(listOf(anyMap), []),
+  accelerators: withDefault(listOf(anyMap), []),
+  nics: withDefault(listOf(anyMap), []),
+  firmware: withDefault(listOf(shapeOf({ name: str, version: str })), []),
+  totalMemoryMiB: withDefault(int, 0),
+  version: int,
+  updatedAt: str,
+});
+
+/** The stored Hardware item (SK HW) as the API returns it; StoredItemError if it is malformed. */
+export const decodeHardware = storedDecoder('Hardware', hardwareDecoder);
 
 /** The steps writing a component's hardware record; the component must exist (ConditionCheck). */
 export function hardwareSteps(ctx: OperationContext, x: string, site: string, inv: ReturnType<typeof readHardware>, previous: Item | undefined, operation: string) {
@@ -127,7 +143,7 @@ export async function writeHardware(ctx: OperationContext, x: string, site: stri
     written = p.item;
     return p.steps;
   });
-  return hardwareJson(written!);
+  return decodeHardware(written!);
 }
 
 export async function setHardwareInventory(ctx: OperationContext, args: { xname: unknown; site?: unknown; inventory: unknown }): Promise<HardwareInventory> {
@@ -157,5 +173,5 @@ export async function componentHardware(ctx: OperationContext, _args: unknown, s
   const site = name(source?.site, 'source.site');
   const item = await loaderFor(ctx).load(`${site} ${x}`);
   if (!item || !canSee(ctx, item.site)) return null;
-  return hardwareJson(item);
+  return decodeHardware(item);
 }

@@ -1,5 +1,6 @@
 /** The stored component item and the plain JSON the API returns for it. */
-import type { Arch, ComponentRole, Flag, State } from './enums.js';
+import { ARCHES, FLAGS, ROLES, STATES, type Arch, type ComponentRole, type Flag, type State } from './enums.js';
+import { bool, int, list, object, oneOf, optional, storedDecoder, str, stringSet, withDefault, type Decoder } from '../shared/storedItem.js';
 
 export interface InterfaceRecord {
   mac: string;
@@ -40,19 +41,37 @@ export interface ComponentJson extends Omit<ComponentRecord, 'interfaces' | 'rol
   interfaces: (Omit<InterfaceRecord, 'description'> & { description: string | null; componentXname: string })[];
 }
 
-type Item = Record<string, unknown>;
+const interfaceDecoder: Decoder<InterfaceRecord> = object({
+  mac: str,
+  ipAddresses: withDefault(list(str), []),
+  network: str,
+  description: optional(str),
+});
 
-function strings(v: unknown): string[] {
-  if (v instanceof Set) return [...(v as Set<string>)].sort();
-  return Array.isArray(v) ? (v as string[]) : [];
-}
+/** The stored Component item (index keys and `entity` are dropped); `interfaces` and `groups` may be absent in older items. */
+const componentDecoder: Decoder<ComponentRecord> = object({
+  xname: str,
+  type: str,
+  state: oneOf(STATES),
+  flag: oneOf(FLAGS),
+  enabled: bool,
+  role: optional(oneOf(ROLES)),
+  subRole: optional(str),
+  nid: optional(int),
+  arch: optional(oneOf(ARCHES)),
+  class: optional(str),
+  netType: optional(str),
+  site: str,
+  version: int,
+  interfaces: withDefault(list(interfaceDecoder), []),
+  groups: stringSet,
+  partition: optional(str),
+  createdAt: str,
+  updatedAt: str,
+});
 
-/** Reads a stored item back into a record (string sets become sorted arrays). */
-export function componentFromItem(item: Item): ComponentRecord {
-  const { PK: _pk, SK: _sk, GSI1PK: _a, GSI1SK: _b, GSI2PK: _c, GSI2SK: _d, GSI3PK: _e, GSI3SK: _f, entity: _g, ...rest } = item;
-  const record = rest as unknown as ComponentRecord;
-  return { ...record, interfaces: (record.interfaces ?? []) as InterfaceRecord[], groups: strings(item.groups) };
-}
+/** Reads a stored item back into a record (string sets become sorted arrays); StoredItemError if it is malformed. */
+export const componentFromItem = storedDecoder('Component', componentDecoder);
 
 export function componentJson(r: ComponentRecord): ComponentJson {
   return {

@@ -47,11 +47,15 @@ interface Resume {
   k: Item;
 }
 
+function isKey(v: unknown): v is Item {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
 function resumePoint(after: string | null | undefined): Resume | undefined {
   const raw = decodeCursor(after);
   if (!raw) return undefined;
-  if (typeof raw.t !== 'string' || !raw.k || typeof raw.k !== 'object') throw new BadUserInputError('after', 'is not a cursor this list issued');
-  return raw as unknown as Resume;
+  if (typeof raw.t !== 'string' || !isKey(raw.k)) throw new BadUserInputError('after', 'is not a cursor this list issued');
+  return { t: raw.t, k: raw.k };
 }
 
 export async function pageAcross<T>(c: Clients, partitions: PartitionQuery[], o: PagingOptions<T>): Promise<Page<T>> {

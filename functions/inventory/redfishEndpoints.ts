@@ -15,6 +15,7 @@ import { pageAcross } from './paging.js';
 import { assertKnownSites, canSee, listSites, requestedSite, resolveSite } from './sites.js';
 import { transact } from './transact.js';
 import { list, object, optionalBoolean, optionalString, xname } from './validation.js';
+import { bool, int, nullable, object as shapeOf, oneOf, storedDecoder, str, withDefault, type Decoder } from '../shared/storedItem.js';
 
 type Item = Record<string, unknown>;
 
@@ -44,22 +45,23 @@ export function address(raw: unknown, field = 'address'): string {
   return raw as string;
 }
 
-export function endpointJson(item: Item): RedfishEndpointJson {
-  return {
-    xname: item.xname as string,
-    type: item.type as string,
-    address: item.address as string,
-    credentialsRef: (item.credentialsRef as string | undefined) ?? null,
-    enabled: item.enabled !== false,
-    discoveryStatus: (item.discoveryStatus as DiscoveryStatus | undefined) ?? 'PENDING',
-    lastDiscoveredAt: (item.lastDiscoveredAt as string | undefined) ?? null,
-    lastDiscoveryError: (item.lastDiscoveryError as string | undefined) ?? null,
-    site: item.site as string,
-    version: item.version as number,
-    createdAt: item.createdAt as string,
-    updatedAt: item.updatedAt as string,
-  };
-}
+const endpointDecoder: Decoder<RedfishEndpointJson> = shapeOf({
+  xname: str,
+  type: str,
+  address: str,
+  credentialsRef: nullable(str),
+  enabled: withDefault(bool, true),
+  discoveryStatus: withDefault(oneOf(DISCOVERY_STATUSES), 'PENDING'),
+  lastDiscoveredAt: nullable(str),
+  lastDiscoveryError: nullable(str),
+  site: str,
+  version: int,
+  createdAt: str,
+  updatedAt: str,
+});
+
+/** The stored RedfishEndpoint item (SK RFE) as the API returns it; StoredItemError if it is malformed. */
+export const endpointJson = storedDecoder('RedfishEndpoint', endpointDecoder);
 
 async function getEndpoint(ctx: OperationContext, site: string, x: string): Promise<Item | undefined> {
   const res = await ctx.clients.doc.send(new GetCommand({ TableName: ctx.clients.config.tableName, Key: redfishEndpointKey(site, x), ConsistentRead: true }));

@@ -10,6 +10,7 @@ import { BOOT_STAGES, MAX_DETAIL_LENGTH, MAX_TIMELINE_EVENTS_PER_REPORT, type Bo
 import { BadUserInputError } from '../../schema/errors.js';
 import { isXName, normaliseXName } from '../../schema/xname.js';
 import { batchWriteAll } from '../shared/batchWrite.js';
+import { nullable, object, oneOf, storedDecoder, str } from '../shared/storedItem.js';
 import type { OperationContext } from '../shared/handler.js';
 import { TTL_ATTRIBUTE } from '../shared/table.js';
 import { bootTimelinePk } from './keys.js';
@@ -79,6 +80,11 @@ export interface BootTimelineEventView {
   agent: string | null;
 }
 
+const timelineEventDecoder = object({ stage: oneOf(BOOT_STAGES), at: str, detail: nullable(str), bootToken: nullable(str), agent: nullable(str) });
+
+/** The stored boot timeline event item; StoredItemError if it is malformed. */
+export const decodeTimelineEvent = storedDecoder('BootTimelineEvent', timelineEventDecoder);
+
 /** Component.bootTimeline(last): the node's newest `last` events, oldest first (newest last). */
 export async function componentBootTimeline(ctx: OperationContext, args: { last?: number | null }, source: Record<string, unknown> | undefined): Promise<BootTimelineEventView[]> {
   const last = args.last ?? DEFAULT_TIMELINE_EVENTS;
@@ -95,11 +101,8 @@ export async function componentBootTimeline(ctx: OperationContext, args: { last?
       Limit: last,
     }),
   );
-  return (out.Items ?? []).reverse().map((i) => ({
-    stage: stageEnum(i.stage as BootStage),
-    at: String(i.at),
-    detail: (i.detail as string | undefined) ?? null,
-    bootToken: (i.bootToken as string | undefined) ?? null,
-    agent: (i.agent as string | undefined) ?? null,
-  }));
+  return (out.Items ?? []).reverse().map((i) => {
+    const e = decodeTimelineEvent(i);
+    return { ...e, stage: stageEnum(e.stage) };
+  });
 }

@@ -9,6 +9,7 @@ import { normaliseXName } from '../../schema/xname.js';
 import type { OperationContext } from '../shared/handler.js';
 import { canRead, siteScope } from '../shared/identity.js';
 import { nodeSessionsPk, rootfsSessionsPk, sessionPk, sessionSk } from './keys.js';
+import { int, nullable, object, storedDecoder, str, type Decoder } from '../shared/storedItem.js';
 
 export interface IscsiSession {
   site: string;
@@ -26,18 +27,19 @@ type SessionInput = Omit<IscsiSession, 'site' | 'agent' | 'reportedAt'>;
 const SHA256 = /^[0-9a-f]{64}$/;
 const AGENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
-function toSession(item: Record<string, unknown>): IscsiSession {
-  return {
-    site: String(item.site),
-    agent: String(item.agent),
-    targetIqn: String(item.targetIqn),
-    lun: Number(item.lun),
-    initiatorIqn: String(item.initiatorIqn),
-    xname: (item.xname as string | undefined) ?? null,
-    rootfsSha256: String(item.rootfsSha256),
-    reportedAt: String(item.reportedAt),
-  };
-}
+const iscsiSessionDecoder: Decoder<IscsiSession> = object({
+  site: str,
+  agent: str,
+  targetIqn: str,
+  lun: int,
+  initiatorIqn: str,
+  xname: nullable(str),
+  rootfsSha256: str,
+  reportedAt: str,
+});
+
+/** The stored IscsiSession item; StoredItemError if it is malformed. */
+export const decodeIscsiSession = storedDecoder('IscsiSession', iscsiSessionDecoder);
 
 export async function reportIscsiSessions(ctx: OperationContext, args: { agent: string; sessions: SessionInput[] }): Promise<number> {
   const site = siteScope(ctx.identity);
@@ -84,7 +86,7 @@ async function queryIndex(ctx: OperationContext, index: 'GSI1' | 'GSI2', pk: str
   const out = await ctx.clients.doc.send(
     new QueryCommand({ TableName: ctx.clients.config.tableName, IndexName: index, KeyConditionExpression: `${index}PK = :p`, ExpressionAttributeValues: { ':p': pk } }),
   );
-  return (out.Items ?? []).map(toSession).filter((s) => canRead(ctx.identity, s.site));
+  return (out.Items ?? []).map(decodeIscsiSession).filter((s) => canRead(ctx.identity, s.site));
 }
 
 export function componentIscsiSessions(ctx: OperationContext, source: Record<string, unknown> | undefined): Promise<IscsiSession[]> {

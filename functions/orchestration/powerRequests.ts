@@ -17,6 +17,7 @@ import { componentRecord } from '../inventory/lookup.js';
 import { unknownSiteError, unknownSites } from '../sites/registry.js';
 import { validateSiteName } from '../sites/siteName.js';
 import { commandKey, siteCommandsPk } from './keys.js';
+import { bool, list, nullable, object, oneOf, storedDecoder, str, withDefault, type Decoder } from '../shared/storedItem.js';
 
 export const POWER_ACTIONS = ['ON', 'OFF', 'SOFT_OFF', 'RESET', 'CYCLE', 'STATUS', 'PXE_ONCE'] as const;
 export type PowerAction = (typeof POWER_ACTIONS)[number];
@@ -47,20 +48,23 @@ const MAX_TARGETS = 1000;
 /** Completions are replayable for longer than any agent retries one. */
 const COMPLETION_TTL_SECONDS = 30 * 24 * 3600;
 
-function toRequest(item: Record<string, unknown>): PowerRequest {
-  return {
-    id: String(item.id),
-    site: String(item.site),
-    action: item.action as PowerAction,
-    xnames: item.xnames as string[],
-    status: item.status as CommandStatus,
-    requestedBy: String(item.requestedBy),
-    createdAt: String(item.createdAt),
-    claimedAt: (item.claimedAt as string | undefined) ?? null,
-    completedAt: (item.completedAt as string | undefined) ?? null,
-    results: (item.results as PowerResult[] | undefined) ?? [],
-  };
-}
+const COMMAND_STATUSES = ['PENDING', 'RUNNING', 'DONE'] as const satisfies readonly CommandStatus[];
+
+const requestDecoder: Decoder<PowerRequest> = object({
+  id: str,
+  site: str,
+  action: oneOf(POWER_ACTIONS),
+  xnames: list(str),
+  status: oneOf(COMMAND_STATUSES),
+  requestedBy: str,
+  createdAt: str,
+  claimedAt: nullable(str),
+  completedAt: nullable(str),
+  results: withDefault(list(object({ xname: str, ok: bool, powerState: nullable(str), bootOverride: nullable(str), error: nullable(str) })), []),
+});
+
+/** The stored power request item; StoredItemError if it is malformed. */
+export const toRequest = storedDecoder('PowerRequest', requestDecoder);
 
 /** The site a request addresses: the named one (it must exist), else the deployment's default; the caller must be its operator. */
 async function requestedSite(ctx: OperationContext, raw: string | null | undefined): Promise<string> {

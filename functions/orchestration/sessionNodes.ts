@@ -6,6 +6,8 @@
  */
 import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { BootPayload } from '../../schema/bootPayload.js';
+import { bootPayloadDecoder } from '../boot/resolve.js';
+import { bool, int, nullable, object, oneOf, storedDecoder, str, withDefault, type Decoder } from '../shared/storedItem.js';
 import type { Clients } from '../shared/clients.js';
 import { queryAll, queryPage, type Page } from '../shared/pagination.js';
 import { bootSessionKey, bootSessionPk, NODE_SK_PREFIX, sessionNodeKey } from './keys.js';
@@ -52,30 +54,30 @@ export interface SessionNode {
   previousBootToken: string | null;
 }
 
-export function toSessionNode(item: Record<string, unknown>): SessionNode {
-  const s = (k: string) => (typeof item[k] === 'string' ? (item[k] as string) : null);
-  return {
-    sessionId: String(item.sessionId),
-    site: String(item.site),
-    xname: String(item.xname),
-    phase: item.phase as NodePhase,
-    attempts: Number(item.attempts ?? 0),
-    error: (item.error as NodeError | undefined) ?? null,
-    startedAt: s('startedAt'),
-    endedAt: s('endedAt'),
-    previousImageId: s('previousImageId'),
-    targetImageId: s('targetImageId'),
-    bootSet: String(item.bootSet ?? ''),
-    canary: item.canary === true,
-    claimedBy: s('claimedBy'),
-    leaseExpiresAt: s('leaseExpiresAt'),
-    supersededBy: s('supersededBy'),
-    target: (item.target as BootPayload | undefined) ?? null,
-    bootToken: s('bootToken'),
-    previous: (item.previous as BootPayload | undefined) ?? null,
-    previousBootToken: s('previousBootToken'),
-  };
-}
+const sessionNodeDecoder: Decoder<SessionNode> = object({
+  sessionId: str,
+  site: str,
+  xname: str,
+  phase: oneOf(NODE_PHASES),
+  attempts: withDefault(int, 0),
+  error: nullable(object({ step: str, message: str })),
+  startedAt: nullable(str),
+  endedAt: nullable(str),
+  previousImageId: nullable(str),
+  targetImageId: nullable(str),
+  bootSet: withDefault(str, ''),
+  canary: withDefault(bool, false),
+  claimedBy: nullable(str),
+  leaseExpiresAt: nullable(str),
+  supersededBy: nullable(str),
+  target: nullable(bootPayloadDecoder),
+  bootToken: nullable(str),
+  previous: nullable(bootPayloadDecoder),
+  previousBootToken: nullable(str),
+});
+
+/** The stored BootSessionNode item (SK NODE#<xname>); StoredItemError if it is malformed. */
+export const toSessionNode = storedDecoder('BootSessionNode', sessionNodeDecoder);
 
 export function sessionNodeItem(n: SessionNode): Record<string, unknown> {
   return { ...sessionNodeKey(n.sessionId, n.xname), entity: 'BootSessionNode', ...n };

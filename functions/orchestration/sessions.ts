@@ -22,6 +22,7 @@ import { bootStates } from './bootState.js';
 import { bootStateKey, bootSessionKey, OPEN_SESSIONS_PK, siteSessionsByStatusPk, siteSessionsPk } from './keys.js';
 import { allSessionNodes, errorSummary, sessionNodeItem, sessionNodesPage, transition, type SessionNode } from './sessionNodes.js';
 import type { BootSessionCounts } from '../../schema/bootSessionCounts.js';
+import { bool, int, nullable, object, oneOf, storedDecoder, str, withDefault, type Decoder } from '../shared/storedItem.js';
 
 export const OPERATIONS = ['BOOT', 'REBOOT', 'SHUTDOWN'] as const;
 export type BootOperation = (typeof OPERATIONS)[number];
@@ -71,34 +72,40 @@ export interface BootSessionInput {
 const TERMINAL: SessionStatus[] = ['COMPLETE', 'FAILED', 'CANCELLED'];
 export const DEFAULT_BOOT_TIMEOUT_SECONDS = 600;
 
-export function toSession(item: Record<string, unknown>): BootSession {
-  const c = (item.counts ?? {}) as Partial<Counts>;
-  const n = (k: keyof Counts) => Number(c[k] ?? 0);
-  return {
-    id: String(item.id),
-    site: String(item.site),
-    template: String(item.template),
-    templateVersion: Number(item.templateVersion),
-    operation: item.operation as BootOperation,
-    limit: (item.limit as string | null | undefined) ?? null,
-    stage: item.stage === true,
-    maxConcurrent: Number(item.maxConcurrent),
-    canary: Number(item.canary ?? 0),
-    maxFailures: item.maxFailures == null ? null : Number(item.maxFailures),
-    bootTimeoutSeconds: Number(item.bootTimeoutSeconds),
-    rollback: item.rollback === true,
-    respectWorkload: item.respectWorkload === true,
-    status: item.status as SessionStatus,
-    statusReason: (item.statusReason as string | null | undefined) ?? null,
-    counts: { total: n('total'), pending: n('pending'), waiting: n('waiting'), inProgress: n('inProgress'), succeeded: n('succeeded'), failed: n('failed'), rolledBack: n('rolledBack'), staged: n('staged'), superseded: n('superseded') },
-    canaryStarted: Number(item.canaryStarted ?? 0),
-    canaryValidated: Number(item.canaryValidated ?? 0),
-    createdBy: String(item.createdBy),
-    createdAt: String(item.createdAt),
-    updatedAt: String(item.updatedAt),
-    endedAt: (item.endedAt as string | null | undefined) ?? null,
-  };
-}
+const SESSION_STATUSES = ['PENDING', 'RUNNING', 'PAUSED', 'COMPLETE', 'FAILED', 'CANCELLED'] as const satisfies readonly SessionStatus[];
+const count = withDefault(int, 0);
+
+const sessionDecoder: Decoder<BootSession> = object({
+  id: str,
+  site: str,
+  template: str,
+  templateVersion: int,
+  operation: oneOf(OPERATIONS),
+  limit: nullable(str),
+  stage: withDefault(bool, false),
+  maxConcurrent: int,
+  canary: count,
+  maxFailures: nullable(int),
+  bootTimeoutSeconds: int,
+  rollback: withDefault(bool, false),
+  respectWorkload: withDefault(bool, false),
+  status: oneOf(SESSION_STATUSES),
+  statusReason: nullable(str),
+  // Counters are ADDed one by one; a counter never touched is absent.
+  counts: withDefault(
+    object({ total: count, pending: count, waiting: count, inProgress: count, succeeded: count, failed: count, rolledBack: count, staged: count, superseded: count }),
+    { total: 0, pending: 0, waiting: 0, inProgress: 0, succeeded: 0, failed: 0, rolledBack: 0, staged: 0, superseded: 0 },
+  ),
+  canaryStarted: count,
+  canaryValidated: count,
+  createdBy: str,
+  createdAt: str,
+  updatedAt: str,
+  endedAt: nullable(str),
+});
+
+/** The stored BootSession item; StoredItemError if it is malformed. */
+export const toSession = storedDecoder('BootSession', sessionDecoder);
 
 export async function storedSession(c: Clients, id: string): Promise<BootSession | null> {
   const out = await c.doc.send(new GetCommand({ TableName: c.config.tableName, Key: bootSessionKey(id), ConsistentRead: true }));

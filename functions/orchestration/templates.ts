@@ -15,6 +15,7 @@ import { bootKernelParameters, readyImageArtifacts, siteFor } from '../boot/conf
 import { siteComponentRecords, unknownGroups, type ComponentRecord } from '../inventory/lookup.js';
 import { ROLES } from '../inventory/enums.js';
 import { siteTemplatesPk, templateKey } from './keys.js';
+import { int, list, nullable, object, oneOf, storedDecoder, str, withDefault, type Decoder } from '../shared/storedItem.js';
 
 type Provider = 'HTTP' | 'ISCSI';
 
@@ -61,17 +62,29 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const MAX_BOOT_SETS = 20;
 const sortedUnique = (xs: string[]) => [...new Set(xs)].sort();
 
-export function toTemplate(item: Record<string, unknown>): BootTemplate {
-  return {
-    name: String(item.name),
-    site: String(item.site),
-    description: (item.description as string | null | undefined) ?? null,
-    bootSets: item.bootSets as BootSet[],
-    version: Number(item.version),
-    createdAt: String(item.createdAt),
-    updatedAt: String(item.updatedAt),
-  };
-}
+const bootSetDecoder: Decoder<BootSet> = object({
+  name: str,
+  imageId: str,
+  kernelParameters: withDefault(str, ''),
+  rootfsProvider: nullable(oneOf(['HTTP', 'ISCSI'] as const)),
+  arch: nullable(oneOf(['X86', 'ARM', 'OTHER'] as const)),
+  xnames: withDefault(list(str), []),
+  groups: withDefault(list(str), []),
+  roles: withDefault(list(str), []),
+});
+
+const templateDecoder: Decoder<BootTemplate> = object({
+  name: str,
+  site: str,
+  description: nullable(str),
+  bootSets: list(bootSetDecoder),
+  version: int,
+  createdAt: str,
+  updatedAt: str,
+});
+
+/** The stored BootTemplate item; StoredItemError if it is malformed. */
+export const toTemplate = storedDecoder('BootTemplate', templateDecoder);
 
 export function validateTemplateName(raw: string, field: string): string {
   if (typeof raw !== 'string' || !NAME.test(raw)) throw new BadUserInputError(field, `"${String(raw)}" is not a template name (letters, digits, . _ -, at most 64)`);

@@ -8,6 +8,7 @@ import { toErrorShape, type ErrorShape } from '../../schema/errors.js';
 import { assertAllowed, type Access, type Identity, type OperationScope } from './identity.js';
 import { clients, type Clients } from './clients.js';
 import { logger } from './logger.js';
+import { StoredItemError } from './storedItem.js';
 
 export interface DomainCall {
   operation: string;
@@ -89,7 +90,9 @@ export function domainHandler<M extends DomainManifest>(manifest: M, operations:
         } catch (err) {
           const error = toErrorShape(err);
           if (error.code === 'INTERNAL_SERVER_ERROR') {
-            logger.error('operation failed', { domain, operation: call.operation, requestId: base.requestId, error: err as Error });
+            // A malformed stored item logs its key, field, value and reason as fields, so an operator can find and repair it.
+            const stored = err instanceof StoredItemError ? { storedItem: err.toLog() } : {};
+            logger.error('operation failed', { domain, operation: call.operation, requestId: base.requestId, error: err as Error, ...stored });
           }
           return { ok: false, error };
         }

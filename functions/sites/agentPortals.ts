@@ -9,10 +9,16 @@ import { assertAgentName, normalisePortals } from '../../schema/iscsiPortal.js';
 import type { Clients } from '../shared/clients.js';
 import type { SnapshotAgentPortals } from '../../schema/siteSnapshot.js';
 import { noteSnapshotInputChanged } from './snapshotChanges.js';
+import { list, object, storedDecoder, str, withDefault, type Decoder } from '../shared/storedItem.js';
 
 export const AGENT_PORTALS_KIND = 'agent.portals';
 const AGENT_SK_PREFIX = 'AGENT#';
 export const agentPortalsKey = (site: string, agent: string) => ({ PK: `SITE#${site}`, SK: `${AGENT_SK_PREFIX}${agent}` });
+
+const agentPortalsDecoder: Decoder<SnapshotAgentPortals> = object({ agent: str, portals: withDefault(list(str), []) });
+
+/** The stored agent portals item (SK AGENT#<agent>); StoredItemError if it is malformed. */
+export const decodeAgentPortals = storedDecoder('AgentPortals', agentPortalsDecoder);
 
 /** Validates `{ agent, portals[] }`; fields are named as in the observation (payload.…). */
 export function parseAgentPortals(payload: unknown): SnapshotAgentPortals {
@@ -64,7 +70,7 @@ export async function siteAgentPortals(c: Clients, site: string): Promise<Snapsh
         ConsistentRead: true,
       }),
     );
-    for (const i of page.Items ?? []) out.push({ agent: String(i.agent), portals: [...((i.portals as string[] | undefined) ?? [])] });
+    for (const i of page.Items ?? []) out.push(decodeAgentPortals(i));
     start = page.LastEvaluatedKey;
   } while (start);
   return out.sort((a, b) => (a.agent < b.agent ? -1 : a.agent > b.agent ? 1 : 0));

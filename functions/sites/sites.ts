@@ -7,6 +7,7 @@ import { canRead } from '../shared/identity.js';
 import { issuerFromEnv, type AgentCredentials } from './credentials.js';
 import { validateSiteName } from './siteName.js';
 import { siteKey, SITES_LIST_PK } from './registry.js';
+import { int, nullable, object, storedDecoder, str, type Decoder } from '../shared/storedItem.js';
 
 export interface Site {
   name: string;
@@ -16,15 +17,10 @@ export interface Site {
   version: number;
 }
 
-function toSite(item: Record<string, unknown>): Site {
-  return {
-    name: String(item.name),
-    description: (item.description as string | undefined) ?? null,
-    domain: (item.domain as string | undefined) ?? null,
-    createdAt: String(item.createdAt),
-    version: Number(item.version),
-  };
-}
+const siteDecoder: Decoder<Site> = object({ name: str, description: nullable(str), domain: nullable(str), createdAt: str, version: int });
+
+/** The stored Site item (SK SITE); StoredItemError if it is malformed. */
+export const toSite = storedDecoder('Site', siteDecoder);
 
 export async function listSites(ctx: OperationContext): Promise<Site[]> {
   const out = await ctx.clients.doc.send(

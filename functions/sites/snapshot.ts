@@ -18,7 +18,7 @@ import { s3KeyFor } from '../images/keys.js';
 import { buildSnapshot } from './snapshotBuild.js';
 import { snapshotInputsChangedSince } from './snapshotChanges.js';
 import { contentObjectKey, deltaObjectKey, presignObject } from './snapshotObjects.js';
-import { claimSnapshotBuild, recordRevision, releaseSnapshotBuild, siteItem, type RevisionEntry } from './snapshotRevision.js';
+import { claimSnapshotBuild, recordRevision, releaseSnapshotBuild, siteItem, type RevisionEntry, type SiteSnapshotState } from './snapshotRevision.js';
 
 /** Long enough for a slow site link to fetch a large rootfs; the agent re-pulls before it expires. */
 export const SNAPSHOT_URL_TTL_SECONDS = 6 * 3600;
@@ -44,17 +44,17 @@ async function presignArtifacts(c: Clients, artifacts: SnapshotArtifact[]): Prom
 }
 
 /** The site item with a revision no older than what was committed before `pullStarted`. */
-async function currentSnapshot(c: Clients, site: string, first: Record<string, unknown>, pullStarted: string): Promise<Record<string, unknown>> {
+async function currentSnapshot(c: Clients, site: string, first: SiteSnapshotState, pullStarted: string): Promise<SiteSnapshotState> {
   const deadline = Date.now() + BUILD_WAIT_MS;
   let item = first;
   for (;;) {
-    const builtFrom = item.snapshotBuiltFrom as string | undefined;
+    const builtFrom = item.snapshotBuiltFrom;
     // A build whose reads began after this pull did saw everything committed before it.
     if (item.snapshotRevision && builtFrom && (builtFrom >= pullStarted || !(await snapshotInputsChangedSince(c, site, builtFrom)))) return item;
     const claimed = await claimSnapshotBuild(c, site, BUILD_LEASE_MS);
     if (claimed || Date.now() > deadline) {
       try {
-        const built = await buildSnapshot(c, site, (item.domain as string | undefined) ?? null, (item.snapshotHash as string | undefined) ?? null);
+        const built = await buildSnapshot(c, site, item.domain, item.snapshotHash);
         await recordRevision(c, site, built, item);
       } finally {
         if (claimed) await releaseSnapshotBuild(c, site);
@@ -92,19 +92,19 @@ export async function siteSnapshot(args: { sinceRevision?: number | null }, ctx:
   const first = await siteItem(c, site);
   if (!first) throw new NotFoundError('site', site, 'site');
   const item = await currentSnapshot(c, site, first, pullStarted);
-  const revision = Number(item.snapshotRevision);
+  const revision = item.snapshotRevision;
   const hash = String(item.snapshotHash);
   const generatedAt = new Date().toISOString();
   const since = args.sinceRevision ?? null;
   if (since === revision) return { site, revision, unchanged: true, contentHash: hash, generatedAt, artifacts: null, content: null, deltas: null };
-  const history = (item.snapshotHistory as RevisionEntry[] | undefined) ?? [];
+  const history = item.snapshotHistory;
   return {
     site,
     revision,
     unchanged: false,
     contentHash: hash,
     generatedAt,
-    artifacts: await presignArtifacts(c, (item.snapshotArtifacts as SnapshotArtifact[] | undefined) ?? []),
+    artifacts: await presignArtifacts(c, item.snapshotArtifacts),
     content: { url: await presignObject(c, contentObjectKey(site, hash)), bytes: history.find((h) => h.revision === revision)?.bytes ?? 0 },
     deltas: since === null ? null : await deltaChain(c, site, history, since),
   };

@@ -10,6 +10,7 @@ import { mergeCloudInit, type CloudInitSource } from '../../bootscript/cloudInit
 import type { Clients } from '../shared/clients.js';
 import { siteComponentRecords, siteRedfishEndpointAddresses, type ComponentRecord } from '../inventory/lookup.js';
 import { cloudInitKey } from '../boot/keys.js';
+import { decodeCloudInit } from '../boot/cloudInitItem.js';
 import { getBindings, pickBinding, type Binding, type Resolution } from '../boot/resolve.js';
 import { candidateValues } from '../boot/selector.js';
 import { factsFromComponent } from '../boot/nodeFacts.js';
@@ -52,7 +53,8 @@ async function cloudInitFor(c: Clients, site: string, nodes: ComponentRecord[]):
   const source = (pk: string, scope: string): CloudInitSource | null => {
     const i = items.get(pk);
     if (!i) return null;
-    return { scope, metaData: i.metaData, userData: (i.userData as string | null | undefined) ?? null, vendorData: i.vendorData };
+    const d = decodeCloudInit(i);
+    return { scope, metaData: d.metaData, userData: d.userData, vendorData: d.vendorData };
   };
   const out = new Map<string, SnapshotCloudInit>();
   for (const n of nodes) {

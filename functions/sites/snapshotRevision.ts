@@ -13,6 +13,7 @@ import { NotFoundError } from '../../schema/errors.js';
 import type { SnapshotArtifact } from '../../schema/siteSnapshot.js';
 import type { Clients } from '../shared/clients.js';
 import { siteKey } from './registry.js';
+import { int, list, nullable, object, storedDecoder, str, withDefault, type Decoder } from '../shared/storedItem.js';
 
 const MAX_ATTEMPTS = 8;
 /** Revisions a pull can catch up from by deltas; an agent further behind fetches the whole content. */
@@ -38,23 +39,46 @@ export interface BuiltRevision {
   builtFrom: string;
 }
 
-export async function siteItem(c: Clients, site: string): Promise<Record<string, unknown> | undefined> {
+/** What the snapshot code reads of a Site item; the snapshot attributes are absent until the first build. */
+export interface SiteSnapshotState {
+  domain: string | null;
+  /** 0 before the first build. */
+  snapshotRevision: number;
+  snapshotHash: string | null;
+  snapshotBuiltFrom: string | null;
+  snapshotArtifacts: SnapshotArtifact[];
+  snapshotHistory: RevisionEntry[];
+}
+
+const siteSnapshotDecoder: Decoder<SiteSnapshotState> = object({
+  domain: nullable(str),
+  snapshotRevision: withDefault(int, 0),
+  snapshotHash: nullable(str),
+  snapshotBuiltFrom: nullable(str),
+  snapshotArtifacts: withDefault(list(object({ sha256: str, size: int, type: str, status: str, url: nullable(str), urlExpiresAt: nullable(str) })), []),
+  snapshotHistory: withDefault(list(object({ revision: int, hash: str, bytes: int, deltaFrom: nullable(str), deltaBytes: nullable(int) })), []),
+});
+
+/** The stored Site item's snapshot state; StoredItemError if it is malformed. */
+export const decodeSiteSnapshot = storedDecoder('Site', siteSnapshotDecoder);
+
+export async function siteItem(c: Clients, site: string): Promise<SiteSnapshotState | undefined> {
   const out = await c.doc.send(new GetCommand({ TableName: c.config.tableName, Key: siteKey(site), ConsistentRead: true }));
-  return out.Item;
+  return out.Item ? decodeSiteSnapshot(out.Item) : undefined;
 }
 
 const isConditionFailure = (err: unknown) => (err as Error).name === 'ConditionalCheckFailedException';
 
 /** Records a build: the same content only moves snapshotBuiltFrom forward; new content takes the next revision. */
-export async function recordRevision(c: Clients, site: string, built: BuiltRevision, first?: Record<string, unknown>): Promise<number> {
+export async function recordRevision(c: Clients, site: string, built: BuiltRevision, first?: SiteSnapshotState): Promise<number> {
   let item = first;
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     if (!item) item = await siteItem(c, site);
     if (!item) throw new NotFoundError('site', site, 'site');
-    const current = Number(item.snapshotRevision ?? 0);
+    const current = item.snapshotRevision;
     const same = current > 0 && item.snapshotHash === built.hash;
-    const history = (item.snapshotHistory as RevisionEntry[] | undefined) ?? [];
-    const previousHash = (item.snapshotHash as string | undefined) ?? null;
+    const history = item.snapshotHistory;
+    const previousHash = item.snapshotHash;
     const entry: RevisionEntry = {
       revision: current + 1,
       hash: built.hash,
@@ -63,7 +87,7 @@ export async function recordRevision(c: Clients, site: string, built: BuiltRevis
       deltaFrom: built.deltaFrom !== null && built.deltaFrom === previousHash ? built.deltaFrom : null,
       deltaBytes: built.deltaFrom !== null && built.deltaFrom === previousHash ? built.deltaBytes : null,
     };
-    if (same && typeof item.snapshotBuiltFrom === 'string' && item.snapshotBuiltFrom >= built.builtFrom) return current;
+    if (same && item.snapshotBuiltFrom !== null && item.snapshotBuiltFrom >= built.builtFrom) return current;
     const cur = current === 0 ? 'attribute_exists(PK) AND attribute_not_exists(snapshotRevision)' : 'snapshotRevision = :cur';
     try {
       await c.doc.send(

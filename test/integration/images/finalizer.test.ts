@@ -25,8 +25,10 @@ describe('finalizer Lambda on S3 ObjectCreated events', () => {
   afterAll(() => aws.dispose());
 
   async function artifact(bytes: Buffer, declared = createHash('sha256').update(bytes).digest('hex'), size = bytes.length) {
+    // The item createImage writes (create.ts), moved on to VERIFYING: reads decode it and refuse one without its timestamps.
+    const now = new Date().toISOString();
     await aws.clients.doc.send(
-      new PutCommand({ TableName: aws.tableName, Item: { ...artifactKey(declared), sha256: declared, size, status: 'VERIFYING', s3Key: `artifacts/sha256/${declared}`, version: 1 } }),
+      new PutCommand({ TableName: aws.tableName, Item: { ...artifactKey(declared), entity: 'Artifact', sha256: declared, size, status: 'VERIFYING', s3Key: `artifacts/sha256/${declared}`, version: 1, createdAt: now, updatedAt: now } }),
     );
     await aws.clients.s3.send(new PutObjectCommand({ Bucket: aws.bucketName, Key: `artifacts/sha256/${declared}`, Body: bytes }));
     return declared;
