@@ -23,6 +23,16 @@ import { writeReport } from '../support/report.js';
 const NODES = numberArg('nodes', 1000);
 const WINDOW = numberArg('max-concurrent', 50);
 const BOOT_DELAY_S = numberArg('boot-delay', 20);
+// An idle keep-alive socket to the gateway can be reset under this load (ECONNRESET): the bench's own reads retry.
+async function retried<T>(fn: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= 2) throw err;
+    }
+  }
+}
 const say = (s: string) => process.stderr.write(`${new Date().toISOString()} ${s}\n`);
 
 let peakRss = process.memoryUsage().rss;
@@ -60,7 +70,7 @@ let last = s;
 for (let i = 0; last.status === 'RUNNING'; i++) {
   if (performance.now() - t > timeoutMs) throw new Error(`session ${s.id} still RUNNING after ${timeoutMs} ms: ${JSON.stringify(last.counts)}`);
   await new Promise((r) => setTimeout(r, 1000));
-  last = await site.session(s.id);
+  last = await retried(() => site.session(s.id));
   if (i % 30 === 0) say(`session ${last.status} ${JSON.stringify(last.counts)}`);
 }
 const wallMs = performance.now() - t;
@@ -75,7 +85,7 @@ for (const n of site.nodes) {
   if (!interval) throw new Error(`the simulator has no power-off and heartbeat on the new token for ${n.xname}`);
   intervals.push(interval);
 }
-const records = await site.sessionNodes(s.id);
+const records = await retried(() => site.sessionNodes(s.id));
 const bySession = maxOverlap(records.map((r) => ({ from: Date.parse(r.startedAt!), to: Date.parse(r.endedAt!) })));
 const outMs = intervals.map((i) => i.to - i.from).sort((a, b) => a - b);
 peakRss = Math.max(peakRss, process.memoryUsage().rss);
