@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildAgent } from '../../../onprem-agent/deploy/build.js';
+import { firstBootScript } from '../../support/agentBootScript.js';
 import { freeTcpPort } from '../../support/ports.js';
 
 const run = promisify(execFile);
@@ -33,11 +34,7 @@ describe('agent bundle (dist/skyboot-agent.mjs)', () => {
     const agent = spawn(process.execPath, [bundle, 'run', '--data-dir', join(dir, 'data'), '--http', `127.0.0.1:${port}`], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_ENV: 'test' } });
     const exited = new Promise<number | null>((r) => agent.on('exit', (c) => r(c)));
     try {
-      let body = '';
-      for (let i = 0; i < 100 && !body; i++) {
-        body = await fetch(`http://127.0.0.1:${port}/boot/v1/bootscript?mac=02:00:00:00:00:01`).then((r) => r.text(), () => '');
-        if (!body) await new Promise((r) => setTimeout(r, 100));
-      }
+      const body = await firstBootScript(port);
       expect(body).toContain('no snapshot yet');
       const status = JSON.parse((await run(process.execPath, [bundle, 'status', '--http', `127.0.0.1:${port}`, '--json'], { cwd: dir })).stdout);
       expect(status.cloud).toMatchObject({ configured: false });
