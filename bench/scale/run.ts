@@ -3,14 +3,16 @@
  * real (limit-enforcing) HTTP entry and invoker.
  *   node --import tsx bench/scale/run.ts [--nodes 100000] [--upsert 5000]
  * Prints and writes (bench/out/scale.json): the CLI import (time, items/s, consumed write
- * capacity per item against the minimum of one unit per ≤ 1 KB item), the snapshot build (time,
+ * capacity units per component, reads and transactional writes, against the floor of 2: one
+ * transactional write of one ≤ 1 KB item), the snapshot build (time,
  * compressed size), an agent's sync from empty (time, peak RSS, against 10 s and 512 MB) and after
  * a one-node change (bytes, time, against the whole content), components(filter: {role: COMPUTE,
  * state: READY}, first: 100) (latency, items read per item returned), and one upsertComponents
  * of --upsert nodes against API Gateway's 29 s.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import globalSetup from '../../test/support/awsEndpoints.js';
@@ -51,7 +53,7 @@ let t = performance.now();
 const imported = await runCli(['node', 'skyboot', 'component', 'import', csv, '--site', SITE, '--batch', '1000', '--json'], { gql, out: (l) => say(l), err: (l) => say(l), tty: false });
 const importMs = performance.now() - t;
 if (imported !== 0) throw new Error(`import exited ${imported}`);
-const importWcuPerItem = meter.units / NODES;
+const importUnitsPerComponent = meter.units / NODES;
 
 // 2. The snapshot build: the first agent pull after the import builds the revision.
 const agentToken = join(dir, 'agent.token');
@@ -71,18 +73,20 @@ const unchangedMs = performance.now() - t;
 
 // 3. An agent (own process) syncs from empty, then after a one-node change.
 const agentDir = join(dir, 'agent');
-const agentSync = () =>
-  JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', 'bench/scale/agentSync.ts', gw.url, agentToken, agentDir], { encoding: 'utf8', maxBuffer: 1 << 20 })) as {
+// Asynchronous on purpose: the gateway answering the agent runs in this process, so a blocking
+// spawn would freeze it and the agent would time out waiting for its own snapshot.
+const agentSync = async () =>
+  JSON.parse((await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/scale/agentSync.ts', gw.url, agentToken, agentDir], { encoding: 'utf8', maxBuffer: 1 << 20 })).stdout) as {
     syncMs: number; totalMs: number; loadMs: number; maxRssMiB: number; nodes: number; transfer: { mode: string; bytes: number } };
-execFileSync('mkdir', ['-p', agentDir]);
+mkdirSync(agentDir, { recursive: true });
 say('agent sync from empty');
-const fromEmpty = agentSync();
+const fromEmpty = await agentSync();
 await fx.setBoot({ selector: { xnames: [xnameFor(2)] }, imageId: fx.imageId, kernelParameters: 'console=ttyS0 bench=one-node' });
 say('one-node change: build, then agent sync');
 t = performance.now();
 const changed = await pull(built.revision);
 const changeBuildMs = performance.now() - t;
-const afterChange = agentSync();
+const afterChange = await agentSync();
 
 // 4. A selective filter: latency and items read per item returned.
 const FILTER = `query { components(filter: { role: COMPUTE, state: READY, site: "${SITE}" }, first: 100) { edges { node { xname } } } }`;
@@ -107,7 +111,7 @@ const upsertMs = performance.now() - t;
 
 const figures = {
   nodes: NODES,
-  import: { ms: Math.round(importMs), itemsPerSecond: Math.round(NODES / (importMs / 1000)), wcuPerItem: Number(importWcuPerItem.toFixed(2)), minimumWcuPerItem: 1 },
+  import: { ms: Math.round(importMs), itemsPerSecond: Math.round(NODES / (importMs / 1000)), capacityUnitsPerComponent: Number(importUnitsPerComponent.toFixed(2)), floorUnitsPerComponent: 2 },
   snapshot: { buildMs: Math.round(buildMs), compressedBytes: built.content!.bytes, unchangedPullMs: Math.round(unchangedMs), unchanged: again.unchanged },
   agentFromEmpty: { ms: Math.round(fromEmpty.totalMs), boundMs: 10_000, maxRssMiB: Math.round(fromEmpty.maxRssMiB), boundRssMiB: 512, bytes: fromEmpty.transfer.bytes, nodes: fromEmpty.nodes },
   oneNodeChange: { buildMs: Math.round(changeBuildMs), agentMs: Math.round(afterChange.totalMs), agentSyncMs: Math.round(afterChange.syncMs), mode: afterChange.transfer.mode, bytes: afterChange.transfer.bytes, wholeContentBytes: changed.content!.bytes, deltas: changed.deltas?.length ?? 0 },
