@@ -50,7 +50,7 @@ async function currentSnapshot(c: Clients, site: string, first: SiteSnapshotStat
   for (;;) {
     const builtFrom = item.snapshotBuiltFrom;
     // A build whose reads began after this pull did saw everything committed before it.
-    if (item.snapshotRevision && builtFrom && (builtFrom >= pullStarted || !(await snapshotInputsChangedSince(c, site, builtFrom)))) return item;
+    if (item.snapshotRevision && builtFrom && (builtFrom >= pullStarted || !(await snapshotInputsChangedSince(c, site, builtFrom, item.snapshotBuiltSeen)))) return item;
     const claimed = await claimSnapshotBuild(c, site, BUILD_LEASE_MS);
     if (claimed || Date.now() > deadline) {
       try {

@@ -19,6 +19,7 @@ import {
 import type { SnapshotDelta } from '../../schema/snapshotDelta.js';
 import type { Clients } from '../shared/clients.js';
 import { buildSnapshotContent } from './snapshotContent.js';
+import { marksBeforeBuild } from './snapshotChanges.js';
 import { contentObjectKey, deltaObjectKey, getGzipJson, indexObjectKey, putGzipJson } from './snapshotObjects.js';
 import type { BuiltRevision } from './snapshotRevision.js';
 
@@ -61,11 +62,13 @@ export interface SnapshotBuild extends BuiltRevision {
  */
 export async function buildSnapshot(c: Clients, site: string, siteDomain: string | null, currentHash: string | null): Promise<SnapshotBuild> {
   const builtFrom = new Date().toISOString();
+  // Before the content reads: every mark listed here was committed before them.
+  const seen = await marksBeforeBuild(c, site, builtFrom);
   const content = await buildSnapshotContent(c, site, siteDomain);
   const sections = hashedSections(content);
   const nodes = content.nodes.map((n) => [n.xname, nodeHash(n)] as [string, string]);
   const hash = contentHashOf(canonicalJson(sections), nodes);
-  const base = { hash, builtFrom, artifacts: sections.artifacts, nodes: nodes.length };
+  const base = { hash, builtFrom, seen, artifacts: sections.artifacts, nodes: nodes.length };
   if (hash === currentHash) return { ...base, bytes: 0, deltaFrom: null, deltaBytes: null, changedNodes: null };
 
   const sectionHashes: SnapshotIndexObject['sections'] = {};

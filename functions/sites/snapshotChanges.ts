@@ -10,8 +10,12 @@
  * (artifact verification, agents' portal observations) note themselves here instead.
  *
  * A record's time is taken before its transaction commits, so the look-back starts
- * COMMIT_MARGIN_MS before the build began: a change committed during the build is never missed,
- * at the price of rebuilding (to the same hash, so no new revision) for that long after it.
+ * COMMIT_MARGIN_MS before the build began: a change committed during the build is never missed.
+ * The build lists the change marks (audit records, change notes) already visible in that
+ * look-back when its reads begin: those it has read. A later check counts only marks outside
+ * that list, so the records of the writes just before a build (a bulk import's last batches)
+ * do not make every pull of the next five seconds read the whole site again. A look-back with
+ * more marks than MAX_SEEN_MARKS stores no list, and then any mark counts, as before.
  */
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clients } from '../shared/clients.js';
@@ -29,35 +33,60 @@ export async function noteSnapshotInputChanged(c: Clients, site: string | null):
   await c.doc.send(new PutCommand({ TableName: c.config.tableName, Item: { ...changeNoteKey(site ?? ALL_SITES), entity: 'SnapshotInputChange', at: new Date().toISOString() } }));
 }
 
-async function auditedSince(c: Clients, fromIso: string, day: string): Promise<boolean> {
-  const hits = await Promise.all(
-    Array.from({ length: AUDIT_SHARDS }, (_, shard) =>
-      c.doc.send(
-        new QueryCommand({
-          TableName: c.config.tableName,
-          KeyConditionExpression: 'PK = :pk AND SK > :from',
-          ExpressionAttributeValues: { ':pk': auditPartition(day, shard), ':from': fromIso },
-          ProjectionExpression: 'PK',
-          ConsistentRead: true,
-          Limit: 1,
-        }),
+/** Marks per audit shard (and in all) a build remembers; a busier look-back falls back to "any mark counts". */
+export const MAX_SEEN_MARKS = 64;
+
+/** The change marks visible now in the look-back from `fromIso`; null when there are more than MAX_SEEN_MARKS. */
+async function marksSince(c: Clients, site: string, fromIso: string, now: number): Promise<string[] | null> {
+  const days = [...new Set([auditDay(fromIso), auditDay(new Date(now).toISOString())])];
+  const shards = await Promise.all(
+    days.flatMap((day) =>
+      Array.from({ length: AUDIT_SHARDS }, (_, shard) =>
+        c.doc.send(
+          new QueryCommand({
+            TableName: c.config.tableName,
+            KeyConditionExpression: 'PK = :pk AND SK > :from',
+            ExpressionAttributeValues: { ':pk': auditPartition(day, shard), ':from': fromIso },
+            ProjectionExpression: 'SK',
+            ConsistentRead: true,
+            Limit: MAX_SEEN_MARKS + 1,
+          }),
+        ),
       ),
     ),
   );
-  return hits.some((h) => (h.Items?.length ?? 0) > 0);
+  if (shards.some((q) => (q.Items?.length ?? 0) > MAX_SEEN_MARKS || q.LastEvaluatedKey)) return null;
+  const notes = await Promise.all(
+    [site, ALL_SITES].map((scope) =>
+      c.doc.send(new GetCommand({ TableName: c.config.tableName, Key: changeNoteKey(scope), ConsistentRead: true })).then((o) => ({ scope, at: o.Item?.at as unknown })),
+    ),
+  );
+  const marks = [
+    ...shards.flatMap((q) => (q.Items ?? []).map((i) => `audit:${String(i.SK)}`)),
+    ...notes.filter((n) => typeof n.at === 'string' && n.at > fromIso).map((n) => `note:${n.scope}:${String(n.at)}`),
+  ];
+  return marks.length > MAX_SEEN_MARKS ? null : marks.sort();
 }
 
-async function notedSince(c: Clients, fromIso: string, scope: string): Promise<boolean> {
-  const out = await c.doc.send(new GetCommand({ TableName: c.config.tableName, Key: changeNoteKey(scope), ConsistentRead: true }));
-  return typeof out.Item?.at === 'string' && out.Item.at > fromIso;
+const lookBackStart = (builtFrom: string) => Date.parse(builtFrom) - COMMIT_MARGIN_MS;
+
+/**
+ * Taken by a build as its reads begin (`builtFrom`): the marks it is about to read past, for
+ * snapshotInputsChangedSince to ignore later (null: too many to list).
+ */
+export async function marksBeforeBuild(c: Clients, site: string, builtFrom: string, now = Date.now()): Promise<string[] | null> {
+  return marksSince(c, site, new Date(lookBackStart(builtFrom)).toISOString(), now);
 }
 
-/** True when a snapshot built from reads that began at `builtFrom` may be out of date. */
-export async function snapshotInputsChangedSince(c: Clients, site: string, builtFrom: string, now = Date.now()): Promise<boolean> {
-  const from = Date.parse(builtFrom) - COMMIT_MARGIN_MS;
+/**
+ * True when a snapshot built from reads that began at `builtFrom` may be out of date: a mark in
+ * the look-back that the build did not list (`seen`; null: any mark counts).
+ */
+export async function snapshotInputsChangedSince(c: Clients, site: string, builtFrom: string, seen: string[] | null, now = Date.now()): Promise<boolean> {
+  const from = lookBackStart(builtFrom);
   if (!Number.isFinite(from) || now - from > SNAPSHOT_MAX_AGE_MS) return true;
-  const fromIso = new Date(from).toISOString();
-  const days = new Set([auditDay(fromIso), auditDay(new Date(now).toISOString())]);
-  const checks = [...[...days].map((d) => auditedSince(c, fromIso, d)), notedSince(c, fromIso, site), notedSince(c, fromIso, ALL_SITES)];
-  return (await Promise.all(checks)).some(Boolean);
+  const marks = await marksSince(c, site, new Date(from).toISOString(), now);
+  if (marks === null) return true;
+  const known = new Set(seen ?? []);
+  return marks.some((m) => !known.has(m));
 }

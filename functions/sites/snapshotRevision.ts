@@ -37,6 +37,8 @@ export interface BuiltRevision {
   artifacts: SnapshotArtifact[];
   /** When the build's reads began (ISO). */
   builtFrom: string;
+  /** The change marks already visible when its reads began (snapshotChanges.ts); null: too many to list. */
+  seen: string[] | null;
 }
 
 /** What the snapshot code reads of a Site item; the snapshot attributes are absent until the first build. */
@@ -46,6 +48,8 @@ export interface SiteSnapshotState {
   snapshotRevision: number;
   snapshotHash: string | null;
   snapshotBuiltFrom: string | null;
+  /** The marks that build read past (snapshotChanges.ts); null when unlisted or written by an earlier version. */
+  snapshotBuiltSeen: string[] | null;
   snapshotArtifacts: SnapshotArtifact[];
   snapshotHistory: RevisionEntry[];
 }
@@ -55,6 +59,7 @@ const siteSnapshotDecoder: Decoder<SiteSnapshotState> = object({
   snapshotRevision: withDefault(int, 0),
   snapshotHash: nullable(str),
   snapshotBuiltFrom: nullable(str),
+  snapshotBuiltSeen: withDefault(nullable(list(str)), null),
   snapshotArtifacts: withDefault(list(object({ sha256: str, size: int, type: str, status: str, url: nullable(str), urlExpiresAt: nullable(str) })), []),
   snapshotHistory: withDefault(list(object({ revision: int, hash: str, bytes: int, deltaFrom: nullable(str), deltaBytes: nullable(int) })), []),
 });
@@ -95,21 +100,22 @@ export async function recordRevision(c: Clients, site: string, built: BuiltRevis
           ? new UpdateCommand({
               TableName: c.config.tableName,
               Key: siteKey(site),
-              UpdateExpression: 'SET snapshotBuiltFrom = :from',
+              UpdateExpression: 'SET snapshotBuiltFrom = :from, snapshotBuiltSeen = :seen',
               // Never move the mark back behind a later build of the same content.
               ConditionExpression: 'snapshotRevision = :cur AND snapshotHash = :h AND (attribute_not_exists(snapshotBuiltFrom) OR snapshotBuiltFrom < :from)',
-              ExpressionAttributeValues: { ':from': built.builtFrom, ':cur': current, ':h': built.hash },
+              ExpressionAttributeValues: { ':from': built.builtFrom, ':seen': built.seen, ':cur': current, ':h': built.hash },
             })
           : new UpdateCommand({
               TableName: c.config.tableName,
               Key: siteKey(site),
-              UpdateExpression: 'SET snapshotRevision = :next, snapshotHash = :h, snapshotChangedAt = :at, snapshotBuiltFrom = :from, snapshotArtifacts = :arts, snapshotHistory = :hist',
+              UpdateExpression: 'SET snapshotRevision = :next, snapshotHash = :h, snapshotChangedAt = :at, snapshotBuiltFrom = :from, snapshotBuiltSeen = :seen, snapshotArtifacts = :arts, snapshotHistory = :hist',
               ConditionExpression: cur,
               ExpressionAttributeValues: {
                 ':next': current + 1,
                 ':h': built.hash,
                 ':at': new Date().toISOString(),
                 ':from': built.builtFrom,
+                ':seen': built.seen,
                 ':arts': built.artifacts,
                 ':hist': [...history, entry].slice(-SNAPSHOT_HISTORY),
                 ...(current === 0 ? {} : { ':cur': current }),

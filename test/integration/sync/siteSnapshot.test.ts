@@ -57,6 +57,23 @@ describe('siteSnapshot / reportObservations (gateway, agent token)', () => {
     expect(item.Item!.snapshotRevision).toBe(before + 1);
   });
 
+  it('does not rebuild for a write the build already read, within the commit margin; does for one after it', async () => {
+    const siteState = async () => (await gw.aws.clients.doc.send(new GetCommand({ TableName: gw.aws.tableName, Key: { PK: 'SITE#snap', SK: 'SITE' }, ConsistentRead: true }))).Item!;
+    // A write, then a build at once: its audit record lies inside the build's look-back margin.
+    await fx.setBoot({ selector: { xnames: ['x1000c0s1b0n0'] }, imageId: fx.imageId, kernelParameters: 'console=ttyS0 margin=1' });
+    const built = await pull(null);
+    const afterBuild = await siteState();
+    expect(afterBuild.snapshotBuiltSeen).toEqual(expect.arrayContaining([expect.stringMatching(/^audit:/)]));
+    // Pulls within the margin answer from the stored revision: no build moved snapshotBuiltFrom.
+    for (let i = 0; i < 3; i++) expect((await pull(built.revision)).unchanged).toBe(true);
+    expect((await siteState()).snapshotBuiltFrom).toBe(afterBuild.snapshotBuiltFrom);
+    // A write after the build's reads began is a mark it did not list: the next pull builds it.
+    await fx.setBoot({ selector: { xnames: ['x1000c0s1b0n0'] }, imageId: fx.imageId, kernelParameters: 'console=ttyS0 margin=2' });
+    const next = await pull(built.revision);
+    expect(next).toMatchObject({ unchanged: false, revision: built.revision + 1 });
+    expect(next.nodes!.find((n) => n.xname === 'x1000c0s1b0n0')!.boot).toMatchObject({ kernelParameters: 'console=ttyS0 margin=2' });
+  });
+
   it('is for agents only, scoped to their own site', async () => {
     const r = await gw.gql(SNAPSHOT_QUERY, { since: null }, gw.tokens.admin);
     expect(r.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
