@@ -23,7 +23,7 @@ export async function expireBootSessionClaims(c: Clients, now = new Date()): Pro
         from: 'INPROGRESS',
         to: 'PENDING',
         set: { error: { step: 'claim', message: `lease of agent ${n.claimedBy ?? '?'} expired at ${n.leaseExpiresAt}; released for another agent of the site` }, canary: false },
-        remove: ['claimedBy', 'leaseExpiresAt'],
+        remove: ['claimedBy', 'claimToken', 'leaseExpiresAt'],
         nodeCondition: { expression: 'leaseExpiresAt = :seen', values: { ':seen': n.leaseExpiresAt } },
         sessionAdd: n.canary ? { canaryStarted: -1 } : {},
       });

@@ -37,23 +37,36 @@ async function nodeRecord(ctx: OperationContext, sessionId: string, xname: strin
   return out.Item ? toSessionNode(out.Item) : null;
 }
 
-/** Free slots of the window now: none while canaries are out and not all validated. */
+/** Nodes that may still fail before the session pauses; null without maxFailures. */
+function failuresLeft(s: BootSession): number | null {
+  return s.maxFailures === null ? null : Math.max(0, s.maxFailures - s.counts.failed - s.counts.rolledBack);
+}
+
+/** Free slots of the window now: none while canaries are out and not all validated, nor once maxFailures is reached. */
 function freeSlots(s: BootSession): number {
-  if (s.status !== 'RUNNING') return 0;
+  if (s.status !== 'RUNNING' || failuresLeft(s) === 0) return 0;
   const free = Math.max(0, s.maxConcurrent - s.counts.inProgress);
   if (s.canaryStarted < s.canary) return Math.min(free, s.canary - s.canaryStarted);
   if (s.canaryValidated < s.canary) return 0;
   return free;
 }
 
-export async function bootSessionWork(ctx: OperationContext) {
+/** The node is INPROGRESS under this agent's claim, made by the same agent instance (claim token). */
+function heldBy(ctx: OperationContext, n: SessionNode, claimToken: string | null | undefined): boolean {
+  return n.phase === 'INPROGRESS' && n.claimedBy === ctx.identity.subject && !!claimToken && n.claimToken === claimToken;
+}
+
+export async function bootSessionWork(ctx: OperationContext, args: { claimToken?: string | null } = {}) {
   const site = agentSite(ctx);
   const sessions = await siteSessionsQuery(ctx.clients, site, 'RUNNING');
   const out = [];
   for (const s of sessions) {
-    const nodes = (await allSessionNodes(ctx.clients, s.id)).filter((n) => n.phase === 'PENDING' || n.phase === 'WAITING');
-    if (!nodes.length) continue;
-    out.push({ sessionId: s.id, respectWorkload: s.respectWorkload, freeSlots: freeSlots(s), xnames: nodes.map((n) => n.xname) });
+    const all = await allSessionNodes(ctx.clients, s.id);
+    const nodes = all.filter((n) => n.phase === 'PENDING' || n.phase === 'WAITING');
+    // Claims this agent instance holds: one whose answer it never got (a lost response) shows here, so it claims the node again.
+    const claimed = all.filter((n) => heldBy(ctx, n, args.claimToken)).map((n) => n.xname);
+    if (!nodes.length && !claimed.length) continue;
+    out.push({ sessionId: s.id, respectWorkload: s.respectWorkload, freeSlots: freeSlots(s), failuresLeft: failuresLeft(s), xnames: nodes.map((n) => n.xname), claimed });
   }
   return out;
 }
@@ -82,12 +95,21 @@ function claimView(s: BootSession, n: SessionNode) {
  * own transaction, not only by the agent: its copy of the holds is only as new as its last snapshot
  * pull, so a node held just before the session started would otherwise be taken.
  */
-async function claimOne(ctx: OperationContext, sessionId: string, xname: string): Promise<SessionNode | 'held' | null> {
+async function claimOne(ctx: OperationContext, sessionId: string, xname: string, claimToken: string | null): Promise<SessionNode | 'held' | null> {
   for (let attempt = 0; attempt < MAX_CLAIM_RETRIES; attempt++) {
     const s = await storedSession(ctx.clients, sessionId);
-    if (!s || freeSlots(s) === 0) return null;
+    if (!s) return null;
     const n = await nodeRecord(ctx, sessionId, xname);
-    if (!n || (n.phase !== 'PENDING' && n.phase !== 'WAITING')) return null;
+    if (!n) return null;
+    // A repeated claim (its first answer was lost): the same claim again, with its lease renewed; it
+    // already occupies its window slot, so it takes no other and is answered even with the window
+    // full. The agent has not started the node yet: a paused session (or one at maxFailures) leaves it
+    // to the lease, which hands it back to PENDING.
+    if (heldBy(ctx, n, claimToken)) {
+      if (s.status !== 'RUNNING' || failuresLeft(s) === 0) return null;
+      return (await extendLease(ctx, sessionId, xname)) ? (await nodeRecord(ctx, sessionId, xname))! : null;
+    }
+    if (freeSlots(s) === 0 || (n.phase !== 'PENDING' && n.phase !== 'WAITING')) return null;
     if (s.respectWorkload && (await bootStateOf(ctx.clients, s.site, xname)).workloadHold) return 'held';
     const asCanary = s.canaryStarted < s.canary;
     const now = new Date();
@@ -96,11 +118,9 @@ async function claimOne(ctx: OperationContext, sessionId: string, xname: string)
       xname,
       from: n.phase,
       to: 'INPROGRESS',
-      set: { claimedBy: ctx.identity.subject, leaseExpiresAt: new Date(now.getTime() + bootClaimLeaseMs()).toISOString(), startedAt: now.toISOString(), attempts: n.attempts + 1, canary: asCanary },
+      set: { claimedBy: ctx.identity.subject, claimToken, leaseExpiresAt: new Date(now.getTime() + bootClaimLeaseMs()).toISOString(), startedAt: now.toISOString(), attempts: n.attempts + 1, canary: asCanary },
       remove: ['endedAt'],
-      sessionCondition: asCanary
-        ? { expression: '#status = :running AND #counts.#inProgress < :max AND canaryStarted < :canary', values: { ':running': 'RUNNING', ':max': s.maxConcurrent, ':canary': s.canary } }
-        : { expression: '#status = :running AND #counts.#inProgress < :max AND canaryValidated >= :canary', values: { ':running': 'RUNNING', ':max': s.maxConcurrent, ':canary': s.canary } },
+      sessionCondition: claimCondition(s, asCanary),
       sessionAdd: asCanary ? { canaryStarted: 1 } : {},
       // setWorkloadHold removes the attribute on release.
       ...(s.respectWorkload ? { checks: [{ key: bootStateKey(s.site, xname), expression: 'attribute_not_exists(workloadHold)' }] } : {}),
@@ -110,6 +130,21 @@ async function claimOne(ctx: OperationContext, sessionId: string, xname: string)
     await new Promise((r) => setTimeout(r, 5 + Math.random() * 25 * (attempt + 1)));
   }
   return null;
+}
+
+/**
+ * The session item's condition for one claim: RUNNING, a free slot, the canary gate, and, with
+ * maxFailures, failure counts as seen (below the limit): a failure reported between the read and
+ * this write makes the claim look again, so no node starts once the limit is reached, even before
+ * settleSession has written the pause.
+ */
+function claimCondition(s: BootSession, asCanary: boolean): { expression: string; values: Record<string, unknown> } {
+  const gate = asCanary ? 'canaryStarted < :canary' : 'canaryValidated >= :canary';
+  const failures = s.maxFailures === null ? '' : ' AND #counts.#failed = :failed AND #counts.#rolledBack = :rolledBack';
+  return {
+    expression: `#status = :running AND #counts.#inProgress < :max AND ${gate}${failures}`,
+    values: { ':running': 'RUNNING', ':max': s.maxConcurrent, ':canary': s.canary, ...(s.maxFailures === null ? {} : { ':failed': s.counts.failed, ':rolledBack': s.counts.rolledBack }) },
+  };
 }
 
 /** Records the node's previous boot (first claim only) and makes the target its desired state. */
@@ -130,19 +165,22 @@ async function prepare(ctx: OperationContext, s: BootSession, n: SessionNode): P
   return (await nodeRecord(ctx, s.id, n.xname))!;
 }
 
-export async function claimBootSessionNodes(ctx: OperationContext, args: { input: { sessionId: string; idle: string[]; busy?: string[] | null } }) {
+export async function claimBootSessionNodes(ctx: OperationContext, args: { input: { sessionId: string; idle: string[]; busy?: string[] | null; claimToken?: string | null } }) {
   const site = agentSite(ctx);
   const { sessionId } = args.input;
+  const claimToken = args.input.claimToken ?? null;
   const s = await visibleSession(ctx, sessionId);
   if (!s || s.site !== site) throw new NotFoundError('boot session', sessionId, 'input.sessionId');
   const idle = args.input.idle.map((x, i) => normaliseXName(x, `input.idle[${i}]`));
   const busy = (args.input.busy ?? []).map((x, i) => normaliseXName(x, `input.busy[${i}]`));
   for (const x of busy) await transition(ctx.clients, { sessionId, xname: x, from: 'PENDING', to: 'WAITING' });
   const wanted = new Set(idle);
-  const order = (await allSessionNodes(ctx.clients, sessionId)).filter((n) => wanted.has(n.xname) && (n.phase === 'PENDING' || n.phase === 'WAITING'));
+  const nodes = (await allSessionNodes(ctx.clients, sessionId)).filter((n) => wanted.has(n.xname));
+  // Repeated claims first: a full window (which they fill) must not stop the loop before them.
+  const order = [...nodes.filter((n) => heldBy(ctx, n, claimToken)), ...nodes.filter((n) => n.phase === 'PENDING' || n.phase === 'WAITING')];
   const claims = [];
   for (const candidate of order) {
-    const n = await claimOne(ctx, sessionId, candidate.xname);
+    const n = await claimOne(ctx, sessionId, candidate.xname, claimToken);
     if (n === 'held') {
       // Busy by the cloud's own record: waits outside the window, as a node the agent found busy.
       await transition(ctx.clients, { sessionId, xname: candidate.xname, from: 'PENDING', to: 'WAITING' });
@@ -165,27 +203,32 @@ export async function claimBootSessionNodes(ctx: OperationContext, args: { input
   return claims;
 }
 
+/** Extends the lease of a node this agent holds; false when it holds it no more. */
+async function extendLease(ctx: OperationContext, sessionId: string, xname: string): Promise<boolean> {
+  try {
+    await ctx.clients.doc.send(
+      new UpdateCommand({
+        TableName: ctx.clients.config.tableName,
+        Key: sessionNodeKey(sessionId, xname),
+        UpdateExpression: 'SET leaseExpiresAt = :until',
+        ConditionExpression: '#phase = :inprogress AND claimedBy = :me',
+        ExpressionAttributeNames: { '#phase': 'phase' },
+        ExpressionAttributeValues: { ':until': new Date(Date.now() + bootClaimLeaseMs()).toISOString(), ':inprogress': 'INPROGRESS', ':me': ctx.identity.subject },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+    return false;
+  }
+}
+
 export async function renewBootSessionClaims(ctx: OperationContext, args: { sessionId: string; xnames: string[] }): Promise<string[]> {
   agentSite(ctx);
-  const until = new Date(Date.now() + bootClaimLeaseMs()).toISOString();
   const held: string[] = [];
   for (const [i, raw] of args.xnames.entries()) {
     const x = normaliseXName(raw, `xnames[${i}]`);
-    try {
-      await ctx.clients.doc.send(
-        new UpdateCommand({
-          TableName: ctx.clients.config.tableName,
-          Key: sessionNodeKey(args.sessionId, x),
-          UpdateExpression: 'SET leaseExpiresAt = :until',
-          ConditionExpression: '#phase = :inprogress AND claimedBy = :me',
-          ExpressionAttributeNames: { '#phase': 'phase' },
-          ExpressionAttributeValues: { ':until': until, ':inprogress': 'INPROGRESS', ':me': ctx.identity.subject },
-        }),
-      );
-      held.push(x);
-    } catch (err) {
-      if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
-    }
+    if (await extendLease(ctx, args.sessionId, x)) held.push(x);
   }
   return held;
 }

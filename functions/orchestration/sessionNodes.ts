@@ -46,6 +46,8 @@ export interface SessionNode {
   bootSet: string;
   canary: boolean;
   claimedBy: string | null;
+  /** The claiming agent's instance (kept in its data dir): a claim repeated under it returns this one. */
+  claimToken: string | null;
   leaseExpiresAt: string | null;
   supersededBy: string | null;
   target: BootPayload | null;
@@ -68,6 +70,7 @@ const sessionNodeDecoder: Decoder<SessionNode> = object({
   bootSet: withDefault(str, ''),
   canary: withDefault(bool, false),
   claimedBy: nullable(str),
+  claimToken: nullable(str),
   leaseExpiresAt: nullable(str),
   supersededBy: nullable(str),
   target: nullable(bootPayloadDecoder),

@@ -141,8 +141,11 @@ async function batchPut(c: Clients, items: Record<string, unknown>[]): Promise<v
   }
 }
 
-/** Moves the session's status conditionally on the one it was seen in; false when it had moved. */
-export async function setStatus(c: Clients, s: BootSession, to: SessionStatus, reason: string | null, from: SessionStatus = s.status): Promise<boolean> {
+/**
+ * Moves the session's status conditionally on the one it was seen in (and, with `seenReason`, on the
+ * reason it was seen with); false when it had moved.
+ */
+export async function setStatus(c: Clients, s: BootSession, to: SessionStatus, reason: string | null, from: SessionStatus = s.status, seenReason?: string): Promise<boolean> {
   const now = new Date().toISOString();
   const terminal = TERMINAL.includes(to) && (to !== 'CANCELLED' || s.counts.inProgress === 0);
   try {
@@ -151,9 +154,9 @@ export async function setStatus(c: Clients, s: BootSession, to: SessionStatus, r
         TableName: c.config.tableName,
         Key: bootSessionKey(s.id),
         UpdateExpression: `SET #status = :to, statusReason = :r, updatedAt = :now, GSI2PK = :pk${TERMINAL.includes(to) ? ', endedAt = :now' : ''}${terminal ? ' REMOVE GSI3PK, GSI3SK' : ''}`,
-        ConditionExpression: '#status = :from',
+        ConditionExpression: `#status = :from${seenReason === undefined ? '' : ' AND statusReason = :seen'}`,
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':to': to, ':from': from, ':r': reason, ':now': now, ':pk': siteSessionsByStatusPk(s.site, to) },
+        ExpressionAttributeValues: { ':to': to, ':from': from, ':r': reason, ':now': now, ':pk': siteSessionsByStatusPk(s.site, to), ...(seenReason === undefined ? {} : { ':seen': seenReason }) },
       }),
     );
     return true;
@@ -163,9 +166,14 @@ export async function setStatus(c: Clients, s: BootSession, to: SessionStatus, r
   }
 }
 
+const MAX_FAILURES_PAUSE = 'paused at maxFailures';
+const maxFailuresReason = (s: BootSession, failures: number) => `${MAX_FAILURES_PAUSE}: ${failures} of ${s.counts.total} nodes failed`;
+
 /**
  * After a node settles: pause at maxFailures (or when a canary failed: the rest would wait on it
- * for ever), finish when no node is left to move. Re-reads, so it decides on current counts.
+ * for ever), finish when no node is left to move. Re-reads, so it decides on current counts. Nodes
+ * in flight at the pause still finish and may fail: a maxFailures pause's reason is restated with
+ * each such failure (conditional on the reason seen, so a slower settle never writes an older count).
  */
 export async function settleSession(c: Clients, id: string): Promise<BootSession | null> {
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -184,7 +192,11 @@ export async function settleSession(c: Clients, id: string): Promise<BootSession
       continue;
     }
     if (s.status === 'RUNNING' && s.maxFailures !== null && failures >= s.maxFailures) {
-      if (await setStatus(c, s, 'PAUSED', `paused at maxFailures: ${failures} of ${k.total} nodes failed`)) return storedSession(c, id);
+      if (await setStatus(c, s, 'PAUSED', maxFailuresReason(s, failures))) return storedSession(c, id);
+      continue;
+    }
+    if (s.status === 'PAUSED' && s.statusReason?.startsWith(MAX_FAILURES_PAUSE) && s.statusReason !== maxFailuresReason(s, failures)) {
+      if (await setStatus(c, s, 'PAUSED', maxFailuresReason(s, failures), 'PAUSED', s.statusReason)) return storedSession(c, id);
       continue;
     }
     if (s.status === 'RUNNING' && s.canary > 0 && s.canaryValidated < s.canary && s.canaryStarted >= s.canary && failures > 0) {
@@ -298,6 +310,7 @@ export async function createBootSession(ctx: OperationContext, args: { input: Bo
     bootSet: p.set.name,
     canary: false,
     claimedBy: null,
+    claimToken: null,
     leaseExpiresAt: null,
     supersededBy: null,
     target: p.target,

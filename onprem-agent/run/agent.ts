@@ -26,6 +26,7 @@ import { bootScriptCarriesSecrets, iscsiBootParameters } from './iscsiBootParame
 import { reportAgentPortals } from '../iscsi/portals-report.js';
 import { startOrchestrator } from '../orchestrator/start.js';
 import { BootOverrides } from '../orchestrator/rollout/bootOverrides.js';
+import type { RolloutStatus } from '../orchestrator/rollout/operator.js';
 import { createWorkloadManager } from '../orchestrator/workload/createWorkloadManager.js';
 import { InMemoryBootTimeline } from '../timeline/bootTimeline.js';
 import { adminSocketPath, startAdminSocket } from './adminSocket.js';
@@ -57,6 +58,8 @@ export interface AgentStatus {
   dhcp: (ReturnType<DhcpServer['stats']> & { running: true; ports: ReturnType<DhcpServer['ports']> }) | { mode: string; running: false };
   iscsi: IscsiServiceStatus | { mode: string; running: false; lastReconcileAt: null; lastError: null };
   discovery: DiscoveryStatus;
+  /** What the rollout operator did since start (null: no cloud, no rollout). */
+  rollout: RolloutStatus | null;
 }
 
 /** Outbox transport when no cloud is configured: every delivery fails, entries wait on disk. */
@@ -107,6 +110,7 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
   // Boot overrides of nodes being rolled: serving answers them with the session's target (or previous) boot.
   const overrides = await new BootOverrides(config.dataDir).init();
   let rolloutProtected: () => Promise<string[]> = async () => [];
+  let rolloutStatus: () => RolloutStatus | null = () => null;
   const syncer = new Syncer(config.dataDir, client ?? new CloudClient({ url: 'http://127.0.0.1:9', token: 'none' }), cache, {
     intervalMs: config.syncIntervalMs,
     baseDelayMs: opts.syncBackoffBaseMs,
@@ -199,6 +203,7 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
       dhcp: dhcp ? { ...dhcp.stats(), running: true, ports: dhcp.ports() } : { mode: config.dhcp.mode, running: false },
       iscsi: iscsi ? iscsi.status() : { mode: config.iscsi.mode, running: false, lastReconcileAt: null, lastError: null },
       discovery: await receipts.status(),
+      rollout: rolloutStatus(),
     };
   };
 
@@ -229,7 +234,10 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
       },
     },
   });
-  if (orchestrator.rollout) rolloutProtected = () => orchestrator.rollout!.protectedArtifacts();
+  if (orchestrator.rollout) {
+    rolloutProtected = () => orchestrator.rollout!.protectedArtifacts();
+    rolloutStatus = () => orchestrator.rollout!.status();
+  }
   log.info({ http: httpUrl, tftp: tftp?.address() ?? null, dhcp: dhcp?.ports() ?? null, iscsi: config.iscsi.mode, cloud: config.cloud, revision: syncer.index?.stored.revision ?? null }, 'agent running');
 
   return {

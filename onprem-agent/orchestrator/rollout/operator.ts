@@ -44,13 +44,56 @@ export interface RolloutOperatorOptions {
   logger?: Logger;
 }
 
-const WORK = `query { bootSessionWork { sessionId respectWorkload freeSlots xnames } }`;
+const WORK = `query($t: String) { bootSessionWork(claimToken: $t) { sessionId respectWorkload freeSlots failuresLeft xnames claimed } }`;
 const BOOT = 'imageId kernel initrd rootfs kernelParameters rootfsProvider';
 const CLAIM = `mutation($i: ClaimBootSessionNodesInput!) { claimBootSessionNodes(input: $i) { sessionId xname operation canary attempts bootTimeoutSeconds rollback respectWorkload target { ${BOOT} } bootToken previous { ${BOOT} } previousBootToken leaseExpiresAt } }`;
 const RENEW = `mutation($s: ID!, $x: [XName!]!) { renewBootSessionClaims(sessionId: $s, xnames: $x) }`;
 const REPORT = `mutation($i: BootSessionNodeReport!) { reportBootSessionNode(input: $i) { phase } }`;
 const FINAL_REFUSALS = new Set(['CONFLICT', 'NOT_FOUND', 'BAD_USER_INPUT']);
 export const DEFAULT_ROLLOUT_INTERVAL_MS = 2_000;
+
+/** One RUNNING session as bootSessionWork gives it. */
+export interface RolloutWork {
+  sessionId: string;
+  respectWorkload: boolean;
+  freeSlots: number;
+  failuresLeft: number | null;
+  xnames: string[];
+  claimed: string[];
+}
+
+/**
+ * Whether the session's failures (the cloud's count plus this agent's failures not yet reported)
+ * reached maxFailures: then this agent starts no node of it (nodes in flight finish).
+ */
+export function failureLimitReached(w: Pick<RolloutWork, 'failuresLeft'>, unreportedFailures: number): boolean {
+  return w.failuresLeft !== null && w.failuresLeft - unreportedFailures <= 0;
+}
+
+/** The session's nodes this agent saw fail (or roll back) whose report the cloud has not recorded yet. */
+function unreportedFailures(journal: RolloutEntry[], sessionId: string): number {
+  return journal.filter((e) => e.claim.sessionId === sessionId && (e.report?.outcome === 'FAILED' || e.report?.outcome === 'ROLLED_BACK')).length;
+}
+
+/** What the operator did for one session since the agent started, counted as it happened. */
+export interface RolloutSessionCounters {
+  /** Claims the cloud answered (a claim whose first answer was lost counts once: when its repeat is answered). */
+  claimed: number;
+  /** Power cycles the BMC carried out (onto the target, and onto the previous boot in a rollback). */
+  powerCycled: number;
+  /** Heartbeats with the target's boot token. */
+  validated: number;
+  failed: number;
+  rolledBack: number;
+}
+
+export interface RolloutStatus {
+  inFlight: number;
+  claimed: number;
+  reported: number;
+  refused: number;
+  sessions: Record<string, RolloutSessionCounters>;
+}
 
 class StepError extends Error {
   constructor(readonly step: string, message: string) {
@@ -66,6 +109,8 @@ export class RolloutOperator {
   private loop: Promise<void> | null = null;
   private readonly pause = new RoundPause();
   readonly counters = { claimed: 0, reported: 0, refused: 0 };
+  private readonly perSession = new Map<string, RolloutSessionCounters>();
+  private claimToken = '';
 
   constructor(private readonly opts: RolloutOperatorOptions) {
     this.journal = new RolloutJournal(opts.dataDir);
@@ -75,6 +120,7 @@ export class RolloutOperator {
   /** Resumes nodes a restart interrupted, from the step their journal entry names. */
   async init(): Promise<this> {
     await this.journal.init();
+    this.claimToken = await this.journal.claimToken();
     for (const e of await this.journal.list()) if (!e.report) this.track(e);
     return this;
   }
@@ -84,6 +130,17 @@ export class RolloutOperator {
     const out: string[] = [];
     for (const e of await this.journal.list()) for (const b of [e.claim.target, e.claim.previous]) if (b) out.push(...[b.kernel, b.initrd, b.rootfs].filter((x): x is string => !!x));
     return out;
+  }
+
+  private count(sessionId: string, what: keyof RolloutSessionCounters): void {
+    const c = this.perSession.get(sessionId) ?? { claimed: 0, powerCycled: 0, validated: 0, failed: 0, rolledBack: 0 };
+    c[what]++;
+    this.perSession.set(sessionId, c);
+  }
+
+  /** For the agent's status: claims, reports, and per session what was done (since start). */
+  status(): RolloutStatus {
+    return { inFlight: this.inFlight.size, ...this.counters, sessions: Object.fromEntries([...this.perSession].map(([id, c]) => [id, { ...c }])) };
   }
 
   /** Nodes this agent is rolling right now. */
@@ -109,9 +166,10 @@ export class RolloutOperator {
     this.inFlight.set(id, run);
   }
 
-  private async powerOne(xname: string, action: CloudPowerAction, step: string): Promise<void> {
-    const [r] = await this.opts.power({ action, xnames: [xname] });
+  private async powerOne(c: RolloutClaim, action: CloudPowerAction, step: string): Promise<void> {
+    const [r] = await this.opts.power({ action, xnames: [c.xname] });
     if (!r?.ok) throw new StepError(step, `${action} failed: ${r?.error ?? 'no result'}`);
+    if (action === 'CYCLE') this.count(c.sessionId, 'powerCycled');
   }
 
   /** Serves `boot` to the node and power-cycles it; the heartbeat with `token` must follow in time. */
@@ -129,8 +187,8 @@ export class RolloutOperator {
       e.poweredAt = since.toISOString();
       e.step = rollingBack ? 'rollingBack' : 'powered';
       await this.journal.write(e);
-      await this.powerOne(c.xname, 'PXE_ONCE', 'power');
-      await this.powerOne(c.xname, 'CYCLE', 'power');
+      await this.powerOne(c, 'PXE_ONCE', 'power');
+      await this.powerOne(c, 'CYCLE', 'power');
     }
     const hb = await this.opts.timeline.waitForHeartbeat(c.xname, token, since, Math.max(0, since.getTime() + c.bootTimeoutSeconds * 1000 - Date.now()));
     if (!hb) throw new StepError('heartbeat', `no heartbeat with boot token ${token} within ${c.bootTimeoutSeconds} s`);
@@ -150,7 +208,7 @@ export class RolloutOperator {
         await this.journal.write(e);
       }
       if (c.operation === 'SHUTDOWN') {
-        await this.powerOne(c.xname, 'OFF', 'power');
+        await this.powerOne(c, 'OFF', 'power');
         report = { outcome: 'SUCCEEDED', step: null, error: null, bootToken: null, bootedAt: null };
       } else if (e.step === 'rollingBack') {
         report = await this.rollBack(e, null, e.poweredAt ? new Date(e.poweredAt) : null);
@@ -158,6 +216,7 @@ export class RolloutOperator {
         const since = e.step === 'powered' && e.poweredAt ? new Date(e.poweredAt) : null;
         try {
           const at = await this.bootOnto(e, c.target!, c.bootToken!, since, false);
+          this.count(c.sessionId, 'validated');
           await this.opts.workload.resume(node).catch((err: Error) => {
             throw new StepError('resume', err.message);
           });
@@ -175,6 +234,8 @@ export class RolloutOperator {
     e.report = report;
     e.step = 'reported';
     await this.journal.write(e);
+    if (report.outcome === 'FAILED') this.count(c.sessionId, 'failed');
+    if (report.outcome === 'ROLLED_BACK') this.count(c.sessionId, 'rolledBack');
     this.pause.wake();
   }
 
@@ -232,29 +293,41 @@ export class RolloutOperator {
   async runOnce(): Promise<number> {
     await this.deliverReports();
     await this.renew();
-    const { bootSessionWork } = await this.opts.client.request<{ bootSessionWork: { sessionId: string; respectWorkload: boolean; freeSlots: number; xnames: string[] }[] }>(WORK, {});
+    const { bootSessionWork } = await this.opts.client.request<{ bootSessionWork: RolloutWork[] }>(WORK, { t: this.claimToken });
     const busyHere = this.inFlightXnames();
     let claimed = 0;
     for (const w of bootSessionWork) {
-      if (w.freeSlots <= 0) continue;
-      const idle: string[] = [];
+      const journal = await this.journal.list();
+      if (failureLimitReached(w, unreportedFailures(journal, w.sessionId))) continue;
+      const known = new Set(journal.map((e) => rolloutEntryId(e.claim.sessionId, e.claim.xname)));
+      const room = Math.max(0, w.freeSlots);
+      // Held by this agent's claims but not in its journal: the claim's answer was lost; claimed again, the cloud gives the same claim.
+      const again = w.claimed.filter((x) => !known.has(rolloutEntryId(w.sessionId, x)) && this.opts.index()?.byXname.has(x));
+      const idle: string[] = [...again];
       const busy: string[] = [];
+      let fresh = 0;
       for (const x of w.xnames) {
+        if (fresh >= room) break;
         if (busyHere.has(x)) continue;
         const node = this.opts.index()?.byXname.get(x);
         if (!node) continue; // not (yet) in this agent's snapshot: another pull will bring it
         if (w.respectWorkload && !(await this.opts.workload.isIdle(node))) busy.push(x);
-        else idle.push(x);
-        if (idle.length >= w.freeSlots) break;
+        else {
+          idle.push(x);
+          fresh++;
+        }
       }
       if (!idle.length && !busy.length) continue;
-      const { claimBootSessionNodes } = await this.opts.client.request<{ claimBootSessionNodes: RolloutClaim[] }>(CLAIM, { i: { sessionId: w.sessionId, idle, busy } });
+      // Again after the workload questions (a slow manager): a node of ours that failed meanwhile counts.
+      if (failureLimitReached(w, unreportedFailures(await this.journal.list(), w.sessionId))) continue;
+      const { claimBootSessionNodes } = await this.opts.client.request<{ claimBootSessionNodes: RolloutClaim[] }>(CLAIM, { i: { sessionId: w.sessionId, idle, busy, claimToken: this.claimToken } });
       for (const c of claimBootSessionNodes) {
         const e: RolloutEntry = { claim: c, step: 'claimed', poweredAt: null, report: null, claimedAt: new Date().toISOString() };
         await this.journal.write(e);
         this.counters.claimed++;
+        this.count(c.sessionId, 'claimed');
         claimed++;
-        this.logger.info({ sessionId: c.sessionId, xname: c.xname, canary: c.canary, target: c.target?.imageId ?? null }, 'node claimed');
+        this.logger.info({ sessionId: c.sessionId, xname: c.xname, canary: c.canary, target: c.target?.imageId ?? null, again: again.includes(c.xname) }, again.includes(c.xname) ? 'node claimed again (the first answer was lost)' : 'node claimed');
         this.track(e);
       }
     }

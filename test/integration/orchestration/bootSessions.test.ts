@@ -127,6 +127,67 @@ describe('boot sessions: templates, claims under the window, staging', () => {
     expect((await read(s.id)).status).toBe('CANCELLED');
   });
 
+  it('answers a claim repeated by the same agent instance (its first answer lost) with the claim it holds, in no second slot; other agents and instances are refused', async () => {
+    const nodes = XNAMES.slice(0, 3);
+    const s = ok(await create({ template: 'rack3-b', operation: 'REBOOT', limit: nodes.join(','), maxConcurrent: 1 })).createBootSession;
+    const claimAs = (token: string, idle: string[], claimToken: string | null) =>
+      gw.gql<{ claimBootSessionNodes: Claim[] }>(`mutation($i: ClaimBootSessionNodesInput!) { claimBootSessionNodes(input: $i) { ${CLAIM} attempts } }`, { i: { sessionId: s.id, idle, claimToken } }, token);
+    type Work = { sessionId: string; freeSlots: number; failuresLeft: number | null; xnames: string[]; claimed: string[] };
+    const work = async (token: string, claimToken: string | null) =>
+      ok(await gw.gql<{ bootSessionWork: Work[] }>('query($t: String) { bootSessionWork(claimToken: $t) { sessionId freeSlots failuresLeft xnames claimed } }', { t: claimToken }, token)).bootSessionWork.find((w) => w.sessionId === s.id);
+    const attempts = async () => ok(await gw.gql<{ bootSession: { nodes: { edges: { node: { xname: string; attempts: number; claimedBy: string | null } }[] } } }>('query($id: ID!) { bootSession(id: $id) { nodes(first: 10) { edges { node { xname attempts claimedBy } } } } }', { id: s.id })).bootSession.nodes.edges.map((e) => e.node);
+
+    const first = ok(await claimAs(agent1, nodes, 'agent1-instance')).claimBootSessionNodes;
+    expect(first).toHaveLength(1);
+    const mine = first[0]!;
+    // The answer never reached the agent: its work list names the node as held under its token, to no one else.
+    expect(await work(agent1, 'agent1-instance')).toMatchObject({ freeSlots: 0, failuresLeft: null, claimed: [mine.xname] });
+    expect((await work(agent1, 'another-instance'))?.claimed).toEqual([]);
+    expect((await work(agent2, 'agent1-instance'))?.claimed).toEqual([]);
+
+    const again = ok(await claimAs(agent1, nodes, 'agent1-instance')).claimBootSessionNodes;
+    expect(again).toEqual([{ ...mine, leaseExpiresAt: expect.any(String) }]);
+    expect(Date.parse(again[0]!.leaseExpiresAt)).toBeGreaterThanOrEqual(Date.parse(mine.leaseExpiresAt));
+    expect((await read(s.id)).counts).toMatchObject({ inProgress: 1, pending: 2 });
+    expect((await attempts()).find((n) => n.xname === mine.xname)).toMatchObject({ attempts: 1 });
+
+    // Another agent, the same agent's other instance, or a claim without a token: refused, and no other node (the window is full).
+    expect(ok(await claimAs(agent2, nodes, 'agent1-instance')).claimBootSessionNodes).toEqual([]);
+    expect(ok(await claimAs(agent1, nodes, 'another-instance')).claimBootSessionNodes).toEqual([]);
+    expect(ok(await claimAs(agent1, nodes, null)).claimBootSessionNodes).toEqual([]);
+    expect((await read(s.id)).counts).toMatchObject({ inProgress: 1, pending: 2 });
+
+    // Paused, the node (not started by the agent that never heard of it) is not handed out again.
+    ok(await gw.gql('mutation($id: ID!) { pauseBootSession(id: $id) { status } }', { id: s.id }, gw.tokens.operator));
+    expect(ok(await claimAs(agent1, nodes, 'agent1-instance')).claimBootSessionNodes).toEqual([]);
+    ok(await gw.gql('mutation($id: ID!) { resumeBootSession(id: $id) { status } }', { id: s.id }, gw.tokens.operator));
+
+    // The repeated claim is the claim: its report settles the node once, and the next claim takes the next node.
+    expect(ok(await report(agent1, again[0]!, 'SUCCEEDED', { bootToken: again[0]!.bootToken })).reportBootSessionNode.phase).toBe('SUCCEEDED');
+    const next = ok(await claimAs(agent1, nodes, 'agent1-instance')).claimBootSessionNodes;
+    expect(next.map((c) => c.xname)).toEqual([nodes.find((x) => x !== mine.xname)]);
+    expect((await read(s.id)).counts).toMatchObject({ succeeded: 1, inProgress: 1, pending: 1 });
+    ok(await gw.gql('mutation($id: ID!) { cancelBootSession(id: $id) { status } }', { id: s.id }, gw.tokens.operator));
+  });
+
+  it('restates the maxFailures pause with the failures of nodes in flight at the pause, and claims none while paused', async () => {
+    const nodes = XNAMES.slice(0, 4);
+    const s = ok(await create({ template: 'rack3-b', operation: 'REBOOT', limit: nodes.join(','), maxConcurrent: 3, maxFailures: 1 })).createBootSession;
+    const work = ok(await gw.gql<{ bootSessionWork: { sessionId: string; failuresLeft: number | null }[] }>('query { bootSessionWork { sessionId failuresLeft } }', {}, agent1)).bootSessionWork;
+    expect(work.find((w) => w.sessionId === s.id)?.failuresLeft).toBe(1);
+    const got = ok(await claim(agent1, s.id, nodes)).claimBootSessionNodes;
+    expect(got).toHaveLength(3);
+    ok(await report(agent1, got[0]!, 'FAILED', { step: 'power', error: 'BMC answered 503' }));
+    expect(await read(s.id)).toMatchObject({ status: 'PAUSED', statusReason: 'paused at maxFailures: 1 of 4 nodes failed' });
+    // The two nodes in flight finish: one fails too, the reason says so; one validates, the count stays.
+    ok(await report(agent1, got[1]!, 'FAILED', { step: 'heartbeat', error: 'no heartbeat' }));
+    expect(await read(s.id)).toMatchObject({ status: 'PAUSED', statusReason: 'paused at maxFailures: 2 of 4 nodes failed', counts: { failed: 2, inProgress: 1 } });
+    ok(await report(agent1, got[2]!, 'SUCCEEDED', { bootToken: got[2]!.bootToken }));
+    expect(await read(s.id)).toMatchObject({ status: 'PAUSED', statusReason: 'paused at maxFailures: 2 of 4 nodes failed', counts: { failed: 2, succeeded: 1, inProgress: 0, pending: 1 } });
+    expect(ok(await claim(agent1, s.id, nodes)).claimBootSessionNodes).toEqual([]);
+    ok(await gw.gql('mutation($id: ID!) { cancelBootSession(id: $id) { status } }', { id: s.id }, gw.tokens.operator));
+  });
+
   it('marks busy nodes WAITING outside the window, rolls back, pauses at maxFailures, and shows bootState', async () => {
     const s = ok(await create({ template: 'rack3-b', operation: 'REBOOT', limit: XNAMES.slice(0, 4).join(','), maxConcurrent: 2, maxFailures: 2, rollback: true, respectWorkload: true })).createBootSession;
     const got = ok(await claim(agent1, s.id, XNAMES.slice(1, 4), [XNAMES[0]!])).claimBootSessionNodes;

@@ -75,6 +75,8 @@ describe('rolling reboots on a simulated site: the agent rolls real simulated no
       expect(states.get(n.xname)).toMatchObject({ desired: { imageId: site.imageB }, actual: { imageId: site.imageB } });
     }
     expect(maxOverlap(simIntervals)).toBeLessThanOrEqual(4);
+    // The agent's own count of what it did, as its status shows it.
+    expect((await site.agent.status()).rollout?.sessions[s.id]).toEqual({ claimed: COUNT, powerCycled: COUNT, validated: COUNT, failed: 0, rolledBack: 0 });
   }, 180_000);
 
   it('canary 2: no third node is power-cycled before both canaries validated', async () => {
@@ -153,6 +155,8 @@ describe('rolling reboots on a simulated site: the agent rolls real simulated no
       expect(paused.status).toBe('PAUSED');
       expect(paused.statusReason).toMatch(/^canary x3000c0s\d+b0n0(, x3000c0s\d+b0n0)? failed validation$/);
       expect(paused.counts).toEqual({ ...ZERO, total: 8, rolledBack: 2, pending: 6 });
+      // Each canary: cycled onto the target, which never validated, and back onto its previous boot.
+      expect((await site.agent.status()).rollout?.sessions[s.id]).toEqual({ claimed: 2, powerCycled: 4, validated: 0, failed: 0, rolledBack: 2 });
 
       const records = await site.sessionNodes(s.id);
       const states = await site.bootStates();
@@ -184,10 +188,12 @@ describe('rolling reboots on a simulated site: the agent rolls real simulated no
       for (const n of nodes) previous.set(n.xname, (await site.bootScriptAsNode(n)).token!);
       const before = resetCounts(nodes);
       const s = await site.createSession({ template: 'panic', operation: 'REBOOT', limit: limitOf(nodes), maxConcurrent: 3, rollback: true, maxFailures: 3, bootTimeoutSeconds: 5 });
-      const paused = await site.waitForSession(s.id, 'PAUSED with nothing in flight', (x) => x.status !== 'RUNNING' && x.counts.inProgress === 0, 60_000);
+      // The reason states every failure, those of nodes still in flight at the pause included.
+      const paused = await site.waitForSession(s.id, 'PAUSED with nothing in flight and every failure in its reason', (x) => x.status !== 'RUNNING' && x.counts.inProgress === 0 && x.statusReason === `paused at maxFailures: ${x.counts.rolledBack} of 6 nodes failed`, 60_000);
       expect(paused.status).toBe('PAUSED');
-      expect(paused.statusReason).toMatch(/^paused at maxFailures: \d of 6 nodes failed$/);
       expect(paused.counts.rolledBack).toBeGreaterThanOrEqual(3);
+      const did = paused.counts.rolledBack;
+      expect((await site.agent.status()).rollout?.sessions[s.id]).toEqual({ claimed: did, powerCycled: 2 * did, validated: 0, failed: 0, rolledBack: did });
       expect(paused.counts).toMatchObject({ total: 6, succeeded: 0, failed: 0, inProgress: 0, pending: 6 - paused.counts.rolledBack });
 
       const states = await site.bootStates();
@@ -258,4 +264,22 @@ describe('rolling reboots on a simulated site: the agent rolls real simulated no
     expect(done).toMatchObject({ status: 'COMPLETE', counts: { ...ZERO, total: 6, succeeded: 6 } });
     for (const n of rest) expect(newResets(n, before)).toEqual(['PowerCycle']);
   }, 150_000);
+
+  it('a claim whose answer is lost on the way back: the agent claims the node again and rolls it once, long before its lease would run out', async () => {
+    const nodes = slice(34, 38);
+    const before = resetCounts(nodes);
+    const lost = site.link.loseNextAnswer('claimBootSessionNodes');
+    const s = await site.createSession({ template: 'to-a', operation: 'REBOOT', limit: limitOf(nodes), maxConcurrent: 2, bootTimeoutSeconds: 20 });
+    await lost;
+    // The lease is 120 s: a node left to it would still be INPROGRESS when this wait gives up.
+    const done = await site.waitForSession(s.id, 'COMPLETE', (x) => x.status !== 'RUNNING', 60_000);
+    expect(done).toMatchObject({ status: 'COMPLETE', counts: { ...ZERO, total: 4, succeeded: 4 } });
+    for (const r of await site.sessionNodes(s.id)) expect(r).toMatchObject({ phase: 'SUCCEEDED', attempts: 1, error: null, targetImageId: site.imageA });
+    for (const n of nodes) {
+      expect(newResets(n, before)).toEqual(['PowerCycle']);
+      expect(sha((await site.bootScriptAsNode(n)).kernelUrl)).toBe(site.kernelA.sha256);
+    }
+    // The agent got each claim once: the lost answer's nodes through the repeated claim.
+    expect((await site.agent.status()).rollout?.sessions[s.id]).toEqual({ claimed: 4, powerCycled: 4, validated: 4, failed: 0, rolledBack: 0 });
+  }, 90_000);
 });

@@ -17,6 +17,8 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,9 +113,55 @@ export interface SimulatedSite {
   close(): Promise<void>;
 }
 
+/** The site's link to the cloud: the agent's GraphQL requests pass through it. */
+export interface CloudLink {
+  /**
+   * The next request whose body names `operation` reaches the cloud and is answered there, but
+   * the answer is lost on the way back (the connection drops). Resolves once that happened.
+   */
+  loseNextAnswer(operation: string): Promise<void>;
+}
+
 /** The simulated site with a real agent (startAgent) listening at agentUrl, its BMCs discovered. */
 export interface RollingSite extends SimulatedSite {
   agent: RunningAgent;
+  link: CloudLink;
+}
+
+/** An HTTP pass-through in front of the gateway's GraphQL endpoint that can lose answers. */
+async function startCloudLink(gatewayUrl: string): Promise<CloudLink & { url: string; close(): Promise<void> }> {
+  const losses: { operation: string; done: () => void }[] = [];
+  const server = createServer((req, res) => {
+    void (async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const body = Buffer.concat(chunks);
+      try {
+        const upstream = await fetch(`${gatewayUrl}${req.url}`, { method: req.method, headers: { 'content-type': String(req.headers['content-type'] ?? 'application/json'), authorization: String(req.headers.authorization ?? '') }, body: req.method === 'GET' ? undefined : body });
+        const answer = Buffer.from(await upstream.arrayBuffer());
+        const loss = losses.findIndex((l) => body.includes(l.operation));
+        if (loss >= 0) {
+          // The cloud has done the work; the agent never hears of it.
+          const [l] = losses.splice(loss, 1);
+          res.destroy();
+          l!.done();
+          return;
+        }
+        res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' }).end(answer);
+      } catch {
+        res.destroy();
+      }
+    })();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    loseNextAnswer: (operation) => new Promise<void>((done) => losses.push({ operation, done })),
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
 }
 
 export async function until<T>(what: string, fn: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 30_000, describeLast?: () => Promise<string> | string): Promise<T> {
@@ -294,11 +342,13 @@ export async function startRollingSite(opts: RollingSiteOptions): Promise<Rollin
   const port = await freeTcpPort();
   const site = await startSimulatedSite({ ...opts, agentPort: port });
   try {
-    // The agent as a site runs it: the site's own client credentials, its own data dir.
+    // The agent as a site runs it: the site's own client credentials, its own data dir, its link to the cloud.
     const dataDir = join(site.dir, 'agent');
     writeFileSync(join(site.dir, 'client-secret'), site.fx.agentClient.clientSecret);
+    const link = await startCloudLink(site.cloud.gw.url);
+    site.onClose(() => link.close());
     const agent = await startAgent(resolveConfig({
-      cloud: site.cloud.gw.url, tokenEndpoint: site.fx.agentClient.tokenEndpoint, clientId: site.fx.agentClient.clientId, clientSecretFile: join(site.dir, 'client-secret'),
+      cloud: link.url, tokenEndpoint: site.fx.agentClient.tokenEndpoint, clientId: site.fx.agentClient.clientId, clientSecretFile: join(site.dir, 'client-secret'),
       dataDir, http: `127.0.0.1:${port}`, syncInterval: '1',
     }));
     site.onClose(() => agent.stop());
@@ -308,7 +358,7 @@ export async function startRollingSite(opts: RollingSiteOptions): Promise<Rollin
       return !!s && site.nodes.every((n) => agent.syncer.index!.byXname.get(n.xname)?.boot) && (s.redfishEndpoints ?? []).length === site.nodes.length;
     }, 60_000);
     await site.discoverInto(dataDir, 'snapshot');
-    return { ...site, agent };
+    return { ...site, agent, link };
   } catch (err) {
     await site.close();
     throw err;

@@ -47,7 +47,7 @@ const counts = { total: 2, pending: 1, waiting: 0, inProgress: 1, succeeded: 0, 
 const session = { id: 's-1', site: 'lab-a', template: 't', templateVersion: 1, operation: 'REBOOT', limit: null, stage: false, maxConcurrent: 2, canary: 0, maxFailures: null, bootTimeoutSeconds: 600, rollback: true, respectWorkload: false, status: 'RUNNING', statusReason: null, counts, canaryStarted: 0, canaryValidated: 0, createdBy: 'op', createdAt: at, updatedAt: at, endedAt: null };
 const sessionNode = sessionNodeItem({
   sessionId: 's-1', site: 'lab-a', xname: 'x1000c0s0b0n0', phase: 'INPROGRESS', attempts: 1, error: null, startedAt: at, endedAt: null, previousImageId: null, targetImageId: 'img-1', bootSet: 'compute',
-  canary: false, claimedBy: 'agent-1', leaseExpiresAt: at, supersededBy: null, target: payload, bootToken: 'tok', previous: null, previousBootToken: null,
+  canary: false, claimedBy: 'agent-1', claimToken: 'inst-1', leaseExpiresAt: at, supersededBy: null, target: payload, bootToken: 'tok', previous: null, previousBootToken: null,
 });
 const powerRequest = { ...commandKey('p-1'), entity: 'PowerRequest', id: 'p-1', site: 'lab-a', action: 'CYCLE', xnames: ['x1000c0s0b0n0'], status: 'DONE', requestedBy: 'op', createdAt: at, claimedAt: at, completedAt: at, results: [{ xname: 'x1000c0s0b0n0', ok: true, powerState: 'On', bootOverride: null, error: null }] };
 const template = { ...templateKey('lab-a', 't'), entity: 'BootTemplate', name: 't', site: 'lab-a', description: null, version: 1, createdAt: at, updatedAt: at, bootSets: [{ name: 'compute', imageId: 'img-1', kernelParameters: '', rootfsProvider: null, arch: 'X86', xnames: [], groups: ['compute'], roles: [] }] };
