@@ -1,11 +1,14 @@
 /**
- * Boot configurations: set (create or update, keyed by site + selector), read, list, delete.
+ * Boot configurations: set (create or update, keyed by site + selector; replacing the stored one or
+ * patching it), read, list, delete.
  * A configuration claims one binding item per selector value (attribute_not_exists or already
  * ours), so a value belongs to at most one configuration per site and resolution is a BatchGet.
  * Setting one references its image (REF item + a version bump on the image in the same
  * transaction), which is what makes deleteImage refuse while it is in use.
  */
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { transact, type Step } from '../shared/transact.js';
+import { unmatchedNodeTargets } from '../inventory/lookup.js';
 import { BadUserInputError, ConflictError, NotFoundError } from '../../schema/errors.js';
 import { validateKernelParameters, RESERVED_KERNEL_PARAMETERS } from '../../bootscript/kernelParameters.js';
 import { auditPut } from '../shared/audit.js';
@@ -146,104 +149,155 @@ async function artifactsFor(ctx: OperationContext, input: BootConfigurationInput
   return { imageId: null, kernel: input.kernel, initrd: input.initrd ?? null, rootfs: null, explicit };
 }
 
-export async function setBootConfiguration(args: { input: BootConfigurationInput }, ctx: OperationContext): Promise<BootConfigurationView> {
-  const c = ctx.clients;
-  const input = args.input;
+/**
+ * How a write treats the stored configuration of the same site + selector. REPLACE: the input is
+ * the whole configuration (a field left out takes its default). PATCH: a field left out or null
+ * keeps its stored value; kernelParameters "" clears them; imageId, or kernel (+ initrd), replaces
+ * the stored artifacts together, and initrd alone pairs with the stored explicit kernel.
+ */
+export type BootWriteMode = 'PATCH' | 'REPLACE';
+
+/** A node target of the selector that matches nothing in the site's inventory (stored anyway: the inventory may follow). */
+export interface BootTargetWarning {
+  field: string;
+  value: string;
+  reason: string;
+}
+
+export interface BootConfigurationWrite {
+  configuration: BootConfigurationView;
+  warnings: BootTargetWarning[];
+}
+
+function storedArtifacts(e: BootConfigurationView): Artifacts {
+  return { imageId: e.imageId, kernel: e.kernel, initrd: e.initrd, rootfs: e.rootfs, explicit: e.imageId ? [] : [e.kernel, e.initrd].filter((s): s is string => !!s) };
+}
+
+/** The configuration a write stores: the input alone (REPLACE, or no stored one) or the input over the stored one (PATCH). */
+async function merged(ctx: OperationContext, input: BootConfigurationInput, selector: Selector, existing: BootConfigurationView | undefined, mode: BootWriteMode) {
+  const patch = mode === 'PATCH' && existing !== undefined;
+  let arts: Artifacts;
+  if (!patch || input.imageId || input.kernel) arts = await artifactsFor(ctx, input, selector);
+  else if (input.initrd) {
+    if (existing.imageId) throw new BadUserInputError('input.initrd', `the stored configuration boots image ${existing.imageId}; an initrd goes with an explicit kernel: give kernel too`);
+    arts = await artifactsFor(ctx, { ...input, kernel: existing.kernel }, selector);
+  } else arts = storedArtifacts(existing);
+  const provider = input.rootfsProvider ?? (patch ? existing.rootfsProvider : null);
+  if (provider && !arts.rootfs) {
+    throw new BadUserInputError(
+      'input.rootfsProvider',
+      input.rootfsProvider ? `${provider} needs an image with a ROOTFS_SQUASHFS artifact` : `the stored ${provider} needs an image with a ROOTFS_SQUASHFS artifact and the new one has none; write in REPLACE mode to drop it`,
+    );
+  }
+  // With a rootfs provider Skyboot writes root= itself (HTTP) or the agent does (ISCSI).
+  const kernelParameters = bootKernelParameters(input.kernelParameters ?? (patch ? existing.kernelParameters : null), provider, 'input.kernelParameters');
+  const priority = input.priority ?? (patch ? existing.priority : 0);
+  if (!Number.isInteger(priority) || Math.abs(priority) > 1_000_000) throw new BadUserInputError('input.priority', 'must be an integer between -1000000 and 1000000');
+  const boot: BootPayload = { imageId: arts.imageId, kernel: arts.kernel, initrd: arts.initrd, rootfs: arts.rootfs, kernelParameters, rootfsProvider: provider };
+  return { arts, boot, priority };
+}
+
+/**
+ * One write, read-merge-write inside the transaction runner: the configuration's Put is
+ * conditional on the version it was merged from. A PATCH without expectedVersion that loses that
+ * race re-reads and merges again (the runner retries with backoff), so two writers patching
+ * different fields both land; merging here rather than in each client means no client can do a
+ * blind read-modify-write, and the version check cannot be forgotten.
+ */
+async function writeConfiguration(ctx: OperationContext, input: BootConfigurationInput, mode: BootWriteMode, operation: string): Promise<BootConfigurationView> {
   const site = await existingSiteFor(ctx, input.site, 'input.site');
   const selector = normaliseSelector(input.selector ?? {});
-  const arts = await artifactsFor(ctx, input, selector);
-  const provider = input.rootfsProvider ?? null;
-  if (provider && !arts.rootfs) throw new BadUserInputError('input.rootfsProvider', `${provider} needs an image with a ROOTFS_SQUASHFS artifact`);
-  // With a rootfs provider Skyboot writes root= itself (HTTP) or the agent does (ISCSI).
-  const kernelParameters = bootKernelParameters(input.kernelParameters, provider, 'input.kernelParameters');
-  const priority = input.priority ?? 0;
-  if (!Number.isInteger(priority) || Math.abs(priority) > 1_000_000) throw new BadUserInputError('input.priority', 'must be an integer between -1000000 and 1000000');
-
   const id = configurationId(site, selector);
-  const existingItem = await getConfigItem(ctx, id);
-  const existing = existingItem ? toView(existingItem) : undefined;
-  if (input.expectedVersion != null && input.expectedVersion !== (existing?.version ?? 0)) {
-    throw new ConflictError(`boot configuration ${id} is at version ${existing?.version ?? 0}, not ${input.expectedVersion}`, 'input.expectedVersion');
-  }
-  const now = new Date().toISOString();
-  const boot: BootPayload = { imageId: arts.imageId, kernel: arts.kernel, initrd: arts.initrd, rootfs: arts.rootfs, kernelParameters, rootfsProvider: provider };
-  const view: BootConfigurationView = {
-    id,
-    site,
-    selector,
-    ...boot,
-    priority,
-    version: (existing?.version ?? 0) + 1,
-    createdAt: existing?.createdAt ?? now,
-    updatedAt: now,
-  };
-  const table = c.config.tableName;
+  const table = ctx.clients.config.tableName;
   const values = bindingValues(selector);
-  const payload = (value: string): Binding & Record<string, unknown> => ({
-    ...bindingKey(site, value),
-    entity: 'BootBinding',
-    value,
-    configId: id,
-    site,
-    ...boot,
-    priority,
-    configVersion: view.version,
-  });
-  const oldExplicit = existing && !existing.imageId ? [existing.kernel, existing.initrd].filter((s): s is string => !!s) : [];
-  const items = [
-    {
-      Put: {
-        TableName: table,
-        Item: { ...bootConfigKey(id), entity: 'BootConfiguration', ...view, GSI1PK: siteBootConfigsPk(site), GSI1SK: id },
-        ConditionExpression: existing ? 'version = :v' : 'attribute_not_exists(PK)',
-        ...(existing ? { ExpressionAttributeValues: { ':v': existing.version } } : {}),
-      },
-    },
-    ...values.map((v) => ({
-      Put: { TableName: table, Item: payload(v), ConditionExpression: 'attribute_not_exists(PK) OR configId = :id', ExpressionAttributeValues: { ':id': id } },
-    })),
-    ...(arts.imageId
-      ? [
-          {
-            Update: {
-              TableName: table,
-              Key: imageKey(arts.imageId),
-              UpdateExpression: 'SET version = version + :one',
-              ConditionExpression: '#s = :ready',
-              ExpressionAttributeNames: { '#s': 'status' },
-              ExpressionAttributeValues: { ':one': 1, ':ready': 'READY' },
-            },
-          },
-          { Put: { TableName: table, Item: { ...imageRefKey(arts.imageId, REF_KIND, id), entity: 'ImageRef', site, configId: id } } },
-        ]
-      : []),
-    ...arts.explicit.flatMap((sha) => [
-      { ConditionCheck: { TableName: table, Key: artifactKey(sha), ConditionExpression: '#s = :ready', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':ready': 'READY' } } },
-      { Put: { TableName: table, Item: { ...artifactRefKey(sha, REF_KIND, id), entity: 'ArtifactRef', site, configId: id } } },
-    ]),
-    ...(existing?.imageId && existing.imageId !== arts.imageId ? [{ Delete: { TableName: table, Key: imageRefKey(existing.imageId, REF_KIND, id) } }] : []),
-    ...oldExplicit.filter((sha) => !arts.explicit.includes(sha)).map((sha) => ({ Delete: { TableName: table, Key: artifactRefKey(sha, REF_KIND, id) } })),
-    auditPut(ctx, { operation: 'setBootConfiguration', target: `bootConfiguration:${id}`, before: existing, after: view }),
-  ];
-  try {
-    await c.doc.send(new TransactWriteCommand({ TransactItems: items }));
-  } catch (err) {
-    const reasons = (err as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
-    if (!reasons) throw err;
-    const failed = reasons.findIndex((r) => r.Code === 'ConditionalCheckFailed');
-    if (failed === 0) throw new ConflictError(`boot configuration ${id} changed while this update ran; read it and retry`, 'input.expectedVersion');
-    if (failed >= 1 && failed <= values.length) {
-      const value = values[failed - 1]!;
-      const owner = await c.doc.send(new GetCommand({ TableName: table, Key: bindingKey(site, value) }));
-      throw new ConflictError(
-        `${describeBinding(value).text} already belongs to boot configuration ${String(owner.Item?.configId ?? '?')} in site ${site}; change that configuration or delete it first`,
-        'input.selector',
-      );
+  let view: BootConfigurationView | undefined;
+  await transact(ctx, async () => {
+    const existingItem = await getConfigItem(ctx, id);
+    const existing = existingItem ? toView(existingItem) : undefined;
+    if (input.expectedVersion != null && input.expectedVersion !== (existing?.version ?? 0)) {
+      throw new ConflictError(`boot configuration ${id} is at version ${existing?.version ?? 0}, not ${input.expectedVersion}`, 'input.expectedVersion');
     }
-    if (failed > values.length) throw new BadUserInputError('input.imageId', 'the image or artifact stopped being READY (deleted or failed) while this configuration was set');
-    throw err;
-  }
-  return view;
+    const { arts, boot, priority } = await merged(ctx, input, selector, existing, mode);
+    const now = new Date().toISOString();
+    view = { id, site, selector, ...boot, priority, version: (existing?.version ?? 0) + 1, createdAt: existing?.createdAt ?? now, updatedAt: now };
+    const payload = (value: string): Binding & Record<string, unknown> => ({ ...bindingKey(site, value), entity: 'BootBinding', value, configId: id, site, ...boot, priority, configVersion: view!.version });
+    const oldExplicit = existing ? storedArtifacts(existing).explicit : [];
+    const notReady = () => new BadUserInputError('input.imageId', 'the image or artifact stopped being READY (deleted or failed) while this configuration was set');
+    const steps: Step[] = [
+      {
+        item: {
+          Put: {
+            TableName: table,
+            Item: { ...bootConfigKey(id), entity: 'BootConfiguration', ...view, GSI1PK: siteBootConfigsPk(site), GSI1SK: id },
+            ConditionExpression: existing ? 'version = :v' : 'attribute_not_exists(PK)',
+            ...(existing ? { ExpressionAttributeValues: { ':v': existing.version } } : {}),
+          },
+        },
+        retryOnConditionFailed: mode === 'PATCH' && input.expectedVersion == null,
+        onConditionFailed: () => new ConflictError(`boot configuration ${id} changed while this update ran; read it and retry`, 'input.expectedVersion'),
+      },
+      ...values.map((v) => ({
+        item: { Put: { TableName: table, Item: payload(v), ConditionExpression: 'attribute_not_exists(PK) OR configId = :id', ExpressionAttributeValues: { ':id': id }, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } },
+        onConditionFailed: (stored?: Record<string, unknown>) =>
+          new ConflictError(`${describeBinding(v).text} already belongs to boot configuration ${String(stored?.configId ?? '?')} in site ${site}; change that configuration or delete it first`, 'input.selector'),
+      })),
+      ...(arts.imageId
+        ? [
+            {
+              item: {
+                Update: {
+                  TableName: table,
+                  Key: imageKey(arts.imageId),
+                  UpdateExpression: 'SET version = version + :one',
+                  ConditionExpression: '#s = :ready',
+                  ExpressionAttributeNames: { '#s': 'status' },
+                  ExpressionAttributeValues: { ':one': 1, ':ready': 'READY' },
+                },
+              },
+              onConditionFailed: notReady,
+            },
+            { item: { Put: { TableName: table, Item: { ...imageRefKey(arts.imageId, REF_KIND, id), entity: 'ImageRef', site, configId: id } } } },
+          ]
+        : []),
+      ...arts.explicit.flatMap((sha) => [
+        {
+          item: { ConditionCheck: { TableName: table, Key: artifactKey(sha), ConditionExpression: '#s = :ready', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':ready': 'READY' } } },
+          onConditionFailed: notReady,
+        },
+        { item: { Put: { TableName: table, Item: { ...artifactRefKey(sha, REF_KIND, id), entity: 'ArtifactRef', site, configId: id } } } },
+      ]),
+      ...(existing?.imageId && existing.imageId !== arts.imageId ? [{ item: { Delete: { TableName: table, Key: imageRefKey(existing.imageId, REF_KIND, id) } } }] : []),
+      ...oldExplicit.filter((sha) => !arts.explicit.includes(sha)).map((sha) => ({ item: { Delete: { TableName: table, Key: artifactRefKey(sha, REF_KIND, id) } } })),
+      { item: auditPut(ctx, { operation, target: `bootConfiguration:${id}`, before: existing, after: view }) },
+    ];
+    return steps;
+  });
+  return view!;
+}
+
+/** The warnings for a selector's node targets that no node of the site holds. */
+async function unmatchedTargetWarnings(ctx: OperationContext, site: string, s: Selector): Promise<BootTargetWarning[]> {
+  const u = await unmatchedNodeTargets(ctx.clients, site, s);
+  const f = 'input.selector';
+  return [
+    ...u.xnames.map((x) => ({ field: `${f}.xnames`, value: x, reason: `no node ${x} in site ${site}'s inventory` })),
+    ...u.macs.map((m) => ({ field: `${f}.macs`, value: m, reason: `no node of site ${site} has this MAC` })),
+    ...u.nids.map((n) => ({ field: `${f}.nids`, value: String(n), reason: `no node of site ${site} has nid ${n}` })),
+    ...u.unknownGroups.map((g) => ({ field: `${f}.groups`, value: g, reason: `no group ${g}` })),
+    ...u.emptyGroups.map((g) => ({ field: `${f}.groups`, value: g, reason: `group ${g} has no members in site ${site}` })),
+  ];
+}
+
+/** Today's setBootConfiguration: REPLACE, the configuration only. */
+export async function setBootConfiguration(args: { input: BootConfigurationInput }, ctx: OperationContext): Promise<BootConfigurationView> {
+  return writeConfiguration(ctx, args.input, 'REPLACE', 'setBootConfiguration');
+}
+
+/** A write in either mode, with warnings for node targets the inventory does not hold. */
+export async function writeBootConfiguration(args: { input: BootConfigurationInput; mode: BootWriteMode }, ctx: OperationContext): Promise<BootConfigurationWrite> {
+  if (args.mode !== 'PATCH' && args.mode !== 'REPLACE') throw new BadUserInputError('mode', `"${String(args.mode)}" is not PATCH or REPLACE`);
+  const configuration = await writeConfiguration(ctx, args.input, args.mode, 'writeBootConfiguration');
+  return { configuration, warnings: await unmatchedTargetWarnings(ctx, configuration.site, configuration.selector) };
 }
 
 export async function bootConfiguration(args: { id: string }, ctx: OperationContext): Promise<BootConfigurationView | null> {

@@ -11,6 +11,7 @@ export const bootManifest = {
     bootScript: { access: 'read', field: 'Query.bootScript' },
     cloudInitFor: { access: 'read', field: 'Query.cloudInitFor' },
     setBootConfiguration: { access: 'write', field: 'Mutation.setBootConfiguration' },
+    writeBootConfiguration: { access: 'write', field: 'Mutation.writeBootConfiguration' },
     deleteBootConfiguration: { access: 'write', field: 'Mutation.deleteBootConfiguration' },
     setCloudInit: { access: 'write', field: 'Mutation.setCloudInit' },
     deleteCloudInit: { access: 'write', field: 'Mutation.deleteCloudInit' },

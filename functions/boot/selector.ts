@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { BadUserInputError } from '../../schema/errors.js';
+import { parseXName } from '../../schema/xname.js';
 import type { NodeFactsRecord } from './nodeFacts.js';
 
 export type SelectorKind = 'XNAME' | 'MAC' | 'NID' | 'GROUP' | 'ROLE' | 'DEFAULT' | 'UNKNOWN';
@@ -40,9 +41,21 @@ const ROLES = ['COMPUTE', 'SERVICE', 'SYSTEM', 'APPLICATION', 'STORAGE', 'MANAGE
 
 const sortedUnique = <T>(xs: T[]) => [...new Set(xs)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
+/**
+ * An xname a boot configuration may name: only a Node boots. A NodeBMC, a chassis or a NIC is
+ * refused here, in the API, so no client can store a binding that no node can ever match.
+ */
+function bootableXName(raw: string, field: string): string {
+  const parsed = parseXName(raw, field);
+  if (parsed.type !== 'Node') {
+    throw new BadUserInputError(field, `"${raw}" is a ${parsed.type} xname, not a Node: only nodes (x<cabinet>c<chassis>s<slot>b<bmc>n<node>, e.g. x1000c0s0b0n0) boot`);
+  }
+  return parsed.xname;
+}
+
 export function normaliseSelector(raw: SelectorInput, field = 'input.selector'): Selector {
   const s: Selector = {
-    xnames: sortedUnique(raw.xnames ?? []),
+    xnames: sortedUnique((raw.xnames ?? []).map((x) => bootableXName(x, `${field}.xnames`))),
     macs: sortedUnique(raw.macs ?? []),
     nids: [...new Set(raw.nids ?? [])].sort((a, b) => a - b),
     groups: sortedUnique(raw.groups ?? []),

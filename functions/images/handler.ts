@@ -5,12 +5,13 @@ import { createImage, resumeImageUpload } from './create.js';
 import { deleteImage } from './delete.js';
 import { artifactDownloadUrls } from './downloads.js';
 import { setImageLabels } from './labels.js';
-import { image, images } from './list.js';
+import { image, imageByName, images } from './list.js';
 import { imagesManifest } from './manifest.js';
 
 export const handler = domainHandler(imagesManifest, {
   image,
   images,
+  imageByName,
   artifactDownloadUrls,
   createImage,
   resumeImageUpload,

@@ -1,11 +1,12 @@
 /** image(id) and images(filter): every list is a Query on an index, never a Scan. */
 import type { OperationContext } from '../shared/handler.js';
 import { queryPage, type Page } from '../shared/pagination.js';
-import { imagesByLabelPk, imagesByNamePk, imagesByStatusPk, IMAGES_PK } from './keys.js';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { imageNameKey, imagesByLabelPk, imagesByNamePk, imagesByStatusPk, IMAGES_PK } from './keys.js';
 import { decodeImage, type Label } from './model.js';
 import { canRead } from '../shared/identity.js';
 import { getImageItems, imageViews, loadImageView, type ImageView } from './store.js';
-import { checkArch, checkLabels } from './validate.js';
+import { checkArch, checkLabels, checkName } from './validate.js';
 
 export interface ImagesArgs {
   filter?: { name?: string | null; arch?: string | null; label?: Label | null; status?: string | null } | null;
@@ -15,6 +16,26 @@ export interface ImagesArgs {
 
 export async function image(args: { id: string }, ctx: OperationContext): Promise<ImageView | null> {
   return loadImageView(ctx.clients, args.id, (site) => canRead(ctx.identity, site));
+}
+
+/**
+ * An image by name: with a version, the one image holding that name + version (a GetItem on the
+ * uniqueness claim, whatever its status); without, the newest READY image of the name (and arch,
+ * when given): the name index newest first, filtered to READY, one item. Null when none.
+ */
+export async function imageByName(args: { name: string; version?: string | null; arch?: string | null }, ctx: OperationContext): Promise<ImageView | null> {
+  checkName(args.name, 'name');
+  if (args.arch) checkArch(args.arch, 'arch');
+  const shown = (site: unknown) => canRead(ctx.identity, site);
+  if (args.version != null) {
+    checkName(args.version, 'version');
+    const claim = await ctx.clients.doc.send(new GetCommand({ TableName: ctx.clients.config.tableName, Key: imageNameKey(args.name, args.version), ConsistentRead: true }));
+    if (!claim.Item) return null;
+    const view = await loadImageView(ctx.clients, String(claim.Item.imageId), shown);
+    return view && (!args.arch || view.arch === args.arch) ? view : null;
+  }
+  const page = await images({ filter: { name: args.name, status: 'READY', arch: args.arch ?? null }, first: 1 }, ctx);
+  return page.edges[0]?.node ?? null;
 }
 
 function remainingFilter(f: NonNullable<ImagesArgs['filter']>, skip: 'name' | 'arch' | 'status') {

@@ -7,6 +7,7 @@ export const imagesManifest = {
   operations: {
     image: { access: 'read', field: 'Query.image' },
     images: { access: 'read', field: 'Query.images' },
+    imageByName: { access: 'read', field: 'Query.imageByName' },
     artifactDownloadUrls: { access: 'agent', field: 'Query.artifactDownloadUrls' },
     createImage: { access: 'write', field: 'Mutation.createImage' },
     resumeImageUpload: { access: 'write', field: 'Mutation.resumeImageUpload' },

@@ -15,7 +15,7 @@ import { componentKey, MEMBER_PREFIX } from './keys.js';
 import { componentFromItem, componentJson, type ComponentJson } from './model.js';
 import { pageAcross } from './paging.js';
 import { canSee } from './sites.js';
-import { transact } from './transact.js';
+import { transact } from '../shared/transact.js';
 import { name, object, optionalInt, optionalString, stringList } from './validation.js';
 import { decodeStored, int, list as listOf, nullable, object as shapeOf, str, withDefault, type Decoder } from '../shared/storedItem.js';
 

@@ -17,7 +17,7 @@ import { claimLabel, claimSteps, claimsOf } from './interfaces.js';
 import { componentKey, exclusiveKey, groupKey, groupMemberKey, hardwareKey, partitionMemberKey } from './keys.js';
 import { componentJson, componentSummary, type ComponentJson, type ComponentRecord } from './model.js';
 import { resolveSite } from './sites.js';
-import { MAX_TRANSACTION_ITEMS, transact, type Step } from './transact.js';
+import { MAX_TRANSACTION_ITEMS, transact, type Step } from '../shared/transact.js';
 import { xname as xnameArg } from './validation.js';
 
 type Item = Record<string, unknown>;

@@ -12,7 +12,7 @@ import { claimSteps } from './interfaces.js';
 import { componentKey, roleStateSk, siteComponentsPk, siteRolePk } from './keys.js';
 import { componentFromItem, componentSummary, type ComponentRecord } from './model.js';
 import { canSee } from './sites.js';
-import type { Step } from './transact.js';
+import type { Step } from '../shared/transact.js';
 
 /**
  * Reads that a conditional write builds on are strongly consistent (a stale version would only

@@ -25,7 +25,7 @@ import { mapLimit } from '../shared/concurrency.js';
 import { componentJson, type ComponentJson, type ComponentRecord } from './model.js';
 import { requestedSite, unknownSitesOf } from './sites.js';
 import { unknownSiteError } from '../sites/registry.js';
-import { MAX_ATTEMPTS, MAX_TRANSACTION_ITEMS, backoff, isTransientWriteError, transact, type Step } from './transact.js';
+import { MAX_ATTEMPTS, MAX_TRANSACTION_ITEMS, backoff, isTransientWriteError, transact, type Step } from '../shared/transact.js';
 import { list } from './validation.js';
 import { sameComponent } from './componentDiff.js';
 import { componentKey, ipKey, macKey, nidKey } from './keys.js';

@@ -14,7 +14,7 @@ import { componentJson, type ComponentJson, type ComponentRecord } from './model
 import { partitionMembershipCleanup } from './partitions.js';
 import { canSee, resolveSite } from './sites.js';
 import { assertTransition } from './stateTransitions.js';
-import { transact, type Step } from './transact.js';
+import { transact, type Step } from '../shared/transact.js';
 import { hardwareKey } from './keys.js';
 import { list, mac, object, optionalBoolean, optionalInt, xname } from './validation.js';
 

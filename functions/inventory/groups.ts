@@ -11,7 +11,7 @@ import { collectionOperations, requireCollection, type CollectionKind } from './
 import { componentKey, exclusiveKey, groupKey, groupMemberKey, GROUPS_PK } from './keys.js';
 import { changeMembers, componentMembershipUpdate } from './membership.js';
 import type { ComponentRecord } from './model.js';
-import type { Step } from './transact.js';
+import type { Step } from '../shared/transact.js';
 import { name, optionalName } from './validation.js';
 import { nullable, str } from '../shared/storedItem.js';
 

@@ -12,7 +12,7 @@ import { batchGet } from '../shared/batchGet.js';
 import { getComponent } from './componentStore.js';
 import { componentKey, hardwareKey } from './keys.js';
 import { canSee, resolveSite } from './sites.js';
-import { transact } from './transact.js';
+import { transact } from '../shared/transact.js';
 import { NotFoundError } from '../../schema/errors.js';
 import { list, mac, name, object, optionalInt, optionalString, xname } from './validation.js';
 import { anyMap, int, list as listOf, nullable, object as shapeOf, storedDecoder, str, withDefault, type Decoder } from '../shared/storedItem.js';

@@ -9,7 +9,7 @@ import { BadUserInputError, ConflictError, NotFoundError } from '../../schema/er
 import type { OperationContext } from '../shared/handler.js';
 import { ipKey, macKey, nidKey } from './keys.js';
 import type { ComponentRecord, InterfaceRecord } from './model.js';
-import type { Step } from './transact.js';
+import type { Step } from '../shared/transact.js';
 import { interfaceMac, ipv4, list, name, object, optionalString } from './validation.js';
 
 export const DEFAULT_NETWORK = 'default';

@@ -3,11 +3,11 @@
  * snapshot): components and BMCs addressed by site, so no other domain spells an inventory key.
  * Plain reads: the caller has already decided what its caller may see.
  */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clients } from '../shared/clients.js';
 import { batchGet } from '../shared/batchGet.js';
 import { queryAll } from '../shared/pagination.js';
-import { componentKey, groupKey, macKey, siteComponentsPk, siteEndpointsPk } from './keys.js';
+import { componentKey, groupKey, macKey, memberSk, nidKey, siteComponentsPk, siteEndpointsPk } from './keys.js';
 import { componentFromItem, type ComponentRecord } from './model.js';
 
 export type { ComponentRecord } from './model.js';
@@ -42,4 +42,48 @@ export async function unknownGroups(c: Clients, labels: string[]): Promise<strin
   const unique = [...new Set(labels)];
   const items = await batchGet(c, unique.map(groupKey));
   return unique.filter((_, i) => !items[i]);
+}
+
+export interface NodeTargets {
+  xnames: string[];
+  macs: string[];
+  nids: number[];
+  groups: string[];
+}
+
+/** A group's labels split by why it matches no node of a site: no such group, or none of its members are there. */
+export interface UnmatchedNodeTargets extends Omit<NodeTargets, 'groups'> {
+  unknownGroups: string[];
+  emptyGroups: string[];
+}
+
+/**
+ * Which of the given targets no component of `site` holds: xnames, MACs and NIDs by their items
+ * and claims (one BatchGet), groups by whether they exist and have one member in the site (a
+ * one-item Query each): never a scan, whatever the inventory's size.
+ */
+export async function unmatchedNodeTargets(c: Clients, site: string, t: NodeTargets): Promise<UnmatchedNodeTargets> {
+  const keys = [...t.xnames.map((x) => componentKey(site, x)), ...t.macs.map((m) => macKey(site, m)), ...t.nids.map((n) => nidKey(site, n))];
+  const found = await batchGet(c, keys);
+  const missing = <T>(values: T[], offset: number) => values.filter((_, i) => !found[offset + i]);
+  const unknown = await unknownGroups(c, t.groups);
+  const emptyGroups: string[] = [];
+  for (const label of t.groups.filter((g) => !unknown.includes(g))) {
+    const out = await c.doc.send(
+      new QueryCommand({
+        TableName: c.config.tableName,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :member)',
+        ExpressionAttributeValues: { ':pk': groupKey(label).PK, ':member': memberSk(site, '') },
+        Limit: 1,
+      }),
+    );
+    if (!out.Items?.length) emptyGroups.push(label);
+  }
+  return {
+    xnames: missing(t.xnames, 0),
+    macs: missing(t.macs, t.xnames.length),
+    nids: missing(t.nids, t.xnames.length + t.macs.length),
+    unknownGroups: unknown,
+    emptyGroups,
+  };
 }

@@ -5,7 +5,7 @@ import { getComponents } from './componentStore.js';
 import { mapLimit } from '../shared/concurrency.js';
 import type { ComponentRecord } from './model.js';
 import { canSee, resolveSite } from './sites.js';
-import { transact, type Step } from './transact.js';
+import { transact, type Step } from '../shared/transact.js';
 import { list, xname } from './validation.js';
 
 const MAX_MEMBERS_PER_CALL = 1000;

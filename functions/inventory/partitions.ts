@@ -10,7 +10,7 @@ import { collectionOperations, requireCollection, type CollectionKind } from './
 import { componentKey, partitionKey, partitionMemberKey, PARTITIONS_PK } from './keys.js';
 import { changeMembers, componentMembershipUpdate } from './membership.js';
 import type { ComponentRecord } from './model.js';
-import type { Step } from './transact.js';
+import type { Step } from '../shared/transact.js';
 import { name } from './validation.js';
 
 export const PARTITION: CollectionKind = { noun: 'partition', nameField: 'name', entity: 'Partition', key: partitionKey, listPk: PARTITIONS_PK };

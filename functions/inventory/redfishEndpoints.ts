@@ -13,7 +13,7 @@ import { DISCOVERY_STATUSES, optionalEnum, type DiscoveryStatus } from './enums.
 import { redfishEndpointKey, siteEndpointsPk } from './keys.js';
 import { pageAcross } from './paging.js';
 import { assertKnownSites, canSee, listSites, requestedSite, resolveSite } from './sites.js';
-import { transact } from './transact.js';
+import { transact } from '../shared/transact.js';
 import { list, object, optionalBoolean, optionalString, xname } from './validation.js';
 import { bool, int, nullable, object as shapeOf, oneOf, storedDecoder, str, withDefault, type Decoder } from '../shared/storedItem.js';
 

@@ -143,6 +143,25 @@ describe('boot configuration: selectors, precedence, READY images, boot script, 
     await call('deleteBootConfiguration', { id: one.id });
   });
 
+  it('writeBootConfiguration PATCH: keeps what it does not name, pairs initrd with the stored kernel, honours expectedVersion', async () => {
+    type Write = { configuration: { id: string; version: number; imageId: string | null; kernel: string; initrd: string | null; kernelParameters: string; priority: number }; warnings: unknown[] };
+    const write = (mode: string, input: Record<string, unknown>) => call<Write>('writeBootConfiguration', { mode, input: { selector: { xnames: [XN] }, ...input } });
+    await expect(write('PATCH', { kernelParameters: 'quiet' })).rejects.toThrow('input.imageId: give an imageId or an explicit kernel sha256');
+    const k = files.KERNEL!.sha256;
+    const created = await write('PATCH', { kernel: k, kernelParameters: 'quiet', priority: 4 });
+    expect(created).toMatchObject({ configuration: { version: 1, imageId: null, kernel: k, initrd: null, kernelParameters: 'quiet', priority: 4 }, warnings: [] });
+    const paired = await write('PATCH', { initrd: files.INITRD!.sha256 });
+    expect(paired.configuration).toMatchObject({ version: 2, kernel: k, initrd: files.INITRD!.sha256, kernelParameters: 'quiet', priority: 4 });
+    await expect(write('PATCH', { priority: 5, expectedVersion: 1 })).rejects.toMatchObject({ code: 'CONFLICT', message: `boot configuration ${created.configuration.id} is at version 2, not 1` });
+    const imaged = await write('PATCH', { imageId: good.id, expectedVersion: 2 });
+    expect(imaged.configuration).toMatchObject({ version: 3, imageId: good.id, kernelParameters: 'quiet', priority: 4 });
+    await expect(write('PATCH', { initrd: files.INITRD!.sha256 })).rejects.toThrow(`input.initrd: the stored configuration boots image ${good.id}; an initrd goes with an explicit kernel: give kernel too`);
+    await expect(call('writeBootConfiguration', { mode: 'MERGE', input: { selector: { xnames: [XN] } } })).rejects.toThrow('mode: "MERGE" is not PATCH or REPLACE');
+    const replaced = await write('REPLACE', { imageId: good.id });
+    expect(replaced.configuration).toMatchObject({ version: 4, kernelParameters: '', priority: 0 });
+    await call('deleteBootConfiguration', { id: replaced.configuration.id });
+  });
+
   it('renders the boot script for a MAC with BOOTIF, xname, nid, HTTP root and agent URLs; unknown MACs get the chain or the discovery image', async () => {
     const cfg = await set({ xnames: [XN] }, { kernelParameters: 'console=ttyS0,115200 ip=dhcp' });
     const script = await call<string>('bootScript', { mac: MAC1, agentBaseUrl: AGENT });

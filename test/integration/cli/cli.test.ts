@@ -1,42 +1,24 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startS3rver, type RunningS3 } from '../../../local/emulators.js';
-import { deliverS3rverEvents, type LocalEventDelivery } from '../../../functions/images/localEvents.js';
 import { graphqlClient } from '../../../cli/client.js';
 import { pushImage } from '../../../cli/push.js';
 import { runCli } from '../../../cli/program.js';
-import { startTestGateway, type TestGateway } from '../../support/gateway.js';
-import { randomFile } from '../images/localStack.js';
+import type { TestGateway } from '../../support/gateway.js';
+import { randomFile, startImagesGateway, type ImagesGateway } from '../images/localStack.js';
 
 const MiB = 1024 * 1024;
 
 describe('skyboot CLI against the gateway (s3rver events delivered to the finalizer)', () => {
-  let s3: RunningS3;
+  let stack: ImagesGateway;
   let gw: TestGateway;
-  let delivery: LocalEventDelivery;
   let dir: string;
-  let previousS3: string | undefined;
   let url: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'skyboot-cli-'));
-    s3 = await startS3rver({ dir: join(dir, 's3') });
-    previousS3 = process.env.AWS_ENDPOINT_URL_S3;
-    process.env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
-    gw = await startTestGateway();
-    delivery = deliverS3rverEvents(s3.server, { bucket: gw.aws.bucketName });
+    stack = await startImagesGateway('cli');
+    ({ gw, dir } = stack);
     url = `${gw.url}/graphql`;
   });
-  afterAll(async () => {
-    delivery.stop();
-    await gw.close();
-    await s3.stop();
-    if (previousS3 === undefined) delete process.env.AWS_ENDPOINT_URL_S3;
-    else process.env.AWS_ENDPOINT_URL_S3 = previousS3;
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stack.dispose());
 
   async function cli(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
     const out: string[] = [];

@@ -2,38 +2,20 @@
  * The issue's GraphQL contract, called exactly as written there, through the real gateway
  * (auth, scalars, routing) with s3rver events delivered to the finalizer.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startS3rver, type RunningS3 } from '../../../local/emulators.js';
-import { deliverS3rverEvents, type LocalEventDelivery } from '../../../functions/images/localEvents.js';
 import { uploadArtifact, type ArtifactUploadPlan } from '../../../cli/upload.js';
-import { startTestGateway, type TestGateway } from '../../support/gateway.js';
-import { randomFile } from './localStack.js';
+import type { TestGateway } from '../../support/gateway.js';
+import { randomFile, startImagesGateway, type ImagesGateway } from './localStack.js';
 
 describe('images and boot GraphQL contract through the gateway', () => {
-  let s3: RunningS3;
+  let stack: ImagesGateway;
   let gw: TestGateway;
-  let delivery: LocalEventDelivery;
   let dir: string;
-  let previousS3: string | undefined;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'skyboot-contract-'));
-    s3 = await startS3rver({ dir: join(dir, 's3') });
-    previousS3 = process.env.AWS_ENDPOINT_URL_S3;
-    process.env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
-    gw = await startTestGateway();
-    delivery = deliverS3rverEvents(s3.server, { bucket: gw.aws.bucketName });
+    stack = await startImagesGateway('contract');
+    ({ gw, dir } = stack);
   });
-  afterAll(async () => {
-    delivery.stop();
-    await gw.close();
-    await s3.stop();
-    if (previousS3 === undefined) delete process.env.AWS_ENDPOINT_URL_S3;
-    else process.env.AWS_ENDPOINT_URL_S3 = previousS3;
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => stack.dispose());
 
   it('createImage → parts → completeArtifactUpload → READY → setBootConfiguration → bootConfigurationFor / bootScript', async () => {
     const k = randomFile(dir, 'k', 10_000);
@@ -60,7 +42,7 @@ describe('images and boot GraphQL contract through the gateway', () => {
       });
       expect(done.errors).toBeUndefined();
     }
-    await delivery.idle();
+    await stack.delivery.idle();
     const got = await gw.gql<{ image: { status: string; artifacts: { type: string; size: number; sha256: string; status: string }[] } }>(`query($id: ID!) { image(id: $id) { status artifacts { type size sha256 status } } }`, { id: image.id });
     expect(got.data!.image).toEqual({
       status: 'READY',

@@ -11,6 +11,7 @@ import { deliverS3rverEvents, type LocalEventDelivery } from '../../../functions
 import type { DomainHandler } from '../../../functions/shared/handler.js';
 import type { Identity } from '../../../functions/shared/identity.js';
 import { freshAws, type TestAws } from '../../support/aws.js';
+import { startTestGateway, type TestGateway } from '../../support/gateway.js';
 
 export const admin: Identity = { subject: 'test-admin', roles: ['admin'], site: null };
 export const agentOf = (site: string): Identity => ({ subject: `agent-${site}`, roles: ['agent'], site });
@@ -23,11 +24,26 @@ export interface LocalImagesStack {
   dispose(): Promise<void>;
 }
 
-export async function startLocalImagesStack(prefix: string): Promise<LocalImagesStack> {
+/** The test file's own s3rver in a fresh directory, AWS_ENDPOINT_URL_S3 pointing at it until `stop`. */
+async function ownS3rver(prefix: string): Promise<{ dir: string; s3: RunningS3; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), `skyboot-${prefix}-`));
   const s3 = await startS3rver({ dir: join(dir, 's3') });
   const previous = process.env.AWS_ENDPOINT_URL_S3;
   process.env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
+  return {
+    dir,
+    s3,
+    stop: async () => {
+      await s3.stop();
+      if (previous === undefined) delete process.env.AWS_ENDPOINT_URL_S3;
+      else process.env.AWS_ENDPOINT_URL_S3 = previous;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startLocalImagesStack(prefix: string): Promise<LocalImagesStack> {
+  const { dir, s3, stop } = await ownS3rver(prefix);
   const aws = await freshAws(prefix);
   const delivery = deliverS3rverEvents(s3.server, { bucket: aws.bucketName });
   return {
@@ -38,10 +54,31 @@ export async function startLocalImagesStack(prefix: string): Promise<LocalImages
     dispose: async () => {
       delivery.stop();
       await aws.dispose();
-      await s3.stop();
-      if (previous === undefined) delete process.env.AWS_ENDPOINT_URL_S3;
-      else process.env.AWS_ENDPOINT_URL_S3 = previous;
-      rmSync(dir, { recursive: true, force: true });
+      await stop();
+    },
+  };
+}
+
+export interface ImagesGateway {
+  gw: TestGateway;
+  delivery: LocalEventDelivery;
+  dir: string;
+  dispose(): Promise<void>;
+}
+
+/** The real gateway (auth, scalars, routing) over the same: s3rver events delivered to the finalizer. */
+export async function startImagesGateway(prefix: string): Promise<ImagesGateway> {
+  const { dir, s3, stop } = await ownS3rver(prefix);
+  const gw = await startTestGateway();
+  const delivery = deliverS3rverEvents(s3.server, { bucket: gw.aws.bucketName });
+  return {
+    gw,
+    delivery,
+    dir,
+    dispose: async () => {
+      delivery.stop();
+      await gw.close();
+      await stop();
     },
   };
 }

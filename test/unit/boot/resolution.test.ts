@@ -41,9 +41,9 @@ describe('resolution', () => {
 
 describe('selectors', () => {
   it('derive one id per site + selector, independent of input order', () => {
-    const s1 = normaliseSelector({ xnames: ['b', 'a'] });
-    const s2 = normaliseSelector({ xnames: ['a', 'b', 'a'] });
-    expect(bindingValues(s1)).toEqual(['XNAME#a', 'XNAME#b']);
+    const s1 = normaliseSelector({ xnames: ['x1000c0s0b0n1', 'X1000C0S0B0N0'] });
+    const s2 = normaliseSelector({ xnames: ['x1000c0s0b0n0', 'x1000c0s0b0n1', 'x1000c0s0b0n0'] });
+    expect(bindingValues(s1)).toEqual(['XNAME#x1000c0s0b0n0', 'XNAME#x1000c0s0b0n1']);
     expect(configurationId('local', s1)).toBe(configurationId('local', s2));
     expect(configurationId('local', s1)).not.toBe(configurationId('lab', s1));
     expect(bindingValues(normaliseSelector({ roles: ['COMPUTE'], subRole: 'w' }))).toEqual(['ROLE#COMPUTE#w']);
@@ -51,8 +51,12 @@ describe('selectors', () => {
   it.each([
     [{}, /names nothing/],
     [{ default: true }, /default needs an arch/],
-    [{ default: true, arch: 'X86', xnames: ['a'] }, /cannot be combined/],
-    [{ xnames: ['a'], arch: 'X86' }, /arch applies only to default and unknown/],
+    [{ default: true, arch: 'X86', xnames: ['x1000c0s0b0n0'] }, /cannot be combined/],
+    [{ xnames: ['x1000c0s0b0n0'], arch: 'X86' }, /arch applies only to default and unknown/],
+    [{ xnames: ['x1000c0s0b0'] }, 'input.selector.xnames: "x1000c0s0b0" is a NodeBMC xname, not a Node: only nodes'],
+    [{ xnames: ['x1000c0'] }, 'input.selector.xnames: "x1000c0" is a Chassis xname, not a Node'],
+    [{ xnames: ['x1000c0s0b0n0i1'] }, 'input.selector.xnames: "x1000c0s0b0n0i1" is a NodeNic xname, not a Node'],
+    [{ xnames: ['node7'] }, 'input.selector.xnames: "node7" is not an xname'],
     [{ subRole: 'w' }, /subRole: applies only together with roles/],
     [{ roles: ['PILOT'] }, /"PILOT" is not one of/],
     [{ groups: ['a#b'] }, /is not a group label/],

@@ -7,7 +7,7 @@
  */
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, SkybootError } from '../../schema/errors.js';
-import type { OperationContext } from '../shared/handler.js';
+import type { OperationContext } from './handler.js';
 
 export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
