@@ -359,13 +359,13 @@ export function registerImportCommand(program: Command, io: CliIo): void {
     .description('upsert components from a CSV, JSON or YAML file of any size, in batches, resumable after an interruption')
     .option('--format <f>', 'csv, json or yaml (default: from the file name)')
     .option('--site <name>', 'site for records that name none')
-    .option('--batch <n>', `records per upsertComponents call (1-${DEFAULT_IMPORT_BATCH * 20})`, String(DEFAULT_IMPORT_BATCH))
+    .option('--batch <n>', `records per upsertComponents call (1-${DEFAULT_IMPORT_BATCH * 5})`, String(DEFAULT_IMPORT_BATCH))
     .option('--checkpoint <path>', 'where progress is kept (default: <file>.import-checkpoint)')
     .option('--restart', 'ignore an existing checkpoint and start from the first row')
     .option('--json', 'print the summary as JSON')
     .action(async (file: string, opts: { format?: string; site?: string; batch: string; checkpoint?: string; restart?: boolean; json?: boolean }) => {
       const batch = Number(opts.batch);
-      if (!Number.isInteger(batch) || batch < 1 || batch > DEFAULT_IMPORT_BATCH * 20) throw new CliError(`--batch: "${opts.batch}" is not an integer from 1 to ${DEFAULT_IMPORT_BATCH * 20}`, { exitCode: 2 });
+      if (!Number.isInteger(batch) || batch < 1 || batch > DEFAULT_IMPORT_BATCH * 5) throw new CliError(`--batch: "${opts.batch}" is not an integer from 1 to ${DEFAULT_IMPORT_BATCH * 5}`, { exitCode: 2 });
       const s = await importComponents(io, file, {
         format: formatOf(file, opts.format),
         batch,

@@ -6,6 +6,7 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { DomainEvent, DomainHandler, DomainResult } from '../functions/shared/handler.js';
 import type { DomainRegistration } from './domains.js';
+import { DOMAIN_TIMEOUT_SECONDS, DomainTimeoutError, TIMEOUT_ERROR_TYPE, withinTimeout } from './timeLimits.js';
 import { assertRequestFits, assertResponseFits, bytesFromResponseTooLarge, PayloadTooLargeError, RESPONSE_TOO_LARGE_TYPE } from './payloadLimits.js';
 
 export interface Invoker {
@@ -14,7 +15,7 @@ export interface Invoker {
   readonly count: number;
 }
 
-export function inProcessInvoker(domains: DomainRegistration[]): Invoker {
+export function inProcessInvoker(domains: DomainRegistration[], timeoutSeconds = DOMAIN_TIMEOUT_SECONDS): Invoker {
   const loaded = new Map<string, Promise<DomainHandler>>();
   let count = 0;
   return {
@@ -34,7 +35,8 @@ export function inProcessInvoker(domains: DomainRegistration[]): Invoker {
       // same payload limits Lambda applies to the serialized request and response.
       const request = JSON.stringify(event);
       assertRequestFits(event.domain, request);
-      const response = JSON.stringify(await (await handler)(JSON.parse(request) as DomainEvent));
+      const loadedHandler = handler;
+      const response = JSON.stringify(await withinTimeout(event.domain, timeoutSeconds, loadedHandler.then((h) => h(JSON.parse(request) as DomainEvent))));
       assertResponseFits(event.domain, response);
       return JSON.parse(response) as DomainResult;
     },
@@ -63,6 +65,7 @@ export function lambdaInvoker(client = new LambdaClient({}), env: NodeJS.Process
       const text = new TextDecoder().decode(out.Payload);
       if (out.FunctionError) {
         const failure = parseFunctionError(text);
+        if (failure?.errorType === TIMEOUT_ERROR_TYPE) throw new DomainTimeoutError(event.domain, DOMAIN_TIMEOUT_SECONDS);
         if (failure?.errorType === RESPONSE_TOO_LARGE_TYPE) throw new PayloadTooLargeError(event.domain, 'response', bytesFromResponseTooLarge(failure.errorMessage ?? ''));
         throw new Error(`${event.domain} function failed: ${text.slice(0, 500)}`);
       }

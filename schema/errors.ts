@@ -2,7 +2,7 @@
  * The errors every layer raises. Their `code` is the GraphQL `extensions.code` the gateway
  * reports, so a domain Lambda, the agent and the gateway agree on one vocabulary.
  */
-export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'INTERNAL_SERVER_ERROR';
+export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'UNAVAILABLE' | 'INTERNAL_SERVER_ERROR';
 
 export class SkybootError extends Error {
   readonly code: ErrorCode;
@@ -37,6 +37,13 @@ export class ConflictError extends SkybootError {
 export class ForbiddenError extends SkybootError {
   constructor(message: string) {
     super('FORBIDDEN', message);
+  }
+}
+
+/** Not ready yet, through no fault of the request (a site snapshot still being built): ask again later. */
+export class UnavailableError extends SkybootError {
+  constructor(message: string) {
+    super('UNAVAILABLE', message);
   }
 }
 

@@ -22,6 +22,7 @@ import {
   DOMAIN_HANDLERS,
   FINALIZER,
   CLAIM_EXPIRY,
+  SNAPSHOT_BUILDER,
   GATEWAY,
   IMAGE_KEY_PREFIXES,
   SNAPSHOT_PREFIX,
@@ -132,6 +133,7 @@ export class SkybootFunctions extends Construct {
   readonly domains: Record<Domain, SkybootFunction>;
   readonly finalizer: SkybootFunction;
   readonly claimExpiry: SkybootFunction;
+  readonly snapshotBuilder: SkybootFunction;
   private readonly table: ITable;
   private readonly tableArnName: string;
 
@@ -191,15 +193,8 @@ export class SkybootFunctions extends Construct {
       id: `AwsSolutions-IAM5[Resource::${props.bucketArnName}/${ARTIFACT_PREFIX}*]`,
       reason: 'Presigned downloads of whichever content-addressed artifacts a site snapshot names; GetObject only, under artifacts/ only.',
     });
-    // Built snapshots (content, hash index, deltas) are written once per revision and handed to agents as presigned GETs.
-    sites.role.addToPolicy(new PolicyStatement({
-      actions: ['s3:GetObject', 's3:PutObject'],
-      resources: [props.bucket.arnForObjects(`${SNAPSHOT_PREFIX}*`)],
-    }));
-    Validations.of(sites.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${props.bucketArnName}/${SNAPSHOT_PREFIX}*]`,
-      reason: 'Snapshot objects are named by site and content hash (snapshots/<site>/<sha256>...), known only at run time; get and put only, under snapshots/ only.',
-    });
+    // Built snapshots (content, hash index, deltas) are handed to agents as presigned GETs; the builder writes them.
+    this.grantSnapshotObjects(sites, ['s3:GetObject'], props.bucket, props.bucketArnName);
 
     this.finalizer = make('finalizer', FINALIZER, 'verifies uploaded artifacts (sha256) and marks images READY');
     this.grantItems(this.finalizer, IMAGE_KEY_PREFIXES);
@@ -223,6 +218,15 @@ export class SkybootFunctions extends Construct {
         reason: 'CDK-provided deploy-time handler that sets the bucket notification; it runs only during deployments and its role is not configurable.',
       });
     }
+
+    // Site snapshot revisions are built off the request path: the sites function invokes the
+    // builder asynchronously (functions/sites/snapshotBuilder.ts) and answers from the stored revision.
+    this.snapshotBuilder = make('snapshotBuilder', SNAPSHOT_BUILDER, 'builds site snapshot revisions off the request path');
+    this.grantItems(this.snapshotBuilder);
+    // Written once per revision: content, hash index, and the delta from the previous one (read back to diff).
+    this.grantSnapshotObjects(this.snapshotBuilder, ['s3:GetObject', 's3:PutObject'], props.bucket, props.bucketArnName);
+    sites.role.addToPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.snapshotBuilder.fn.functionArn] }));
+    sites.fn.addEnvironment('SKYBOOT_FUNCTION_SNAPSHOT_BUILDER', this.snapshotBuilder.fn.functionName);
 
     // The same handler the local stack runs on a timer (local/start.ts): expired boot-session claims go back to PENDING.
     this.claimExpiry = make('claimExpiry', CLAIM_EXPIRY, 'expires boot-session claims of agents that went away');
@@ -252,6 +256,15 @@ export class SkybootFunctions extends Construct {
    * items whose partition key starts with one of them (dynamodb:LeadingKeys); reads stay open
    * because a domain may look at others' items (an image's users, say) without changing them.
    */
+  /** Object actions under snapshots/ only: the keys are named by site and content hash, known only at run time. */
+  private grantSnapshotObjects(target: SkybootFunction, actions: string[], bucket: IBucket, bucketArnName: string): void {
+    target.role.addToPolicy(new PolicyStatement({ actions, resources: [bucket.arnForObjects(`${SNAPSHOT_PREFIX}*`)] }));
+    Validations.of(target.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${bucketArnName}/${SNAPSHOT_PREFIX}*]`,
+      reason: `Snapshot objects are named by site and content hash (snapshots/<site>/<sha256>...), known only at run time; ${actions.join(' and ')} only, under snapshots/ only.`,
+    });
+  }
+
   private grantItems(target: SkybootFunction, writePrefixes?: readonly string[]): void {
     const indexes = `${this.table.tableArn}/index/*`;
     target.role.addToPolicy(new PolicyStatement({ actions: READ_ACTIONS, resources: [this.table.tableArn, indexes] }));

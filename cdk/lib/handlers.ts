@@ -5,6 +5,7 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DOMAIN_TIMEOUT_SECONDS } from '../../gateway/timeLimits.js';
 
 /** The repository root: two levels above cdk/lib. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -51,17 +52,27 @@ export const GATEWAY: HandlerSpec = {
 };
 
 export const DOMAIN_HANDLERS: Record<Domain, HandlerSpec> = {
-  inventory: { entry: 'functions/inventory/handler.ts', sdk: 'bundled', memoryMiB: 512, timeoutSeconds: 25, needsSchema: false },
-  boot: { entry: 'functions/boot/handler.ts', sdk: 'bundled', memoryMiB: 512, timeoutSeconds: 25, needsSchema: false },
-  images: { entry: 'functions/images/handler.ts', sdk: 'bundled', memoryMiB: 512, timeoutSeconds: 25, needsSchema: false },
-  sites: { entry: 'functions/sites/handler.ts', sdk: 'bundled', memoryMiB: 512, timeoutSeconds: 25, needsSchema: false },
-  orchestration: { entry: 'functions/orchestration/handler.ts', sdk: 'bundled', memoryMiB: 512, timeoutSeconds: 25, needsSchema: false },
+  inventory: { entry: 'functions/inventory/handler.ts', sdk: 'bundled', memoryMiB: 512, timeoutSeconds: DOMAIN_TIMEOUT_SECONDS, needsSchema: false },
+  boot: { entry: 'functions/boot/handler.ts', sdk: 'bundled', memoryMiB: 512, timeoutSeconds: DOMAIN_TIMEOUT_SECONDS, needsSchema: false },
+  images: { entry: 'functions/images/handler.ts', sdk: 'bundled', memoryMiB: 512, timeoutSeconds: DOMAIN_TIMEOUT_SECONDS, needsSchema: false },
+  sites: { entry: 'functions/sites/handler.ts', sdk: 'bundled', memoryMiB: 512, timeoutSeconds: DOMAIN_TIMEOUT_SECONDS, needsSchema: false },
+  orchestration: { entry: 'functions/orchestration/handler.ts', sdk: 'bundled', memoryMiB: 512, timeoutSeconds: DOMAIN_TIMEOUT_SECONDS, needsSchema: false },
 };
 
 /** Verifies an uploaded artifact's sha256 by streaming it: multi-GB root images need time and a full vCPU. */
 export const FINALIZER: HandlerSpec = {
   entry: 'functions/images/finalizer.ts',
   sdk: 'bundled',
+  memoryMiB: 1769,
+  timeoutSeconds: 900,
+  needsSchema: false,
+};
+
+/** Builds site snapshot revisions off the request path (functions/sites/snapshotBuilder.ts), invoked asynchronously by the sites function. */
+export const SNAPSHOT_BUILDER: HandlerSpec = {
+  entry: 'functions/sites/snapshotBuilder.ts',
+  sdk: 'bundled',
+  // More memory is more CPU: hashing and compressing 100,000 nodes' content.
   memoryMiB: 1769,
   timeoutSeconds: 900,
   needsSchema: false,
@@ -103,4 +114,4 @@ export function entryPath(spec: HandlerSpec, root = REPO_ROOT): string {
   return join(root, spec.entry);
 }
 
-export const ALL_HANDLERS: readonly HandlerSpec[] = [GATEWAY, ...DOMAINS.map((d) => DOMAIN_HANDLERS[d]), FINALIZER, CLAIM_EXPIRY];
+export const ALL_HANDLERS: readonly HandlerSpec[] = [GATEWAY, ...DOMAINS.map((d) => DOMAIN_HANDLERS[d]), FINALIZER, CLAIM_EXPIRY, SNAPSHOT_BUILDER];

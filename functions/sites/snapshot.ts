@@ -2,31 +2,33 @@
  * siteSnapshot: the calling agent's site snapshot as references, not content. The answer names
  * the revision and its content hash, presigned URLs of the stored content and of the deltas
  * from the caller's revision, and the artifacts' presigned GETs; its size does not grow with
- * the site's nodes. A revision is built once (snapshotBuild.ts), by whichever pull first finds
- * the stored one possibly out of date (snapshotChanges.ts) and wins the build lease; concurrent
- * pulls wait for that build instead of reading the site themselves.
+ * the site's nodes. A revision is built once (snapshotBuild.ts), off the request path by the
+ * snapshot builder (snapshotBuilder.ts), which the first pull to find the stored one possibly
+ * out of date (snapshotChanges.ts) asks for; pulls wait a bounded time for it instead of reading
+ * the site themselves.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { ForbiddenError, NotFoundError } from '../../schema/errors.js';
+import { ForbiddenError, NotFoundError, UnavailableError } from '../../schema/errors.js';
 import type { SnapshotArtifact } from '../../schema/siteSnapshot.js';
 import type { SiteSnapshotAnswer, SnapshotDeltaRef } from '../../schema/snapshotDelta.js';
 import type { Clients } from '../shared/clients.js';
 import type { OperationContext } from '../shared/handler.js';
 import { s3KeyFor } from '../images/keys.js';
-import { buildSnapshot } from './snapshotBuild.js';
+import { requestSnapshotBuild } from './snapshotBuilder.js';
 import { snapshotInputsChangedSince } from './snapshotChanges.js';
 import { contentObjectKey, deltaObjectKey, presignObject } from './snapshotObjects.js';
-import { claimSnapshotBuild, recordRevision, releaseSnapshotBuild, siteItem, type RevisionEntry, type SiteSnapshotState } from './snapshotRevision.js';
+import { siteItem, type RevisionEntry, type SiteSnapshotState } from './snapshotRevision.js';
 
 /** Long enough for a slow site link to fetch a large rootfs; the agent re-pulls before it expires. */
 export const SNAPSHOT_URL_TTL_SECONDS = 6 * 3600;
-/** Longer than any build takes (the sites Lambda times out at 25 s); an abandoned lease expires. */
-const BUILD_LEASE_MS = 60_000;
 const BUILD_POLL_MS = 200;
-/** A pull waits this long for another pull's build, then builds itself. */
-const BUILD_WAIT_MS = 20_000;
+/**
+ * How long a pull waits for the build it asked for: inside the sites Lambda's 25 s, with room to
+ * answer. A slower build (a site of 100,000 nodes) answers a later pull.
+ */
+const BUILD_WAIT_MS = 15_000;
 
 async function presignArtifacts(c: Clients, artifacts: SnapshotArtifact[]): Promise<SnapshotArtifact[]> {
   const expires = new Date(Date.now() + SNAPSHOT_URL_TTL_SECONDS * 1000).toISOString();
@@ -43,25 +45,28 @@ async function presignArtifacts(c: Clients, artifacts: SnapshotArtifact[]): Prom
   );
 }
 
-/** The site item with a revision no older than what was committed before `pullStarted`. */
+/**
+ * The site item with a revision no older than what was committed before `pullStarted`; after
+ * BUILD_WAIT_MS, the stored revision as it is (the agent keeps serving it and pulls again), or,
+ * before a site's first build, UnavailableError.
+ */
 async function currentSnapshot(c: Clients, site: string, first: SiteSnapshotState, pullStarted: string): Promise<SiteSnapshotState> {
   const deadline = Date.now() + BUILD_WAIT_MS;
   let item = first;
+  let asked = false;
   for (;;) {
     const builtFrom = item.snapshotBuiltFrom;
     // A build whose reads began after this pull did saw everything committed before it.
     if (item.snapshotRevision && builtFrom && (builtFrom >= pullStarted || !(await snapshotInputsChangedSince(c, site, builtFrom, item.snapshotBuiltSeen)))) return item;
-    const claimed = await claimSnapshotBuild(c, site, BUILD_LEASE_MS);
-    if (claimed || Date.now() > deadline) {
-      try {
-        const built = await buildSnapshot(c, site, item.domain, item.snapshotHash);
-        await recordRevision(c, site, built, item);
-      } finally {
-        if (claimed) await releaseSnapshotBuild(c, site);
-      }
-      const after = await siteItem(c, site);
-      if (!after) throw new NotFoundError('site', site, 'site');
-      return after;
+    const failed = item.snapshotBuildError;
+    if (failed && failed.at >= pullStarted) throw new Error(`site ${site}: snapshot build failed: ${failed.message}`);
+    if (!asked) {
+      await requestSnapshotBuild(c, site);
+      asked = true;
+    }
+    if (Date.now() > deadline) {
+      if (item.snapshotRevision) return item;
+      throw new UnavailableError(`site ${site}: its first snapshot is still being built; pull again in a few seconds`);
     }
     await sleep(BUILD_POLL_MS);
     const again = await siteItem(c, site);

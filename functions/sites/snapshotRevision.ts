@@ -50,6 +50,8 @@ export interface SiteSnapshotState {
   snapshotBuiltFrom: string | null;
   /** The marks that build read past (snapshotChanges.ts); null when unlisted or written by an earlier version. */
   snapshotBuiltSeen: string[] | null;
+  /** The last failed build (cleared by the next good one): what waiting pulls report. */
+  snapshotBuildError: { at: string; message: string } | null;
   snapshotArtifacts: SnapshotArtifact[];
   snapshotHistory: RevisionEntry[];
 }
@@ -60,6 +62,7 @@ const siteSnapshotDecoder: Decoder<SiteSnapshotState> = object({
   snapshotHash: nullable(str),
   snapshotBuiltFrom: nullable(str),
   snapshotBuiltSeen: withDefault(nullable(list(str)), null),
+  snapshotBuildError: withDefault(nullable(object({ at: str, message: str })), null),
   snapshotArtifacts: withDefault(list(object({ sha256: str, size: int, type: str, status: str, url: nullable(str), urlExpiresAt: nullable(str) })), []),
   snapshotHistory: withDefault(list(object({ revision: int, hash: str, bytes: int, deltaFrom: nullable(str), deltaBytes: nullable(int) })), []),
 });
@@ -100,7 +103,7 @@ export async function recordRevision(c: Clients, site: string, built: BuiltRevis
           ? new UpdateCommand({
               TableName: c.config.tableName,
               Key: siteKey(site),
-              UpdateExpression: 'SET snapshotBuiltFrom = :from, snapshotBuiltSeen = :seen',
+              UpdateExpression: 'SET snapshotBuiltFrom = :from, snapshotBuiltSeen = :seen REMOVE snapshotBuildError',
               // Never move the mark back behind a later build of the same content.
               ConditionExpression: 'snapshotRevision = :cur AND snapshotHash = :h AND (attribute_not_exists(snapshotBuiltFrom) OR snapshotBuiltFrom < :from)',
               ExpressionAttributeValues: { ':from': built.builtFrom, ':seen': built.seen, ':cur': current, ':h': built.hash },
@@ -108,7 +111,7 @@ export async function recordRevision(c: Clients, site: string, built: BuiltRevis
           : new UpdateCommand({
               TableName: c.config.tableName,
               Key: siteKey(site),
-              UpdateExpression: 'SET snapshotRevision = :next, snapshotHash = :h, snapshotChangedAt = :at, snapshotBuiltFrom = :from, snapshotBuiltSeen = :seen, snapshotArtifacts = :arts, snapshotHistory = :hist',
+              UpdateExpression: 'SET snapshotRevision = :next, snapshotHash = :h, snapshotChangedAt = :at, snapshotBuiltFrom = :from, snapshotBuiltSeen = :seen, snapshotArtifacts = :arts, snapshotHistory = :hist REMOVE snapshotBuildError',
               ConditionExpression: cur,
               ExpressionAttributeValues: {
                 ':next': current + 1,
@@ -149,6 +152,19 @@ export async function claimSnapshotBuild(c: Clients, site: string, ms: number): 
     if (isConditionFailure(err)) return false;
     throw err;
   }
+}
+
+/** Notes a failed build on the site item, for the pulls waiting on it. */
+export async function recordBuildError(c: Clients, site: string, err: Error): Promise<void> {
+  await c.doc.send(
+    new UpdateCommand({
+      TableName: c.config.tableName,
+      Key: siteKey(site),
+      UpdateExpression: 'SET snapshotBuildError = :e',
+      ConditionExpression: 'attribute_exists(PK)',
+      ExpressionAttributeValues: { ':e': { at: new Date().toISOString(), message: err.message.slice(0, 2000) } },
+    }),
+  );
 }
 
 export async function releaseSnapshotBuild(c: Clients, site: string): Promise<void> {

@@ -148,16 +148,31 @@ describe('least privilege', () => {
     expect(cognito?.Action).toEqual(expect.arrayContaining(['cognito-idp:CreateUserPoolClient', 'cognito-idp:DeleteUserPoolClient', 'cognito-idp:DescribeUserPoolClient', 'cognito-idp:UpdateResourceServer']));
     expect(cognito?.Resource).toEqual({ 'Fn::ImportValue': 'Skyboot-UserPoolArn' });
     expect(actionsOf(sites)).toEqual(expect.arrayContaining(['apigateway:PATCH', 'ssm:PutParameter']));
-    // Artifact download URLs are presigned with this role: read-only, artifacts only.
+    // Artifact and snapshot download URLs are presigned with this role: read-only, under those two
+    // prefixes only (the builder writes snapshots); nothing else in the bucket.
     const s3 = statements(sites).filter((st) => JSON.stringify(st.Action).includes('s3:'));
-    const artifacts = s3.find((st) => JSON.stringify(st.Resource).includes('/artifacts/'));
-    expect(artifacts?.Action).toEqual('s3:GetObject');
-    // Built snapshots: get and put under snapshots/ only; nothing else in the bucket.
-    const snapshots = s3.find((st) => JSON.stringify(st.Resource).includes('/snapshots/'));
-    expect(snapshots?.Action).toEqual(['s3:GetObject', 's3:PutObject']);
-    expect(JSON.stringify(snapshots?.Resource)).toMatch(/Skyboot-BucketArn.*\/snapshots\/\*/);
-    expect(s3).toHaveLength(2);
+    expect(s3).toHaveLength(1);
+    expect(s3[0]?.Action).toEqual('s3:GetObject');
+    expect(JSON.stringify(s3[0]?.Resource)).toMatch(/Skyboot-BucketArn.*\/artifacts\/\*/);
+    expect(JSON.stringify(s3[0]?.Resource)).toMatch(/Skyboot-BucketArn.*\/snapshots\/\*/);
+    expect((s3[0]?.Resource as unknown[]).length).toBe(2);
+    // It asks the snapshot builder for builds: that one function, asynchronously.
+    const invoke = statements(sites).find((st) => JSON.stringify(st.Action).includes('lambda:InvokeFunction'));
+    expect(invoke?.Resource).toEqual({ 'Fn::GetAtt': [logicalId(s.stateless.functions.snapshotBuilder, 'fn'), 'Arn'] });
+    expect(envOf(sites)).toEqual(expect.objectContaining({ SKYBOOT_FUNCTION_SNAPSHOT_BUILDER: expect.anything() }));
     expect(envOf(sites)).toEqual(expect.objectContaining({ SKYBOOT_AUDIENCE_PARAMETER: '/skyboot/api/jwt-audience', SKYBOOT_HTTP_API_ID: expect.anything(), SKYBOOT_JWT_AUTHORIZER_ID: expect.anything(), SKYBOOT_TOKEN_ENDPOINT: expect.anything(), SKYBOOT_AGENT_CREDENTIALS: 'cognito' }));
+  });
+});
+
+describe('snapshot builder', () => {
+  test('writes snapshot objects under snapshots/ only, with 15 minutes to build', () => {
+    const builder = s.stateless.functions.snapshotBuilder;
+    const s3 = statements(builder).filter((st) => JSON.stringify(st.Action).includes('s3:'));
+    expect(s3).toHaveLength(1);
+    expect(s3[0]?.Action).toEqual(['s3:GetObject', 's3:PutObject']);
+    expect(JSON.stringify(s3[0]?.Resource)).toMatch(/Skyboot-BucketArn.*\/snapshots\/\*/);
+    const fn = template.findResources('AWS::Lambda::Function')[logicalId(builder, 'fn')] as { Properties: { Timeout: number } };
+    expect(fn.Properties.Timeout).toBe(900);
   });
 });
 
