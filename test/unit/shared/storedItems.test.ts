@@ -263,7 +263,7 @@ describe('stored-item decoding', () => {
   });
 
   it('reads a Site item before its first snapshot build as revision 0 with empty history', () => {
-    expect(decodeSiteSnapshot(ofKind('Site')[0]!)).toEqual({ domain: 'test.skyboot', snapshotRevision: 0, snapshotHash: null, snapshotBuiltFrom: null, snapshotArtifacts: [], snapshotHistory: [] });
+    expect(decodeSiteSnapshot(ofKind('Site')[0]!)).toEqual({ domain: 'test.skyboot', snapshotRevision: 0, snapshotHash: null, snapshotBuiltFrom: null, snapshotBuiltSeen: null, snapshotBuildError: null, snapshotArtifacts: [], snapshotHistory: [] });
   });
 
   it('returns a string set as a sorted array and drops index keys', () => {
