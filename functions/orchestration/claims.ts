@@ -18,7 +18,7 @@ import { logger } from '../shared/logger.js';
 import { bootStateOf, recordActual, resolvedBoot, setDesiredBoot } from './bootState.js';
 import { bootStateKey, sessionNodeKey } from './keys.js';
 import { allSessionNodes, toSessionNode, transition, type NodePhase, type SessionNode } from './sessionNodes.js';
-import { settleSession, siteSessionsQuery, storedSession, visibleSession, type BootSession } from './sessions.js';
+import { failuresSinceResume, settleSession, siteSessionsQuery, storedSession, visibleSession, type BootSession } from './sessions.js';
 
 export function bootClaimLeaseMs(env: NodeJS.ProcessEnv = process.env): number {
   return Number(env.SKYBOOT_BOOT_CLAIM_LEASE_SECONDS ?? 120) * 1000;
@@ -37,9 +37,9 @@ async function nodeRecord(ctx: OperationContext, sessionId: string, xname: strin
   return out.Item ? toSessionNode(out.Item) : null;
 }
 
-/** Nodes that may still fail before the session pauses; null without maxFailures. */
+/** Nodes that may still fail before the session pauses (since its last resume); null without maxFailures. */
 function failuresLeft(s: BootSession): number | null {
-  return s.maxFailures === null ? null : Math.max(0, s.maxFailures - s.counts.failed - s.counts.rolledBack);
+  return s.maxFailures === null ? null : Math.max(0, s.maxFailures - failuresSinceResume(s));
 }
 
 /** Free slots of the window now: none while canaries are out and not all validated, nor once maxFailures is reached. */

@@ -49,6 +49,12 @@ export interface BootSession {
   counts: Counts;
   canaryStarted: number;
   canaryValidated: number;
+  /**
+   * FAILED plus ROLLED_BACK nodes at the last resume: maxFailures counts failures since, so a
+   * session an operator resumes after a maxFailures pause gets a fresh budget rather than pausing
+   * again at once.
+   */
+  failureBaseline: number;
   createdBy: string;
   createdAt: string;
   updatedAt: string;
@@ -98,6 +104,7 @@ const sessionDecoder: Decoder<BootSession> = object({
   ),
   canaryStarted: count,
   canaryValidated: count,
+  failureBaseline: count,
   createdBy: str,
   createdAt: str,
   updatedAt: str,
@@ -145,7 +152,7 @@ async function batchPut(c: Clients, items: Record<string, unknown>[]): Promise<v
  * Moves the session's status conditionally on the one it was seen in (and, with `seenReason`, on the
  * reason it was seen with); false when it had moved.
  */
-export async function setStatus(c: Clients, s: BootSession, to: SessionStatus, reason: string | null, from: SessionStatus = s.status, seenReason?: string): Promise<boolean> {
+export async function setStatus(c: Clients, s: BootSession, to: SessionStatus, reason: string | null, from: SessionStatus = s.status, seenReason?: string, failureBaseline?: number): Promise<boolean> {
   const now = new Date().toISOString();
   const terminal = TERMINAL.includes(to) && (to !== 'CANCELLED' || s.counts.inProgress === 0);
   try {
@@ -153,10 +160,14 @@ export async function setStatus(c: Clients, s: BootSession, to: SessionStatus, r
       new UpdateCommand({
         TableName: c.config.tableName,
         Key: bootSessionKey(s.id),
-        UpdateExpression: `SET #status = :to, statusReason = :r, updatedAt = :now, GSI2PK = :pk${TERMINAL.includes(to) ? ', endedAt = :now' : ''}${terminal ? ' REMOVE GSI3PK, GSI3SK' : ''}`,
+        UpdateExpression: `SET #status = :to, statusReason = :r, updatedAt = :now, GSI2PK = :pk${failureBaseline === undefined ? '' : ', failureBaseline = :fb'}${TERMINAL.includes(to) ? ', endedAt = :now' : ''}${terminal ? ' REMOVE GSI3PK, GSI3SK' : ''}`,
         ConditionExpression: `#status = :from${seenReason === undefined ? '' : ' AND statusReason = :seen'}`,
         ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':to': to, ':from': from, ':r': reason, ':now': now, ':pk': siteSessionsByStatusPk(s.site, to), ...(seenReason === undefined ? {} : { ':seen': seenReason }) },
+        ExpressionAttributeValues: {
+          ':to': to, ':from': from, ':r': reason, ':now': now, ':pk': siteSessionsByStatusPk(s.site, to),
+          ...(seenReason === undefined ? {} : { ':seen': seenReason }),
+          ...(failureBaseline === undefined ? {} : { ':fb': failureBaseline }),
+        },
       }),
     );
     return true;
@@ -167,7 +178,12 @@ export async function setStatus(c: Clients, s: BootSession, to: SessionStatus, r
 }
 
 const MAX_FAILURES_PAUSE = 'paused at maxFailures';
-const maxFailuresReason = (s: BootSession, failures: number) => `${MAX_FAILURES_PAUSE}: ${failures} of ${s.counts.total} nodes failed`;
+const maxFailuresReason = (s: BootSession, failures: number) =>
+  `${MAX_FAILURES_PAUSE}: ${failures} of ${s.counts.total} nodes failed${s.failureBaseline ? ` (${failures - s.failureBaseline} since the last resume)` : ''}`;
+const CANARY_PAUSE = 'canary';
+
+/** FAILED plus ROLLED_BACK nodes since the last resume: what maxFailures is held against. */
+export const failuresSinceResume = (s: BootSession): number => s.counts.failed + s.counts.rolledBack - s.failureBaseline;
 
 /**
  * After a node settles: pause at maxFailures (or when a canary failed: the rest would wait on it
@@ -191,7 +207,7 @@ export async function settleSession(c: Clients, id: string): Promise<BootSession
       if (await setStatus(c, s, failures ? 'FAILED' : 'COMPLETE', failures ? `${failures} of ${k.total} nodes failed validation` : null)) return storedSession(c, id);
       continue;
     }
-    if (s.status === 'RUNNING' && s.maxFailures !== null && failures >= s.maxFailures) {
+    if (s.status === 'RUNNING' && s.maxFailures !== null && failuresSinceResume(s) >= s.maxFailures) {
       if (await setStatus(c, s, 'PAUSED', maxFailuresReason(s, failures))) return storedSession(c, id);
       continue;
     }
@@ -202,7 +218,7 @@ export async function settleSession(c: Clients, id: string): Promise<BootSession
     if (s.status === 'RUNNING' && s.canary > 0 && s.canaryValidated < s.canary && s.canaryStarted >= s.canary && failures > 0) {
       const nodes = await allSessionNodes(c, id);
       const bad = nodes.filter((n) => n.canary && (n.phase === 'FAILED' || n.phase === 'ROLLED_BACK'));
-      if (bad.length && (await setStatus(c, s, 'PAUSED', `canary ${bad.map((n) => n.xname).join(', ')} failed validation`))) return storedSession(c, id);
+      if (bad.length && (await setStatus(c, s, 'PAUSED', `${CANARY_PAUSE} ${bad.map((n) => n.xname).join(', ')} failed validation`))) return storedSession(c, id);
     }
     return s;
   }
@@ -276,6 +292,7 @@ export async function createBootSession(ctx: OperationContext, args: { input: Bo
     counts: { total: nodes.length, pending: stage ? 0 : nodes.length, waiting: 0, inProgress: 0, succeeded: 0, failed: 0, rolledBack: 0, staged: stage ? nodes.length : 0, superseded: 0 },
     canaryStarted: 0,
     canaryValidated: 0,
+    failureBaseline: 0,
     createdBy: ctx.identity.subject,
     createdAt: now,
     updatedAt: now,
@@ -381,7 +398,14 @@ async function control(ctx: OperationContext, id: string, allowed: SessionStatus
     assertAllowedAt(ctx.identity, 'write', s.site, 'id');
     if (s.status === to) return s;
     if (!allowed.includes(s.status)) throw new ConflictError(`boot session ${id} is ${s.status}: only a ${allowed.join(' or ')} session can be ${verb}`, 'id');
-    if (await setStatus(ctx.clients, s, to, reason)) {
+    const resuming = to === 'RUNNING';
+    // Its canaries failed and the rest wait on them for ever: resumed, it would pause again at once.
+    if (resuming && s.statusReason?.startsWith(`${CANARY_PAUSE} `)) {
+      throw new ConflictError(`boot session ${id} is paused because its ${s.statusReason}: the other nodes wait on validated canaries, so it cannot go on; cancel it and start a new session once the image is fixed`, 'id');
+    }
+    // Resumed, maxFailures counts from here: failures reported between this read and the write
+    // count against the new budget (it pauses early rather than late).
+    if (await setStatus(ctx.clients, s, to, reason, s.status, undefined, resuming ? s.counts.failed + s.counts.rolledBack : undefined)) {
       await ctx.clients.doc.send(new PutCommand({ TableName: ctx.clients.config.tableName, Item: auditPut(ctx, { operation: `${verb}BootSession`, target: `bootSession:${id}`, site: s.site, before: { status: s.status }, after: { status: to } }).Put.Item }));
       return (await settleSession(ctx.clients, id)) ?? s;
     }

@@ -3,7 +3,8 @@
  * delivers journalled outcomes, renews the leases of its in-flight nodes, and (cloud permitting)
  * asks for work: for each RUNNING session of its site with free window slots, it asks the workload
  * manager which candidate nodes are idle (respectWorkload), claims idle ones (the cloud enforces the
- * window and canary gate across every agent of the site) and runs each claimed node:
+ * window and canary gate across every agent of the site), drains busy ones ahead with the window's
+ * room left (drainsAhead.ts: a busy cluster may never free a node by itself) and runs each claimed node:
  *   drain → install the target as the node's boot override → power-cycle (Redfish, via the power
  *   runner) → wait for the heartbeat carrying the target's boot token within bootTimeoutSeconds →
  *   resume and report SUCCEEDED; or, failing, serve the previous boot again, power-cycle onto it,
@@ -20,6 +21,7 @@ import type { BootTimeline } from '../../timeline/bootTimeline.js';
 import type { CloudPowerAction, PowerResultInput } from '../powerJournal.js';
 import type { BootOverrides } from './bootOverrides.js';
 import { RolloutJournal, rolloutEntryId, type RolloutClaim, type RolloutEntry, type RolloutReport } from './rolloutJournal.js';
+import { CLAIMED_PHASES, DrainAheadJournal, type DrainAhead } from './drainsAhead.js';
 import { RoundPause } from '../ticker.js';
 
 /** The workload manager as the rollout needs it (onprem-agent/orchestrator/workload/). */
@@ -27,6 +29,8 @@ export interface RolloutWorkload {
   isIdle(node: SnapshotNode): Promise<boolean>;
   drain(node: SnapshotNode, reason: string): Promise<void>;
   resume(node: SnapshotNode): Promise<void>;
+  /** Draining the busy node lets it run out of work by itself (workloadManager.ts). */
+  canDrainAhead(node: SnapshotNode): boolean;
 }
 
 export interface RolloutOperatorOptions {
@@ -49,6 +53,7 @@ const BOOT = 'imageId kernel initrd rootfs kernelParameters rootfsProvider';
 const CLAIM = `mutation($i: ClaimBootSessionNodesInput!) { claimBootSessionNodes(input: $i) { sessionId xname operation canary attempts bootTimeoutSeconds rollback respectWorkload target { ${BOOT} } bootToken previous { ${BOOT} } previousBootToken leaseExpiresAt } }`;
 const RENEW = `mutation($s: ID!, $x: [XName!]!) { renewBootSessionClaims(sessionId: $s, xnames: $x) }`;
 const REPORT = `mutation($i: BootSessionNodeReport!) { reportBootSessionNode(input: $i) { phase } }`;
+const PHASES = `query($id: ID!, $a: String) { bootSession(id: $id) { nodes(first: 1000, after: $a) { edges { node { xname phase } } pageInfo { hasNextPage endCursor } } } }`;
 const FINAL_REFUSALS = new Set(['CONFLICT', 'NOT_FOUND', 'BAD_USER_INPUT']);
 export const DEFAULT_ROLLOUT_INTERVAL_MS = 2_000;
 
@@ -81,6 +86,9 @@ export interface RolloutSessionCounters {
   claimed: number;
   /** Power cycles the BMC carried out (onto the target, and onto the previous boot in a rollback). */
   powerCycled: number;
+  /** Busy nodes drained ahead of their claim, and such drains resumed because the session let the node go. */
+  drainedAhead: number;
+  resumedAhead: number;
   /** Heartbeats with the target's boot token. */
   validated: number;
   failed: number;
@@ -103,6 +111,7 @@ class StepError extends Error {
 
 export class RolloutOperator {
   readonly journal: RolloutJournal;
+  readonly drainsAhead: DrainAheadJournal;
   private readonly logger: Logger;
   private readonly inFlight = new Map<string, Promise<void>>();
   private running = false;
@@ -114,12 +123,14 @@ export class RolloutOperator {
 
   constructor(private readonly opts: RolloutOperatorOptions) {
     this.journal = new RolloutJournal(opts.dataDir);
+    this.drainsAhead = new DrainAheadJournal(opts.dataDir);
     this.logger = (opts.logger ?? agentLog).child({ module: 'rollout' });
   }
 
   /** Resumes nodes a restart interrupted, from the step their journal entry names. */
   async init(): Promise<this> {
     await this.journal.init();
+    await this.drainsAhead.init();
     this.claimToken = await this.journal.claimToken();
     for (const e of await this.journal.list()) if (!e.report) this.track(e);
     return this;
@@ -133,7 +144,7 @@ export class RolloutOperator {
   }
 
   private count(sessionId: string, what: keyof RolloutSessionCounters): void {
-    const c = this.perSession.get(sessionId) ?? { claimed: 0, powerCycled: 0, validated: 0, failed: 0, rolledBack: 0 };
+    const c = this.perSession.get(sessionId) ?? { claimed: 0, drainedAhead: 0, resumedAhead: 0, powerCycled: 0, validated: 0, failed: 0, rolledBack: 0 };
     c[what]++;
     this.perSession.set(sessionId, c);
   }
@@ -294,6 +305,7 @@ export class RolloutOperator {
     await this.deliverReports();
     await this.renew();
     const { bootSessionWork } = await this.opts.client.request<{ bootSessionWork: RolloutWork[] }>(WORK, { t: this.claimToken });
+    await this.releaseDrainsAhead(bootSessionWork);
     const busyHere = this.inFlightXnames();
     let claimed = 0;
     for (const w of bootSessionWork) {
@@ -305,9 +317,12 @@ export class RolloutOperator {
       const again = w.claimed.filter((x) => !known.has(rolloutEntryId(w.sessionId, x)) && this.opts.index()?.byXname.has(x));
       const idle: string[] = [...again];
       const busy: string[] = [];
+      // Nodes drained ahead are asked first: they have waited longest, and each holds room in the window.
+      const ahead = new Set((await this.drainsAhead.list()).filter((d) => d.sessionId === w.sessionId).map((d) => d.xname));
+      const candidates = [...w.xnames.filter((x) => ahead.has(x)), ...w.xnames.filter((x) => !ahead.has(x))];
       let fresh = 0;
-      for (const x of w.xnames) {
-        if (fresh >= room) break;
+      for (const x of candidates) {
+        if (fresh + busy.filter((b) => ahead.has(b)).length >= room) break;
         if (busyHere.has(x)) continue;
         const node = this.opts.index()?.byXname.get(x);
         if (!node) continue; // not (yet) in this agent's snapshot: another pull will bring it
@@ -320,8 +335,11 @@ export class RolloutOperator {
       if (!idle.length && !busy.length) continue;
       // Again after the workload questions (a slow manager): a node of ours that failed meanwhile counts.
       if (failureLimitReached(w, unreportedFailures(await this.journal.list(), w.sessionId))) continue;
+      if (w.respectWorkload) await this.drainAhead(w.sessionId, busy, ahead, room - fresh);
       const { claimBootSessionNodes } = await this.opts.client.request<{ claimBootSessionNodes: RolloutClaim[] }>(CLAIM, { i: { sessionId: w.sessionId, idle, busy, claimToken: this.claimToken } });
       for (const c of claimBootSessionNodes) {
+        // Claimed: the node's run drains (again, under its own reason) and resumes it from now on.
+        if (ahead.has(c.xname)) await this.drainsAhead.remove(rolloutEntryId(c.sessionId, c.xname));
         const e: RolloutEntry = { claim: c, step: 'claimed', poweredAt: null, report: null, claimedAt: new Date().toISOString() };
         await this.journal.write(e);
         this.counters.claimed++;
@@ -332,6 +350,81 @@ export class RolloutOperator {
       }
     }
     return claimed;
+  }
+
+  /**
+   * Drains busy nodes ahead of their claim while the window has room: `room` less the nodes drained
+   * ahead that are still busy. Each drain is journalled first, so a restart resumes it if need be.
+   */
+  private async drainAhead(sessionId: string, busy: string[], ahead: Set<string>, room: number): Promise<void> {
+    let left = room - busy.filter((x) => ahead.has(x)).length;
+    for (const x of busy) {
+      if (left <= 0) return;
+      if (ahead.has(x)) continue;
+      const node = this.opts.index()?.byXname.get(x);
+      if (!node || !this.opts.workload.canDrainAhead(node)) continue;
+      const entry: DrainAhead = { sessionId, xname: x, drainedAt: new Date().toISOString() };
+      await this.drainsAhead.write(entry);
+      try {
+        await this.opts.workload.drain(node, `skyboot session ${sessionId}: waiting for its jobs to end`);
+      } catch (err) {
+        await this.drainsAhead.remove(rolloutEntryId(sessionId, x));
+        this.logger.warn({ sessionId, xname: x, err: (err as Error).message }, 'could not drain a busy node ahead; asked again next round');
+        continue;
+      }
+      ahead.add(x);
+      left--;
+      this.count(sessionId, 'drainedAhead');
+      this.logger.info({ sessionId, xname: x }, 'busy node drained ahead: claimed once its jobs end');
+    }
+  }
+
+  /**
+   * Resumes nodes drained ahead that their session no longer lists (it paused, was cancelled or
+   * completed, or a newer session superseded the node), unless a claim took the node (INPROGRESS
+   * or settled: the claimant's run resumes it, here or at another agent of the site).
+   */
+  private async releaseDrainsAhead(work: RolloutWork[]): Promise<void> {
+    const listed = new Map(work.map((w) => [w.sessionId, new Set(w.xnames)]));
+    const inFlight = new Set((await this.journal.list()).filter((e) => !e.report).map((e) => rolloutEntryId(e.claim.sessionId, e.claim.xname)));
+    const stale = new Map<string, DrainAhead[]>();
+    for (const d of await this.drainsAhead.list()) {
+      if (listed.get(d.sessionId)?.has(d.xname)) continue;
+      stale.set(d.sessionId, [...(stale.get(d.sessionId) ?? []), d]);
+    }
+    for (const [sessionId, drains] of stale) {
+      const phases = await this.sessionPhases(sessionId);
+      for (const d of drains) {
+        const id = rolloutEntryId(d.sessionId, d.xname);
+        const phase = phases.get(d.xname);
+        const node = this.opts.index()?.byXname.get(d.xname);
+        if (!inFlight.has(id) && !(phase && CLAIMED_PHASES.has(phase)) && node) {
+          try {
+            await this.opts.workload.resume(node);
+          } catch (err) {
+            this.logger.warn({ sessionId, xname: d.xname, err: (err as Error).message }, 'could not resume a node drained ahead; tried again next round');
+            continue;
+          }
+          this.count(sessionId, 'resumedAhead');
+          this.logger.info({ sessionId, xname: d.xname, phase: phase ?? null }, 'node drained ahead resumed: its session let it go');
+        }
+        await this.drainsAhead.remove(id);
+      }
+    }
+  }
+
+  /** The session's node phases (an empty map when the session is gone). */
+  private async sessionPhases(sessionId: string): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    let after: string | null = null;
+    for (;;) {
+      type Page = { bootSession: { nodes: { edges: { node: { xname: string; phase: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } | null };
+      const page: Page = await this.opts.client.request<Page>(PHASES, { id: sessionId, a: after });
+      if (!page.bootSession) return out;
+      for (const e of page.bootSession.nodes.edges) out.set(e.node.xname, e.node.phase);
+      if (!page.bootSession.nodes.pageInfo.hasNextPage || !page.bootSession.nodes.pageInfo.endCursor) return out;
+      after = page.bootSession.nodes.pageInfo.endCursor;
+    }
   }
 
   start(): void {

@@ -67,5 +67,6 @@ export function createExecWorkload(config: ExecWorkloadConfig, deps: WorkloadMan
     },
     drain: (node, reason) => act('drain', node, reason),
     resume: (node) => act('resume', node),
+    canDrainAhead: (node) => !isHeld(node),
   };
 }

@@ -1,6 +1,7 @@
 /**
  * No workload manager: nodes are held busy by hand with `setWorkloadHold(xnames, hold)`, which the
- * cloud carries into the snapshot as `workloadHold`. Draining and resuming have nothing to tell.
+ * cloud carries into the snapshot as `workloadHold`. Draining and resuming have nothing to tell, and
+ * a busy node here is one an operator holds: it is never drained ahead.
  */
 import type { SnapshotNode } from '../../../schema/siteSnapshot.js';
 import type { WorkloadManager } from './workloadManager.js';
@@ -13,5 +14,6 @@ export function createNoneWorkload(): WorkloadManager {
     isIdle: (node) => Promise.resolve(!isHeld(node)),
     drain: () => Promise.resolve(),
     resume: () => Promise.resolve(),
+    canDrainAhead: () => false,
   };
 }

@@ -70,6 +70,8 @@ export function createSlurmWorkload(config: SlurmWorkloadConfig, deps: WorkloadM
 
   return {
     kind: 'slurm',
+    // DRAIN lets running jobs finish and keeps new ones off: a busy node goes idle by itself.
+    canDrainAhead: (node) => !isHeld(node),
     async isIdle(node) {
       if (isHeld(node)) return false;
       return !slurmNodeHasJobs(await show('is-idle', node));

@@ -1,7 +1,9 @@
 /**
  * Seam between the rollout operator and the site's workload manager (Slurm, PBS through an exec
  * hook, or manual holds). The operator asks `isIdle` before taking a node, `drain`s it so no new
- * work lands while it waits, and `resume`s it once the node validated or was rolled back.
+ * work lands while it waits, and `resume`s it once the node validated or was rolled back. In a busy
+ * cluster a node may never go idle by itself (the scheduler keeps filling it), so the operator also
+ * drains busy nodes ahead, as many as the session's window has room for, where `canDrainAhead`.
  */
 import type { Logger } from 'pino';
 import type { SnapshotNode } from '../../../schema/siteSnapshot.js';
@@ -17,6 +19,11 @@ export interface WorkloadManager {
   drain(node: SnapshotNode, reason: string): Promise<void>;
   /** Return the node to service (Slurm: state=RESUME). */
   resume(node: SnapshotNode): Promise<void>;
+  /**
+   * Whether draining the busy node lets its running work finish while nothing new lands, so it
+   * goes idle by itself (Slurm, exec). Never for a node held by hand: a hold means "leave it".
+   */
+  canDrainAhead(node: SnapshotNode): boolean;
 }
 
 export interface WorkloadManagerDeps {

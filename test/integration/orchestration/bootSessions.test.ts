@@ -188,6 +188,43 @@ describe('boot sessions: templates, claims under the window, staging', () => {
     ok(await gw.gql('mutation($id: ID!) { cancelBootSession(id: $id) { status } }', { id: s.id }, gw.tokens.operator));
   });
 
+  it('resumed after a maxFailures pause, goes on with a fresh budget and pauses again only at new failures; a failed canary cannot be resumed', async () => {
+    const nodes = XNAMES.slice(0, 6);
+    const s = ok(await create({ template: 'rack3-b', operation: 'REBOOT', limit: nodes.join(','), maxConcurrent: 1, maxFailures: 1 })).createBootSession;
+    const failuresLeft = async () => ok(await gw.gql<{ bootSessionWork: { sessionId: string; failuresLeft: number | null; freeSlots: number }[] }>('query { bootSessionWork { sessionId failuresLeft freeSlots } }', {}, agent1)).bootSessionWork.find((w) => w.sessionId === s.id);
+    const resume = () => gw.gql<{ resumeBootSession: Session }>(`mutation($id: ID!) { resumeBootSession(id: $id) { ${SESSION} } }`, { id: s.id }, gw.tokens.operator);
+    const [first] = ok(await claim(agent1, s.id, nodes)).claimBootSessionNodes;
+    ok(await report(agent1, first!, 'FAILED', { step: 'heartbeat', error: 'no heartbeat' }));
+    expect(await read(s.id)).toMatchObject({ status: 'PAUSED', statusReason: 'paused at maxFailures: 1 of 6 nodes failed' });
+
+    // Resumed: RUNNING (not paused again at once), one more failure allowed, a node to claim.
+    expect(ok(await resume()).resumeBootSession).toMatchObject({ status: 'RUNNING', statusReason: null });
+    expect(await failuresLeft()).toEqual({ sessionId: s.id, failuresLeft: 1, freeSlots: 1 });
+    const [second] = ok(await claim(agent1, s.id, nodes)).claimBootSessionNodes;
+    expect(second?.xname).not.toBe(first!.xname);
+    ok(await report(agent1, second!, 'FAILED', { step: 'heartbeat', error: 'no heartbeat' }));
+    expect(await read(s.id)).toMatchObject({ status: 'PAUSED', statusReason: 'paused at maxFailures: 2 of 6 nodes failed (1 since the last resume)', counts: { failed: 2, pending: 4 } });
+    expect(ok(await claim(agent1, s.id, nodes)).claimBootSessionNodes).toEqual([]);
+
+    ok(await resume());
+    const [third] = ok(await claim(agent1, s.id, nodes)).claimBootSessionNodes;
+    ok(await report(agent1, third!, 'SUCCEEDED', { bootToken: third!.bootToken }));
+    expect(await read(s.id)).toMatchObject({ status: 'RUNNING', counts: { failed: 2, succeeded: 1, pending: 3 } });
+    expect(await failuresLeft()).toMatchObject({ failuresLeft: 1 });
+    ok(await gw.gql('mutation($id: ID!) { cancelBootSession(id: $id) { status } }', { id: s.id }, gw.tokens.operator));
+
+    const c = ok(await create({ template: 'rack3-b', operation: 'REBOOT', limit: nodes.slice(0, 2).join(','), maxConcurrent: 2, canary: 1 })).createBootSession;
+    const [canary] = ok(await claim(agent1, c.id, nodes.slice(0, 2))).claimBootSessionNodes;
+    expect(canary?.canary).toBe(true);
+    ok(await report(agent1, canary!, 'FAILED', { step: 'heartbeat', error: 'no heartbeat' }));
+    expect(await read(c.id)).toMatchObject({ status: 'PAUSED', statusReason: `canary ${canary!.xname} failed validation` });
+    const refused = await gw.gql(`mutation($id: ID!) { resumeBootSession(id: $id) { status } }`, { id: c.id }, gw.tokens.operator);
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', field: 'id' });
+    expect(refused.errors?.[0]?.message).toContain(`paused because its canary ${canary!.xname} failed validation`);
+    expect((await read(c.id)).status).toBe('PAUSED');
+    ok(await gw.gql('mutation($id: ID!) { cancelBootSession(id: $id) { status } }', { id: c.id }, gw.tokens.operator));
+  });
+
   it('marks busy nodes WAITING outside the window, rolls back, pauses at maxFailures, and shows bootState', async () => {
     const s = ok(await create({ template: 'rack3-b', operation: 'REBOOT', limit: XNAMES.slice(0, 4).join(','), maxConcurrent: 2, maxFailures: 2, rollback: true, respectWorkload: true })).createBootSession;
     const got = ok(await claim(agent1, s.id, XNAMES.slice(1, 4), [XNAMES[0]!])).claimBootSessionNodes;

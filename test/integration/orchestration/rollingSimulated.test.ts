@@ -76,7 +76,7 @@ describe('rolling reboots on a simulated site: the agent rolls real simulated no
     }
     expect(maxOverlap(simIntervals)).toBeLessThanOrEqual(4);
     // The agent's own count of what it did, as its status shows it.
-    expect((await site.agent.status()).rollout?.sessions[s.id]).toEqual({ claimed: COUNT, powerCycled: COUNT, validated: COUNT, failed: 0, rolledBack: 0 });
+    expect((await site.agent.status()).rollout?.sessions[s.id]).toEqual({ claimed: COUNT, drainedAhead: 0, resumedAhead: 0, powerCycled: COUNT, validated: COUNT, failed: 0, rolledBack: 0 });
   }, 180_000);
 
   it('canary 2: no third node is power-cycled before both canaries validated', async () => {
@@ -156,7 +156,7 @@ describe('rolling reboots on a simulated site: the agent rolls real simulated no
       expect(paused.statusReason).toMatch(/^canary x3000c0s\d+b0n0(, x3000c0s\d+b0n0)? failed validation$/);
       expect(paused.counts).toEqual({ ...ZERO, total: 8, rolledBack: 2, pending: 6 });
       // Each canary: cycled onto the target, which never validated, and back onto its previous boot.
-      expect((await site.agent.status()).rollout?.sessions[s.id]).toEqual({ claimed: 2, powerCycled: 4, validated: 0, failed: 0, rolledBack: 2 });
+      expect((await site.agent.status()).rollout?.sessions[s.id]).toEqual({ claimed: 2, drainedAhead: 0, resumedAhead: 0, powerCycled: 4, validated: 0, failed: 0, rolledBack: 2 });
 
       const records = await site.sessionNodes(s.id);
       const states = await site.bootStates();
@@ -193,7 +193,7 @@ describe('rolling reboots on a simulated site: the agent rolls real simulated no
       expect(paused.status).toBe('PAUSED');
       expect(paused.counts.rolledBack).toBeGreaterThanOrEqual(3);
       const did = paused.counts.rolledBack;
-      expect((await site.agent.status()).rollout?.sessions[s.id]).toEqual({ claimed: did, powerCycled: 2 * did, validated: 0, failed: 0, rolledBack: did });
+      expect((await site.agent.status()).rollout?.sessions[s.id]).toEqual({ claimed: did, drainedAhead: 0, resumedAhead: 0, powerCycled: 2 * did, validated: 0, failed: 0, rolledBack: did });
       expect(paused.counts).toMatchObject({ total: 6, succeeded: 0, failed: 0, inProgress: 0, pending: 6 - paused.counts.rolledBack });
 
       const states = await site.bootStates();
@@ -280,6 +280,6 @@ describe('rolling reboots on a simulated site: the agent rolls real simulated no
       expect(sha((await site.bootScriptAsNode(n)).kernelUrl)).toBe(site.kernelA.sha256);
     }
     // The agent got each claim once: the lost answer's nodes through the repeated claim.
-    expect((await site.agent.status()).rollout?.sessions[s.id]).toEqual({ claimed: 4, powerCycled: 4, validated: 4, failed: 0, rolledBack: 0 });
+    expect((await site.agent.status()).rollout?.sessions[s.id]).toEqual({ claimed: 4, drainedAhead: 0, resumedAhead: 0, powerCycled: 4, validated: 4, failed: 0, rolledBack: 0 });
   }, 90_000);
 });

@@ -216,6 +216,8 @@ export interface RollingSiteOptions {
   count: number;
   /** Simulated OS: from kernel fetch to the first heartbeat. */
   bootDelayMs?: number;
+  /** The agent's `workload` key (default none), as its config file would hold it. */
+  workload?: Record<string, unknown>;
 }
 
 export async function startSimulatedSite(opts: RollingSiteOptions & { agentPort: number }): Promise<SimulatedSite> {
@@ -349,7 +351,7 @@ export async function startRollingSite(opts: RollingSiteOptions): Promise<Rollin
     site.onClose(() => link.close());
     const agent = await startAgent(resolveConfig({
       cloud: link.url, tokenEndpoint: site.fx.agentClient.tokenEndpoint, clientId: site.fx.agentClient.clientId, clientSecretFile: join(site.dir, 'client-secret'),
-      dataDir, http: `127.0.0.1:${port}`, syncInterval: '1',
+      dataDir, http: `127.0.0.1:${port}`, syncInterval: '1', ...(opts.workload ? { workload: opts.workload } : {}),
     }));
     site.onClose(() => agent.stop());
     // discover names BMCs from the inventory's endpoints, as the agent's snapshot carries them.
