@@ -19,6 +19,7 @@ import { routedDomains, type RoutedDomain } from './manifests.js';
 import { formatErrorFor } from './plugins/formatError.js';
 import { introspectionForAdmins } from './plugins/introspectionForAdmins.js';
 import { requestLogging } from './plugins/requestLogging.js';
+import { MAX_QUERY_COST, queryCostLimit } from './plugins/queryCost.js';
 import type { GatewayContext } from './context.js';
 import { API_GATEWAY_BODY_LIMIT_BYTES } from './payloadLimits.js';
 
@@ -26,7 +27,8 @@ export const LIMITS = {
   maxDepth: 12,
   maxAliases: 20,
   maxTokens: 5000,
-  maxCost: 20000,
+  /** Fields resolved, estimated with page sizes (gateway/plugins/queryCost.ts). */
+  maxCost: MAX_QUERY_COST,
   maxDirectives: 20,
   /** API Gateway's body limit; the gateway Lambda's 6 MB event limit applies after it (gateway/payloadLimits.ts). */
   maxBodyBytes: API_GATEWAY_BODY_LIMIT_BYTES,
@@ -50,7 +52,8 @@ export function buildGateway(opts: GatewayOptions = {}): ApolloServer<GatewayCon
     maxAliases: { n: LIMITS.maxAliases },
     maxTokens: { n: LIMITS.maxTokens },
     maxDirectives: { n: LIMITS.maxDirectives },
-    costLimit: { maxCost: LIMITS.maxCost },
+    // Skyboot's own estimate replaces armor's: it reads `first` from variables too and names what to cut.
+    costLimit: { enabled: false },
     blockFieldSuggestion: { enabled: production },
   }).protect();
   return new ApolloServer<GatewayContext>({
@@ -76,6 +79,7 @@ export function buildGateway(opts: GatewayOptions = {}): ApolloServer<GatewayCon
         ApolloServerPluginSchemaReportingDisabled(),
         ApolloServerPluginInlineTraceDisabled(),
       ].map((p) => p as ApolloServerPlugin<GatewayContext>),
+      queryCostLimit<GatewayContext>(LIMITS.maxCost),
       requestLogging(),
       ...(production ? [introspectionForAdmins()] : []),
     ],
