@@ -1,13 +1,14 @@
 /**
  * `skyboot power on|off|soft-off|reset|cycle|status|pxe-once <targets>`: one request to the
  * site's agent, then (unless --no-wait) a wait for its results with a progress line;
- * `skyboot power show <id>` reads a request back.
+ * `skyboot power show <id>` reads a request back; `skyboot power list` lists a site's, newest first.
  */
 import type { Command } from 'commander';
 import { CliError } from './client.js';
 import type { CliIo } from './imageCommands.js';
 import { render, withOutput, type Column, type OutputOptions } from './output.js';
-import { intValue, siteOption } from './options.js';
+import { enumValue, intValue, siteOption } from './options.js';
+import { allPages, type Connection } from './paging.js';
 import { statusLine, formatDuration } from './progress.js';
 import { resolveTargets } from './targets.js';
 
@@ -52,6 +53,8 @@ export const REQUEST_COLUMNS: Column<PowerRequestJson>[] = [
   { header: 'BY', value: (r) => r.requestedBy, wide: true },
   { header: 'COMPLETED', value: (r) => r.completedAt, wide: true },
 ];
+
+const REQUEST_STATUSES = ['PENDING', 'RUNNING', 'DONE'] as const;
 
 const ACTIONS = { on: 'ON', off: 'OFF', 'soft-off': 'SOFT_OFF', reset: 'RESET', cycle: 'CYCLE', status: 'STATUS', 'pxe-once': 'PXE_ONCE' } as const;
 const HELP: Record<keyof typeof ACTIONS, string> = {
@@ -127,5 +130,21 @@ export function registerPowerCommands(program: Command, io: CliIo): void {
       if (o.output === 'json' || o.output === 'yaml' || o.json) return render([r], REQUEST_COLUMNS, o, io.out, true);
       io.err(`${r.id}: ${r.action} ${r.status}, ${r.results.length}/${r.xnames.length} results, requested by ${r.requestedBy} at ${r.createdAt}`);
       await render(r.results, RESULT_COLUMNS, o, io.out);
+    });
+  withOutput(siteOption(power.command('list')))
+    .description("the site's power requests, newest first")
+    .option('--status <status>', 'only requests in this status: pending, running, done', enumValue(REQUEST_STATUSES))
+    .option('--limit <n>', 'at most this many requests', intValue, 50)
+    .action(async (o: OutputOptions & { site?: string; status?: string; limit: number }) => {
+      if (o.limit < 1) throw new CliError(`--limit ${o.limit}: name at least 1`);
+      const rows = await allPages<PowerRequestJson, { powerRequests: Connection<PowerRequestJson> }>(
+        io.gql,
+        `query($site: String, $status: CommandStatus, $first: Int, $after: String) { powerRequests(site: $site, status: $status, first: $first, after: $after) { edges { node { ${REQUEST} } } pageInfo { hasNextPage endCursor } } }`,
+        { site: o.site ?? null, status: o.status ?? null },
+        (d) => d.powerRequests,
+        Math.min(100, o.limit),
+        o.limit,
+      );
+      await render(rows.slice(0, o.limit), REQUEST_COLUMNS, o, io.out);
     });
 }

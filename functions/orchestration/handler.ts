@@ -1,7 +1,7 @@
 /** The orchestration Lambda: power requests routed to site agents, iSCSI session reports, and boot templates, sessions and their claims. */
 import { domainHandler } from '../shared/handler.js';
 import { orchestrationManifest } from './manifest.js';
-import { claimPowerRequests, completePowerRequest, powerRequest, requestPower, type PowerResult } from './powerRequests.js';
+import { claimPowerRequests, completePowerRequest, powerRequest, powerRequests, requestPower, type PowerResult } from './powerRequests.js';
 import { componentIscsiSessions, imageIscsiSessions, reportIscsiSessions } from './iscsiSessions.js';
 import { bootTemplate, bootTemplates, deleteBootTemplate, putBootTemplate } from './templates.js';
 import { bootSession, bootSessions, cancelBootSession, createBootSession, pauseBootSession, resumeBootSession, sessionErrors, sessionNodes } from './sessions.js';
@@ -12,6 +12,7 @@ import { componentBootTimeline } from './bootTimeline.js';
 
 export const handler = domainHandler(orchestrationManifest, {
   powerRequest: (a: { id: string }, ctx) => powerRequest(ctx, a),
+  powerRequests: (a: Parameters<typeof powerRequests>[1], ctx) => powerRequests(ctx, a),
   requestPower: (a: { xnames: string[]; action: string; site?: string | null }, ctx) => requestPower(ctx, a),
   claimPowerRequests: (a: { max?: number | null }, ctx) => claimPowerRequests(ctx, a),
   completePowerRequest: (a: { id: string; results: PowerResult[] }, ctx) => completePowerRequest(ctx, a),

@@ -1,7 +1,9 @@
 /**
  * Orchestration items (docs/data-model.md, "Orchestration items"):
  * - a power request: PK CMD#<id>, SK CMD; GSI1 (SITE#<site>#CMD#<status>, <createdAt>#<id>)
- *   lists a site's requests in one status, oldest first, for the agent's claim;
+ *   lists a site's requests in one status (oldest first for the agent's claim, newest first for
+ *   `powerRequests(status)`); GSI2 (SITE#<site>#CMD, <createdAt>#<id>) lists all of a site's,
+ *   newest first (written since `powerRequests` exists: older requests carry no GSI2 key);
  * - an iSCSI session: PK ISCSI#<site>, SK <agent>#<target>#<lun>#<initiator>; GSI1
  *   (ISCSIROOT#<sha256>, <site>#<agent>#…) finds sessions of an image's rootfs, GSI2
  *   (ISCSINODE#<xname>, …) the sessions of one node;
@@ -9,6 +11,7 @@
  */
 export const commandKey = (id: string) => ({ PK: `CMD#${id}`, SK: 'CMD' });
 export const siteCommandsPk = (site: string, status: string) => `SITE#${site}#CMD#${status}`;
+export const siteAllCommandsPk = (site: string) => `SITE#${site}#CMD`;
 
 export const sessionPk = (site: string) => `ISCSI#${site}`;
 export const sessionSk = (agent: string, targetIqn: string, lun: number, initiatorIqn: string) => `${agent}#${targetIqn}#${lun}#${initiatorIqn}`;

@@ -5,6 +5,7 @@ export const orchestrationManifest = {
   scope: 'site',
   operations: {
     powerRequest: { access: 'read', field: 'Query.powerRequest' },
+    powerRequests: { access: 'read', field: 'Query.powerRequests' },
     requestPower: { access: 'write', field: 'Mutation.requestPower' },
     claimPowerRequests: { access: 'agent', field: 'Mutation.claimPowerRequests' },
     completePowerRequest: { access: 'agent', field: 'Mutation.completePowerRequest' },

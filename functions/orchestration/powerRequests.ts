@@ -16,7 +16,9 @@ import { assertAllowedAt, canRead, siteScope } from '../shared/identity.js';
 import { componentRecord } from '../inventory/lookup.js';
 import { unknownSiteError, unknownSites } from '../sites/registry.js';
 import { validateSiteName } from '../sites/siteName.js';
-import { commandKey, siteCommandsPk } from './keys.js';
+import { commandKey, siteAllCommandsPk, siteCommandsPk } from './keys.js';
+import { queryPage, type Page } from '../shared/pagination.js';
+import { siteFor } from '../boot/configurations.js';
 import { bool, list, nullable, object, oneOf, storedDecoder, str, withDefault, type Decoder } from '../shared/storedItem.js';
 
 export const POWER_ACTIONS = ['ON', 'OFF', 'SOFT_OFF', 'RESET', 'CYCLE', 'STATUS', 'PXE_ONCE'] as const;
@@ -93,7 +95,7 @@ export async function requestPower(ctx: OperationContext, args: { xnames: string
     await ctx.clients.doc.send(
       new TransactWriteCommand({
         TransactItems: [
-          { Put: { TableName: ctx.clients.config.tableName, Item: { ...commandKey(id), entity: 'PowerRequest', ...req, GSI1PK: siteCommandsPk(site, 'PENDING'), GSI1SK: `${now}#${id}` }, ConditionExpression: 'attribute_not_exists(PK)' } },
+          { Put: { TableName: ctx.clients.config.tableName, Item: { ...commandKey(id), entity: 'PowerRequest', ...req, GSI1PK: siteCommandsPk(site, 'PENDING'), GSI1SK: `${now}#${id}`, GSI2PK: siteAllCommandsPk(site), GSI2SK: `${now}#${id}` }, ConditionExpression: 'attribute_not_exists(PK)' } },
           auditPut(ctx, { operation: 'requestPower', target: `power:${id}`, site, after: { site, action: req.action, xnames: req.xnames } }),
         ],
       }),
@@ -107,6 +109,18 @@ export async function powerRequest(ctx: OperationContext, args: { id: string }):
   const out = await ctx.clients.doc.send(new GetCommand({ TableName: ctx.clients.config.tableName, Key: commandKey(args.id) }));
   if (!out.Item || !canRead(ctx.identity, out.Item.site)) return null;
   return toRequest(out.Item);
+}
+
+/**
+ * A site's requests newest first: by status through GSI1 (every request has it, its key follows
+ * the status), else through GSI2, which only requests written since this listing existed carry.
+ */
+export async function powerRequests(ctx: OperationContext, args: { site?: string | null; status?: string | null; first?: number | null; after?: string | null }): Promise<Page<PowerRequest>> {
+  const site = siteFor(ctx, args.site);
+  if (args.status !== null && args.status !== undefined && !COMMAND_STATUSES.includes(args.status as CommandStatus)) throw new BadUserInputError('status', `"${args.status}" is not one of ${COMMAND_STATUSES.join(', ')}`);
+  const [pk, value] = args.status ? (['GSI1PK', siteCommandsPk(site, args.status)] as const) : (['GSI2PK', siteAllCommandsPk(site)] as const);
+  const input = { IndexName: pk === 'GSI1PK' ? 'GSI1' : 'GSI2', KeyConditionExpression: `${pk} = :pk`, ExpressionAttributeValues: { ':pk': value }, ScanIndexForward: false };
+  return queryPage(ctx.clients, { input, first: args.first, after: args.after }, toRequest);
 }
 
 function agentSite(ctx: OperationContext): string {

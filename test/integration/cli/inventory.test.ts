@@ -167,6 +167,20 @@ describe('skyboot inventory commands against the gateway', () => {
     const ghost = await cli(['power', 'off', 'x9999c0s0b0n0', '--site', 'inv-e', '--no-wait'], gw.tokens.operator);
     expect(ghost.code).toBe(1);
     expect(ghost.errText).toMatch(/NOT_FOUND.*x9999c0s0b0n0/);
+
+    // Both requests are pending (no agent ran): power list shows them newest first, --status narrows, --limit cuts.
+    const list = await cli(['power', 'list', '--site', 'inv-e', '-o', 'json']);
+    expect(list.code).toBe(0);
+    const listed = JSON.parse(list.text) as { id: string; action: string; status: string }[];
+    expect(listed.map((r) => [r.action, r.status])).toEqual([['PXE_ONCE', 'PENDING'], ['ON', 'PENDING']]);
+    expect(listed[1]!.id).toBe(req!.id);
+    const one = await cli(['power', 'list', '--site', 'inv-e', '--status', 'pending', '--limit', '1', '-o', 'json']);
+    expect((JSON.parse(one.text) as { action: string }[]).map((r) => r.action)).toEqual(['PXE_ONCE']);
+    const done = await cli(['power', 'list', '--site', 'inv-e', '--status', 'done']);
+    expect({ code: done.code, out: done.out }).toEqual({ code: 0, out: ['ID  ACTION  STATUS  NODES  FAILED  CREATED'] });
+    const bad = await cli(['power', 'list', '--site', 'inv-e', '--status', 'finished']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.errText).toContain('"finished" is not one of pending, running, done');
   });
 
   it('discovery show with no reports yet prints the header only; audit lists the changes this file made', async () => {

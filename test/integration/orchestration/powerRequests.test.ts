@@ -182,4 +182,45 @@ describe('power requests routed to site agents', () => {
     const bad = await gw.gql<{ reportObservations: { outcome: string; error: string | null }[] }>('mutation($b: [ObservationInput!]!) { reportObservations(batch: $b) { outcome error } }', { b: [{ idempotencyKey: 'iscsi-bad', kind: 'iscsi.sessions', payload: { sessions: 'nope' } }] }, agentA);
     expect(bad.data?.reportObservations[0]).toMatchObject({ outcome: 'REJECTED' });
   });
+
+  it("lists a site's requests newest first, by status and page by page; an agent sees only its own site's", async () => {
+    const made: string[] = [];
+    for (const action of ['ON', 'OFF', 'STATUS']) {
+      const r = await gw.gql<{ requestPower: Req[] }>(`mutation($a: PowerAction!) { requestPower(xnames: ["x1000c0s0b0n0"], action: $a, site: "a") { id } }`, { a: action }, gw.tokens.operator);
+      made.push(r.data!.requestPower[0]!.id);
+      // Request keys sort by creation time in milliseconds; a pause keeps the three apart.
+      await new Promise((res) => setTimeout(res, 5));
+    }
+    type Conn = { powerRequests: { edges: { node: Req }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
+    const list = (args: Record<string, unknown>, token?: string) =>
+      gw.gql<Conn>(`query($s: String, $st: CommandStatus, $f: Int, $a: String) { powerRequests(site: $s, status: $st, first: $f, after: $a) { edges { node { id site status } } pageInfo { hasNextPage endCursor } } }`, args, token ?? gw.tokens.viewer);
+    const pending = await list({ s: 'a', st: 'PENDING' });
+    expect(pending.errors).toBeUndefined();
+    expect(pending.data!.powerRequests.edges.map((e) => e.node.id)).toEqual([...made].reverse());
+
+    // Every request of site a, two per page: no gaps or repeats, newest first, all of site a.
+    const all: Req[] = [];
+    let after: string | null = null;
+    for (let pages = 0; ; pages++) {
+      expect(pages).toBeLessThan(20);
+      const page: Conn = (await list({ s: 'a', f: 2, a: after })).data!;
+      all.push(...page.powerRequests.edges.map((e) => e.node));
+      if (!page.powerRequests.pageInfo.hasNextPage) break;
+      after = page.powerRequests.pageInfo.endCursor;
+    }
+    expect(all.slice(0, 3).map((r) => r.id)).toEqual([...made].reverse());
+    expect(new Set(all.map((r) => r.id)).size).toBe(all.length);
+    expect(all.every((r) => r.site === 'a')).toBe(true);
+    expect(all.filter((r) => r.status === 'DONE').length).toBeGreaterThanOrEqual(2);
+    const done = await list({ s: 'a', st: 'DONE' });
+    expect(done.data!.powerRequests.edges.map((e) => e.node.id).sort()).toEqual(all.filter((r) => r.status === 'DONE').map((r) => r.id).sort());
+
+    // Agent A lists its own site without naming it; agent B may not name site a.
+    const own = await list({ st: 'PENDING' }, agentA);
+    expect(own.data!.powerRequests.edges.map((e) => e.node.id)).toEqual([...made].reverse());
+    const foreign = await list({ s: 'a' }, agentB);
+    expect(foreign.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', field: 'site' });
+    const bad = await list({ s: 'a', f: 5000 });
+    expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
+  });
 });
