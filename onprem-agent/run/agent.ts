@@ -17,6 +17,7 @@ import { Outbox } from '../outbox/outbox.js';
 import { bootCarriesSecrets, createAgentHttpServer } from '../pxe/http/server.js';
 import { dhcpLeaseTable } from '../pxe/http/dhcpLeases.js';
 import { createTftpServer, type TftpServer } from '../pxe/tftp/server.js';
+import { startTftpProcess } from '../pxe/tftp/tftpProcess.js';
 import { DiscoveryReceipts, type DiscoveryStatus } from '../redfish/receipts.js';
 import { createDhcpServer, type DhcpServer } from '../pxe/dhcp/server.js';
 import { inventoryLeases } from '../pxe/dhcp/inventory.js';
@@ -78,6 +79,12 @@ export interface StartAgentOptions {
   dhcpPxePort?: number | null;
   /** This agent's name in iSCSI target IQNs (default: the short host name). */
   agentName?: string;
+  /**
+   * Serve TFTP from a child process started with these Node.js arguments (the program's script:
+   * `skyboot-agent run` passes its own), away from this event loop (pxe/tftp/tftpProcess.ts).
+   * Without it TFTP runs in this process (tests that start the agent in theirs).
+   */
+  tftpProcessEntry?: string[];
 }
 
 export async function startAgent(config: AgentConfig, opts: StartAgentOptions = {}): Promise<RunningAgent> {
@@ -133,10 +140,13 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
   const leases = dhcpLeaseTable(() => dhcp);
 
   // Debian's /usr/lib/ipxe links ipxe.efi into /boot: the server allows each linked file, nothing else.
-  const tftp =
-    config.tftp && config.tftpRoot
-      ? await createTftpServer({ root: config.tftpRoot, address: config.tftp.address, port: config.tftp.port, onTransfer: recordTftpTransfer(timeline, index, leases) })
-      : null;
+  const tftpOptions = config.tftp && config.tftpRoot ? { root: config.tftpRoot, address: config.tftp.address, port: config.tftp.port } : null;
+  const onTransfer = recordTftpTransfer(timeline, index, leases);
+  const tftp = !tftpOptions
+    ? null
+    : opts.tftpProcessEntry
+      ? await startTftpProcess({ entry: opts.tftpProcessEntry, options: tftpOptions, onTransfer })
+      : await createTftpServer({ ...tftpOptions, onTransfer });
 
   let statusFn: () => Promise<AgentStatus> = async () => { throw new Error('starting'); };
   const http = createAgentHttpServer({

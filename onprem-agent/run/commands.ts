@@ -12,6 +12,8 @@ import { readParked, type ParkedEntry } from '../outbox/outbox.js';
 import { TEMP_FILE } from '../sync/atomicFile.js';
 import { agentRequest } from './adminSocket.js';
 import { lockHolder } from './dataDirLock.js';
+import { TFTP_SERVE_COMMAND } from '../pxe/tftp/processCommand.js';
+import type { TftpProcessOptions } from '../pxe/tftp/tftpProcess.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -95,13 +97,22 @@ export function registerRunCommands(program: Command): void {
         const config = loadAgentConfig(o);
         // Loaded here, not at the top: every service's code, which the other commands never run, stays unparsed when they start.
         const { startAgent } = await import('./agent.js');
-        const agent = await startAgent(config);
+        // TFTP runs in a child of this same program (pxe/tftp/tftpProcess.ts): process.argv[1] is its script.
+        const agent = await startAgent(config, { tftpProcessEntry: [process.argv[1]!] });
         process.stderr.write(`skyboot-agent: HTTP ${agent.httpUrl}${agent.tftp ? `, TFTP ${agent.tftp.address}:${agent.tftp.port}` : ''}\n`);
         log.info({ signal: await signalled }, 'stopping');
         await agent.stop();
       } catch (err) {
         fail(err);
       }
+    });
+
+  // Internal: the TFTP server process `run` starts; options arrive as JSON from the parent.
+  program.command(`${TFTP_SERVE_COMMAND} <options>`, { hidden: true })
+    .description('the TFTP server process of `skyboot-agent run` (started by it, not by hand)')
+    .action(async (json: string) => {
+      const { serveTftpForParent } = await import('../pxe/tftp/tftpProcess.js');
+      await serveTftpForParent(JSON.parse(json) as TftpProcessOptions);
     });
 
   configOptions(program.command('status').description("the agent's state: cloud link, snapshot revision, cache, outbox"))

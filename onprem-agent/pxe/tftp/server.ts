@@ -25,7 +25,7 @@ export interface TftpServerOptions {
   address?: string;
   /** Default 69; 0 picks a free port (read it back from `address()`). */
   port?: number;
-  /** Concurrent transfers; a request beyond the cap gets ERROR 0 "server busy". Default 1024. */
+  /** Concurrent transfers; a request beyond the cap gets ERROR 0 "server busy". Default 4096: a boot storm of 2,000 nodes asks at once (bench/bootstorm), and a transfer costs a socket and a timer. */
   maxTransfers?: number;
   /** Largest blksize granted (RFC 2348 allows up to 65464). */
   maxBlksize?: number;
@@ -114,7 +114,7 @@ export function negotiate(req: TftpRequest, fileSize: number, opts: Required<Pic
 
 export async function createTftpServer(options: TftpServerOptions): Promise<TftpServer> {
   const address = options.address ?? '0.0.0.0';
-  const maxTransfers = options.maxTransfers ?? 1024;
+  const maxTransfers = options.maxTransfers ?? 4096;
   const limits = {
     maxBlksize: options.maxBlksize ?? BLKSIZE_MAX,
     maxWindowsize: options.maxWindowsize ?? 64,
