@@ -18,6 +18,7 @@ import { contentHash, type SiteSnapshot, type SnapshotContent } from '../../sche
 import { ArtifactCache } from '../../onprem-agent/cache/artifactCache.js';
 import { createAgentHttpServer } from '../../onprem-agent/pxe/http/server.js';
 import { SnapshotIndex, saveSnapshot } from '../../onprem-agent/sync/snapshotStore.js';
+import { staticNginxConf } from '../support/nginx.js';
 import { writeReport } from '../support/report.js';
 import { wrk } from '../support/wrk.js';
 
@@ -123,25 +124,7 @@ async function main(): Promise<void> {
   linkSync(cache.pathOf(sha), join(www, 'artifacts', 'sha256', sha));
   const nginxPort = await freePort();
   const conf = join(dir, 'nginx.conf');
-  writeFileSync(
-    conf,
-    `worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/nginx-error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  sendfile on; tcp_nopush on;
-  client_body_temp_path ${dir}/nginx-body; proxy_temp_path ${dir}/nginx-proxy; fastcgi_temp_path ${dir}/nginx-fcgi; uwsgi_temp_path ${dir}/nginx-uwsgi; scgi_temp_path ${dir}/nginx-scgi;
-  server {
-    listen 127.0.0.1:${nginxPort};
-    root ${www};
-    location = /boot/v1/bootscript { default_type text/plain; }
-    location /artifacts/ { default_type application/octet-stream; }
-  }
-}
-`,
-  );
+  writeFileSync(conf, staticNginxConf({ dir, root: www, listen: `127.0.0.1:${nginxPort}`, workers: 1, connections: 1024 }));
   const nginx = spawn('nginx', ['-c', conf, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'inherit'] });
   const nginxBase = `http://127.0.0.1:${nginxPort}`;
   for (let i = 0; ; i++) {
