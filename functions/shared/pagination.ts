@@ -8,8 +8,9 @@ import { BadUserInputError } from '../../schema/errors.js';
 import type { Clients } from './clients.js';
 import { INDEXES, KEY, type IndexName } from './table.js';
 
-export const DEFAULT_PAGE = 50;
-export const MAX_PAGE = 1000;
+import { DEFAULT_PAGE, MAX_PAGE } from '../../schema/pageSize.js';
+
+export { DEFAULT_PAGE, MAX_PAGE };
 
 export interface Page<T> {
   edges: { cursor: string; node: T }[];

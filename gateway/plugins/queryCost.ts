@@ -12,7 +12,7 @@
  */
 import { GraphQLError, Kind, getNamedType, isAbstractType, isObjectType, isInterfaceType, type FragmentDefinitionNode, type GraphQLCompositeType, type GraphQLField, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { DEFAULT_PAGE } from '../../functions/shared/pagination.js';
+import { DEFAULT_PAGE } from '../../schema/pageSize.js';
 
 /** Fields resolved per request; a page of MAX_PAGE (1,000) items with up to ~45 fields each fits. */
 export const MAX_QUERY_COST = 50_000;

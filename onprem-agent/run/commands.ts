@@ -12,6 +12,7 @@ import { readParked, type ParkedEntry } from '../outbox/outbox.js';
 import { TEMP_FILE } from '../sync/atomicFile.js';
 import { agentRequest } from './adminSocket.js';
 import { lockHolder } from './dataDirLock.js';
+import { WORKLOAD_KINDS } from '../orchestrator/workload/workloadManager.js';
 import { TFTP_SERVE_COMMAND } from '../pxe/tftp/processCommand.js';
 import type { TftpProcessOptions } from '../pxe/tftp/tftpProcess.js';
 
@@ -85,7 +86,7 @@ export function registerRunCommands(program: Command): void {
     .option('--iscsi-chap <mode>', 'off | one-way | mutual: a CHAP secret per node (default off)', knownValues(ISCSI_CHAP_MODES))
     .option('--sync-interval <seconds>', 'seconds between snapshot pulls (default 30)')
     .option('--outbox-max-mb <n>', 'MiB of pending observations before new ones are refused with 503 (default 256)')
-    .option('--workload <kind>', 'none | exec | slurm: who says a node is busy (options in the config file\'s workload object; default none)')
+    .option('--workload <kind>', 'none | exec | slurm: who says a node is busy (options in the config file\'s workload object; default none)', knownValues(WORKLOAD_KINDS))
     .action(async (o: RawConfig & { config?: string }) => {
       try {
         // Listening before the start: a SIGTERM while the agent starts (it already holds the data

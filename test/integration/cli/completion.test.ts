@@ -71,6 +71,7 @@ describe('bash completion', () => {
     expect(bashComplete(agent, '_skyboot_agent', ['skyboot-agent', 'power', '--timeout', '3', ''])).toEqual(['on', 'off', 'soft-off', 'reset', 'cycle', 'status']);
     expect(bashComplete(agent, '_skyboot_agent', ['skyboot-agent', 'power', 'on', ''])).toEqual([]);
     expect(bashComplete(agent, '_skyboot_agent', ['skyboot-agent', 'run', '--dhcp', ''])).toEqual(['proxy', 'full', 'off']);
+    expect(bashComplete(agent, '_skyboot_agent', ['skyboot-agent', 'run', '--workload', ''])).toEqual(['none', 'exec', 'slurm']);
     expect(bashComplete(agent, '_skyboot_agent', ['skyboot-agent', 'export', 'list', '--iscsi', 'l'])).toEqual(['lio']);
   });
 });
