@@ -35,8 +35,7 @@ export function inProcessInvoker(domains: DomainRegistration[], timeoutSeconds =
       // same payload limits Lambda applies to the serialized request and response.
       const request = JSON.stringify(event);
       assertRequestFits(event.domain, request);
-      const loadedHandler = handler;
-      const response = JSON.stringify(await withinTimeout(event.domain, timeoutSeconds, loadedHandler.then((h) => h(JSON.parse(request) as DomainEvent))));
+      const response = JSON.stringify(await withinTimeout(event.domain, timeoutSeconds, handler.then((h) => h(JSON.parse(request) as DomainEvent))));
       assertResponseFits(event.domain, response);
       return JSON.parse(response) as DomainResult;
     },

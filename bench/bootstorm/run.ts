@@ -21,6 +21,7 @@
  */
 import '../support/quietCloud.js';
 import { type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -29,6 +30,7 @@ import { startDynamoDbLocal } from '../../local/emulators.js';
 import { createLan, type NetnsHost } from '../../test/support/netns.js';
 import { startRelay, type Relay } from '../../test/support/vm/relay.js';
 import { startTestCloud } from '../../test/integration/sync/cloud.js';
+import { until as waitUntil } from '../../test/integration/iscsi/siteImage.js';
 import { fileBlob, siteFixture } from '../../test/integration/sync/siteFixture.js';
 import { numberArg } from '../support/args.js';
 import { staticNginxConf } from '../support/nginx.js';
@@ -46,7 +48,6 @@ const PEER_HTTP_PORT = 8081;
 const BOOT_FILE = '/usr/lib/ipxe/ipxe.efi';
 
 const say = (s: string) => process.stderr.write(`${s}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Node i's MAC and inventory address: 10.80.1.1 … (250 per /24, inside the /20). */
 const nodeOf = (i: number) => ({
@@ -73,20 +74,11 @@ async function stop(child: ChildProcess | undefined): Promise<void> {
   clearTimeout(t);
 }
 
-async function until<T>(what: string, fn: () => Promise<T | null | false | undefined>, timeoutMs: number, logs: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (${(last as Error).message})` : ''}\n${logs()}`);
-    await sleep(500);
-  }
-}
+/** siteImage.ts's `until`, with what the servers printed when it times out. */
+const until = <T>(what: string, fn: () => Promise<T | null | false | undefined>, timeoutMs: number, logs: () => string): Promise<T> =>
+  waitUntil(what, fn, timeoutMs).catch((err: Error) => {
+    throw new Error(`${err.message}\n${logs()}`);
+  });
 
 async function storm(cli: NetnsHost, cfgFile: string, label: string): Promise<StormResult> {
   say(`storm against ${label}: ${NODES} nodes…`);
@@ -109,7 +101,6 @@ async function main(): Promise<void> {
   const cloud = await startTestCloud();
   try {
     const gw = cloud.gw;
-    const { randomBytes } = await import('node:crypto');
     const kernelPath = join(work, 'kernel');
     const initrdPath = join(work, 'initrd');
     writeFileSync(kernelPath, randomBytes(KERNEL_MB * 2 ** 20));

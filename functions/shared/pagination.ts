@@ -7,7 +7,6 @@ import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { BadUserInputError } from '../../schema/errors.js';
 import type { Clients } from './clients.js';
 import { INDEXES, KEY, type IndexName } from './table.js';
-
 import { DEFAULT_PAGE, MAX_PAGE } from '../../schema/pageSize.js';
 
 export { DEFAULT_PAGE, MAX_PAGE };

@@ -10,7 +10,7 @@
  * sees no variables, so `first: $first` (how the CLI and the console ask) would count as 1.
  * The error names the cost, the limit and the most costly field, so a client knows what to cut.
  */
-import { GraphQLError, Kind, getNamedType, isAbstractType, isObjectType, isInterfaceType, type FragmentDefinitionNode, type GraphQLCompositeType, type GraphQLField, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
+import { GraphQLError, Kind, getNamedType, isObjectType, isInterfaceType, type FragmentDefinitionNode, type GraphQLCompositeType, type GraphQLField, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { DEFAULT_PAGE } from '../../schema/pageSize.js';
 
@@ -76,7 +76,7 @@ function selectionCost(w: Walk, type: GraphQLCompositeType, set: SelectionSetNod
 
 export function queryCost(schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: Map<string, FragmentDefinitionNode>, variables: Record<string, unknown>): QueryCost {
   const root = schema.getRootType(operation.operation);
-  if (!root || isAbstractType(root)) return { cost: 0, costliest: null };
+  if (!root) return { cost: 0, costliest: null };
   const w: Walk = { schema, fragments, variables, costliest: null };
   const cost = selectionCost(w, root, operation.selectionSet, 1, '', new Set());
   return { cost, costliest: w.costliest };

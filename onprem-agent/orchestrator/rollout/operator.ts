@@ -305,7 +305,7 @@ export class RolloutOperator {
     await this.deliverReports();
     await this.renew();
     const { bootSessionWork } = await this.opts.client.request<{ bootSessionWork: RolloutWork[] }>(WORK, { t: this.claimToken });
-    await this.releaseDrainsAhead(bootSessionWork);
+    const drainsAhead = await this.releaseDrainsAhead(bootSessionWork);
     const busyHere = this.inFlightXnames();
     let claimed = 0;
     for (const w of bootSessionWork) {
@@ -318,16 +318,20 @@ export class RolloutOperator {
       const idle: string[] = [...again];
       const busy: string[] = [];
       // Nodes drained ahead are asked first: they have waited longest, and each holds room in the window.
-      const ahead = new Set((await this.drainsAhead.list()).filter((d) => d.sessionId === w.sessionId).map((d) => d.xname));
+      const ahead = new Set(drainsAhead.filter((d) => d.sessionId === w.sessionId).map((d) => d.xname));
       const candidates = [...w.xnames.filter((x) => ahead.has(x)), ...w.xnames.filter((x) => !ahead.has(x))];
       let fresh = 0;
+      // Nodes drained ahead and still busy: each keeps its room in the window.
+      let aheadBusy = 0;
       for (const x of candidates) {
-        if (fresh + busy.filter((b) => ahead.has(b)).length >= room) break;
+        if (fresh + aheadBusy >= room) break;
         if (busyHere.has(x)) continue;
         const node = this.opts.index()?.byXname.get(x);
         if (!node) continue; // not (yet) in this agent's snapshot: another pull will bring it
-        if (w.respectWorkload && !(await this.opts.workload.isIdle(node))) busy.push(x);
-        else {
+        if (w.respectWorkload && !(await this.opts.workload.isIdle(node))) {
+          busy.push(x);
+          if (ahead.has(x)) aheadBusy++;
+        } else {
           idle.push(x);
           fresh++;
         }
@@ -335,7 +339,7 @@ export class RolloutOperator {
       if (!idle.length && !busy.length) continue;
       // Again after the workload questions (a slow manager): a node of ours that failed meanwhile counts.
       if (failureLimitReached(w, unreportedFailures(await this.journal.list(), w.sessionId))) continue;
-      if (w.respectWorkload) await this.drainAhead(w.sessionId, busy, ahead, room - fresh);
+      if (w.respectWorkload) await this.drainAhead(w.sessionId, busy, ahead, room - fresh - aheadBusy);
       const { claimBootSessionNodes } = await this.opts.client.request<{ claimBootSessionNodes: RolloutClaim[] }>(CLAIM, { i: { sessionId: w.sessionId, idle, busy, claimToken: this.claimToken } });
       for (const c of claimBootSessionNodes) {
         // Claimed: the node's run drains (again, under its own reason) and resumes it from now on.
@@ -353,11 +357,12 @@ export class RolloutOperator {
   }
 
   /**
-   * Drains busy nodes ahead of their claim while the window has room: `room` less the nodes drained
-   * ahead that are still busy. Each drain is journalled first, so a restart resumes it if need be.
+   * Drains busy nodes ahead of their claim while the window has `room` left (after idle claims and
+   * the nodes drained ahead that are still busy). Each drain is journalled first, so a restart
+   * resumes it if need be.
    */
   private async drainAhead(sessionId: string, busy: string[], ahead: Set<string>, room: number): Promise<void> {
-    let left = room - busy.filter((x) => ahead.has(x)).length;
+    let left = room;
     for (const x of busy) {
       if (left <= 0) return;
       if (ahead.has(x)) continue;
@@ -382,16 +387,19 @@ export class RolloutOperator {
   /**
    * Resumes nodes drained ahead that their session no longer lists (it paused, was cancelled or
    * completed, or a newer session superseded the node), unless a claim took the node (INPROGRESS
-   * or settled: the claimant's run resumes it, here or at another agent of the site).
+   * or settled: the claimant's run resumes it, here or at another agent of the site). Returns the
+   * drains ahead still held: those of nodes their session lists.
    */
-  private async releaseDrainsAhead(work: RolloutWork[]): Promise<void> {
+  private async releaseDrainsAhead(work: RolloutWork[]): Promise<DrainAhead[]> {
     const listed = new Map(work.map((w) => [w.sessionId, new Set(w.xnames)]));
-    const inFlight = new Set((await this.journal.list()).filter((e) => !e.report).map((e) => rolloutEntryId(e.claim.sessionId, e.claim.xname)));
+    const held: DrainAhead[] = [];
     const stale = new Map<string, DrainAhead[]>();
     for (const d of await this.drainsAhead.list()) {
-      if (listed.get(d.sessionId)?.has(d.xname)) continue;
-      stale.set(d.sessionId, [...(stale.get(d.sessionId) ?? []), d]);
+      if (listed.get(d.sessionId)?.has(d.xname)) held.push(d);
+      else stale.set(d.sessionId, [...(stale.get(d.sessionId) ?? []), d]);
     }
+    if (!stale.size) return held;
+    const inFlight = new Set((await this.journal.list()).filter((e) => !e.report).map((e) => rolloutEntryId(e.claim.sessionId, e.claim.xname)));
     for (const [sessionId, drains] of stale) {
       const phases = await this.sessionPhases(sessionId);
       for (const d of drains) {
@@ -411,6 +419,7 @@ export class RolloutOperator {
         await this.drainsAhead.remove(id);
       }
     }
+    return held;
   }
 
   /** The session's node phases (an empty map when the session is gone). */
