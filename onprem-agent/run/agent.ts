@@ -18,6 +18,7 @@ import { bootCarriesSecrets, createAgentHttpServer } from '../pxe/http/server.js
 import { dhcpLeaseTable } from '../pxe/http/dhcpLeases.js';
 import { createTftpServer, type TftpServer } from '../pxe/tftp/server.js';
 import { startTftpProcess } from '../pxe/tftp/tftpProcess.js';
+import { startDhcpProcess, httpBaseUrlOf, type DhcpProcessOptions } from '../pxe/dhcp/dhcpProcess.js';
 import { DiscoveryReceipts, type DiscoveryStatus } from '../redfish/receipts.js';
 import { createDhcpServer, type DhcpServer } from '../pxe/dhcp/server.js';
 import { inventoryLeases } from '../pxe/dhcp/inventory.js';
@@ -80,11 +81,11 @@ export interface StartAgentOptions {
   /** This agent's name in iSCSI target IQNs (default: the short host name). */
   agentName?: string;
   /**
-   * Serve TFTP from a child process started with these Node.js arguments (the program's script:
-   * `skyboot-agent run` passes its own), away from this event loop (pxe/tftp/tftpProcess.ts).
-   * Without it TFTP runs in this process (tests that start the agent in theirs).
+   * Serve TFTP and DHCP from child processes started with these Node.js arguments (the program's
+   * script: `skyboot-agent run` passes its own), away from this event loop (run/serverProcess.ts).
+   * Without it they run in this process (tests that start the agent in theirs).
    */
-  tftpProcessEntry?: string[];
+  serverProcessEntry?: string[];
 }
 
 export async function startAgent(config: AgentConfig, opts: StartAgentOptions = {}): Promise<RunningAgent> {
@@ -118,6 +119,8 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
   const overrides = await new BootOverrides(config.dataDir).init();
   let rolloutProtected: () => Promise<string[]> = async () => [];
   let rolloutStatus: () => RolloutStatus | null = () => null;
+  // Set once a DHCP process runs: each stored snapshot's leases reach it.
+  let dhcpInventoryChanged = (): void => undefined;
   const syncer = new Syncer(config.dataDir, client ?? new CloudClient({ url: 'http://127.0.0.1:9', token: 'none' }), cache, {
     intervalMs: config.syncIntervalMs,
     baseDelayMs: opts.syncBackoffBaseMs,
@@ -125,7 +128,10 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
     onLinkUp: () => outbox.nudge(),
     // Not awaited: a slow tgtd must not hold up the pull. Failures show in status and are
     // retried by the next cache change or periodic check.
-    onSnapshot: (index) => void iscsi?.onSnapshot(index.stored.snapshot).catch(() => undefined),
+    onSnapshot: (index) => {
+      dhcpInventoryChanged();
+      void iscsi?.onSnapshot(index.stored.snapshot).catch(() => undefined);
+    },
     // GC keeps what tgt still exports (grace period, logged-in nodes), and what an in-flight rollout may boot.
     gcProtected: async () => [...(iscsi ? await iscsi.protectedRootfs() : []), ...(await rolloutProtected())],
   });
@@ -144,8 +150,8 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
   const onTransfer = recordTftpTransfer(timeline, index, leases);
   const tftp = !tftpOptions
     ? null
-    : opts.tftpProcessEntry
-      ? await startTftpProcess({ entry: opts.tftpProcessEntry, options: tftpOptions, onTransfer })
+    : opts.serverProcessEntry
+      ? await startTftpProcess({ entry: opts.serverProcessEntry, options: tftpOptions, onTransfer })
       : await createTftpServer({ ...tftpOptions, onTransfer });
 
   let statusFn: () => Promise<AgentStatus> = async () => { throw new Error('starting'); };
@@ -178,21 +184,29 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
   const httpUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`;
 
   // DHCP answers from the snapshot too: static leases are the inventory's MAC → IP.
+  const dhcpOptions: DhcpProcessOptions = {
+    mode: config.dhcp.mode,
+    ...(config.dhcp.address ? { dhcpAddress: config.dhcp.address } : {}),
+    interfaces: config.dhcp.interfaces,
+    leaseFile: join(config.dataDir, 'dhcp-leases.json'),
+    subnets: config.dhcp.subnet ? [{ cidr: config.dhcp.subnet, ...(config.dhcp.range ? { range: config.dhcp.range } : {}), ...(config.dhcp.router ? { router: config.dhcp.router } : {}) }] : [],
+    // Each boot segment reaches the HTTP server at the agent's address on that segment.
+    httpBaseUrl: config.advertiseUrl ?? { port: addr.port },
+    ...(opts.dhcpPort !== undefined ? { port: opts.dhcpPort } : {}),
+    ...(opts.dhcpPxePort !== undefined ? { pxePort: opts.dhcpPxePort } : {}),
+  };
+  const onReply = recordDhcpReply(timeline, index);
+  const startDhcp = async (): Promise<DhcpServer> => {
+    if (!opts.serverProcessEntry) {
+      return createDhcpServer({ ...dhcpOptions, httpBaseUrl: httpBaseUrlOf(dhcpOptions.httpBaseUrl), ...inventoryLeases(() => syncer.index), onReply });
+    }
+    const child = await startDhcpProcess({ entry: opts.serverProcessEntry, options: dhcpOptions, inventory: () => syncer.index, onReply });
+    dhcpInventoryChanged = () => child.inventoryChanged();
+    return child;
+  };
   dhcp = config.dhcp.mode === 'off'
     ? null
-    : await createDhcpServer({
-      mode: config.dhcp.mode,
-      ...(config.dhcp.address ? { dhcpAddress: config.dhcp.address } : {}),
-      interfaces: config.dhcp.interfaces,
-      leaseFile: join(config.dataDir, 'dhcp-leases.json'),
-      subnets: config.dhcp.subnet ? [{ cidr: config.dhcp.subnet, ...(config.dhcp.range ? { range: config.dhcp.range } : {}), ...(config.dhcp.router ? { router: config.dhcp.router } : {}) }] : [],
-      ...inventoryLeases(() => syncer.index),
-      // Each boot segment reaches the HTTP server at the agent's address on that segment.
-      httpBaseUrl: config.advertiseUrl ?? ((serverAddress) => `http://${serverAddress}:${addr.port}`),
-      ...(opts.dhcpPort !== undefined ? { port: opts.dhcpPort } : {}),
-      ...(opts.dhcpPxePort !== undefined ? { pxePort: opts.dhcpPxePort } : {}),
-      onReply: recordDhcpReply(timeline, index),
-    }).catch(async (err: unknown) => {
+    : await startDhcp().catch(async (err: unknown) => {
       // A failed start-up check must end the start, not leave HTTP answering "starting".
       await new Promise<void>((r) => http.close(() => r()));
       await tftp?.close();

@@ -15,6 +15,8 @@ import { lockHolder } from './dataDirLock.js';
 import { WORKLOAD_KINDS } from '../orchestrator/workload/workloadManager.js';
 import { TFTP_SERVE_COMMAND } from '../pxe/tftp/processCommand.js';
 import type { TftpProcessOptions } from '../pxe/tftp/tftpProcess.js';
+import { DHCP_SERVE_COMMAND } from '../pxe/dhcp/processCommand.js';
+import type { DhcpProcessOptions } from '../pxe/dhcp/dhcpProcess.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
@@ -99,7 +101,7 @@ export function registerRunCommands(program: Command): void {
         // Loaded here, not at the top: every service's code, which the other commands never run, stays unparsed when they start.
         const { startAgent } = await import('./agent.js');
         // TFTP runs in a child of this same program (pxe/tftp/tftpProcess.ts): process.argv[1] is its script.
-        const agent = await startAgent(config, { tftpProcessEntry: [process.argv[1]!] });
+        const agent = await startAgent(config, { serverProcessEntry: [process.argv[1]!] });
         process.stderr.write(`skyboot-agent: HTTP ${agent.httpUrl}${agent.tftp ? `, TFTP ${agent.tftp.address}:${agent.tftp.port}` : ''}\n`);
         log.info({ signal: await signalled }, 'stopping');
         await agent.stop();
@@ -114,6 +116,14 @@ export function registerRunCommands(program: Command): void {
     .action(async (json: string) => {
       const { serveTftpForParent } = await import('../pxe/tftp/tftpProcess.js');
       await serveTftpForParent(JSON.parse(json) as TftpProcessOptions);
+    });
+
+  // Internal: the DHCP server process `run` starts; the inventory arrives over IPC.
+  program.command(`${DHCP_SERVE_COMMAND} <options>`, { hidden: true })
+    .description('the DHCP server process of `skyboot-agent run` (started by it, not by hand)')
+    .action(async (json: string) => {
+      const { serveDhcpForParent } = await import('../pxe/dhcp/dhcpProcess.js');
+      await serveDhcpForParent(JSON.parse(json) as DhcpProcessOptions);
     });
 
   configOptions(program.command('status').description("the agent's state: cloud link, snapshot revision, cache, outbox"))

@@ -46,6 +46,11 @@ export interface DhcpServerOptions extends Omit<ResponderConfig, 'dhcpAddress' |
   hostInterfaces?: HostInterface[];
   /** Called for each reply the kernel accepted (the agent's boot timeline). */
   onReply?: (sent: DhcpReplySent) => void;
+  /**
+   * Called with each ACK's MAC before the ACK is sent: a copy of the leases kept elsewhere (the
+   * DHCP process's parent) is then current before the client can use its address.
+   */
+  onAck?: (mac: string) => void;
 }
 
 export interface DhcpReplySent {
@@ -192,6 +197,7 @@ export async function createDhcpServer(options: DhcpServerOptions): Promise<Dhcp
         });
         if (!reply) continue;
         answered++;
+        if (reply.kind === 'ack') options.onAck?.(macOf(req));
         await send(s, listener, reply, req);
       } catch (err) {
         const malformed = err instanceof DhcpPacketError;

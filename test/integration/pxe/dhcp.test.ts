@@ -1,10 +1,12 @@
 /**
  * The DHCP server in full and proxy mode, inside a private LAN of network namespaces:
- *   srv   10.60.0.1/24  our server (child process, binds 0.0.0.0:67 and :4011 in its namespace)
+ *   srv   10.60.0.1/24  our server (a child process; in full mode it runs the agent program's DHCP
+ *                       process, as `skyboot-agent run` does), on :67 and :4011 in its namespace
  *   cli   no address    busybox udhcpc as the PXE client, plus a probe socket on :68
  *   relay 10.60.0.2/24  a DHCP relay for 10.61.5.0/24 (hand-built packets with giaddr)
  *   site  10.60.0.3/24  dnsmasq as the site's ordinary DHCP server (proxy-mode tests)
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,9 +43,11 @@ function scriptUrl(mac: string): string {
   return `${HTTP}/boot/v1/bootscript?mac=${encodeURIComponent(mac)}`;
 }
 
+// Full mode runs as `skyboot-agent run` runs it: the agent program's DHCP process.
 describe('full mode', () => {
   let server: RunningDhcp;
   const config = (): ServerConfig => ({
+    process: true,
     mode: 'full',
     dhcpAddress: '10.60.0.1',
     httpBaseUrl: HTTP,
@@ -168,6 +172,53 @@ describe('full mode', () => {
     // Renewing after the restart: the server has the record, so it ACKs rather than staying silent.
     const [renewed] = await relayed(pxeRequest({ mac, giaddr: '10.61.5.1', xid: 0x3005, type: MessageType.Request, ciaddr: ack!.yiaddr }));
     expect(renewed && messageType(renewed)).toBe(MessageType.Ack);
+  });
+
+  it('the DHCP process learns a new snapshot\'s leases, and its parent knows each pool lease before the ACK leaves', async () => {
+    const mac = '52:54:00:be:ef:40';
+    // Unknown: a pool address, in the parent's copy by the time the ACK is heard.
+    const [offer] = await relayed(pxeRequest({ mac, giaddr: '10.61.5.1', xid: 0x4001 }));
+    expect(offer!.yiaddr).not.toBe('10.61.5.50');
+    const [ack] = await relayed(pxeRequest({ mac, giaddr: '10.61.5.1', xid: 0x4002, type: MessageType.Request, requestedIp: offer!.yiaddr, serverId: '10.60.0.1' }));
+    expect(ack && messageType(ack)).toBe(MessageType.Ack);
+    expect(await server.leases()).toContainEqual(expect.objectContaining({ mac, ip: ack!.yiaddr, state: 'bound' }));
+
+    // The inventory now names the machine: its next DISCOVER gets the inventory's address and name.
+    const { staticLeases } = config();
+    await server.inventory({ ...staticLeases, [mac]: { ip: '10.61.5.50', hostname: 'x1000c0s4b0n0' } });
+    const [known] = await relayed(pxeRequest({ mac, giaddr: '10.61.5.1', xid: 0x4003 }));
+    expect(known!.yiaddr).toBe('10.61.5.50');
+    expect(stringOption(known!, Opt.HostName)).toBe('x1000c0s4b0n0');
+    await server.inventory(staticLeases!);
+  });
+
+  it('a DHCP process that is killed is started again on the same port, its counters kept', async () => {
+    const before = await server.stats();
+    const pids = (): number[] => {
+      try {
+        return execFileSync('pgrep', ['-f', `dhcp-serve .*${leaseDir}`], { encoding: 'utf8' }).trim().split('\n').map(Number);
+      } catch (err) {
+        // pgrep exits 1 when nothing matches: none running right now.
+        if ((err as { status?: number }).status === 1) return [];
+        throw err;
+      }
+    };
+    const [pid] = pids();
+    expect(pid).toBeGreaterThan(0);
+    process.kill(pid!, 'SIGKILL');
+    let again: number[] = [];
+    for (let i = 0; i < 100 && !again.length; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      again = pids().filter((p) => p !== pid);
+    }
+    expect(again).toHaveLength(1);
+    // Started again: it answers on port 67 with the inventory it was greeted with.
+    let offer: DhcpPacket | undefined;
+    for (let i = 0; i < 20 && !offer; i++) [offer] = await relayed(pxeRequest({ mac: '52:54:00:be:ef:99', giaddr: '10.61.5.1', xid: 0x4100 + i }));
+    expect(offer!.yiaddr).toBe('10.61.5.100');
+    const after = await server.stats();
+    expect(after.offers).toBeGreaterThan(before.offers);
+    expect(after.received).toBeGreaterThan(before.received);
   });
 });
 

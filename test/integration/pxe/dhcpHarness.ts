@@ -15,22 +15,35 @@ export type ServerConfig = Omit<DhcpServerOptions, 'lookupStaticLease' | 'isInve
   /** The HTTP base URL, or `httpPort` for one per boot-NIC address (what `skyboot-agent run` does). */
   httpBaseUrl?: string;
   httpPort?: number;
+  /** Serve from the agent program's DHCP process (`dhcp-serve`), as `skyboot-agent run` does. */
+  process?: boolean;
 };
 
 export interface RunningDhcp {
   child: ChildProcess;
   stats(): Promise<DhcpStats>;
+  /** Pool leases, as the server (or the DHCP process's parent) knows them. */
+  leases(): Promise<Array<{ mac: string; ip: string; state: string }>>;
+  /** Stores a snapshot with these static leases; resolves once the server was told. */
+  inventory(staticLeases: Record<string, StaticLease>): Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function startDhcp(host: NetnsHost, config: ServerConfig): Promise<RunningDhcp> {
   const child = host.spawnNode(`${FIXTURES}/dhcp-server.ts`, [JSON.stringify(config)]);
   await nextMessage(child, (m): m is { ready: true } => typeof m === 'object' && m !== null && 'ready' in m);
+  type StatsMessage = { stats: DhcpStats; leases: Array<{ mac: string; ip: string; state: string }> };
+  const statsMessage = async (): Promise<StatsMessage> => {
+    child.send({ cmd: 'stats' });
+    return nextMessage(child, (m): m is StatsMessage => typeof m === 'object' && m !== null && 'stats' in m);
+  };
   return {
     child,
-    stats: async () => {
-      child.send({ cmd: 'stats' });
-      return (await nextMessage(child, (m): m is { stats: DhcpStats } => typeof m === 'object' && m !== null && 'stats' in m)).stats;
+    stats: async () => (await statsMessage()).stats,
+    leases: async () => (await statsMessage()).leases,
+    inventory: async (staticLeases) => {
+      child.send({ cmd: 'inventory', staticLeases });
+      await nextMessage(child, (m): m is { stored: number } => typeof m === 'object' && m !== null && 'stored' in m);
     },
     stop: async () => {
       if (child.exitCode !== null) return;
