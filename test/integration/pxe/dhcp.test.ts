@@ -6,7 +6,6 @@
  *   relay 10.60.0.2/24  a DHCP relay for 10.61.5.0/24 (hand-built packets with giaddr)
  *   site  10.60.0.3/24  dnsmasq as the site's ordinary DHCP server (proxy-mode tests)
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import { macOf, type DhcpPacket } from '../../../onprem-agent/pxe/dhcp/packet.js
 import { DhcpLeaseStore } from '../../../onprem-agent/pxe/dhcp/leaseStore.js';
 import { probe, pxeArgs, startDhcp, udhcpc, type Captured, type RunningDhcp, type ServerConfig } from './dhcpHarness.js';
 import { requireTool } from './tools.js';
+import { pidsMatching } from '../../support/pids.js';
 
 const HTTP = 'http://10.60.0.1:8080';
 let lan: Lan;
@@ -194,15 +194,7 @@ describe('full mode', () => {
 
   it('a DHCP process that is killed is started again on the same port, its counters kept', async () => {
     const before = await server.stats();
-    const pids = (): number[] => {
-      try {
-        return execFileSync('pgrep', ['-f', `dhcp-serve .*${leaseDir}`], { encoding: 'utf8' }).trim().split('\n').map(Number);
-      } catch (err) {
-        // pgrep exits 1 when nothing matches: none running right now.
-        if ((err as { status?: number }).status === 1) return [];
-        throw err;
-      }
-    };
+    const pids = (): number[] => pidsMatching(`dhcp-serve .*${leaseDir}`);
     const [pid] = pids();
     expect(pid).toBeGreaterThan(0);
     process.kill(pid!, 'SIGKILL');

@@ -3,11 +3,11 @@
  * (bin/skyboot-agent.js tftp-serve) as the child, fetched from by the TFTP client; a child killed
  * with SIGKILL is started again on the same port, its counters kept.
  */
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { tftpGet } from '../../../onprem-agent/pxe/tftp/client.js';
+import { pidsMatching } from '../../support/pids.js';
 import { startTftpProcess } from '../../../onprem-agent/pxe/tftp/tftpProcess.js';
 import type { TftpServer, TftpTransferEnded } from '../../../onprem-agent/pxe/tftp/server.js';
 
@@ -27,15 +27,7 @@ describe('TFTP served from a child process of the agent program', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  const childPids = (): number[] => {
-    try {
-      return execFileSync('pgrep', ['-f', `tftp-serve .*${root}`], { encoding: 'utf8' }).trim().split('\n').map(Number);
-    } catch (err) {
-      // pgrep exits 1 when nothing matches: none running right now.
-      if ((err as { status?: number }).status === 1) return [];
-      throw err;
-    }
-  };
+  const childPids = (): number[] => pidsMatching(`tftp-serve .*${root}`);
   const statsSettle = async (completed: number) => {
     for (let i = 0; i < 40 && server.stats().completed < completed; i++) await new Promise((r) => setTimeout(r, 100));
   };
