@@ -5,19 +5,36 @@
  * the name format over the inventory's NIDs) and calls applyStaged, so the staged nodes roll
  * through the site's agent; the node's slurmd registering after the boot completes Slurm's reboot.
  *
- * Configured from the environment, as slurmctld starts it with no options of its own:
- *   SKYBOOT_URL / SKYBOOT_PROFILE / SKYBOOT_TOKEN   the API and identity (cli/client.ts)
- *   SKYBOOT_SITE                       the site (default: the caller's default site)
- *   SKYBOOT_SLURM_NODE_NAME_FORMAT     default nid%06d
- *   SKYBOOT_SLURM_NODE_MAP             JSON file: Slurm node name → xname
- *   SKYBOOT_SLURM_REBOOT_LOG           append each call's JSON result here (slurmctld drops stdout)
- * Exit 0 when every node was applied or had nothing staged; 1 when a name is unknown, a node
- * failed, or the call did not go through (the nodes then time out in Slurm after ResumeTimeout).
+ * Configured from the environment (SLURM_REBOOT_ENVIRONMENT below), as slurmctld starts it with
+ * no options of its own. When a call does not go through, the nodes time out in Slurm after
+ * ResumeTimeout.
  */
 import { appendFileSync, readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
 import { expandHostlist } from '../schema/hostlist.js';
 import { createNodeNamer, DEFAULT_SLURM_NODE_NAME_FORMAT, parseNodeMap, type NodeNamer } from '../schema/slurmNodeNames.js';
+import { packageVersion } from '../schema/version.js';
 import { clientConfig, graphqlClient, type Gql } from './client.js';
+
+/** The environment it reads, for --help and the man page (tools/manPages.ts). */
+export const SLURM_REBOOT_ENVIRONMENT: Array<[string, string]> = [
+  ['SKYBOOT_URL, SKYBOOT_PROFILE, SKYBOOT_TOKEN', 'the API and the identity, as for skyboot(1); slurmctld runs as SlurmUser, whose profile is used'],
+  ['SKYBOOT_SITE', "the site (default: the caller's default site)"],
+  ['SKYBOOT_SLURM_NODE_NAME_FORMAT', `how Slurm names a node from its NID (default ${DEFAULT_SLURM_NODE_NAME_FORMAT})`],
+  ['SKYBOOT_SLURM_NODE_MAP', 'a JSON file mapping Slurm node names to xnames, read before the name format'],
+  ['SKYBOOT_SLURM_REBOOT_LOG', "append each call's JSON result to this file (slurmctld drops the program's output)"],
+];
+
+/** The command's definition: its arguments, --help and --version (and the man page's source). */
+export function buildSlurmRebootProgram(): Command {
+  return new Command('skyboot-slurm-reboot')
+    .description("Slurm's RebootProgram (SlurmctldParameters=reboot_from_controller): maps the nodes slurmctld reboots to xnames and calls applyStaged, so their staged boot state rolls through the site's agent; each node's slurmd registering after its boot completes Slurm's reboot.")
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'print this help')
+    .argument('<nodes>', 'the nodes to reboot as slurmctld passes them: a comma list, or a hostlist such as nid[000001-000004]')
+    .argument('[features]', "the reboot's required features (passed by slurmctld; unused)")
+    .addHelpText('after', `\nEnvironment:\n${SLURM_REBOOT_ENVIRONMENT.map(([k, v]) => `  ${k}\n      ${v}`).join('\n')}\n\nExit status: 0 when every node was applied or had nothing staged; 1 when a name is unknown, a node failed, or the call did not go through; 2 on a usage error.\n`);
+}
 
 export interface SlurmRebootResult {
   at: string;
@@ -81,13 +98,16 @@ export async function runSlurmReboot(args: string[], env: NodeJS.ProcessEnv, io:
     if (result.error) io.stderr(`skyboot-slurm-reboot: ${result.error}\n`);
     return code;
   };
+  const program = buildSlurmRebootProgram().exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   try {
-    const list = args[0];
-    if (!list || list === '--help' || list === '-h') {
-      io.stderr('usage: skyboot-slurm-reboot <nodes: comma list or hostlist> [features]\n  (Slurm RebootProgram with SlurmctldParameters=reboot_from_controller; docs/orchestration.md)\n');
-      return 2;
-    }
-    result.nodes = expandHostlist(list);
+    program.parse(args, { from: 'user' });
+  } catch (err) {
+    // --help and --version end here with 0; a usage error has been printed by commander.
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    throw err;
+  }
+  try {
+    result.nodes = expandHostlist(program.args[0]!);
     const mapFile = env.SKYBOOT_SLURM_NODE_MAP;
     const namer = createNodeNamer(
       env.SKYBOOT_SLURM_NODE_NAME_FORMAT || DEFAULT_SLURM_NODE_NAME_FORMAT,

@@ -1,11 +1,12 @@
 /**
- * `npm run docs:man`: docs/man/skyboot.1 and docs/man/skyboot-agent.1 from the two programs'
- * commander definitions (schema/cli/manPage.ts). test/unit/docs/manPages.test.ts checks the
+ * `npm run docs:man`: docs/man/skyboot.1, skyboot-agent.1 and skyboot-slurm-reboot.1 from the
+ * programs' commander definitions (schema/cli/manPage.ts). test/unit/docs/manPages.test.ts checks the
  * committed pages against a fresh generation and renders them.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { buildProgram, ROOT_EXTRAS } from '../cli/program.js';
 import { buildAgentProgram } from '../onprem-agent/cli/program.js';
+import { buildSlurmRebootProgram, SLURM_REBOOT_ENVIRONMENT } from '../cli/slurmReboot.js';
 import { DEFAULT_DATA_DIR } from '../onprem-agent/config.js';
 import { commandTree } from '../schema/cli/commandTree.js';
 import { EXIT_CODES } from '../schema/cli/exitCodes.js';
@@ -63,7 +64,24 @@ export function manPages(): Record<string, string> {
       { title: 'See also', body: ['skyboot(1); docs/agent.md and docs/redfish.md in the Skyboot repository.'] },
     ],
   });
-  return { 'skyboot.1': skyboot, 'skyboot-agent.1': agent };
+  const slurmReboot = manPage(commandTree(buildSlurmRebootProgram()), {
+    version,
+    summary: "Slurm's RebootProgram: applies the staged Skyboot boot state of the nodes Slurm reboots",
+    description: [
+      'slurmctld runs skyboot-slurm-reboot for scontrol reboot when slurm.conf sets SlurmctldParameters=reboot_from_controller and RebootProgram to it; with scontrol reboot ASAP, Slurm drains each node and runs the program as the node runs out of jobs. Stage the new boot state first (a boot session with stage: true). It maps each Slurm node name to an xname (SKYBOOT_SLURM_NODE_MAP, else the name format over the inventory\'s NIDs) and calls applyStaged for them: the site\'s agent then power-cycles each node into its staged image, and the node\'s slurmd registering after the boot completes Slurm\'s reboot.',
+      "Each call prints one JSON line: the nodes, their xnames, the names it could not map, and applyStaged's succeeded, failed and ignored lists. slurmctld drops that output; SKYBOOT_SLURM_REBOOT_LOG keeps it.",
+    ],
+    sections: [
+      { title: 'Environment', body: SLURM_REBOOT_ENVIRONMENT },
+      { title: 'Exit status', body: [
+        ['0', 'every node was applied or had nothing staged'],
+        ['1', 'a name has no xname, a node failed, or the call did not go through (Slurm then times the nodes out after ResumeTimeout)'],
+        ['2', 'a usage error'],
+      ] },
+      { title: 'See also', body: ['skyboot(1), skyboot-agent(1), slurm.conf(5); docs/orchestration.md in the Skyboot repository.'] },
+    ],
+  });
+  return { 'skyboot.1': skyboot, 'skyboot-agent.1': agent, 'skyboot-slurm-reboot.1': slurmReboot };
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {

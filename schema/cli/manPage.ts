@@ -67,23 +67,24 @@ function sectionLines(s: ManSection): string[] {
 export function manPage(root: CommandNode, input: ManPageInput): string {
   const name = root.name;
   const commands = allCommands(root).filter((c) => c !== root);
+  // A program of subcommands lists them; a single command (skyboot-slurm-reboot) its arguments.
+  const synopsis = commands.length
+    ? [`.B ${literal(name)}`, '[\\fIoptions\\fR] \\fIcommand\\fR [\\fIarguments\\fR]', '.br', `.B ${literal(name)}`, '\\fIcommand\\fR \\fB\\-\\-help\\fR']
+    : [`.B ${literal(name)}`, literal(root.usage.slice(name.length))];
+  const args = root.arguments.filter((a) => a.description);
   const lines = [
     `.\\" Generated from the ${name} command definitions (npm run docs:man); do not edit.`,
     `.TH ${literal(name.toUpperCase())} 1 "" "${text(`${name} ${input.version}`)}" "User Commands"`,
     '.SH NAME',
     `${literal(name)} \\- ${text(input.summary)}`,
     '.SH SYNOPSIS',
-    `.B ${literal(name)}`,
-    '[\\fIoptions\\fR] \\fIcommand\\fR [\\fIarguments\\fR]',
-    '.br',
-    `.B ${literal(name)}`,
-    '\\fIcommand\\fR \\fB\\-\\-help\\fR',
+    ...synopsis,
     '.SH DESCRIPTION',
     ...input.description.flatMap((p) => ['.PP', text(p)]),
+    ...(commands.length || !args.length ? [] : ['.SH ARGUMENTS', ...args.flatMap((a) => ['.TP', `\\fI${literal(a.name)}\\fR`, text(a.description)])]),
     '.SH OPTIONS',
     ...optionLines(root.options),
-    '.SH COMMANDS',
-    ...commands.flatMap(commandLines),
+    ...(commands.length ? ['.SH COMMANDS', ...commands.flatMap(commandLines)] : []),
     ...input.sections.flatMap(sectionLines),
   ];
   return `${lines.join('\n')}\n`;

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildProgram, ROOT_EXTRAS } from '../../../cli/program.js';
 import { buildAgentProgram } from '../../../onprem-agent/cli/program.js';
+import { buildSlurmRebootProgram } from '../../../cli/slurmReboot.js';
 import { allCommands, commandTree, type CommandNode } from '../../../schema/cli/commandTree.js';
 import { MAN_DIR, manPages } from '../../../tools/manPages.js';
 
@@ -26,6 +27,13 @@ const never = (): never => {
 const trees: Record<string, CommandNode> = {
   'skyboot.1': commandTree(buildProgram({ gql: never, out: never, err: never, tty: false }), ROOT_EXTRAS),
   'skyboot-agent.1': commandTree(buildAgentProgram()),
+  'skyboot-slurm-reboot.1': commandTree(buildSlurmRebootProgram()),
+};
+// What each page must show beyond its commands' usages.
+const shows: Record<string, string[]> = {
+  'skyboot.1': ['skyboot component list [options] [targets...]', '--state <state>'],
+  'skyboot-agent.1': ['skyboot-agent discover [options]', '--timeout <seconds>'],
+  'skyboot-slurm-reboot.1': ['[options] <nodes> [features]', 'SKYBOOT_SLURM_NODE_NAME_FORMAT', 'nid[000001-000004]'],
 };
 
 describe.each(Object.keys(pages))('docs/man/%s', (file) => {
@@ -33,17 +41,16 @@ describe.each(Object.keys(pages))('docs/man/%s', (file) => {
     expect(readFileSync(path(file), 'utf8')).toBe(pages[file]);
   });
 
-  it('renders with man -l: name, every command with its usage and options, exit status', () => {
+  it('renders with man -l: name, every command with its usage and options (or its arguments), exit status', () => {
     // Not a terminal and wide: plain text with each usage on one line.
     const text = tool('man', ['-l', path(file)], { MANPAGER: 'cat', MANWIDTH: '250' }).stdout;
-    expect(text).toMatch(/^NAME\n\s+skyboot(-agent)? - /m);
-    for (const section of ['SYNOPSIS', 'DESCRIPTION', 'OPTIONS', 'COMMANDS', 'ENVIRONMENT', 'EXIT STATUS', 'SEE ALSO']) expect(text).toMatch(new RegExp(`^${section}$`, 'm'));
     const root = trees[file]!;
+    expect(text).toMatch(new RegExp(`^NAME\\n\\s+${root.name} - `, 'm'));
+    const sections = ['SYNOPSIS', 'DESCRIPTION', 'OPTIONS', root.commands.length ? 'COMMANDS' : 'ARGUMENTS', 'ENVIRONMENT', 'EXIT STATUS', 'SEE ALSO'];
+    for (const section of sections) expect(text).toMatch(new RegExp(`^${section}$`, 'm'));
     const missing = allCommands(root).filter((c) => c !== root).filter((c) => !text.includes(c.usage));
     expect(missing.map((c) => c.usage)).toEqual([]);
-    const component = file === 'skyboot.1' ? 'skyboot component list [options] [targets...]' : 'skyboot-agent discover [options]';
-    expect(text).toContain(component);
-    expect(text).toContain(file === 'skyboot.1' ? '--state <state>' : '--timeout <seconds>');
+    for (const s of shows[file]!) expect(text).toContain(s);
   });
 
   it('gives groff no warning', () => {
