@@ -32,6 +32,8 @@ export interface AgentConfig {
   advertiseUrl: string | null;
   tftp: HostPort | null;
   tftpRoot: string | null;
+  /** Processes serving TFTP transfers under `run` (pxe/tftp/tftpProcess.ts); null: one per CPU. */
+  tftpWorkers: number | null;
   /** `interfaces`: the boot NICs replies leave from (empty: the one holding `address`). */
   dhcp: { mode: DhcpMode; address: string | null; interfaces: string[]; subnet: string | null; range: string | null; router: string | null };
   /** chap: per-node CHAP on the exports and in the nodes' boot scripts (docs/iscsi.md). */
@@ -59,6 +61,7 @@ export const KEYS = {
   advertiseUrl: '--advertise-url',
   tftp: '--tftp',
   tftpRoot: '--tftp-root',
+  tftpWorkers: '--tftp-workers',
   dhcp: '--dhcp',
   dhcpAddress: '--dhcp-address',
   dhcpInterface: '--dhcp-interface',
@@ -174,6 +177,8 @@ export function resolveConfig(...sources: RawConfig[]): AgentConfig {
   if (!Number.isFinite(interval) || interval <= 0) throw new BadUserInputError('syncInterval', `"${String(raw.syncInterval)}" is not a positive number of seconds`);
   const outboxMaxMb = raw.outboxMaxMb === undefined ? 256 : Number(raw.outboxMaxMb);
   if (!Number.isFinite(outboxMaxMb) || outboxMaxMb <= 0) throw new BadUserInputError('outboxMaxMb', `"${String(raw.outboxMaxMb)}" is not a positive number of MiB`);
+  const tftpWorkers = raw.tftpWorkers === undefined || raw.tftpWorkers === null || raw.tftpWorkers === '' ? null : Number(raw.tftpWorkers);
+  if (tftpWorkers !== null && !(Number.isInteger(tftpWorkers) && tftpWorkers >= 1 && tftpWorkers <= 256)) throw new BadUserInputError('tftpWorkers', `"${String(raw.tftpWorkers)}" is not a whole number of processes from 1 to 256`);
   const tgtPort = raw.tgtControlPort === undefined ? null : Number(raw.tgtControlPort);
   if (tgtPort !== null && !Number.isInteger(tgtPort)) throw new BadUserInputError('tgtControlPort', 'must be an integer');
   const cfg: AgentConfig = {
@@ -185,6 +190,7 @@ export function resolveConfig(...sources: RawConfig[]): AgentConfig {
     advertiseUrl: str(raw.advertiseUrl, 'advertiseUrl'),
     tftp: tftp === null || tftp === 'off' ? null : parseHostPort(tftp, 'tftp', 69),
     tftpRoot: str(raw.tftpRoot, 'tftpRoot') ? resolve(str(raw.tftpRoot, 'tftpRoot')!) : null,
+    tftpWorkers,
     dhcp: { mode: dhcpMode, address: dhcpAddress, interfaces: dhcpInterfaces, subnet: str(raw.dhcpSubnet, 'dhcpSubnet'), range: str(raw.dhcpRange, 'dhcpRange'), router: str(raw.dhcpRouter, 'dhcpRouter') },
     iscsi: { mode: oneOf(raw.iscsi, ISCSI_MODES, 'off', 'iscsi'), portals, tgtControlPort: tgtPort,
       chap: oneOf(raw.iscsiChap, ISCSI_CHAP_MODES, 'off', 'iscsiChap') },

@@ -147,11 +147,12 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
 
   // Debian's /usr/lib/ipxe links ipxe.efi into /boot: the server allows each linked file, nothing else.
   const tftpOptions = config.tftp && config.tftpRoot ? { root: config.tftpRoot, address: config.tftp.address, port: config.tftp.port } : null;
+  const tftpWorkers = config.tftpWorkers !== null ? { workers: config.tftpWorkers } : {};
   const onTransfer = recordTftpTransfer(timeline, index, leases);
   const tftp = !tftpOptions
     ? null
     : opts.serverProcessEntry
-      ? await startTftpProcess({ entry: opts.serverProcessEntry, options: tftpOptions, onTransfer })
+      ? await startTftpProcess({ entry: opts.serverProcessEntry, options: { ...tftpOptions, ...tftpWorkers }, onTransfer })
       : await createTftpServer({ ...tftpOptions, onTransfer });
 
   let statusFn: () => Promise<AgentStatus> = async () => { throw new Error('starting'); };

@@ -76,6 +76,7 @@ export function registerRunCommands(program: Command): void {
     .option('--advertise-url <url>', 'base URL nodes use to reach the HTTP service (default: the Host header)')
     .option('--tftp <addr[:port]>', 'TFTP service address ("off" to disable)')
     .option('--tftp-root <dir>', 'directory with the iPXE binaries')
+    .option('--tftp-workers <n>', 'processes serving TFTP transfers (default: one per CPU)')
     .option('--dhcp <mode>', 'proxy | full | off (default off)', knownValues(DHCP_MODES))
     .option('--dhcp-address <ip>', 'server identifier and next-server (default: the boot interface\'s address)')
     .option('--dhcp-interface <names>', 'boot NIC(s) DHCP replies leave from, comma-separated (default: the one holding --dhcp-address)')

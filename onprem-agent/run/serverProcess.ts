@@ -9,7 +9,7 @@
  *
  * The child is the same program (a hidden `skyboot-agent` command) started with the same
  * Node.js and script, its options as one JSON argument. It says `ready` once it listens (or
- * `failed` with the reason), sends its counters every STATS_INTERVAL_MS and whatever else its
+ * `failed` with the reason), sends its counters every STATS_INTERVAL_MS and with whatever else its
  * server reports, and exits when the agent goes (the IPC channel closes). If it dies, the agent
  * starts it again after a pause (doubling up to 30 s) and logs why.
  */
@@ -41,8 +41,14 @@ export interface ChildServer<Ready, Stats> {
 export async function serveForParent<Ready, Stats, M>(
   open: (send: (m: ServerProcessMessage<Ready, Stats, M>) => void) => Promise<ChildServer<Ready, Stats>>,
 ): Promise<void> {
-  const send = (m: ServerProcessMessage<Ready, Stats, M>) => process.send?.(m);
-  let server: ChildServer<Ready, Stats>;
+  let server: ChildServer<Ready, Stats> | undefined;
+  // The server's own messages (a reply sent, a transfer ended) carry the counters as they are
+  // after it, so the agent's status never lags what it was just told about.
+  const send = (m: ServerProcessMessage<Ready, Stats, M>) => {
+    const kind = (m as { kind: string }).kind;
+    const own = server && kind !== 'ready' && kind !== 'stats' && kind !== 'failed' && kind !== 'waiting';
+    process.send?.(own ? { ...m, stats: server!.stats() } : m);
+  };
   // Until the server runs, a parent that goes ends the child too.
   const early = () => process.exit(0);
   process.once('disconnect', early);
@@ -53,16 +59,17 @@ export async function serveForParent<Ready, Stats, M>(
     process.exit(1);
   }
   process.off('disconnect', early);
-  const timer = setInterval(() => send({ kind: 'stats', stats: server.stats() }), STATS_INTERVAL_MS);
+  const running = server;
+  const timer = setInterval(() => send({ kind: 'stats', stats: running.stats() }), STATS_INTERVAL_MS);
   const stop = () => {
     clearInterval(timer);
-    void server.close().then(() => process.exit(0));
+    void running.close().then(() => process.exit(0));
   };
   onParentMessage<{ kind?: string }>((m) => {
     if (m?.kind === 'close') stop();
   });
   process.once('disconnect', stop);
-  send({ kind: 'ready', ready: server.ready });
+  send({ kind: 'ready', ready: running.ready });
 }
 
 /** Messages from the parent, in the child. */
@@ -103,6 +110,16 @@ export interface ServerProcessSpec<Ready, Stats, M> {
   onMessage?(m: M): void;
   /** The child ended (died or stopped): fold its counters into the ones kept. */
   onExit(): void;
+  /**
+   * How the child is started from its arguments (the command and its options); default: this
+   * Node.js with `entry`, an IPC channel, stdout and stderr shared. The TFTP workers use
+   * node:cluster instead, so they share the listening socket.
+   */
+  fork?: (args: string[]) => ChildProcess;
+}
+
+function spawnChild(entry: string[]): (args: string[]) => ChildProcess {
+  return (args) => spawn(process.execPath, [...entry, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 export interface ServerProcess {
@@ -119,7 +136,7 @@ export async function startServerProcess<Ready, Stats, M extends { kind: string 
 
   const launch = (): Promise<void> =>
     new Promise((resolve, reject) => {
-      const c = spawn(process.execPath, [...spec.entry, spec.command, JSON.stringify(spec.options())], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const c = (spec.fork ?? spawnChild(spec.entry))([spec.command, JSON.stringify(spec.options())]);
       child = c;
       let ready = false;
       c.on('message', (m: ServerProcessMessage<Ready, Stats, M>) => {
@@ -134,7 +151,11 @@ export async function startServerProcess<Ready, Stats, M extends { kind: string 
         } else if (m.kind === 'stats') spec.onStats((m as { stats: Stats }).stats);
         else if (m.kind === 'failed') {
           if (!ready) reject(new Error(`${spec.label}: ${(m as { error: string }).error}`));
-        } else spec.onMessage?.(m as M);
+        } else {
+          const carried = (m as { stats?: Stats }).stats;
+          if (carried) spec.onStats(carried);
+          spec.onMessage?.(m as M);
+        }
       });
       c.once('exit', (code, signal) => {
         spec.onExit();

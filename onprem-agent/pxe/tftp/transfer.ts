@@ -172,6 +172,8 @@ export function runTransfer(bindAddress: string, peer: TransferPeer, source: Fil
     const onAbort = (): void => finish({ ok: false, reason: 'server closing', retransmits });
     signal?.addEventListener('abort', onAbort, { once: true });
     sock.on('error', (err) => finish({ ok: false, reason: `socket error: ${err.message}`, retransmits }));
-    sock.bind(0, bindAddress, () => sendWindow());
+    // Exclusive: in a TFTP worker (tftpProcess.ts) a plain bind would be node:cluster's shared
+    // socket, one for every transfer of every worker; each transfer needs its own port (TID).
+    sock.bind({ port: 0, address: bindAddress, exclusive: true }, () => sendWindow());
   });
 }

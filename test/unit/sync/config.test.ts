@@ -43,10 +43,19 @@ describe('agent configuration', () => {
     [{ cloud: 'http://x', tokenEndpoint: 'not a url', clientId: 'c', clientSecretFile: '/s' }, 'tokenEndpoint'],
     [{ scope: 'skyboot/agent' }, 'scope'],
     [{ tftp: '127.0.0.1:69' }, 'tftpRoot'],
+    [{ tftpWorkers: '0' }, 'tftpWorkers'],
+    [{ tftpWorkers: '1.5' }, 'tftpWorkers'],
+    [{ tftpWorkers: 'many' }, 'tftpWorkers'],
     [{ iscsi: 'iet' }, 'iscsi'],
     [{ syncInterval: '-1' }, 'syncInterval'],
   ])('refuses %j naming %s', (raw, field) => {
     expect(() => resolveConfig(raw)).toThrow(expect.objectContaining({ field }));
+  });
+
+  it('takes the TFTP workers from a flag, the environment or the file; none given is one per CPU (null)', () => {
+    expect(resolveConfig({}).tftpWorkers).toBeNull();
+    expect(loadAgentConfig({}, { SKYBOOT_AGENT_TFTP_WORKERS: '4' }).tftpWorkers).toBe(4);
+    expect(resolveConfig({ tftpWorkers: 1 }).tftpWorkers).toBe(1);
   });
 
   it('takes the DHCP boot interfaces from the file or the environment (comma-separated), with or without dhcpAddress', () => {
