@@ -139,6 +139,11 @@ export async function startServerProcess<Ready, Stats, M extends { kind: string 
       const c = (spec.fork ?? spawnChild(spec.entry))([spec.command, JSON.stringify(spec.options())]);
       child = c;
       let ready = false;
+      // Not started at all (the program missing, no memory): this start's error, or logged.
+      c.once('error', (err) => {
+        if (!ready) reject(new Error(`${spec.label} process could not start: ${err.message}`));
+        else log.error({ err: err.message }, `${spec.label} process error`);
+      });
       c.on('message', (m: ServerProcessMessage<Ready, Stats, M>) => {
         if (m.kind === 'waiting') c.send({ kind: 'greeting', greeting: spec.greeting?.() ?? null }, () => undefined);
         else if (m.kind === 'ready') {

@@ -12,6 +12,7 @@
  * again; each report of a transfer's end (the agent's boot timeline records it) and the summed
  * counters reach the agent.
  */
+import type { ChildProcess } from 'node:child_process';
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { addCounters, serveForParent, startServerProcess } from '../../run/serverProcess.js';
@@ -55,7 +56,7 @@ async function startWorkers(options: TftpProcessOptions, count: number, onTransf
   };
   const servers: TftpServer[] = [];
   try {
-    for (let i = 0; i < count; i++) servers.push(await startTftpProcess({ entry: [], fork, options: share, onTransfer }));
+    for (let i = 0; i < count; i++) servers.push(await startTftpProcess({ label: 'TFTP worker', entry: [], fork, options: share, onTransfer }));
   } catch (err) {
     await Promise.all(servers.map((s) => s.close()));
     throw err;
@@ -72,8 +73,10 @@ export interface TftpProcessStart {
   entry: string[];
   options: TftpProcessOptions;
   onTransfer?: (t: TftpTransferEnded) => void;
+  /** For logs: "TFTP server" unless given ("TFTP worker"). */
+  label?: string;
   /** How the process is started (the workers: node:cluster); default run/serverProcess.ts's. */
-  fork?: (args: string[]) => import('node:child_process').ChildProcess;
+  fork?: (args: string[]) => ChildProcess;
 }
 
 /** Starts the child and resolves once it listens; its failure to start is this call's error. */
@@ -83,7 +86,7 @@ export async function startTftpProcess(start: TftpProcessStart): Promise<TftpSer
   let current: TftpStats = { ...EMPTY };
   let bound: Address | null = null;
   const child = await startServerProcess<Address, TftpStats, TransferMessage>({
-    label: 'TFTP server',
+    label: start.label ?? 'TFTP server',
     entry: start.entry,
     command: TFTP_SERVE_COMMAND,
     // Started again, a process binds the port it had; a worker asks for the shared one (above).
