@@ -51,6 +51,8 @@ export class Syncer {
   private lastTransfer: SnapshotTransfer | null = null;
   private missing: string[] = [];
   private artifactErrors: Record<string, string> = {};
+  /** The pull in progress (or the last one): the next waits for it. */
+  private pulling: Promise<unknown> = Promise.resolve();
 
   constructor(readonly dataDir: string, private readonly client: CloudClient, readonly cache: ArtifactCache, private readonly opts: SyncerOptions = {}) {}
 
@@ -74,8 +76,18 @@ export class Syncer {
     return (this.current?.stored.snapshot.artifacts ?? []).every((a) => a.status !== 'READY' || (a.url && a.urlExpiresAt && Date.parse(a.urlExpiresAt) > soon));
   }
 
-  /** One pull + cache pass. Throws when the cloud cannot be reached or refuses. */
-  async syncOnce(): Promise<{ changed: boolean; revision: number }> {
+  /**
+   * One pull + cache pass. Throws when the cloud cannot be reached or refuses. Calls run one after
+   * the other (the loop, `skyboot-agent` asking, the rollout staging artifacts): two pulls at once
+   * would both ask with the same revision and both store what they got, the later one last.
+   */
+  syncOnce(): Promise<{ changed: boolean; revision: number }> {
+    const run = this.pulling.catch(() => undefined).then(() => this.pullOnce());
+    this.pulling = run;
+    return run;
+  }
+
+  private async pullOnce(): Promise<{ changed: boolean; revision: number }> {
     // With artifacts still missing and their URLs stale, ask for the whole snapshot (fresh URLs).
     const since = this.current && (this.missing.length === 0 || this.urlsUsable()) ? this.current.stored.revision : null;
     let answer;

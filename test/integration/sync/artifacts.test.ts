@@ -47,4 +47,18 @@ describe('sync: artifacts from S3 (s3rver) into the cache', () => {
     expect(readdirSync(cache.verifiedDir).sort()).toEqual([kernel2.sha256, initrd2.sha256].sort());
     expect(syncer.status().artifacts).toMatchObject({ referenced: 2, cached: 2, missing: [] });
   });
+
+  it('runs pulls asked for at once one after the other: the second asks for the revision the first stored', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'skyboot-sync-twice-'));
+    try {
+      const cache = await new ArtifactCache(join(own, 'cache')).init();
+      const syncer = new Syncer(own, new CloudClient({ url: cloud.gw.url, token: fx.agentToken }), cache);
+      const [first, second] = await Promise.all([syncer.syncOnce(), syncer.syncOnce()]);
+      expect(first.changed).toBe(true);
+      expect(second).toEqual({ changed: false, revision: first.revision });
+      expect(syncer.status().lastPullUnchanged).toBe(true);
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
 });
