@@ -4,10 +4,13 @@ import { Nodes } from './pages/Nodes.js';
 import { Node } from './pages/Node.js';
 import { Images } from './pages/Images.js';
 import { Power } from './pages/Power.js';
+import { Sessions } from './pages/Sessions.js';
+import { Session } from './pages/Session.js';
 
 const NAV: { label: string; route: Route }[] = [
   { label: 'Overview', route: { page: 'overview' } },
   { label: 'Nodes', route: { page: 'nodes', state: null, q: '' } },
+  { label: 'Sessions', route: { page: 'sessions' } },
   { label: 'Images', route: { page: 'images' } },
   { label: 'Power', route: { page: 'power' } },
 ];
@@ -19,17 +22,21 @@ function Page({ route }: { route: Route }) {
     case 'nodes':
       return <Nodes key={route.state ?? ''} state={route.state} q={route.q} />;
     case 'node':
-      return <Node xname={route.xname} />;
+      return <Node xname={route.xname} site={route.site} />;
     case 'images':
       return <Images />;
     case 'power':
       return <Power />;
+    case 'sessions':
+      return <Sessions />;
+    case 'session':
+      return <Session id={route.id} />;
   }
 }
 
 export function App({ onLogout }: { onLogout: () => void }) {
   const route = useRoute();
-  const active = route.page === 'node' ? 'nodes' : route.page;
+  const active = route.page === 'node' ? 'nodes' : route.page === 'session' ? 'sessions' : route.page;
   return (
     <div className="app">
       <header>

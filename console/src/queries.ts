@@ -1,5 +1,6 @@
 /** The GraphQL the console sends, and the shapes it reads back. */
 import { gql, type Connection } from './api.js';
+import type { BootSessionCounts } from '../../schema/bootSessionCounts.js';
 
 export const STATES = ['UNKNOWN', 'EMPTY', 'POPULATED', 'OFF', 'ON', 'STANDBY', 'HALT', 'READY'] as const;
 
@@ -8,6 +9,7 @@ export const PAGE = 1000;
 
 export interface NodeRow {
   xname: string;
+  site: string;
   state: string;
   flag: string;
   role: string | null;
@@ -18,7 +20,7 @@ export interface NodeRow {
   interfaces: { mac: string; ipAddresses: string[] }[];
 }
 
-const NODE_ROW = 'xname state flag role nid arch enabled groups interfaces { mac ipAddresses }';
+const NODE_ROW = 'xname site state flag role nid arch enabled groups interfaces { mac ipAddresses }';
 
 export async function nodePage(filter: { state?: string | null }, after: string | null): Promise<Connection<NodeRow>> {
   const f: Record<string, string> = { type: 'Node' };
@@ -87,12 +89,26 @@ export async function images(): Promise<ImageRow[]> {
   }
 }
 
+export interface BootTimelineEvent {
+  stage: string;
+  at: string;
+  detail: string | null;
+  bootToken: string | null;
+  agent: string | null;
+}
+
+export interface NodeBootState {
+  desired: { imageId: string | null } | null;
+  staged: { imageId: string | null; sessionId: string | null } | null;
+  actual: { imageId: string | null; bootedAt: string | null } | null;
+  workloadHold: boolean;
+}
+
 export interface NodeDetail extends NodeRow {
   type: string;
   subRole: string | null;
   class: string | null;
   netType: string | null;
-  site: string;
   partition: string | null;
   version: number;
   createdAt: string;
@@ -110,6 +126,8 @@ export interface NodeDetail extends NodeRow {
     firmware: { name: string; version: string }[];
   } | null;
   iscsiSessions: { agent: string; targetIqn: string; lun: number; reportedAt: string }[];
+  bootState: NodeBootState;
+  bootTimeline: BootTimelineEvent[];
 }
 
 export interface BootFor {
@@ -119,20 +137,25 @@ export interface BootFor {
   initrd: string | null;
 }
 
-export async function nodeDetail(xname: string): Promise<{ component: NodeDetail | null; bootConfigurationFor: BootFor | null }> {
+/** The schema's most: where a boot got to is in its newest events. */
+export const TIMELINE_EVENTS = 100;
+
+export async function nodeDetail(xname: string, site: string | null): Promise<{ component: NodeDetail | null; bootConfigurationFor: BootFor | null }> {
   return gql(
-    `query ConsoleNode($xname: XName!) {
-      component(xname: $xname) {
+    `query ConsoleNode($xname: XName!, $site: String, $last: Int) {
+      component(xname: $xname, site: $site) {
         ${NODE_ROW} type subRole class netType site partition version createdAt updatedAt
         interfaces { mac ipAddresses network description }
         hardware { manufacturer model serialNumber totalMemoryMiB updatedAt
           processors { socket model cores threads } memory { slot capacityMiB memoryType }
           nics { name model macAddresses } firmware { name version } }
         iscsiSessions { agent targetIqn lun reportedAt }
+        bootState { desired { imageId } staged { imageId sessionId } actual { imageId bootedAt } workloadHold }
+        bootTimeline(last: $last) { stage at detail bootToken agent }
       }
-      bootConfigurationFor(xname: $xname) { matchedSelector imageId kernel initrd }
+      bootConfigurationFor(xname: $xname, site: $site) { matchedSelector imageId kernel initrd }
     }`,
-    { xname },
+    { xname, site, last: TIMELINE_EVENTS },
   );
 }
 
@@ -150,10 +173,10 @@ export interface PowerRequestRow {
 
 const POWER_FIELDS = 'id site action xnames status requestedBy createdAt completedAt results { xname ok powerState error }';
 
-export async function requestPower(xnames: string[], action: string): Promise<PowerRequestRow[]> {
+export async function requestPower(xnames: string[], action: string, site: string | null): Promise<PowerRequestRow[]> {
   const d = await gql<{ requestPower: PowerRequestRow[] }>(
-    `mutation ConsolePower($xnames: [XName!]!, $action: PowerAction!) { requestPower(xnames: $xnames, action: $action) { ${POWER_FIELDS} } }`,
-    { xnames, action },
+    `mutation ConsolePower($xnames: [XName!]!, $action: PowerAction!, $site: String) { requestPower(xnames: $xnames, action: $action, site: $site) { ${POWER_FIELDS} } }`,
+    { xnames, action, site },
   );
   return d.requestPower;
 }
@@ -161,4 +184,115 @@ export async function requestPower(xnames: string[], action: string): Promise<Po
 export async function powerRequest(id: string): Promise<PowerRequestRow | null> {
   const d = await gql<{ powerRequest: PowerRequestRow | null }>(`query ConsolePowerRequest($id: ID!) { powerRequest(id: $id) { ${POWER_FIELDS} } }`, { id });
   return d.powerRequest;
+}
+
+export type { BootSessionCounts as SessionCounts } from '../../schema/bootSessionCounts.js';
+
+export interface SessionRow {
+  id: string;
+  site: string;
+  template: string;
+  templateVersion: number;
+  operation: string;
+  limit: string | null;
+  stage: boolean;
+  maxConcurrent: number;
+  canary: number;
+  maxFailures: number | null;
+  bootTimeoutSeconds: number;
+  rollback: boolean;
+  respectWorkload: boolean;
+  status: string;
+  statusReason: string | null;
+  counts: BootSessionCounts;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+  endedAt: string | null;
+}
+
+export interface SessionNodeRow {
+  xname: string;
+  phase: string;
+  canary: boolean;
+  attempts: number;
+  error: { step: string; message: string } | null;
+  startedAt: string | null;
+  endedAt: string | null;
+  previousImageId: string | null;
+  targetImageId: string | null;
+  claimedBy: string | null;
+  supersededBy: string | null;
+}
+
+export interface SessionErrorRow {
+  step: string;
+  message: string;
+  count: number;
+  xnames: string[];
+}
+
+/** A session still moving: worth reading again. PAUSED is included since nodes in flight finish while paused. */
+export const LIVE_STATUSES: readonly string[] = ['PENDING', 'RUNNING', 'PAUSED'];
+
+const SESSION_FIELDS = `id site template templateVersion operation limit stage maxConcurrent canary maxFailures bootTimeoutSeconds
+  rollback respectWorkload status statusReason createdBy createdAt updatedAt endedAt
+  counts { total pending waiting inProgress succeeded failed rolledBack staged superseded }`;
+
+/** Sessions shown per site on the list page, newest first. */
+export const SESSIONS_PER_SITE = 50;
+
+/** The newest sessions of every site the person may see, newest first. */
+export async function recentSessions(): Promise<SessionRow[]> {
+  const { sites } = await gql<{ sites: { name: string }[] }>('query ConsoleSessionSites { sites { name } }');
+  const perSite = await Promise.all(sites.map(async ({ name }) => {
+    const d = await gql<{ bootSessions: Connection<SessionRow> }>(
+      `query ConsoleSessions($site: String, $first: Int) { bootSessions(site: $site, first: $first) { edges { node { ${SESSION_FIELDS} } } } }`,
+      { site: name, first: SESSIONS_PER_SITE },
+    );
+    return d.bootSessions.edges.map((e) => e.node);
+  }));
+  return perSite.flat().sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
+
+/** The API's page size for a session's node records. */
+const SESSION_NODES_PAGE = 500;
+
+/** One session with all its node records (read a page at a time) and its error summary. */
+export async function sessionDetail(id: string): Promise<{ session: SessionRow; nodes: SessionNodeRow[]; errors: SessionErrorRow[] } | null> {
+  const nodes: SessionNodeRow[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const d: { bootSession: (SessionRow & { errors: SessionErrorRow[]; nodes: Connection<SessionNodeRow> }) | null } = await gql(
+      `query ConsoleSession($id: ID!, $first: Int, $after: String) {
+        bootSession(id: $id) {
+          ${SESSION_FIELDS}
+          errors { step message count xnames }
+          nodes(first: $first, after: $after) {
+            edges { node { xname phase canary attempts error { step message } startedAt endedAt previousImageId targetImageId claimedBy supersededBy } }
+            pageInfo { hasNextPage endCursor }
+          }
+        }
+      }`,
+      { id, first: SESSION_NODES_PAGE, after },
+    );
+    const s = d.bootSession;
+    if (!s) return null;
+    nodes.push(...s.nodes.edges.map((e) => e.node));
+    if (!s.nodes.pageInfo.hasNextPage) {
+      const { nodes: _page, errors, ...session } = s;
+      return { session, nodes, errors };
+    }
+    after = s.nodes.pageInfo.endCursor;
+  }
+}
+
+export type SessionControl = 'pause' | 'resume' | 'cancel';
+
+const CONTROL_FIELD: Record<SessionControl, string> = { pause: 'pauseBootSession', resume: 'resumeBootSession', cancel: 'cancelBootSession' };
+
+export async function controlSession(id: string, control: SessionControl): Promise<SessionRow> {
+  const field = CONTROL_FIELD[control];
+  const d = await gql<Record<string, SessionRow>>(`mutation ConsoleSessionControl($id: ID!) { ${field}(id: $id) { ${SESSION_FIELDS} } }`, { id });
+  return d[field]!;
 }

@@ -106,7 +106,8 @@ test('the node table filtered to a state lists exactly that state\'s nodes (a qu
 test('a node\'s page shows its interfaces and the hardware discovery reported', async () => {
   const { page, step } = browser;
   await step('console-node-page', async () => {
-    await page.click(`a[href="#/nodes/${xnameOf(7)}"]`);
+    // Links name the node's site too: an xname is unique within a site only.
+    await page.click(`a[href^="#/nodes/${xnameOf(7)}?site="]`);
     await page.waitForSelector('[data-testid="node-xname"]');
     expect(await page.textContent('[data-testid="node-xname"]')).toBe(xnameOf(7));
     const hw = await page.textContent('[data-testid="node-hardware"]');

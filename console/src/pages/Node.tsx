@@ -1,7 +1,11 @@
-/** One node: identity, interfaces, the boot configuration it gets, its hardware, iSCSI sessions and power actions. */
+/**
+ * One node: identity, interfaces, the boot configuration it gets, its boot state and boot timeline
+ * (what the site's agent served it, and its heartbeat), hardware, iSCSI sessions and power actions.
+ * Read again every few seconds: a node being rebooted is watched here.
+ */
 import { useState } from 'react';
-import { nodeDetail, requestPower } from '../queries.js';
-import { useLoad } from '../useQuery.js';
+import { nodeDetail, requestPower, type BootTimelineEvent } from '../queries.js';
+import { usePolled } from '../useQuery.js';
 import { href } from '../router.js';
 import { rememberPowerRequest } from './Power.js';
 
@@ -16,19 +20,45 @@ function Field({ name, value }: { name: string; value: string | number | null | 
   );
 }
 
-export function Node({ xname }: { xname: string }) {
+/** How often the page reads the node again. */
+const NODE_REFRESH_MS = 3000;
+
+/** Boot tokens are long; their head tells two boots apart on screen, the title holds the rest. */
+const shortToken = (t: string | null) => (t ? `${t.slice(0, 12)}…` : '');
+
+function Timeline({ events }: { events: BootTimelineEvent[] }) {
+  if (events.length === 0) return <p>No boot seen yet: the site's agent records what it serves this node (DHCP, TFTP, script, kernel, initrd, rootfs, iSCSI login) and its heartbeat.</p>;
+  const last = events[events.length - 1]!;
+  return (
+    <>
+      <p data-testid="timeline-last">Last seen: <b>{last.stage}</b> at {last.at}</p>
+      <table className="list" data-testid="node-timeline">
+        <thead><tr><th>At</th><th>Stage</th><th>Detail</th><th>Boot token</th><th>Agent</th></tr></thead>
+        <tbody>
+          {events.map((e, n) => (
+            <tr key={n} data-stage={e.stage}>
+              <td>{e.at}</td><td>{e.stage}</td><td>{e.detail ?? ''}</td><td title={e.bootToken ?? ''}>{shortToken(e.bootToken)}</td><td>{e.agent ?? ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
+export function Node({ xname, site }: { xname: string; site: string | null }) {
   const [reload, setReload] = useState(0);
-  const loaded = useLoad(() => nodeDetail(xname), `${xname}#${reload}`);
+  const loaded = usePolled(() => nodeDetail(xname, site), `${site ?? ''}/${xname}#${reload}`, NODE_REFRESH_MS, () => true);
   const [powerMessage, setPowerMessage] = useState<string | null>(null);
   if (loaded.status === 'loading') return <p>Loading {xname}…</p>;
   if (loaded.status === 'error') return <p className="error" role="alert">{loaded.error.message}</p>;
   const c = loaded.data.component;
-  if (!c) return <p className="error" role="alert">No component {xname} in this site.</p>;
+  if (!c) return <p className="error" role="alert">No component {xname} in site {site ?? '(the default site)'}.</p>;
   const boot = loaded.data.bootConfigurationFor;
   const hw = c.hardware;
   const power = async (action: string) => {
     try {
-      const [req] = await requestPower([c.xname], action);
+      const [req] = await requestPower([c.xname], action, c.site);
       if (req) rememberPowerRequest(req.id);
       setPowerMessage(req ? `${action} requested: ${req.id} (${req.status})` : `${action}: no request returned`);
     } catch (err) {
@@ -85,6 +115,20 @@ export function Node({ xname }: { xname: string }) {
           {c.iscsiSessions.length === 0 ? <p>None reported.</p> : (
             <ul>{c.iscsiSessions.map((s) => <li key={`${s.targetIqn}/${s.lun}`}>{s.targetIqn} LUN {s.lun} via {s.agent}, {s.reportedAt}</li>)}</ul>
           )}
+        </div>
+        <div className="card" data-testid="node-boot-state">
+          <h2>Boot state</h2>
+          <dl>
+            <Field name="Desired" value={c.bootState.desired?.imageId} />
+            <Field name="Staged" value={c.bootState.staged?.imageId ? `${c.bootState.staged.imageId} (session ${c.bootState.staged.sessionId ?? '?'})` : null} />
+            <Field name="Actual" value={c.bootState.actual?.imageId} />
+            <Field name="Booted" value={c.bootState.actual?.bootedAt} />
+            <Field name="Workload hold" value={c.bootState.workloadHold ? 'held' : 'no'} />
+          </dl>
+        </div>
+        <div className="card wide" data-testid="node-timeline-card">
+          <h2>Boot timeline</h2>
+          <Timeline events={c.bootTimeline} />
         </div>
         <div className="card" data-testid="node-hardware">
           <h2>Hardware</h2>

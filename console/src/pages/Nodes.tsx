@@ -12,7 +12,8 @@ import { href } from '../router.js';
 
 const col = createColumnHelper<NodeRow>();
 const columns = [
-  col.accessor('xname', { header: 'Xname', cell: (c) => <a href={href({ page: 'node', xname: c.getValue() })}>{c.getValue()}</a>, size: 190 }),
+  col.accessor('xname', { header: 'Xname', cell: (c) => <a href={href({ page: 'node', xname: c.getValue(), site: c.row.original.site })}>{c.getValue()}</a>, size: 190 }),
+  col.accessor('site', { header: 'Site', size: 100 }),
   col.accessor('nid', { header: 'NID', size: 70 }),
   col.accessor('state', { header: 'State', cell: (c) => <span className={`state state-${c.getValue()}`}>{c.getValue()}</span>, size: 100 }),
   col.accessor('flag', { header: 'Flag', size: 80 }),

@@ -218,12 +218,14 @@ export interface RollingSiteOptions {
   bootDelayMs?: number;
   /** The agent's `workload` key (default none), as its config file would hold it. */
   workload?: Record<string, unknown>;
+  /** The gateway also serves the built web console at /console/. */
+  console?: boolean;
 }
 
 export async function startSimulatedSite(opts: RollingSiteOptions & { agentPort: number }): Promise<SimulatedSite> {
   const dir = mkdtempSync(join(tmpdir(), 'skyboot-rolling-'));
   const agentUrl = `http://127.0.0.1:${opts.agentPort}`;
-  const cloud = await startTestCloud();
+  const cloud = await startTestCloud({ console: opts.console ?? false });
   const gw = cloud.gw;
   let fleet: SimulatedFleet | null = null;
   const closers: (() => Promise<void>)[] = [];

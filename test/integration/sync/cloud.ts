@@ -18,13 +18,13 @@ export interface TestCloud {
   close(): Promise<void>;
 }
 
-export async function startTestCloud(opts: { ownDynamoDb?: boolean } = {}): Promise<TestCloud> {
+export async function startTestCloud(opts: { ownDynamoDb?: boolean; console?: boolean } = {}): Promise<TestCloud> {
   const dir = mkdtempSync(join(tmpdir(), 'skyboot-sync-s3-'));
   const s3 = await startS3rver({ dir });
   addMultipartListing(s3.server);
   const previous = process.env.AWS_ENDPOINT_URL_S3;
   process.env.AWS_ENDPOINT_URL_S3 = s3.endpoint;
-  const gw = await startTestGateway({ ownDynamoDb: opts.ownDynamoDb ?? false });
+  const gw = await startTestGateway({ ownDynamoDb: opts.ownDynamoDb ?? false, console: opts.console ?? false });
   return {
     gw,
     async close() {
