@@ -6,10 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BadUserInputError } from '../schema/errors.js';
+import { DHCP_MODES, ISCSI_MODES } from '../schema/agentStatus.js';
 import { parseWorkloadConfig, type WorkloadConfig } from './orchestrator/workload/workloadConfig.js';
 
-export const DHCP_MODES = ['proxy', 'full', 'off'] as const;
-export const ISCSI_MODES = ['tgt', 'lio', 'off'] as const;
+// The modes are part of what the agent reports about itself (schema/agentStatus.ts), so they live there.
+export { DHCP_MODES, ISCSI_MODES };
 export const ISCSI_CHAP_MODES = ['off', 'one-way', 'mutual'] as const;
 export type DhcpMode = (typeof DHCP_MODES)[number];
 export type IscsiMode = (typeof ISCSI_MODES)[number];

@@ -6,6 +6,7 @@ export const sitesManifest = {
   operations: {
     sites: { access: 'read', field: 'Query.sites' },
     site: { access: 'read', field: 'Query.site' },
+    siteAgents: { access: 'read', field: 'Site.agents' },
     createSite: { access: 'admin', field: 'Mutation.createSite' },
     rotateAgentCredentials: { access: 'admin', field: 'Mutation.rotateAgentCredentials' },
     siteSnapshot: { access: 'agent', field: 'Query.siteSnapshot' },

@@ -7,7 +7,8 @@ import { canRead } from '../shared/identity.js';
 import { issuerFromEnv, type AgentCredentials } from './credentials.js';
 import { validateSiteName } from './siteName.js';
 import { siteKey, SITES_LIST_PK } from './registry.js';
-import { int, nullable, object, storedDecoder, str, type Decoder } from '../shared/storedItem.js';
+import { siteAgents, type SiteAgent } from './agentStatus.js';
+import { int, nullable, object, storedDecoder, str, withDefault, type Decoder } from '../shared/storedItem.js';
 
 export interface Site {
   name: string;
@@ -15,9 +16,11 @@ export interface Site {
   domain: string | null;
   createdAt: string;
   version: number;
+  /** The site's current snapshot revision (functions/sites/snapshotRevision.ts); null before the first build. */
+  snapshotRevision: number | null;
 }
 
-const siteDecoder: Decoder<Site> = object({ name: str, description: nullable(str), domain: nullable(str), createdAt: str, version: int });
+const siteDecoder: Decoder<Site> = object({ name: str, description: nullable(str), domain: nullable(str), createdAt: str, version: int, snapshotRevision: withDefault(nullable(int), null) });
 
 /** The stored Site item (SK SITE); StoredItemError if it is malformed. */
 export const toSite = storedDecoder('Site', siteDecoder);
@@ -45,7 +48,8 @@ export async function createSite(
   input: { name: string; description?: string | null; domain?: string | null },
 ): Promise<{ site: Site; agentCredentials: AgentCredentials }> {
   const name = validateSiteName(input.name, 'input.name');
-  const site: Site = { name, description: input.description ?? null, domain: input.domain ?? null, createdAt: new Date().toISOString(), version: 1 };
+  // The snapshot revision is written by the first build (snapshotRevision.ts), never here.
+  const site: Omit<Site, 'snapshotRevision'> = { name, description: input.description ?? null, domain: input.domain ?? null, createdAt: new Date().toISOString(), version: 1 };
   try {
     await ctx.clients.doc.send(
       new TransactWriteCommand({
@@ -65,10 +69,16 @@ export async function createSite(
     if ((err as Error).name === 'TransactionCanceledException') throw new ConflictError(`site ${name} already exists`, 'input.name');
     throw err;
   }
-  return { site, agentCredentials: await issuerFromEnv()(name) };
+  return { site: { ...site, snapshotRevision: null }, agentCredentials: await issuerFromEnv()(name) };
 }
 
 export async function rotateAgentCredentials(ctx: OperationContext, site: string): Promise<AgentCredentials> {
   if (!(await getSite(ctx, site))) throw new NotFoundError('site', site, 'site');
   return issuerFromEnv()(site);
+}
+
+/** Site.agents: what each agent of the site last reported about itself. */
+export function agentsOfSite(ctx: OperationContext, source: Record<string, unknown> | undefined): Promise<SiteAgent[]> {
+  const name = source?.name;
+  return typeof name === 'string' ? siteAgents(ctx.clients, name) : Promise.resolve([]);
 }

@@ -9,6 +9,7 @@
  * dies between the two and the agent sends the batch again. `agent.portals` replaces the
  * reporting agent's advertised iSCSI portals (functions/sites/agentPortals.ts). `boot.timeline`
  * batches go to the nodes' boot timelines (functions/orchestration/bootTimeline.ts).
+ * `agent.status` replaces the agent's newest status (functions/sites/agentStatus.ts, Site.agents).
  */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { BadUserInputError, ForbiddenError, toErrorShape } from '../../schema/errors.js';
@@ -20,6 +21,7 @@ import { parseBootTimelineReport, storeBootTimeline } from '../orchestration/boo
 import { BOOT_TIMELINE_KIND } from '../../schema/bootTimeline.js';
 import { TTL_ATTRIBUTE } from '../shared/table.js';
 import { AGENT_PORTALS_KIND, applyAgentPortals, parseAgentPortals } from './agentPortals.js';
+import { AGENT_STATUS_KIND, applyAgentStatus, parseAgentStatus } from './agentStatus.js';
 
 export interface ObservationInput {
   idempotencyKey: string;
@@ -34,7 +36,7 @@ export interface ObservationResult {
   error: string | null;
 }
 
-export const OBSERVATION_KINDS = ['boot.event', 'heartbeat', 'cloudinit.phoneHome', 'inventory.reportDiscovery', 'iscsi.sessions', 'agent.portals', BOOT_TIMELINE_KIND] as const;
+export const OBSERVATION_KINDS = ['boot.event', 'heartbeat', 'cloudinit.phoneHome', 'inventory.reportDiscovery', 'iscsi.sessions', 'agent.portals', BOOT_TIMELINE_KIND, AGENT_STATUS_KIND] as const;
 export const MAX_OBSERVATIONS_PER_BATCH = 100;
 const MAX_PAYLOAD_BYTES = 64 * 1024;
 /** Longer than any outbox retry window; DynamoDB TTL removes them afterwards. */
@@ -91,6 +93,10 @@ async function applyOne(ctx: OperationContext, site: string, o: ObservationInput
   if (o.kind === AGENT_PORTALS_KIND) {
     const portals = parseAgentPortals(o.payload);
     stored = { ...portals, applied: await applyAgentPortals(ctx.clients, site, portals, at) };
+  } else if (o.kind === AGENT_STATUS_KIND) {
+    // The report lives on the agent's status item (Site.agents); the observation keeps who and whether it applied.
+    const status = parseAgentStatus(o.payload);
+    stored = { agent: status.agent, applied: await applyAgentStatus(ctx.clients, site, status, ctx.identity.subject, at, receivedAt) };
   }
   await ctx.clients.doc.send(
       new PutCommand({

@@ -35,6 +35,7 @@ import { adminSocketPath, startAdminSocket } from './adminSocket.js';
 import { acquireDataDirLock, type DataDirLock } from './dataDirLock.js';
 import { recordDhcpReply, recordTftpTransfer } from '../timeline/pxeEvents.js';
 import { startTimelineReporter } from '../timeline/cloudReport.js';
+import { startStatusReporter } from './statusReport.js';
 
 export interface RunningAgent {
   config: AgentConfig;
@@ -78,8 +79,10 @@ export interface StartAgentOptions {
   /** DHCP listening ports (default 67 and 4011); tests in namespaces may move them. */
   dhcpPort?: number;
   dhcpPxePort?: number | null;
-  /** This agent's name in iSCSI target IQNs (default: the short host name). */
+  /** This agent's name in iSCSI target IQNs and in its status reports (default: the short host name). */
   agentName?: string;
+  /** Between `agent.status` reports to the cloud (default 60 s; run/statusReport.ts). */
+  statusReportIntervalMs?: number;
   /**
    * Serve TFTP and DHCP from child processes started with these Node.js arguments (the program's
    * script: `skyboot-agent run` passes its own), away from this event loop (run/serverProcess.ts).
@@ -237,6 +240,8 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
   const admin = await startAdminSocket({ dataDir: config.dataDir, outbox, status: () => statusFn() });
   if (client) syncer.start();
   outbox.start();
+  // Site.agents: the cloud learns this agent's revision, outbox and cache from it.
+  const statusReporter = client ? startStatusReporter({ agentName, status: () => statusFn(), sink: outbox, intervalMs: opts.statusReportIntervalMs }) : null;
   const stopIscsiChecks = iscsi?.startChecks() ?? (() => undefined);
   const orchestrator = await startOrchestrator({
     dataDir: config.dataDir,
@@ -275,6 +280,7 @@ async function startAgentHoldingLock(config: AgentConfig, opts: StartAgentOption
     timeline,
     status: () => statusFn(),
     async stop() {
+      statusReporter?.stop();
       stopIscsiChecks();
       unwatchCache();
       await orchestrator.stop();
