@@ -1,6 +1,5 @@
 /** The GraphQL the console sends, and the shapes it reads back. */
 import { gql, type Connection } from './api.js';
-import type { BootSessionCounts } from '../../schema/bootSessionCounts.js';
 
 export const STATES = ['UNKNOWN', 'EMPTY', 'POPULATED', 'OFF', 'ON', 'STANDBY', 'HALT', 'READY'] as const;
 
@@ -186,7 +185,18 @@ export async function powerRequest(id: string): Promise<PowerRequestRow | null> 
   return d.powerRequest;
 }
 
-export type { BootSessionCounts as SessionCounts } from '../../schema/bootSessionCounts.js';
+/** BootSession.counts, as the API answers it (the console imports nothing outside console/: the API is its contract). */
+export interface SessionCounts {
+  total: number;
+  pending: number;
+  waiting: number;
+  inProgress: number;
+  succeeded: number;
+  failed: number;
+  rolledBack: number;
+  staged: number;
+  superseded: number;
+}
 
 export interface SessionRow {
   id: string;
@@ -204,7 +214,7 @@ export interface SessionRow {
   respectWorkload: boolean;
   status: string;
   statusReason: string | null;
-  counts: BootSessionCounts;
+  counts: SessionCounts;
   createdBy: string;
   createdAt: string;
   updatedAt: string;
